@@ -1,0 +1,5 @@
+import type { Command } from '../args.ts';
+import { hashSecretCommand } from './hash-secret.ts';
+
+/** Every subcommand, in the order `ringwatch --help` lists them. */
+export const COMMANDS: Command[] = [hashSecretCommand];
