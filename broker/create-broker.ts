@@ -1,0 +1,161 @@
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { pino, type Logger } from 'pino';
+import type { Site } from '../site/index.ts';
+import { createAcl, type Acl } from './acl.ts';
+import { ClientState, getClientState, setClientState } from './client-state.ts';
+import { authenticateClient } from './identity.ts';
+import { DEFAULT_LIMITS, mergeLimits, type BrokerLimits } from './limits.ts';
+import { RateLimitedLog } from './log-limiter.ts';
+import { MetricsRegistry, type BrokerMetrics } from './metrics.ts';
+import { DROPPED, isSheddable, judgePublish, type GuardedPacket } from './publish-guard.ts';
+
+export interface CreateBrokerOptions {
+  site: Site;
+  logger?: Logger;
+  limits?: Partial<BrokerLimits>;
+  /** Injected clock for the rate limiter and log limiter. */
+  nowMs?: () => number;
+  /** mqemitter instance (mqemitter-redis when clustering); in-memory by default. */
+  mq?: AedesOptions['mq'];
+  /** aedes persistence (aedes-persistence-redis when clustering); in-memory by default. */
+  persistence?: AedesOptions['persistence'];
+  /** Stable broker id (a cluster needs distinct ids). */
+  id?: string;
+}
+
+/** The broker core: aedes plus ringwatch's hooks. It opens no sockets; feed it streams with `handle()`. */
+export interface RingwatchBroker {
+  aedes: Aedes;
+  acl: Acl;
+  handle: Aedes['handle'];
+  metrics(): BrokerMetrics;
+  close(): Promise<void>;
+}
+
+type PublishFn = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
+
+function authError(message: string): AuthenticateError {
+  // CONNACK 5 "not authorized" for every refusal: do not reveal which usernames exist.
+  return Object.assign(new Error(message), { returnCode: 5 as AuthenticateError['returnCode'] });
+}
+
+export async function createBroker(opts: CreateBrokerOptions): Promise<RingwatchBroker> {
+  const { site } = opts;
+  const log = opts.logger ?? pino({ name: 'broker' });
+  const nowMs = opts.nowMs ?? Date.now;
+  const limits = mergeLimits(DEFAULT_LIMITS, opts.limits);
+  const acl = createAcl(site.devices);
+  const metrics = new MetricsRegistry();
+  const warn = new RateLimitedLog(log, 10_000, nowMs);
+
+  const aedes = await Aedes.createBroker({
+    ...(opts.id ? { id: opts.id } : {}),
+    ...(opts.mq ? { mq: opts.mq } : {}),
+    ...(opts.persistence ? { persistence: opts.persistence } : {}),
+    // Client ids are bound to device ids (up to 63 chars) and service instance names.
+    maxClientsIdLength: 128,
+    maxTopicLevels: 16,
+    // A subscriber that does not drain its socket for 10 s is cut off rather than
+    // holding publishers back for aedes' default minute.
+    drainTimeout: 10_000,
+
+    authenticate(client, username, password, done) {
+      const result = authenticateClient(site, username, password, client.id);
+      if (!result.ok) {
+        metrics.reject('auth');
+        warn.warn(`auth:${username ?? ''}`, { clientId: client.id, username, reason: result.reason }, `connection refused: ${result.message}`);
+        return done(authError(result.message), null);
+      }
+      const state = new ClientState(result.identity, limits, nowMs, limits.maxPauseMs);
+      setClientState(client, state);
+      // The will is a publish made later on the client's behalf: check it now, while the
+      // device can still be told (CONNACK refused), rather than drop it silently at the worst moment.
+      const will = (client as Client & { _will?: PublishPacket | null })._will;
+      if (will) {
+        const verdict = judgePublish(acl, client, will);
+        if (!verdict.ok) {
+          metrics.reject('will');
+          warn.warn(client.id, { clientId: client.id, topic: will.topic, reason: verdict.reason }, `connection refused: will ${verdict.message}`);
+          return done(authError(`will refused: ${verdict.message}`), null);
+        }
+      }
+      log.debug({ clientId: client.id, identity: result.identity }, 'client authenticated');
+      done(null, true);
+    },
+
+    authorizePublish(client, packet, callback) {
+      const verdict = judgePublish(acl, client, packet);
+      if (verdict.ok) {
+        metrics.messagesIn++;
+        return callback(null);
+      }
+      metrics.reject(verdict.reason);
+      (packet as GuardedPacket)[DROPPED] = true;
+      const key = client?.id ?? '<will>';
+      warn.warn(key, { clientId: client?.id, topic: packet.topic, reason: verdict.reason }, `publish dropped: ${verdict.message}`);
+      const state = getClientState(client);
+      // Over the rate: complete the packet only when the bucket refills, which stops aedes
+      // reading this socket meanwhile (backpressure), see ClientState.
+      if (verdict.rate && state) return state.holdUntilRefill(state.routine, () => callback(null));
+      callback(null);
+    },
+
+    authorizeSubscribe(client, sub, callback) {
+      const state = getClientState(client);
+      const decision = state ? acl(state.identity, 'subscribe', sub.topic) : undefined;
+      if (decision?.allow) return callback(null, sub);
+      metrics.reject('subscribe');
+      warn.warn(client.id, { clientId: client.id, topic: sub.topic }, `subscription refused: ${decision?.message ?? 'not authenticated'}`);
+      // SUBACK 0x80 for this filter [MQTT-3.9.3]; the connection and other filters stand.
+      callback(null, null);
+    },
+
+    authorizeForward(client, packet) {
+      const conn = client.conn as { writableLength?: number };
+      if ((conn.writableLength ?? 0) > limits.maxSubscriberBacklogBytes && isSheddable(packet)) {
+        metrics.reject('slow_consumer');
+        return null;
+      }
+      metrics.messagesOut++;
+      return packet;
+    },
+  });
+
+  // aedes routes every accepted PUBLISH (and every will) through broker.publish(). Refused
+  // packets complete here without being routed: the connection stays up, and for QoS 1
+  // the PUBACK has already gone out (MQTT 3.1.1 has no negative PUBACK).
+  const internals = aedes as unknown as { publish: PublishFn };
+  const routePublish: PublishFn = internals.publish.bind(aedes);
+  internals.publish = (packet, client, done) => {
+    if ((packet as GuardedPacket)[DROPPED]) return (typeof client === 'function' ? client : done)?.();
+    routePublish(packet, client, done);
+  };
+
+  aedes.on('client', (client) => {
+    const state = getClientState(client);
+    if (state) metrics.clientConnected(state.label);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    const state = getClientState(client);
+    if (state) {
+      metrics.clientDisconnected(state.label);
+      state.release();
+    }
+    warn.forget(client.id);
+  });
+  aedes.on('clientError', (client, err) => {
+    // aedes closes the connection for protocol errors such as a wildcard in a PUBLISH
+    // topic [MQTT-3.3.2-2]; count those under the same reasons as dropped messages.
+    if (/is not allowed in PUBLISH/.test(err.message)) metrics.reject('wildcard');
+    log.debug({ clientId: client.id, err: err.message }, 'client error');
+  });
+  aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
+
+  return {
+    aedes,
+    acl,
+    handle: (stream, req) => aedes.handle(stream, req),
+    metrics: () => metrics.snapshot(),
+    close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),
+  };
+}

@@ -1,0 +1,52 @@
+import type { IdentityLabel } from './identity.ts';
+
+/** A sustained rate with a burst allowance. */
+export interface RateLimit {
+  ratePerS: number;
+  burst: number;
+}
+
+/**
+ * Overload limits. Every client has two buckets: one for routine traffic (telemetry,
+ * service topics) and a separate one for what must get through (commands, acks, status,
+ * events), so a client that floods telemetry cannot starve its own acks, and nobody's
+ * flood starves anybody else's commands.
+ */
+export interface BrokerLimits {
+  /** Routine messages per client, by identity label. */
+  routine: Record<IdentityLabel, RateLimit>;
+  /** Priority messages (cmd, ack, status, event) per client. */
+  priority: RateLimit;
+  /**
+   * When a client's subscriber socket holds more than this many unsent bytes, routine
+   * QoS 0 deliveries to it are shed (counted as `slow_consumer`); cmd/ack/status/event
+   * are still queued. Bounds per-subscriber memory without stalling every publisher.
+   */
+  maxSubscriberBacklogBytes: number;
+  /** Upper bound on how long a rate-limited client's socket stays unread before it is read again. */
+  maxPauseMs: number;
+}
+
+/**
+ * Defaults sized for field devices: drone telemetry at 5-10 Hz, sensors far slower.
+ * 100 msg/s sustained per device is ten times the fastest legitimate rate; the control
+ * gateway speaks for up to dozens of drones and writes ledger records, so it gets more.
+ */
+export const DEFAULT_LIMITS: BrokerLimits = {
+  routine: {
+    drone: { ratePerS: 100, burst: 200 },
+    speaker: { ratePerS: 100, burst: 200 },
+    sensor: { ratePerS: 100, burst: 200 },
+    control: { ratePerS: 5000, burst: 10000 },
+    telemetry: { ratePerS: 100, burst: 200 },
+    web: { ratePerS: 100, burst: 200 },
+  },
+  priority: { ratePerS: 500, burst: 1000 },
+  maxSubscriberBacklogBytes: 4 * 1024 * 1024,
+  maxPauseMs: 250,
+};
+
+export function mergeLimits(base: BrokerLimits, patch: Partial<BrokerLimits> | undefined): BrokerLimits {
+  if (!patch) return base;
+  return { ...base, ...patch, routine: { ...base.routine, ...patch.routine } };
+}

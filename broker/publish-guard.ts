@@ -1,0 +1,67 @@
+import type { Client, PublishPacket } from 'aedes';
+import { SERVICE_TOPIC_ROOT, checkPayload, parseDeviceTopic, type Channel } from '../protocol/index.ts';
+import type { Acl, AclDenyReason } from './acl.ts';
+import { getClientState } from './client-state.ts';
+import type { RejectReason } from './metrics.ts';
+
+/** Service topics carry ledger records and reports; bounded, but roomier than device payloads. */
+export const MAX_SERVICE_PAYLOAD_BYTES = 256 * 1024;
+
+/** Channels that must get through under load: favoured by the rate limiter and by shedding. */
+export const PRIORITY_CHANNELS: ReadonlySet<Channel> = new Set(['cmd', 'ack', 'status', 'event']);
+
+/** Marks a publish that the guard refused; the broker's publish() then completes it unrouted. */
+export const DROPPED = Symbol('ringwatch.dropped');
+export type GuardedPacket = PublishPacket & { [DROPPED]?: true };
+
+export type Verdict = { ok: true } | { ok: false; reason: RejectReason; message: string; rate?: boolean };
+
+const ACL_REASON: Record<AclDenyReason, RejectReason> = {
+  sys_topic: 'sys_topic',
+  wildcard: 'wildcard',
+  other_device: 'acl',
+  channel: 'acl',
+  unknown_device: 'acl',
+  not_permitted: 'acl',
+};
+
+/**
+ * Decides one PUBLISH: ACL, rate, payload. Validation parses the JSON exactly once,
+ * here; nothing downstream parses it again. Also normalises the retain flag: `status`
+ * is always retained (so a late subscriber learns who is online) and `cmd` never is
+ * (a retained command would be executed again by every reconnecting device).
+ */
+export function judgePublish(acl: Acl, client: Client | null, packet: PublishPacket): Verdict {
+  const state = getClientState(client);
+  if (client && !state) return { ok: false, reason: 'acl', message: 'client not authenticated' };
+  if (state) {
+    const decision = acl(state.identity, 'publish', packet.topic);
+    if (!decision.allow) return { ok: false, reason: ACL_REASON[decision.reason], message: decision.message };
+  }
+  const device = parseDeviceTopic(packet.topic);
+  if (state) {
+    const bucket = device && PRIORITY_CHANNELS.has(device.channel) ? state.priority : state.routine;
+    if (!bucket.take()) return { ok: false, reason: 'rate', message: 'over the rate limit', rate: true };
+  }
+  if (device) {
+    const check = checkPayload(device.kind, device.channel, packet.payload);
+    if (!check.ok) return { ok: false, reason: check.reason, message: check.message };
+    if (device.channel === 'status') packet.retain = true;
+    else if (device.channel === 'cmd') packet.retain = false;
+    return { ok: true };
+  }
+  if (packet.topic.startsWith(SERVICE_TOPIC_ROOT + '/')) {
+    const size = packet.payload.length;
+    if (size > MAX_SERVICE_PAYLOAD_BYTES) return { ok: false, reason: 'oversize', message: `payload is ${size} bytes, limit ${MAX_SERVICE_PAYLOAD_BYTES}` };
+    return { ok: true };
+  }
+  // Only reachable for a will published with no live client (client === null).
+  return { ok: false, reason: 'topic', message: `"${packet.topic}" is not a ringwatch topic` };
+}
+
+/** True when a delivery may be shed for a subscriber that is not keeping up. */
+export function isSheddable(packet: PublishPacket): boolean {
+  if (packet.qos !== 0) return false;
+  const device = parseDeviceTopic(packet.topic);
+  return !device || !PRIORITY_CHANNELS.has(device.channel);
+}
