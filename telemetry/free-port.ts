@@ -1,0 +1,19 @@
+import { createServer } from 'node:net';
+
+/**
+ * Asks the kernel for a free TCP port on 127.0.0.1 (bind port 0, read it, close).
+ * Needed for programs like influxd that cannot be told "port 0" and report back;
+ * there is a small window in which another process could take the port.
+ */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}

@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TelemetryError } from './errors.ts';
+import { findFreePort } from './free-port.ts';
+
+export const DEFAULT_INFLUXD_BINARY = '/usr/bin/influxd';
+/** influxd 1.6 opens its TSM shards before /ping answers; a cold start takes ~1 s here. */
+export const INFLUXD_START_TIMEOUT_MS = 20_000;
+export const INFLUXD_STOP_TIMEOUT_MS = 10_000;
+
+export interface StartInfluxOptions {
+  /** Where meta/, data/, wal/ and influxdb.conf live. Created if missing. */
+  dataDir: string;
+  /** HTTP port on 127.0.0.1; a free one is picked when absent or 0. */
+  port?: number;
+  /** RPC (backup/restore) port on 127.0.0.1; a free one is picked when absent or 0. */
+  rpcPort?: number;
+  binary?: string;
+  startTimeoutMs?: number;
+  /** Continuous-query run interval; tests shorten nothing here, 1 s is influxd's default. */
+  cqRunInterval?: string;
+}
+
+/** A running (or stopped) local influxd. `stop`/`start` keep the same ports and data. */
+export interface InfluxdHandle {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** SIGTERM and wait for exit; data stays. */
+  stop(): Promise<void>;
+  /** Start again on the same port with the same data, wait for /ping. */
+  start(): Promise<void>;
+  /** Stop for good. */
+  close(): Promise<void>;
+  readonly running: boolean;
+}
+
+function configText(dataDir: string, port: number, rpcPort: number, cqRunInterval: string): string {
+  // influxd 1.x TOML. Everything bound to loopback, reporting and self-monitoring off
+  // (the _internal database would cost CPU we need for ingest), logs quiet.
+  return `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+
+[meta]
+  dir = ${JSON.stringify(join(dataDir, 'meta'))}
+  logging-enabled = false
+
+[data]
+  dir = ${JSON.stringify(join(dataDir, 'data'))}
+  wal-dir = ${JSON.stringify(join(dataDir, 'wal'))}
+  query-log-enabled = false
+  trace-logging-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${port}"
+  auth-enabled = false
+  log-enabled = false
+  write-tracing = false
+  max-body-size = 0
+
+[continuous_queries]
+  enabled = true
+  log-enabled = false
+  run-interval = ${JSON.stringify(cqRunInterval)}
+
+[logging]
+  level = "error"
+  suppress-logo = true
+
+[subscriber]
+  enabled = false
+`;
+}
+
+async function pingOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    return res.status === 204;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a private influxd 1.x for this stack (or a test) and waits until `/ping`
+ * answers 204. The error names `npm run setup` when the binary is missing.
+ */
+export async function startInflux(opts: StartInfluxOptions): Promise<InfluxdHandle> {
+  const binary = opts.binary ?? DEFAULT_INFLUXD_BINARY;
+  if (!existsSync(binary)) {
+    throw new TelemetryError(
+      'TEL_INFLUXD_MISSING',
+      `influxd not found at ${binary}; run "npm run setup" (installs the Debian package "influxdb"), or point --influx-url at an existing InfluxDB`,
+    );
+  }
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const port = opts.port || (await findFreePort());
+  const rpcPort = opts.rpcPort || (await findFreePort());
+  const confPath = join(dataDir, 'influxdb.conf');
+  writeFileSync(confPath, configText(dataDir, port, rpcPort, opts.cqRunInterval ?? '1s'));
+  const url = `http://127.0.0.1:${port}`;
+  const timeoutMs = opts.startTimeoutMs ?? INFLUXD_START_TIMEOUT_MS;
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const start = async (): Promise<void> => {
+    if (child) return;
+    let stderrTail = '';
+    const proc = spawn(binary, ['-config', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    proc.stderr?.on('data', (b: Buffer) => {
+      stderrTail = (stderrTail + b.toString()).slice(-2000);
+    });
+    let exitInfo: string | undefined;
+    exited = new Promise((res) => {
+      proc.once('exit', (code, signal) => {
+        exitInfo = `code ${code} signal ${signal}`;
+        if (child === proc) child = undefined;
+        res();
+      });
+      proc.once('error', (err) => {
+        exitInfo = err.message;
+        if (child === proc) child = undefined;
+        res();
+      });
+    });
+    const deadline = Date.now() + timeoutMs;
+    // No event tells us influxd is ready; /ping is the documented readiness probe.
+    for (;;) {
+      if (exitInfo !== undefined) {
+        throw new TelemetryError('TEL_INFLUXD_START', `influxd exited during start (${exitInfo}): ${stderrTail.trim()}`);
+      }
+      if (await pingOk(url)) return;
+      if (Date.now() > deadline) {
+        await stop();
+        throw new TelemetryError('TEL_INFLUXD_START', `influxd did not answer ${url}/ping within ${timeoutMs} ms: ${stderrTail.trim()}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    if (!proc) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), INFLUXD_STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await start();
+  return {
+    url,
+    port,
+    dataDir,
+    start,
+    stop,
+    close: stop,
+    get running() {
+      return child !== undefined;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { parseDeviceTopic } from '../../protocol/index.ts';
+import { AUDIT_TOPIC, LEDGER_TOPIC } from '../service-records.ts';
+import { mapAck } from './ack.ts';
+import { mapEvent } from './event.ts';
+import { mapServiceRecord } from './service-record.ts';
+import { mapStatus } from './status.ts';
+import { mapTelemetry } from './telemetry.ts';
+import type { MapResult } from './types.ts';
+
+export type { DropReason, MapResult } from './types.ts';
+
+/**
+ * The one dispatcher from an MQTT message to a point: topic decides the handler,
+ * the handler validates (checkPayload / checkServiceRecord) and maps. Never throws.
+ */
+export function mapMessage(site: string, topic: string, payload: Uint8Array): MapResult {
+  if (topic === LEDGER_TOPIC) return mapServiceRecord('ledger', site, payload);
+  if (topic === AUDIT_TOPIC) return mapServiceRecord('audit', site, payload);
+  const t = parseDeviceTopic(topic);
+  if (!t) {
+    if (topic.startsWith('ringwatch/v1/svc/')) return { ok: false, reason: 'ignored', message: `service topic ${topic} is not stored` };
+    return { ok: false, reason: 'topic', message: `not a ringwatch v1 device topic: ${topic}` };
+  }
+  const src = { site, kind: t.kind, deviceId: t.deviceId };
+  switch (t.channel) {
+    case 'telemetry':
+      return mapTelemetry(src, payload);
+    case 'event':
+      return mapEvent(src, payload);
+    case 'status':
+      return mapStatus(src, payload);
+    case 'ack':
+      return mapAck(src, payload);
+    case 'cmd':
+      // Commands are stored once, as ledger records from the control service.
+      return { ok: false, reason: 'ignored', message: 'commands are recorded through the ledger' };
+  }
+}

@@ -1,0 +1,74 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { describeAjvError } from '../protocol/validate.ts';
+import { MAX_PAYLOAD_BYTES } from '../protocol/registry.ts';
+import { DEVICE_KINDS } from '../protocol/topics.ts';
+
+/** Topics on which services publish records the telemetry service stores. */
+export const LEDGER_TOPIC = 'ringwatch/v1/svc/ledger';
+export const AUDIT_TOPIC = 'ringwatch/v1/svc/audit';
+
+const RecordId = Type.String({ minLength: 1, maxLength: 128 });
+const Short = (max: number) => Type.Optional(Type.String({ maxLength: max }));
+
+/**
+ * A command-ledger record (control service): one per state change of a command.
+ * Tolerant on purpose: the ledger belongs to the control service and grows fields;
+ * unknown properties are kept verbatim in `recordJson`, only these are checked.
+ */
+export const LedgerRecord = Type.Object(
+  {
+    id: RecordId,
+    tsMs: Type.Integer({ minimum: 0 }),
+    commandId: Short(128),
+    deviceId: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
+    kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))),
+    action: Short(64),
+    state: Short(32),
+    issuer: Short(64),
+    reason: Short(500),
+  },
+  { additionalProperties: true },
+);
+export type LedgerRecord = Static<typeof LedgerRecord> & Record<string, unknown>;
+
+/** An audit record: who did what to what, and how it ended. Tolerant like the ledger. */
+export const AuditRecord = Type.Object(
+  {
+    id: RecordId,
+    tsMs: Type.Integer({ minimum: 0 }),
+    actor: Short(64),
+    role: Short(32),
+    action: Short(64),
+    target: Short(200),
+    outcome: Short(32),
+    reason: Short(500),
+  },
+  { additionalProperties: true },
+);
+export type AuditRecord = Static<typeof AuditRecord> & Record<string, unknown>;
+
+const ajv = new Ajv({ strict: true, allowUnionTypes: true });
+const validators = { ledger: ajv.compile(LedgerRecord), audit: ajv.compile(AuditRecord) };
+
+export type ServiceRecordKind = keyof typeof validators;
+
+export type ServiceRecordCheck =
+  | { ok: true; value: Record<string, unknown> & { id: string; tsMs: number } }
+  | { ok: false; reason: 'oversize' | 'not_json' | 'schema'; message: string };
+
+/** Same contract as protocol's checkPayload: never throws, names the field. */
+export function checkServiceRecord(kind: ServiceRecordKind, payload: Uint8Array | string): ServiceRecordCheck {
+  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'oversize', message: `payload is ${size} bytes, limit ${MAX_PAYLOAD_BYTES}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: 'not_json', message: `payload is not JSON: ${(err as Error).message}` };
+  }
+  const v = validators[kind];
+  if (!v(value)) return { ok: false, reason: 'schema', message: describeAjvError(v.errors) };
+  return { ok: true, value: value as Record<string, unknown> & { id: string; tsMs: number } };
+}
