@@ -49,7 +49,8 @@ export class DeviceConnection {
     const o = this.opts;
     const will: StatusPayload = { tsMs: Date.now(), state: 'offline', reason: 'connection_lost' };
     const client = mqtt.connect(o.mqttUrl, {
-      clientId: `${o.id}-${Math.random().toString(36).slice(2, 8)}`,
+      // The broker binds a device's client id to its username (one session per device).
+      clientId: o.id,
       username: o.id,
       password: o.secret,
       clean: true,

@@ -34,6 +34,8 @@ export interface SimSpeakerHandle {
   readonly playback: SpeakerPlayback;
   readonly connection: DeviceConnection;
   readonly counters: { commands: number; unparseable: number; ignoredSilent: number };
+  /** Feeds a raw `cmd` payload as if it had arrived over MQTT (brokers that do not validate, tests). */
+  handleRaw(payload: Buffer): void;
   injectFault(fault: SpeakerFault): Promise<void>;
   clearFaults(): Promise<void>;
   faults(): SpeakerFault[];
@@ -128,6 +130,7 @@ export async function startSimSpeaker(opts: SimSpeakerOptions): Promise<SimSpeak
     playback,
     connection,
     counters,
+    handleRaw: onCommand,
     async injectFault(fault) {
       if (fault === 'fail_next_play' || fault === 'amplifier_fault') return playback.injectFault(fault);
       adapterFaults.add(fault);
