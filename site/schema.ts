@@ -43,8 +43,9 @@ export const Ring = Type.Object(
     ),
     /** Warning library id played on this ring's speakers when an alarm is raised here. */
     defaultWarning: Id,
-    /** Drones assigned to patrol this ring; when absent the planner derives a count. */
+    /** Drones on this ring's loop at once (their reliefs come on top); when absent the planner derives it. */
     patrolDrones: Type.Optional(Type.Integer({ minimum: 0, maximum: 500 })),
+    /** Longest acceptable time between two passes over a point of the loop; sets the drone count. */
     revisitTargetS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 7200 })),
   },
   { additionalProperties: false },

@@ -1,0 +1,91 @@
+import type { FeatureCollection } from 'geojson';
+import type { Point, RingId } from '../../site/schema.ts';
+
+/** A drone as the planner sees it now. */
+export interface FleetDrone {
+  id: string;
+  dock: Point;
+  cruiseSpeedMps: number;
+  enduranceS: number;
+  /** Battery share kept for the flight home, never planned away. */
+  reservePct: number;
+  batteryPct: number;
+  /** False when offline, in maintenance or busy with an alarm. */
+  available: boolean;
+}
+
+export interface PlanOptions {
+  /** How far inside the ring's outer boundary the loop runs. */
+  insetM: number;
+  /** Clearance kept from every no-fly zone. */
+  nfzMarginM: number;
+  /** How far ahead sorties and reliefs are scheduled. */
+  horizonS: number;
+  /** Landing to ready again: battery swap and checks. */
+  turnaroundS: number;
+  /** Arming, take-off and climb before the transit starts. */
+  takeoffS: number;
+  /** Drones held back on the ground for alarm dispatch. */
+  dispatchReserve: number;
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
+  insetM: 100,
+  nfzMarginM: 50,
+  horizonS: 2 * 3600,
+  turnaroundS: 300,
+  takeoffS: 30,
+  dispatchReserve: 0,
+};
+
+export interface Sortie {
+  droneId: string;
+  ringId: RingId;
+  slot: number;
+  launchAtMs: number;
+  onStationAtMs: number;
+  offStationAtMs: number;
+  landAtMs: number;
+  /** Where on the loop (arc length from the loop start) the drone joins it. */
+  joinAtM: number;
+  relief: boolean;
+}
+
+export interface CoverageGap {
+  slot: number;
+  fromMs: number;
+  toMs: number;
+}
+
+export interface PatrolWaypoint extends Point {
+  checkpointId?: string;
+}
+
+export interface RingPlan {
+  ringId: RingId;
+  name: string;
+  altitudeRelM: number;
+  loop: PatrolWaypoint[];
+  loopLengthM: number;
+  speedMps: number;
+  /** Drones on the loop at once, evenly spaced. */
+  slots: number;
+  /** Every drone that flies this ring's sorties, reliefs included. */
+  drones: string[];
+  /** Longest time between two passes over any point of the loop. */
+  revisitIntervalS: number;
+  /** When every slot is first on station; slot positions are defined from here. */
+  epochMs: number;
+  checkpointsCovered: string[];
+  checkpointsMissed: { id: string; reason: string }[];
+  sorties: Sortie[];
+  gaps: CoverageGap[];
+}
+
+export interface PatrolPlan {
+  createdAtMs: number;
+  rings: RingPlan[];
+  idleDrones: string[];
+  warnings: string[];
+  geojson: FeatureCollection;
+}
