@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startBrokerServer, type BrokerLimits, type BrokerMetrics, type BrokerServer } from '../../broker/index.ts';
-import { loadSecretsFile, loadSite, type SecretsFile, type Site } from '../../site/index.ts';
+import { generateSecret, hashDeviceSecret, loadSecretsFile, loadSite, type SecretsFile, type Site } from '../../site/index.ts';
 
 export interface StartBrokerOptions {
   /** Default: sites/demo.yaml. */
@@ -83,4 +83,52 @@ export async function connectAs(
   extra: IClientOptions = {},
 ): Promise<MqttClient> {
   return mqtt.connectAsync(broker.url, { ...credentialsFor(broker, id), ...extra });
+}
+
+/**
+ * The demo site gives MQTT secrets only to speakers and sensors (its drones speak
+ * MAVLink through the control service). Returns a copy of the site and secrets in which
+ * `droneId` also holds an MQTT secret, for testing drones with their own MQTT link.
+ */
+export function withDeviceSecret(site: Site, secrets: SecretsFile, deviceId: string): { site: Site; secrets: SecretsFile } {
+  const secret = generateSecret();
+  return {
+    site: { ...site, credentials: { ...site.credentials, devices: { ...site.credentials.devices, [deviceId]: hashDeviceSecret(secret) } } },
+    secrets: { ...secrets, devices: { ...secrets.devices, [deviceId]: secret } },
+  };
+}
+
+export interface Received {
+  topic: string;
+  payload: string;
+  retain: boolean;
+}
+
+/** Collects every message a client receives (in order). */
+export function collect(client: MqttClient): Received[] {
+  const got: Received[] = [];
+  client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  return got;
+}
+
+/** Resolves with the first message whose topic (and optionally payload) matches; rejects after `timeoutMs`. */
+export function nextMessage(
+  client: MqttClient,
+  match: (m: Received) => boolean,
+  timeoutMs = 5_000,
+): Promise<Received> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('message', on);
+      reject(new Error(`no matching message within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function on(topic: string, payload: Buffer, packet: { retain: boolean }) {
+      const m = { topic, payload: payload.toString(), retain: packet.retain };
+      if (!match(m)) return;
+      clearTimeout(timer);
+      client.off('message', on);
+      resolve(m);
+    }
+    client.on('message', on);
+  });
 }
