@@ -1,0 +1,102 @@
+import type { Drone } from '../../site/schema.ts';
+
+/** ArduPilot stream groups (MAV_DATA_STREAM), as REQUEST_DATA_STREAM names them. */
+export type StreamGroup = 'extendedStatus' | 'position' | 'extra1' | 'extra2' | 'extra3';
+
+/** Steady wind in the horizontal plane: blowing *towards* `towardDeg`, plus gusts. */
+export interface WindOptions {
+  speedMps: number;
+  towardDeg: number;
+  gustMps?: number;
+}
+
+/** Timeouts of the vehicle side of the mission protocol (ArduPilot's MissionItemProtocol). */
+export interface MissionTransferTimeouts {
+  /** Re-send MISSION_REQUEST(_INT) when the GCS has not answered for this long (ArduPilot: 1000 ms). */
+  requestResendMs: number;
+  /** Abandon an upload with MISSION_ACK OPERATION_CANCELLED after this silence (ArduPilot: 8000 ms). */
+  uploadTimeoutMs: number;
+}
+
+export interface SimDroneOptions {
+  /** The site's drone entry: id, mavlink.systemId, dock (= home), speeds, enduranceS. */
+  drone: Drone;
+  /** 0 = any free port; undefined = no UDP. The vehicle answers whichever ground station spoke to it. */
+  udpPort?: number;
+  /** 0 = any free port; undefined = no TCP server (like SITL's 5760; several clients allowed). */
+  tcpPort?: number;
+  /** Time acceleration, default 1. Every duration below is in simulated time. */
+  speed?: number;
+  /** Upload requests as MISSION_REQUEST_INT ('int', default) or the older MISSION_REQUEST ('legacy'). */
+  missionRequestStyle?: 'int' | 'legacy';
+  /** "PreArm: Need Position Estimate" window after boot, seconds (default 10). */
+  prearmDelayS?: number;
+  /** Seed for GPS noise, gusts and packet loss (default: derived from the system id). */
+  seed?: number;
+  /** Stream rates active at boot. Copter's habit (default): none, only HEARTBEAT until requested. */
+  initialStreamRatesHz?: Partial<Record<StreamGroup, number>>;
+  /** 1-sigma GPS position noise in metres (default 0.6; 0 disables). */
+  gpsNoiseM?: number;
+  wind?: WindOptions;
+  /** Copter RTL_ALT in metres (default 15). */
+  rtlAltM?: number;
+  /** BATT_LOW failsafe threshold in percent, action RTL (default 20). */
+  lowBatteryPct?: number;
+  /** BATT_CRT failsafe threshold in percent, action LAND (default 10). */
+  criticalBatteryPct?: number;
+  /** Battery charge at boot in percent (default 100). */
+  initialBatteryPct?: number;
+  /** Copter DISARM_DELAY: armed on the ground without taking off for this long disarms (default 10 s; 0 = never). */
+  autoDisarmS?: number;
+  missionTimeouts?: Partial<MissionTransferTimeouts>;
+  /** Capacity of the mission store in items (ArduPilot on a 2 MB board: ~700; default 700). */
+  maxMissionItems?: number;
+}
+
+/** Faults injected at runtime; durations are simulated seconds. */
+export type DroneFault =
+  /** No packet in either direction for `durationS`. */
+  | { kind: 'link_loss'; durationS: number }
+  /** Drop this share of packets, both ways, until cleared. */
+  | { kind: 'packet_loss'; pct: number }
+  /** Hold every COMMAND_ACK back by `delayMs` (simulated) before sending it. */
+  | { kind: 'ack_delay'; delayMs: number }
+  /** Drop this share of COMMAND_ACKs (default 100): the command still executes, its ack is lost. */
+  | { kind: 'ack_drop'; pct?: number }
+  /** GPS reports no fix (for `durationS`, or until cleared); Copter's EKF failsafe lands the vehicle. */
+  | { kind: 'gps_loss'; durationS?: number }
+  /** The battery loses `pct` points of charge at once (a failing cell), which may trip the failsafe. */
+  | { kind: 'battery_sag'; pct: number }
+  /** Answer every MISSION_COUNT (of `missionType`, default all) with this MISSION_ACK error. */
+  | { kind: 'mission_reject'; result?: 'denied' | 'no_space' | 'error'; missionType?: 'mission' | 'fence' | 'rally' };
+
+export type DroneFaultKind = DroneFault['kind'];
+
+/** What the vehicle really does (truth, not what it reports over a noisy GPS). */
+export interface SimDroneState {
+  latDeg: number;
+  lonDeg: number;
+  altRelM: number;
+  altAmslM: number;
+  headingDeg: number;
+  groundSpeedMps: number;
+  batteryPct: number;
+  /** Copter mode name: STABILIZE, AUTO, GUIDED, LOITER, RTL, LAND. */
+  mode: string;
+  armed: boolean;
+  /** Current mission item (MISSION_CURRENT.seq). */
+  missionSeq: number;
+  /** GPS_FIX_TYPE as reported (0/1 no fix, 3 3D fix). */
+  gpsFix: number;
+}
+
+export interface SimDroneHandle {
+  id: string;
+  systemId: number;
+  udpPort?: number;
+  tcpPort?: number;
+  state(): SimDroneState;
+  injectFault(f: DroneFault): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
