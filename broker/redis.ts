@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import type { AedesOptions } from 'aedes';
 
 const require = createRequire(import.meta.url);
@@ -28,5 +29,10 @@ export function redisBackends(url: string): { mq: NonNullable<AedesOptions['mq']
   const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as new (o: object) => NonNullable<
     AedesOptions['persistence']
   >;
-  return { mq: mqemitterRedis({ ...opts }), persistence: new AsyncRedisPersistence({ ...opts }) };
+  const persistence = new AsyncRedisPersistence({ ...opts }) as { createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown> };
+  // aedes 1.2 pipes the retained-message stream (`.pipe`), while this persistence returns
+  // an async iterable; adapt it here rather than patch either library.
+  const retained = persistence.createRetainedStreamCombi.bind(persistence);
+  persistence.createRetainedStreamCombi = (patterns) => Readable.from(retained(patterns));
+  return { mq: mqemitterRedis({ ...opts }), persistence: persistence as NonNullable<AedesOptions['persistence']> };
 }
