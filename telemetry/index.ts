@@ -1,0 +1,15 @@
+export { TelemetryError, type TelemetryErrorCode } from './errors.ts';
+export { startInflux, type InfluxdHandle, type StartInfluxOptions, DEFAULT_INFLUXD_BINARY } from './influxd.ts';
+export { findFreePort } from './free-port.ts';
+export * from './points.ts';
+export { mapMessage, type MapResult, type DropReason } from './mapping/index.ts';
+export * from './service-records.ts';
+export * from './store/types.ts';
+export { InfluxV1Store, type InfluxV1Options } from './store/v1.ts';
+export { InfluxV2Store, type InfluxV2Options } from './store/v2.ts';
+export { createStore, type StoreConfig } from './store/create.ts';
+export { Spool, type SpoolEntry, type SpoolOptions, type FsyncPolicy } from './spool.ts';
+export { BatchWriter, WRITER_DEFAULTS, type WriterOptions } from './writer.ts';
+export { IngestMetrics } from './metrics.ts';
+export { MqttIngest, type IngestOptions } from './ingest.ts';
+export { startTelemetryService, type TelemetryService, type TelemetryServiceConfig } from './service.ts';

@@ -1,0 +1,129 @@
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { TOPIC_ROOT } from '../protocol/index.ts';
+import { mapMessage } from './mapping/index.ts';
+import type { IngestMetrics } from './metrics.ts';
+import type { Spool } from './spool.ts';
+import type { BatchWriter } from './writer.ts';
+
+export interface IngestOptions {
+  url: string;
+  username: string;
+  password: string;
+  /** Fixed, so the broker keeps our session (subscriptions and unacked messages) across restarts. */
+  clientId: string;
+  /** Site id, stored as the `site` tag. */
+  site: string;
+  topic?: string;
+  connectTimeoutMs?: number;
+  reconnectPeriodMs?: number;
+  logger: Logger;
+}
+
+/** Delay before retrying a spool append that failed (disk full, I/O error). */
+export const SPOOL_RETRY_MS = 1000;
+
+/**
+ * The MQTT side of ingest: a persistent session (clean: false, fixed client id) with a
+ * QoS 1 subscription to everything under ringwatch/v1.
+ *
+ * Acking: mqtt.js sends PUBACK for a QoS 1 message only when `handleMessage`'s callback
+ * runs, and it handles the next PUBLISH only after that. We call back only once the
+ * point is appended to the spool (or the message is judged bad and dropped), so a
+ * message the broker considers delivered is always on disk; anything not yet acked
+ * when we crash is redelivered by the broker from our session. When the writer is
+ * backpressured the callback waits, which stops reading the socket: the broker
+ * queues for us instead.
+ */
+export class MqttIngest {
+  private client: MqttClient | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly opts: IngestOptions,
+    private readonly spool: Spool,
+    private readonly writer: BatchWriter,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    const client = mqtt.connect(o.url, {
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      clean: false,
+      protocolVersion: 4,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
+      // Subscriptions live in the broker's session; resubscribing on reconnect is harmless.
+      resubscribe: true,
+      manualConnect: true,
+    });
+    this.client = client;
+    client.handleMessage = (packet: IPublishPacket, callback: (err?: Error) => void) => this.onMessage(packet, callback);
+    client.on('error', (err) => o.logger.warn({ err: err.message }, 'mqtt error'));
+    client.on('offline', () => !this.closing && o.logger.warn('mqtt offline, reconnecting'));
+    client.on('connect', (ack) => o.logger.info({ sessionPresent: ack.sessionPresent }, 'mqtt connected'));
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (err: Error) => {
+        client.off('connect', onConn);
+        reject(err);
+      };
+      const onConn = () => {
+        client.off('error', onErr);
+        resolve();
+      };
+      client.once('connect', onConn);
+      client.once('error', onErr);
+      client.connect();
+    }).catch(async (err: unknown) => {
+      await client.endAsync(true);
+      throw err;
+    });
+    await client.subscribeAsync(o.topic ?? `${TOPIC_ROOT}/#`, { qos: 1 });
+  }
+
+  private onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
+    this.metrics.received++;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const r = mapMessage(this.opts.site, packet.topic, payload);
+    if (!r.ok) {
+      // Bad input is final: ack it (so it is not redelivered forever), count it, move on.
+      this.metrics.dropped[r.reason]++;
+      callback();
+      return;
+    }
+    const append = (): void => {
+      if (this.closing) return; // no ack: the broker redelivers to our next session
+      try {
+        const entries = this.spool.append([r.point], Date.now());
+        this.metrics.accepted++;
+        this.writer.enqueue(entries);
+      } catch (err) {
+        this.opts.logger.error({ err: (err as Error).message }, 'spool append failed; holding the ack and retrying');
+        setTimeout(append, SPOOL_RETRY_MS).unref();
+        return;
+      }
+      if (this.writer.backpressured) void this.writer.waitForRoom().then(() => !this.closing && callback());
+      else callback();
+    };
+    append();
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Disconnects; the broker keeps our session and queues QoS 1 messages until we return. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.client?.endAsync(false);
+  }
+
+  /** Simulates a crash for tests: drop the socket without DISCONNECT or further acks. */
+  async abort(): Promise<void> {
+    this.closing = true;
+    await this.client?.endAsync(true);
+  }
+}

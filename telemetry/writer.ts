@@ -1,0 +1,209 @@
+import { TelemetryError } from './errors.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { nsToMs } from './points.ts';
+import type { Spool, SpoolEntry } from './spool.ts';
+import type { TelemetryStore } from './store/types.ts';
+
+export interface WriterOptions {
+  /** Points per write request. influxd 1.x is fastest around 5,000. */
+  batchSize?: number;
+  /** Concurrent write requests. */
+  maxInFlight?: number;
+  /** Write a partial batch after this long. */
+  flushIntervalMs?: number;
+  /** Hold MQTT acks (backpressure) above this many unwritten points. */
+  maxQueuedPoints?: number;
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Called after a batch is confirmed (e.g. to backfill downsampling for late data). */
+  onWritten?: (entries: readonly SpoolEntry[]) => void;
+}
+
+/** Named defaults; tests pass shorter retry delays. */
+export const WRITER_DEFAULTS = {
+  batchSize: 5000,
+  maxInFlight: 2,
+  flushIntervalMs: 100,
+  maxQueuedPoints: 200_000,
+  retryInitialMs: 250,
+  retryMaxMs: 30_000,
+} as const;
+
+/**
+ * Moves spooled points into the store: batches of `batchSize`, `maxInFlight` requests
+ * at a time, retryable failures retried with exponential backoff and jitter (new
+ * batches wait meanwhile), 4xx failures dropped and counted. Every confirmed batch is
+ * released from the spool.
+ */
+export class BatchWriter {
+  private queue: SpoolEntry[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private retrying = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushDue = false;
+  private closed = false;
+  private readonly waiters: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly o: Required<Omit<WriterOptions, 'onWritten'>> & Pick<WriterOptions, 'onWritten'>;
+
+  constructor(
+    private readonly store: TelemetryStore,
+    private readonly spool: Spool,
+    private readonly metrics: IngestMetrics,
+    opts: WriterOptions = {},
+  ) {
+    this.o = { ...WRITER_DEFAULTS, ...opts };
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  get inFlightBatches(): number {
+    return this.inFlight;
+  }
+
+  /** True while new messages should not be acked: too many points waiting or the spool is full. */
+  get backpressured(): boolean {
+    return this.queued >= this.o.maxQueuedPoints || this.spool.full;
+  }
+
+  oldestPendingAgeMs(nowMs: number): number {
+    const e = this.queue[this.head];
+    return e ? nowMs - e.receivedMs : 0;
+  }
+
+  enqueue(entries: readonly SpoolEntry[]): void {
+    for (const e of entries) this.queue.push(e);
+    this.pump();
+  }
+
+  /** Resolves when the writer can take more (see `backpressured`). */
+  waitForRoom(): Promise<void> {
+    if (!this.backpressured || this.closed) return Promise.resolve();
+    this.metrics.backpressureWaits++;
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  /** Resolves true when everything queued is written, false after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<boolean> {
+    this.flushDue = true;
+    this.pump();
+    if (this.idle) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private get idle(): boolean {
+    return this.queued === 0 && this.inFlight === 0;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.retrying === 0 && this.inFlight < this.o.maxInFlight && this.queued > 0) {
+      if (this.queued < this.o.batchSize && !this.flushDue) break;
+      const end = Math.min(this.queue.length, this.head + this.o.batchSize);
+      const batch = this.queue.slice(this.head, end);
+      this.head = end;
+      if (this.head > 100_000 || this.head === this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      this.flushDue = false;
+      this.inFlight++;
+      void this.send(batch, 0);
+    }
+    if (!this.closed && this.queued > 0 && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flushDue = true;
+        this.pump();
+      }, this.o.flushIntervalMs);
+    }
+    this.notify();
+  }
+
+  private async send(batch: SpoolEntry[], attempt: number): Promise<void> {
+    try {
+      await this.store.write(batch.map((e) => e.point));
+      this.done(batch);
+    } catch (err) {
+      const e = err instanceof TelemetryError ? err : new TelemetryError('TEL_STORE_UNAVAILABLE', String(err), { cause: err });
+      if (!e.retryable) {
+        // The store refused these points (e.g. a field type conflict); retrying cannot help.
+        this.metrics.writeErrorsRejected++;
+        this.metrics.pointsRejected += batch.length;
+        this.done(batch);
+        return;
+      }
+      this.metrics.writeErrorsRetryable++;
+      if (this.closed) {
+        // Left in the spool: the next start writes them.
+        this.inFlight--;
+        this.notify();
+        return;
+      }
+      if (attempt === 0) this.retrying++;
+      const base = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** attempt);
+      const delay = base / 2 + Math.random() * (base / 2);
+      setTimeout(() => {
+        this.metrics.retries++;
+        void this.resend(batch, attempt + 1);
+      }, delay).unref();
+    }
+  }
+
+  private async resend(batch: SpoolEntry[], attempt: number): Promise<void> {
+    if (this.closed) {
+      this.inFlight--;
+      this.retrying--;
+      this.notify();
+      return;
+    }
+    try {
+      await this.store.write(batch.map((e) => e.point));
+      this.retrying--;
+      this.done(batch);
+    } catch (err) {
+      if (err instanceof TelemetryError && !err.retryable) {
+        this.retrying--;
+        this.metrics.writeErrorsRejected++;
+        this.metrics.pointsRejected += batch.length;
+        this.done(batch);
+        return;
+      }
+      this.metrics.writeErrorsRetryable++;
+      const base = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** attempt);
+      setTimeout(() => {
+        this.metrics.retries++;
+        void this.resend(batch, attempt + 1);
+      }, base / 2 + Math.random() * (base / 2)).unref();
+    }
+  }
+
+  private done(batch: SpoolEntry[]): void {
+    this.inFlight--;
+    this.spool.confirm(batch);
+    const last = batch[batch.length - 1];
+    if (last) this.metrics.batchWritten(batch.length, last.receivedMs, nsToMs(last.point.timeNs), Date.now());
+    this.o.onWritten?.(batch);
+    this.pump();
+  }
+
+  private notify(): void {
+    if (!this.backpressured || this.closed) for (const w of this.waiters.splice(0)) w();
+    if (this.idle) for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
