@@ -1,5 +1,6 @@
 import type { Command } from '../args.ts';
 import { hashSecretCommand } from './hash-secret.ts';
+import { controlCommand } from './control.ts';
 
 /** Every subcommand, in the order `ringwatch --help` lists them. */
-export const COMMANDS: Command[] = [hashSecretCommand];
+export const COMMANDS: Command[] = [hashSecretCommand, controlCommand];

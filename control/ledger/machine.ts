@@ -1,0 +1,91 @@
+/**
+ * The command ledger's state machine: pure, clock injected, no I/O.
+ * queued → sent → acked → in_progress → succeeded | failed | timed_out | cancelled.
+ * Only device confirmations (COMMAND_ACK, MISSION_ACK, an MQTT ack) may move a record to
+ * acked/in_progress/succeeded; the callers enforce that by construction (see ledger.ts).
+ */
+export const LEDGER_STATES = ['queued', 'sent', 'acked', 'in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'] as const;
+export type LedgerState = (typeof LEDGER_STATES)[number];
+
+export const TERMINAL_STATES: ReadonlySet<LedgerState> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
+
+/** Allowed moves. in_progress → in_progress records progress updates. */
+const NEXT: Record<LedgerState, readonly LedgerState[]> = {
+  queued: ['sent', 'failed', 'cancelled'],
+  sent: ['acked', 'in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  acked: ['in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  in_progress: ['in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  timed_out: [],
+  cancelled: [],
+};
+
+export function canTransition(from: LedgerState, to: LedgerState): boolean {
+  return NEXT[from].includes(to);
+}
+
+export interface LedgerTarget {
+  kind: 'drone' | 'speaker' | 'sensor';
+  id: string;
+}
+
+export interface LedgerTransition {
+  state: LedgerState;
+  tsMs: number;
+  /** Why: the device's answer ("MAV_RESULT DENIED", "PreArm: ..."), or our timeout. */
+  detail?: string;
+  progressPct?: number;
+}
+
+export interface LedgerRecord {
+  id: string;
+  issuer: string;
+  target: LedgerTarget;
+  /** What was asked: `arm`, `goto`, `mission_upload`, `play`, ... */
+  kind: string;
+  /** Over which path: a MAVLink link or the device's MQTT `cmd` channel. */
+  via: 'mavlink' | 'mqtt';
+  payload: Record<string, unknown>;
+  state: LedgerState;
+  createdMs: number;
+  updatedMs: number;
+  transitions: LedgerTransition[];
+}
+
+export interface NewRecord {
+  id: string;
+  issuer: string;
+  target: LedgerTarget;
+  kind: string;
+  via: 'mavlink' | 'mqtt';
+  payload: Record<string, unknown>;
+}
+
+export function createRecord(r: NewRecord, nowMs: number): LedgerRecord {
+  return { ...r, state: 'queued', createdMs: nowMs, updatedMs: nowMs, transitions: [{ state: 'queued', tsMs: nowMs }] };
+}
+
+export type TransitionOutcome =
+  | { ok: true; record: LedgerRecord; change: LedgerTransition }
+  | { ok: false; reason: string };
+
+/** Returns a new record in the next state, or why the move is refused. Never mutates. */
+export function transition(
+  record: LedgerRecord,
+  to: LedgerState,
+  nowMs: number,
+  extra: { detail?: string; progressPct?: number } = {},
+): TransitionOutcome {
+  if (!canTransition(record.state, to)) {
+    return { ok: false, reason: `${record.id}: ${record.state} → ${to} is not allowed` };
+  }
+  const change: LedgerTransition = { state: to, tsMs: nowMs };
+  if (extra.detail !== undefined) change.detail = extra.detail;
+  if (extra.progressPct !== undefined) change.progressPct = extra.progressPct;
+  return {
+    ok: true,
+    change,
+    record: { ...record, state: to, updatedMs: nowMs, transitions: [...record.transitions, change] },
+  };
+}

@@ -1,0 +1,6 @@
+import type { Handler } from './types.ts';
+
+/** POSITION_TARGET_GLOBAL_INT: the vehicle's confirmation of a guided target. */
+export const handlePositionTarget: Handler = (v, m) => {
+  v.emit('message', m.data);
+};

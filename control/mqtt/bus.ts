@@ -1,0 +1,73 @@
+import mqtt, { type MqttClient } from 'mqtt';
+
+/** What the gateway, ledger and device-command path need of MQTT; tests may fake it. */
+export interface Bus {
+  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): void;
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<void>;
+}
+
+export interface MqttBusOptions {
+  url: string;
+  username: string;
+  password: string;
+  /** Client id suffix; the broker binds `control:<suffix>` to the control identity. */
+  clientSuffix?: string;
+}
+
+export interface BusCounters {
+  published: number;
+  /** Publishes refused by a closed or disconnected client (QoS 0 telemetry is dropped). */
+  publishErrors: number;
+  received: number;
+}
+
+/**
+ * mqtt.js client as the control identity. Reconnects by itself; its will marks nothing
+ * (each drone's offline status is ours to publish when its MAVLink link drops).
+ */
+export class MqttBus implements Bus {
+  readonly counters: BusCounters = { published: 0, publishErrors: 0, received: 0 };
+  private readonly handlers: { filter: string; re: RegExp; fn: (topic: string, payload: Buffer) => void }[] = [];
+
+  private constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload) => {
+      this.counters.received++;
+      for (const h of this.handlers) if (h.re.test(topic)) h.fn(topic, payload);
+    });
+  }
+
+  static async connect(o: MqttBusOptions): Promise<MqttBus> {
+    const client = await mqtt.connectAsync(o.url, {
+      username: o.username,
+      password: o.password,
+      clientId: `${o.username}:${o.clientSuffix ?? Math.random().toString(36).slice(2, 10)}`,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      // Telemetry is QoS 0 and must not queue without bound while disconnected.
+      queueQoSZero: false,
+    });
+    return new MqttBus(client);
+  }
+
+  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): void {
+    this.counters.published++;
+    this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, (err) => {
+      if (err) this.counters.publishErrors++;
+    });
+  }
+
+  async subscribe(filter: string, fn: (topic: string, payload: Buffer) => void): Promise<void> {
+    this.handlers.push({ filter, re: filterToRegExp(filter), fn });
+    await this.client.subscribeAsync(filter, { qos: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+  }
+}
+
+/** MQTT topic filter (`+`, `#`) → RegExp for dispatching to the right handler. */
+export function filterToRegExp(filter: string): RegExp {
+  const parts = filter.split('/').map((p) => (p === '+' ? '[^/]+' : p === '#' ? '.*' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${parts.join('/')}$`);
+}

@@ -1,0 +1,139 @@
+import type { Duplex } from 'node:stream';
+import { openGroundStream, parseEndpoint } from '../mavlink/index.ts';
+import type { Site } from '../site/index.ts';
+import { ControlError } from './errors.ts';
+import { DroneCommands } from './commands/drone-commands.ts';
+import { TelemetryGateway } from './gateway/telemetry-gateway.ts';
+import { JsonlLedgerStore } from './ledger/jsonl-store.ts';
+import { Ledger, type LedgerSink } from './ledger/ledger.ts';
+import { MqttLedgerSink } from './ledger/mqtt-sink.ts';
+import { GroundLink } from './mavlink/ground-link.ts';
+import type { Bus } from './mqtt/bus.ts';
+import { DeviceCommands } from './mqtt/device-commands.ts';
+import { DEFAULT_TIMEOUTS, systemClock, type Clock, type ControlTimeouts } from './timeouts.ts';
+import type { StreamRates } from './vehicle/streams.ts';
+import type { Vehicle } from './vehicle/vehicle.ts';
+
+export interface ControlServiceOptions {
+  site: Pick<Site, 'drones'>;
+  /** The broker connection (control identity). Without it: links, vehicle API and ledger only. */
+  bus?: Bus;
+  /** Ledger JSONL goes here; without it the ledger is kept in memory (and on MQTT). */
+  dataDir?: string;
+  timeouts?: Partial<ControlTimeouts>;
+  clock?: Clock;
+  /** MQTT telemetry rate per drone, Hz (default 2). */
+  telemetryRateHz?: number;
+  streamRates?: StreamRates;
+  /** Opens the ground side of an endpoint; tests substitute in-memory pairs. */
+  openStream?: (url: string) => Promise<Duplex>;
+}
+
+export interface ControlService {
+  readonly vehicles: ReadonlyMap<string, Vehicle>;
+  readonly links: ReadonlyMap<string, GroundLink>;
+  readonly ledger: Ledger;
+  readonly drones: DroneCommands;
+  /** Present when a bus was given. */
+  readonly devices: DeviceCommands | undefined;
+  readonly gateway: TelemetryGateway | undefined;
+  vehicle(droneId: string): Vehicle;
+  stats(): ControlStats;
+  close(): Promise<void>;
+}
+
+export interface ControlStats {
+  links: { url: string; rxPackets: number; txPackets: number; badFrames: number; unknownSystem: number; vehicles: number; online: number }[];
+  ledgerRefusedTransitions: number;
+}
+
+/**
+ * Starts the control service's part 1: one GroundLink per distinct endpoint of the site's
+ * drones (many vehicles may share one), the telemetry gateway and the command ledger.
+ */
+export async function startControlService(o: ControlServiceOptions): Promise<ControlService> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+  const clock = o.clock ?? systemClock;
+  const sinks: LedgerSink[] = [];
+  if (o.dataDir) sinks.push(new JsonlLedgerStore(o.dataDir));
+  if (o.bus) sinks.push(new MqttLedgerSink(o.bus));
+  const ledger = new Ledger(clock, sinks);
+  const gateway = o.bus ? new TelemetryGateway({ bus: o.bus, clock, telemetryRateHz: o.telemetryRateHz ?? 2 }) : undefined;
+  const devices = o.bus ? new DeviceCommands(o.bus, ledger, clock, timeouts) : undefined;
+  await devices?.start();
+
+  const byUrl = new Map<string, Site['drones']>();
+  for (const d of o.site.drones) {
+    try {
+      parseEndpoint(d.mavlink.url);
+    } catch (err) {
+      throw new ControlError('CTL_ERR_BAD_ENDPOINT', `${d.id}: ${(err as Error).message}`);
+    }
+    const list = byUrl.get(d.mavlink.url) ?? [];
+    list.push(d);
+    byUrl.set(d.mavlink.url, list);
+  }
+
+  const open = o.openStream ?? ((url: string) => openGroundStream(parseEndpoint(url)));
+  const links = new Map<string, GroundLink>();
+  const vehicles = new Map<string, Vehicle>();
+  try {
+    for (const [url, drones] of byUrl) {
+      const stream = await open(url);
+      const gl = new GroundLink(stream, {
+        endpointUrl: url,
+        vehicles: drones.map((d) => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot })),
+        timeouts,
+        clock,
+        streamRates: o.streamRates,
+      });
+      links.set(url, gl);
+      for (const v of gl.vehicles.values()) {
+        vehicles.set(v.droneId, v);
+        gateway?.add(v);
+      }
+    }
+  } catch (err) {
+    for (const gl of links.values()) gl.close();
+    gateway?.close();
+    throw err;
+  }
+
+  const drones = new DroneCommands(ledger, vehicles);
+  let closed = false;
+  return {
+    vehicles,
+    links,
+    ledger,
+    drones,
+    devices,
+    gateway,
+    vehicle(droneId) {
+      const v = vehicles.get(droneId);
+      if (!v) throw new ControlError('CTL_ERR_UNKNOWN_DRONE', droneId);
+      return v;
+    },
+    stats() {
+      return {
+        links: [...links.values()].map((gl) => ({
+          url: gl.opts.endpointUrl,
+          rxPackets: gl.link.counters.rxPackets,
+          txPackets: gl.link.counters.txPackets,
+          badFrames: gl.badFrames,
+          unknownSystem: gl.counters.unknownSystem,
+          vehicles: gl.vehicles.size,
+          online: [...gl.vehicles.values()].filter((v) => v.online).length,
+        })),
+        ledgerRefusedTransitions: ledger.refusedTransitions,
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const gl of links.values()) gl.close();
+      gateway?.close();
+      devices?.close();
+      await ledger.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Named timeouts and retry budgets (QGroundControl keeps them named, with short ones
+ * for faster tests). Production values follow the MAVLink command and mission protocol
+ * recommendations; tests inject shorter ones through `ControlTimeouts`.
+ */
+export interface ControlTimeouts {
+  /** COMMAND_LONG/COMMAND_INT: wait this long for COMMAND_ACK before resending. */
+  commandAckMs: number;
+  /** Resends of a command after the first send (confirmation incremented each time). */
+  commandRetries: number;
+  /** After an IN_PROGRESS ack, how long without any further ack before giving up. */
+  commandInProgressMs: number;
+  /** Mission protocol: wait for MISSION_COUNT / first request / final MISSION_ACK. */
+  missionAckMs: number;
+  /** Mission protocol: wait for the next request or item after each item. */
+  missionItemMs: number;
+  /** Mission protocol: resends of one step before the transfer fails. */
+  missionRetries: number;
+  /** No HEARTBEAT for this long and the vehicle's link is declared lost. */
+  linkLostMs: number;
+  /** Our GCS heartbeat period (MAVLink: 1 Hz). */
+  gcsHeartbeatMs: number;
+  /** Arming refused for a missing position estimate: keep retrying this long. */
+  armEstimateBudgetMs: number;
+  /** …waiting this long between attempts. */
+  armRetryIntervalMs: number;
+  /** MQTT device commands: first ack expected within this. */
+  deviceAckMs: number;
+  /** MQTT device commands: a terminal ack expected within this after the first. */
+  deviceCompletionMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ControlTimeouts = {
+  commandAckMs: 1500,
+  commandRetries: 3,
+  commandInProgressMs: 10_000,
+  missionAckMs: 1500,
+  missionItemMs: 250,
+  missionRetries: 5,
+  linkLostMs: 3000,
+  gcsHeartbeatMs: 1000,
+  armEstimateBudgetMs: 30_000,
+  armRetryIntervalMs: 2000,
+  deviceAckMs: 3000,
+  deviceCompletionMs: 120_000,
+};
+
+/** Timeouts for tests on loopback: short, but long enough for a loaded 2-core machine. */
+export const FAST_TIMEOUTS: ControlTimeouts = {
+  commandAckMs: 150,
+  commandRetries: 3,
+  commandInProgressMs: 2000,
+  missionAckMs: 200,
+  missionItemMs: 60,
+  missionRetries: 8,
+  linkLostMs: 600,
+  gcsHeartbeatMs: 100,
+  armEstimateBudgetMs: 5000,
+  armRetryIntervalMs: 200,
+  deviceAckMs: 500,
+  deviceCompletionMs: 3000,
+};
+
+export function withTimeouts(over: Partial<ControlTimeouts> = {}): ControlTimeouts {
+  return { ...DEFAULT_TIMEOUTS, ...over };
+}
+
+/** The control service's clock; injected so pure parts never call Date.now(). */
+export interface Clock {
+  nowMs(): number;
+}
+
+export const systemClock: Clock = { nowMs: () => Date.now() };

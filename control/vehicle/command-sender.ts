@@ -1,0 +1,146 @@
+import { common, type MavLinkData } from 'node-mavlink';
+import type { ControlTimeouts } from '../timeouts.ts';
+import { mapMavResult, type CommandResult } from './result.ts';
+
+/** A MAV_CMD with its seven parameters; `int` sends COMMAND_INT in that frame. */
+export interface CommandSpec {
+  command: number;
+  params: [number, number, number, number, number, number, number];
+  /** COMMAND_INT with this MAV_FRAME (params 5/6 are then degE7 integers). */
+  int?: { frame: number };
+}
+
+/** Hooks the ledger uses to learn what the *device* said, when it said it. */
+export interface CommandHooks {
+  signal?: AbortSignal;
+  /** First transmission written to the link. */
+  onSent?(): void;
+  /** COMMAND_ACK IN_PROGRESS (with progress % when the vehicle gives one). */
+  onProgress?(progressPct: number | undefined): void;
+}
+
+interface Pending {
+  spec: CommandSpec;
+  attempts: number;
+  inProgress: boolean;
+  timer: NodeJS.Timeout | undefined;
+  hooks: CommandHooks;
+  resolve(r: CommandResult): void;
+}
+
+export interface CommandTarget {
+  send(msg: MavLinkData): void;
+  readonly systemId: number;
+  readonly componentId: number;
+  /** The autopilot's last words (STATUSTEXT), to explain a refusal. */
+  recentStatusText?(): string | undefined;
+}
+
+/**
+ * COMMAND_LONG / COMMAND_INT with the MAVLink command protocol's retransmission:
+ * resend after `commandAckMs` up to `commandRetries` times, COMMAND_LONG's confirmation
+ * incremented each time; after IN_PROGRESS stop resending and wait for the final ack.
+ * One command of each MAV_CMD in flight per vehicle, since acks carry only the command id.
+ */
+export class CommandSender {
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly target: CommandTarget,
+    private readonly timeouts: ControlTimeouts,
+  ) {}
+
+  send(spec: CommandSpec, hooks: CommandHooks = {}): Promise<CommandResult> {
+    if (this.pending.has(spec.command)) {
+      return Promise.resolve({ status: 'busy', message: `MAV_CMD ${spec.command} already in flight`, attempts: 0 });
+    }
+    if (hooks.signal?.aborted) return Promise.resolve({ status: 'cancelled', attempts: 0 });
+    return new Promise<CommandResult>((resolve) => {
+      const p: Pending = { spec, attempts: 0, inProgress: false, timer: undefined, hooks, resolve };
+      this.pending.set(spec.command, p);
+      hooks.signal?.addEventListener('abort', () => this.finish(spec.command, { status: 'cancelled', message: 'cancelled by request' }), {
+        once: true,
+      });
+      this.transmit(p);
+      hooks.onSent?.();
+    });
+  }
+
+  private transmit(p: Pending): void {
+    const { spec } = p;
+    let msg: MavLinkData;
+    if (spec.int) {
+      const m = new common.CommandInt();
+      m.frame = spec.int.frame;
+      m.current = 0;
+      m.autocontinue = 0;
+      [m._param1, m._param2, m._param3, m._param4, m._param5, m._param6, m._param7] = spec.params;
+      m.targetSystem = this.target.systemId;
+      m.targetComponent = this.target.componentId;
+      m.command = spec.command;
+      msg = m;
+    } else {
+      const m = new common.CommandLong();
+      [m._param1, m._param2, m._param3, m._param4, m._param5, m._param6, m._param7] = spec.params;
+      m.targetSystem = this.target.systemId;
+      m.targetComponent = this.target.componentId;
+      m.command = spec.command;
+      m.confirmation = Math.min(p.attempts, 255);
+      msg = m;
+    }
+    p.attempts++;
+    this.target.send(msg);
+    this.arm(p, this.timeouts.commandAckMs);
+  }
+
+  private arm(p: Pending, ms: number): void {
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = setTimeout(() => this.onTimeout(p), ms);
+  }
+
+  private onTimeout(p: Pending): void {
+    if (this.pending.get(p.spec.command) !== p) return;
+    if (p.inProgress) return this.finish(p.spec.command, { status: 'timeout', message: 'no final ack after IN_PROGRESS' });
+    if (p.attempts > this.timeouts.commandRetries) {
+      return this.finish(p.spec.command, { status: 'timeout', message: `no COMMAND_ACK after ${p.attempts} sends` });
+    }
+    this.transmit(p);
+  }
+
+  /** COMMAND_ACK from the vehicle (router → handlers/command-ack.ts). */
+  onAck(ack: common.CommandAck): void {
+    const p = this.pending.get(ack.command);
+    if (!p) return;
+    const status = mapMavResult(ack.result);
+    if (status === 'in_progress') {
+      p.inProgress = true;
+      // MAVLink: progress 255 means "unknown".
+      p.hooks.onProgress?.(ack.progress <= 100 ? ack.progress : undefined);
+      this.arm(p, this.timeouts.commandInProgressMs);
+      return;
+    }
+    const result: CommandResult = { status, mavResult: ack.result };
+    if (status !== 'success') {
+      const text = this.target.recentStatusText?.();
+      if (text) result.message = text;
+    }
+    this.finish(ack.command, result);
+  }
+
+  /** The link went quiet: every command in flight ends as link_lost. */
+  failAll(status: 'link_lost' | 'cancelled', message: string): void {
+    for (const cmd of [...this.pending.keys()]) this.finish(cmd, { status, message });
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private finish(command: number, r: CommandResult): void {
+    const p = this.pending.get(command);
+    if (!p) return;
+    this.pending.delete(command);
+    if (p.timer) clearTimeout(p.timer);
+    p.resolve({ ...r, attempts: p.attempts });
+  }
+}

@@ -1,0 +1,111 @@
+import { common } from 'node-mavlink';
+import type { ControlTimeouts } from '../timeouts.ts';
+import { MissionTransfer, type TransferResult } from './mission-transfer.ts';
+import { firstMismatch, type MissionType, type PlanItem } from './plan-item.ts';
+import type { TransferStatus } from './result.ts';
+import type { Vehicle } from './vehicle.ts';
+
+export interface UploadResult {
+  status: TransferStatus;
+  message?: string;
+  /** The plan read back after the upload matched what was sent. */
+  verified: boolean;
+  /** Index (in the caller's items) of the first item that differs on read-back. */
+  mismatchAt?: number;
+  resends: number;
+  legacyRequests: boolean;
+}
+
+export interface TransferHooks {
+  signal?: AbortSignal;
+  onSent?(): void;
+  /** The vehicle's MISSION_ACK accepted the upload (before read-back). */
+  onAcked?(): void;
+}
+
+/**
+ * Mission, geofence and rally capability over the mission protocol. The wire transfer is
+ * MissionTransfer; this adds what a GCS must do around it: ArduPilot's item 0 is home
+ * (sent as a placeholder, ignored on read-back), and every upload is read back and compared,
+ * so a patrol only starts on a plan the vehicle really holds.
+ */
+export class PlanApi {
+  /** The last upload was read back and matched (reset by any new upload). */
+  verified = false;
+  /** What the vehicle holds, as last uploaded and verified. */
+  items: PlanItem[] = [];
+
+  constructor(
+    private readonly v: Vehicle,
+    readonly type: MissionType,
+    private readonly t: ControlTimeouts,
+  ) {}
+
+  /** ArduPilot keeps home as mission item 0; fence and rally have no such item. */
+  private get homeOffset(): number {
+    return this.type === 'mission' && this.v.autopilot === 'ardupilot' ? 1 : 0;
+  }
+
+  private homePlaceholder(): PlanItem {
+    const s = this.v.telemetryState;
+    return {
+      command: common.MavCmd.NAV_WAYPOINT,
+      frame: common.MavFrame.GLOBAL,
+      param1: 0,
+      param2: 0,
+      param3: 0,
+      param4: 0,
+      x: s.latE7 ?? 0,
+      y: s.lonE7 ?? 0,
+      z: (s.altAmslMm ?? 0) / 1000,
+      autocontinue: true,
+    };
+  }
+
+  private transfer(direction: 'upload' | 'download', items: PlanItem[] = [], signal?: AbortSignal): Promise<TransferResult> {
+    return this.v.runTransfer(() => {
+      const tr = new MissionTransfer(this.v, this.t, direction, this.type, items);
+      signal?.addEventListener('abort', () => tr.cancel(), { once: true });
+      return tr;
+    });
+  }
+
+  /** Uploads, then reads back and compares. `verified` is true only when both succeed. */
+  async upload(items: PlanItem[], hooks: TransferHooks = {}): Promise<UploadResult> {
+    this.verified = false;
+    const wire = this.homeOffset && items.length > 0 ? [this.homePlaceholder(), ...items] : items;
+    hooks.onSent?.();
+    const up = await this.transfer('upload', wire, hooks.signal);
+    const base = { resends: up.resends, legacyRequests: up.legacyRequests };
+    // A lost final MISSION_ACK is common on a lossy link; the read-back settles it.
+    if (up.status !== 'success' && !(up.status === 'ack_timeout' && up.allItemsSent)) return { ...base, status: up.status, message: up.message, verified: false };
+    if (up.status === 'success') hooks.onAcked?.();
+    const back = await this.download(hooks.signal);
+    if (back.status !== 'success' || !back.items) {
+      return { ...base, status: back.status, message: `read-back failed: ${back.message ?? back.status}`, verified: false };
+    }
+    const at = firstMismatch(items, back.items);
+    if (at >= 0) {
+      return { ...base, status: 'item_mismatch', message: `read-back differs at item ${at}`, verified: false, mismatchAt: at };
+    }
+    if (up.status !== 'success') hooks.onAcked?.();
+    this.verified = true;
+    this.items = items;
+    return { ...base, resends: base.resends + back.resends, status: 'success', verified: true };
+  }
+
+  /** Downloads the vehicle's plan (without ArduPilot's home item). */
+  async download(signal?: AbortSignal): Promise<TransferResult> {
+    const r = await this.transfer('download', [], signal);
+    if (r.status === 'success' && r.items && this.homeOffset) r.items = r.items.slice(this.homeOffset);
+    return r;
+  }
+
+  /** Clears the plan (an upload of zero items, which every autopilot accepts). */
+  async clear(signal?: AbortSignal): Promise<TransferResult> {
+    this.verified = false;
+    const r = await this.transfer('upload', [], signal);
+    if (r.status === 'success') this.items = [];
+    return r;
+  }
+}

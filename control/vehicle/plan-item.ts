@@ -1,0 +1,192 @@
+import { common } from 'node-mavlink';
+
+/** A mission/fence/rally item as the mission protocol carries it (MISSION_ITEM_INT units). */
+export interface PlanItem {
+  command: number;
+  frame: number;
+  param1: number;
+  param2: number;
+  param3: number;
+  param4: number;
+  /** Latitude degE7 for global frames. */
+  x: number;
+  /** Longitude degE7 for global frames. */
+  y: number;
+  /** Altitude, metres, in the frame's reference. */
+  z: number;
+  autocontinue: boolean;
+}
+
+export type MissionType = 'mission' | 'fence' | 'rally';
+
+export const MISSION_TYPE_CODE: Record<MissionType, number> = {
+  mission: common.MavMissionType.MISSION,
+  fence: common.MavMissionType.FENCE,
+  rally: common.MavMissionType.RALLY,
+};
+
+const GLOBAL_FRAMES = new Set<number>([
+  common.MavFrame.GLOBAL,
+  common.MavFrame.GLOBAL_RELATIVE_ALT,
+  common.MavFrame.GLOBAL_INT,
+  common.MavFrame.GLOBAL_RELATIVE_ALT_INT,
+  common.MavFrame.GLOBAL_TERRAIN_ALT,
+  common.MavFrame.GLOBAL_TERRAIN_ALT_INT,
+]);
+
+export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType, target: { systemId: number; componentId: number }) {
+  const m = new common.MissionItemInt();
+  m.targetSystem = target.systemId;
+  m.targetComponent = target.componentId;
+  m.seq = seq;
+  m.frame = item.frame;
+  m.command = item.command;
+  m.current = 0;
+  m.autocontinue = item.autocontinue ? 1 : 0;
+  m.param1 = item.param1;
+  m.param2 = item.param2;
+  m.param3 = item.param3;
+  m.param4 = item.param4;
+  m.x = item.x;
+  m.y = item.y;
+  m.z = item.z;
+  m.missionType = MISSION_TYPE_CODE[type];
+  return m;
+}
+
+/** Legacy MISSION_ITEM (float x/y in degrees) for vehicles that asked with MISSION_REQUEST. */
+export function toMissionItemLegacy(item: PlanItem, seq: number, type: MissionType, target: { systemId: number; componentId: number }) {
+  const m = new common.MissionItem();
+  m.targetSystem = target.systemId;
+  m.targetComponent = target.componentId;
+  m.seq = seq;
+  m.frame = item.frame;
+  m.command = item.command;
+  m.current = 0;
+  m.autocontinue = item.autocontinue ? 1 : 0;
+  m.param1 = item.param1;
+  m.param2 = item.param2;
+  m.param3 = item.param3;
+  m.param4 = item.param4;
+  const global = GLOBAL_FRAMES.has(item.frame);
+  m.x = global ? item.x / 1e7 : item.x;
+  m.y = global ? item.y / 1e7 : item.y;
+  m.z = item.z;
+  m.missionType = MISSION_TYPE_CODE[type];
+  return m;
+}
+
+export function fromMissionItem(m: common.MissionItemInt | common.MissionItem, legacy: boolean): PlanItem {
+  const global = GLOBAL_FRAMES.has(m.frame);
+  return {
+    command: m.command,
+    frame: m.frame,
+    param1: m.param1,
+    param2: m.param2,
+    param3: m.param3,
+    param4: m.param4,
+    x: legacy && global ? Math.round(m.x * 1e7) : m.x,
+    y: legacy && global ? Math.round(m.y * 1e7) : m.y,
+    z: m.z,
+    autocontinue: m.autocontinue !== 0,
+  };
+}
+
+/** NaN ("unset", e.g. yaw) and 0 are the same to an autopilot that stores unset as 0. */
+const near = (a: number, b: number, tol: number) => Math.abs((Number.isNaN(a) ? 0 : a) - (Number.isNaN(b) ? 0 : b)) <= tol;
+
+/**
+ * Item equality after a round trip. Floats went through float32; a legacy MISSION_ITEM
+ * carried lat/lon as float32 degrees (~7.6e-6° resolution near 120°E), so x/y may differ
+ * by up to 100 degE7 (about 1 m).
+ */
+export function sameItem(a: PlanItem, b: PlanItem): boolean {
+  return (
+    a.command === b.command &&
+    a.frame === b.frame &&
+    a.autocontinue === b.autocontinue &&
+    near(a.param1, b.param1, 1e-3) &&
+    near(a.param2, b.param2, 1e-3) &&
+    near(a.param3, b.param3, 1e-3) &&
+    near(a.param4, b.param4, 1e-3) &&
+    near(a.x, b.x, 100) &&
+    near(a.y, b.y, 100) &&
+    near(a.z, b.z, 0.01)
+  );
+}
+
+/** Index of the first differing item, -1 when the plans match. */
+export function firstMismatch(sent: PlanItem[], got: PlanItem[]): number {
+  const n = Math.max(sent.length, got.length);
+  for (let i = 0; i < n; i++) {
+    const a = sent[i];
+    const b = got[i];
+    if (!a || !b || !sameItem(a, b)) return i;
+  }
+  return -1;
+}
+
+const e7 = (deg: number) => Math.round(deg * 1e7);
+
+/** A NAV_WAYPOINT at a height above home. */
+export function waypoint(p: { latDeg: number; lonDeg: number; altRelM: number; holdS?: number; acceptRadiusM?: number }): PlanItem {
+  return {
+    command: common.MavCmd.NAV_WAYPOINT,
+    frame: common.MavFrame.GLOBAL_RELATIVE_ALT_INT,
+    param1: p.holdS ?? 0,
+    param2: p.acceptRadiusM ?? 0,
+    param3: 0,
+    param4: Number.NaN,
+    x: e7(p.latDeg),
+    y: e7(p.lonDeg),
+    z: p.altRelM,
+    autocontinue: true,
+  };
+}
+
+/** The vertices of one inclusion (or exclusion) polygon fence. */
+export function fencePolygon(points: { latDeg: number; lonDeg: number }[], inclusion = true): PlanItem[] {
+  return points.map((pt) => ({
+    command: inclusion ? common.MavCmd.NAV_FENCE_POLYGON_VERTEX_INCLUSION : common.MavCmd.NAV_FENCE_POLYGON_VERTEX_EXCLUSION,
+    frame: common.MavFrame.GLOBAL,
+    param1: points.length,
+    param2: 0,
+    param3: 0,
+    param4: 0,
+    x: e7(pt.latDeg),
+    y: e7(pt.lonDeg),
+    z: 0,
+    autocontinue: false,
+  }));
+}
+
+/** A circular exclusion zone (a no-fly zone). */
+export function fenceExclusionCircle(center: { latDeg: number; lonDeg: number }, radiusM: number): PlanItem {
+  return {
+    command: common.MavCmd.NAV_FENCE_CIRCLE_EXCLUSION,
+    frame: common.MavFrame.GLOBAL,
+    param1: radiusM,
+    param2: 0,
+    param3: 0,
+    param4: 0,
+    x: e7(center.latDeg),
+    y: e7(center.lonDeg),
+    z: 0,
+    autocontinue: false,
+  };
+}
+
+export function rallyPoint(p: { latDeg: number; lonDeg: number; altRelM: number }): PlanItem {
+  return {
+    command: common.MavCmd.NAV_RALLY_POINT,
+    frame: common.MavFrame.GLOBAL_RELATIVE_ALT,
+    param1: 0,
+    param2: 0,
+    param3: 0,
+    param4: 0,
+    x: e7(p.latDeg),
+    y: e7(p.lonDeg),
+    z: p.altRelM,
+    autocontinue: false,
+  };
+}

@@ -1,0 +1,151 @@
+import { Duplex, PassThrough } from 'node:stream';
+import { common, minimal, type MavLinkData } from 'node-mavlink';
+import { MavlinkLink, type MavlinkMessage } from '../../../mavlink/index.ts';
+
+/** Two Duplex ends joined back to back, as in aedes' own tests. */
+export function duplexPair(): [Duplex, Duplex] {
+  const aToB = new PassThrough();
+  const bToA = new PassThrough();
+  return [Duplex.from({ readable: bToA, writable: aToB }), Duplex.from({ readable: aToB, writable: bToA })];
+}
+
+/** Deterministic PRNG (mulberry32) so lossy tests fail the same way every run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The vehicle half of the mission protocol and nothing else: enough to test the ground
+ * transfer state machine below the simulator. Drops `lossPct` of frames each way.
+ */
+export class StubVehicle {
+  readonly link: MavlinkLink;
+  readonly store = new Map<number, (common.MissionItemInt | common.MissionItem)[]>();
+  lossPct = 0;
+  legacy = false;
+  /** Answer every MISSION_COUNT with this MISSION_ACK result instead of requesting items. */
+  rejectWith: number | undefined;
+  /** Stop answering entirely (a vehicle gone silent). */
+  silent = false;
+  private upload: { type: number; count: number; next: number; items: (common.MissionItemInt | common.MissionItem)[]; timer?: NodeJS.Timeout } | undefined;
+  private readonly random: () => number;
+  private readonly hbTimer: NodeJS.Timeout;
+
+  constructor(
+    stream: Duplex,
+    readonly systemId: number,
+    seed = 1,
+    private readonly requestResendMs = 40,
+  ) {
+    this.random = rng(seed);
+    this.link = new MavlinkLink(stream, { systemId, componentId: 1 });
+    this.link.on('message', (m) => {
+      if (this.silent || this.random() * 100 < this.lossPct) return;
+      this.onMessage(m);
+    });
+    // Heartbeats keep flowing (and skip the loss) so link tracking stays out of these tests.
+    this.hbTimer = setInterval(() => this.heartbeat(), 100);
+  }
+
+  send(msg: MavLinkData): void {
+    if (this.silent || this.random() * 100 < this.lossPct) return;
+    this.link.send(msg);
+  }
+
+  heartbeat(customMode = 0, armed = false): void {
+    const hb = new minimal.Heartbeat();
+    hb.type = minimal.MavType.QUADROTOR;
+    hb.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
+    hb.baseMode = (minimal.MavModeFlag.CUSTOM_MODE_ENABLED | (armed ? minimal.MavModeFlag.SAFETY_ARMED : 0)) as minimal.MavModeFlag;
+    hb.customMode = customMode;
+    hb.systemStatus = minimal.MavState.STANDBY;
+    hb.mavlinkVersion = 3;
+    this.link.send(hb);
+  }
+
+  private onMessage(m: MavlinkMessage): void {
+    const d = m.data;
+    if (d instanceof common.MissionCount) {
+      if (this.rejectWith !== undefined) return this.ack(d.missionType, this.rejectWith);
+      if (this.upload && this.upload.type === d.missionType && this.upload.next === 0) return this.request();
+      if (this.upload?.timer) clearTimeout(this.upload.timer);
+      this.upload = { type: d.missionType, count: d.count, next: 0, items: [] };
+      if (d.count === 0) {
+        this.store.set(d.missionType, []);
+        this.upload = undefined;
+        return this.ack(d.missionType, 0);
+      }
+      return this.request();
+    }
+    if ((d instanceof common.MissionItemInt || d instanceof common.MissionItem) && this.upload && d.missionType === this.upload.type) {
+      if (d.seq !== this.upload.next) return; // out of order: our re-request will fix it
+      this.upload.items.push(d);
+      this.upload.next++;
+      if (this.upload.next < this.upload.count) return this.request();
+      clearTimeout(this.upload.timer);
+      this.store.set(this.upload.type, this.upload.items);
+      const type = this.upload.type;
+      this.upload = undefined;
+      return this.ack(type, 0);
+    }
+    if ((d instanceof common.MissionItemInt || d instanceof common.MissionItem) && !this.upload && this.store.has(d.missionType)) {
+      return this.ack(d.missionType, 0); // the GCS missed our final ack and resent the last item
+    }
+    if (d instanceof common.MissionRequestList) {
+      const c = new common.MissionCount();
+      c.targetSystem = m.sysid;
+      c.targetComponent = m.compid;
+      c.count = this.store.get(d.missionType)?.length ?? 0;
+      c.missionType = d.missionType;
+      return this.send(c);
+    }
+    if (d instanceof common.MissionRequestInt || d instanceof common.MissionRequest) {
+      const item = this.store.get(d.missionType)?.[d.seq];
+      if (!item) return this.ack(d.missionType, common.MavMissionResult.INVALID_SEQUENCE);
+      const out = new common.MissionItemInt();
+      Object.assign(out, item);
+      if (item instanceof common.MissionItem) {
+        out.x = Math.round(item.x * 1e7);
+        out.y = Math.round(item.y * 1e7);
+      }
+      out.targetSystem = m.sysid;
+      out.targetComponent = m.compid;
+      return this.send(out);
+    }
+  }
+
+  private request(): void {
+    const u = this.upload;
+    if (!u) return;
+    const r = this.legacy ? new common.MissionRequest() : new common.MissionRequestInt();
+    r.targetSystem = 255;
+    r.targetComponent = 190;
+    r.seq = u.next;
+    r.missionType = u.type;
+    this.send(r);
+    clearTimeout(u.timer);
+    u.timer = setTimeout(() => this.request(), this.requestResendMs);
+  }
+
+  private ack(type: number, result: number): void {
+    const a = new common.MissionAck();
+    a.targetSystem = 255;
+    a.targetComponent = 190;
+    a.type = result;
+    a.missionType = type;
+    this.send(a);
+  }
+
+  close(): void {
+    if (this.upload?.timer) clearTimeout(this.upload.timer);
+    clearInterval(this.hbTimer);
+    this.link.close();
+  }
+}
