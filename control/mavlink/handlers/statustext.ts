@@ -5,6 +5,8 @@ import type { Handler } from './types.ts';
 export const handleStatusText: Handler = (v, m) => {
   const t = m.data as common.StatusText;
   // Text is NUL padded to 50 bytes; strip it and any control characters.
-  const text = String(t.text ?? '').replace(/[\u0000-\u001f]+/g, ' ').trim();
+  let text = '';
+  for (const ch of String(t.text ?? '')) text += ch.charCodeAt(0) < 0x20 ? ' ' : ch;
+  text = text.replace(/ +/g, ' ').trim();
   if (text) v.statusText(t.severity, text);
 };

@@ -1,0 +1,33 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { planPatrol } from '../../planning/plan.ts';
+import type { ApiDeps } from '../app.ts';
+import { ApiError } from '../http-errors.ts';
+
+const PlanOptionsBody = Type.Object(
+  {
+    insetM: Type.Optional(Type.Number({ minimum: 0, maximum: 2000 })),
+    nfzMarginM: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+    horizonS: Type.Optional(Type.Number({ minimum: 60, maximum: 24 * 3600 })),
+    turnaroundS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
+    takeoffS: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })),
+    dispatchReserve: Type.Optional(Type.Integer({ minimum: 0, maximum: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export function planningRoutes(deps: ApiDeps): FastifyPluginAsync {
+  return async (app) => {
+    // A preview changes nothing on any drone; it is POST only because it takes options.
+    app.post(
+      '/patrols/preview',
+      { config: { permission: 'patrol.manage', audit: false }, schema: { tags: ['patrols'], body: Type.Optional(PlanOptionsBody) } },
+      async (req) => planPatrol({ site: deps.site, nowMs: deps.clock.nowMs(), options: (req.body as object | undefined) ?? {} }),
+    );
+
+    app.get('/coverage', { schema: { tags: ['coverage'] } }, async () => {
+      if (!deps.coverage) throw new ApiError('API_ERR_UNAVAILABLE', 'live coverage needs the control service');
+      return deps.coverage();
+    });
+  };
+}

@@ -1,0 +1,21 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ApiDeps } from '../app.ts';
+
+/** The site as the console needs it: no credentials, no password hashes. */
+export function siteRoutes(deps: ApiDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/site', { schema: { tags: ['site'], response: { 200: Type.Object({}, { additionalProperties: true }) } } }, async () => {
+      const { site } = deps;
+      return {
+        site: site.site,
+        core: site.core,
+        rings: site.rings,
+        checkpoints: site.checkpoints,
+        speakers: site.speakers,
+        drones: site.drones.map((d) => ({ id: d.id, name: d.name, dock: d.dock, cruiseSpeedMps: d.cruiseSpeedMps, maxSpeedMps: d.maxSpeedMps, enduranceS: d.enduranceS, speaker: d.speaker, autopilot: d.mavlink.autopilot ?? 'ardupilot' })),
+        noFlyZones: site.noFlyZones,
+      };
+    });
+  };
+}
