@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Two hash kinds, chosen by what is being protected:
@@ -54,4 +54,22 @@ export function verifySecret(secret: string, stored: string): boolean {
     return timingSafeEqual(expected, actual);
   }
   return false;
+}
+
+/**
+ * The same check without blocking the event loop: scrypt takes tens of milliseconds,
+ * which an HTTP server must not spend on its only thread per login.
+ */
+export async function verifySecretAsync(secret: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts[0] !== 'scrypt' || parts.length !== 6) return verifySecret(secret, stored);
+  const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hashB64, 'base64url');
+  if (expected.length < 16) return false;
+  const actual = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(secret, Buffer.from(saltB64, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
+  return timingSafeEqual(expected, actual);
 }

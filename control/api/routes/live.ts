@@ -1,5 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../app.ts';
+import type { LiveEvent } from '../event-hub.ts';
+
+const MAX_HELD = 20_000;
 
 /**
  * Server-sent events: one `batch` event per flush with an array of live updates.
@@ -14,10 +17,23 @@ export function liveRoutes(deps: ApiDeps): FastifyPluginAsync {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(`retry: 2000\n\n`);
       let seq = 0;
+      // A slow client: hold batches while its socket buffer is full, shedding old
+      // telemetry first (the next position supersedes it), never ledger or alarm updates.
+      let held: LiveEvent[] = [];
+      const write = (batch: LiveEvent[]) => res.write(`id: ${++seq}\nevent: batch\ndata: ${JSON.stringify(batch)}\n\n`);
       const unsubscribe = deps.hub.subscribe((batch) => {
-        // Slow client: skip writing while the socket buffer is full rather than queue in memory.
-        if (res.writableNeedDrain) return;
-        res.write(`id: ${++seq}\nevent: batch\ndata: ${JSON.stringify(batch)}\n\n`);
+        if (!res.writableNeedDrain && held.length === 0) return void write(batch);
+        held.push(...batch);
+        if (held.length > MAX_HELD) {
+          const keep = held.filter((e) => e.type !== 'telemetry');
+          held = [...keep, ...held.filter((e) => e.type === 'telemetry').slice(-Math.max(0, MAX_HELD - keep.length))];
+        }
+      });
+      res.on('drain', () => {
+        if (held.length === 0) return;
+        const batch = held;
+        held = [];
+        write(batch);
       });
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       req.raw.on('close', () => {
