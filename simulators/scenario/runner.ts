@@ -1,5 +1,4 @@
 import type { EventRequest, FaultRequest } from '../fleet/faults.ts';
-import { droneTimesItself } from '../fleet/faults.ts';
 import type { Scheduler, Task } from '../fleet/scheduler.ts';
 import type { Scenario, ScenarioStep } from './load.ts';
 
@@ -7,9 +6,8 @@ import type { Scenario, ScenarioStep } from './load.ts';
 export interface ScenarioTarget {
   triggerEvent(sensorId: string, req: EventRequest): void;
   injectFault(req: FaultRequest): Promise<void>;
+  /** Applies a fault; a `durationS` is the target's to time (see SimFleet.injectFault). */
   clearFaults(deviceId: string): Promise<void>;
-  /** Device kind by id, to know whose fault durations the fleet must time. */
-  kindOf(deviceId: string): 'drone' | 'speaker' | 'sensor' | undefined;
 }
 
 export interface StepRecord {
@@ -23,7 +21,7 @@ export interface StepRecord {
 
 export interface ScenarioRun {
   readonly records: StepRecord[];
-  /** Resolves once every step (and every timed fault clearance) has run. */
+  /** Resolves once every step has run. */
   readonly done: Promise<void>;
   cancel(): void;
 }
@@ -42,7 +40,7 @@ export function describeStep(step: ScenarioStep): string {
       return `event ${a.request.type} at ${a.sensorId}${a.request.checkpoint ? ` (checkpoint ${a.request.checkpoint})` : ''}`;
     case 'fault': {
       const r = a.request;
-      const params = [r.durationS !== undefined ? `${r.durationS}s` : '', r.pct !== undefined ? `${r.pct}%` : '', r.delayMs !== undefined ? `${r.delayMs}ms` : '']
+      const params = [r.pct !== undefined ? `${r.pct}%` : '', r.delayMs !== undefined ? `${r.delayMs}ms` : '', r.durationS !== undefined ? `for ${r.durationS}s` : '']
         .filter(Boolean)
         .join(' ');
       return `fault ${r.kind} on ${r.device}${params ? ' ' + params : ''}`;
@@ -71,7 +69,7 @@ export function runScenario(scenario: Scenario, target: ScenarioTarget, opts: Ru
   };
   const realMs = (simS: number) => (simS * 1000) / opts.speed;
 
-  const schedule = (simS: number, label: { index: number; atS: number; summary: string }, fn: () => Promise<void> | void) => {
+  const schedule = (simS: number, label: Omit<StepRecord, 'ranAtMs'>, fn: () => Promise<void> | void) => {
     pending++;
     tasks.push(
       opts.scheduler.after(realMs(simS) - (opts.nowMs() - startMs), () => {
@@ -96,14 +94,8 @@ export function runScenario(scenario: Scenario, target: ScenarioTarget, opts: Ru
     const a = step.action;
     if (a.type === 'event') schedule(step.atS, label, () => target.triggerEvent(a.sensorId, a.request));
     else if (a.type === 'clear') schedule(step.atS, label, () => target.clearFaults(a.device));
-    else {
-      schedule(step.atS, label, () => target.injectFault(a.request));
-      const selfTimed = target.kindOf(a.request.device) === 'drone' && droneTimesItself(a.request);
-      if (a.request.durationS !== undefined && !selfTimed) {
-        const endS = step.atS + a.request.durationS;
-        schedule(endS, { index: step.index, atS: endS, summary: `end of ${label.summary}` }, () => target.clearFaults(a.request.device));
-      }
-    }
+    // A fault's durationS is timed by whoever applies it (the fleet, or the drone itself).
+    else schedule(step.atS, label, () => target.injectFault(a.request));
   }
   settle();
 
