@@ -1,12 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { describeAjvError } from '../protocol/validate.ts';
-import { MAX_PAYLOAD_BYTES } from '../protocol/registry.ts';
 import { DEVICE_KINDS } from '../protocol/topics.ts';
 
 /** Topics on which services publish records the telemetry service stores. */
 export const LEDGER_TOPIC = 'ringwatch/v1/svc/ledger';
 export const AUDIT_TOPIC = 'ringwatch/v1/svc/audit';
+
+/** Ledger and audit records carry more than device payloads (the broker allows 256 KiB on svc/). */
+export const MAX_SERVICE_RECORD_BYTES = 64 * 1024;
 
 const RecordId = Type.String({ minLength: 1, maxLength: 128 });
 const Short = (max: number) => Type.Optional(Type.String({ maxLength: max }));
@@ -61,7 +63,7 @@ export type ServiceRecordCheck =
 export function checkServiceRecord(kind: ServiceRecordKind, payload: Uint8Array | string): ServiceRecordCheck {
   const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'oversize', message: `payload is ${size} bytes, limit ${MAX_PAYLOAD_BYTES}` };
+  if (size > MAX_SERVICE_RECORD_BYTES) return { ok: false, reason: 'oversize', message: `payload is ${size} bytes, limit ${MAX_SERVICE_RECORD_BYTES}` };
   let value: unknown;
   try {
     value = JSON.parse(text);
