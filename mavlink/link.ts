@@ -98,6 +98,33 @@ export class MavlinkLink extends EventEmitter<LinkEvents> {
     return this.stream.write(buf);
   }
 
+  /**
+   * Serialises several messages into as few writes as possible (one UDP datagram each,
+   * under ~1,200 bytes), as ArduPilot's own UDP output packs frames: MAVLink parsers split
+   * frames themselves, and one write per tick instead of one per message is what lets a
+   * thousand simulated vehicles share one process.
+   */
+  sendMany(msgs: readonly MavLinkData[]): boolean {
+    if (this.closed || msgs.length === 0) return false;
+    let ok = true;
+    let batch: Buffer[] = [];
+    let size = 0;
+    for (const msg of msgs) {
+      const buf = this.protocol.serialize(msg, this.seq);
+      this.seq = (this.seq + 1) & 0xff;
+      this.counters.txPackets++;
+      if (size + buf.length > 1200 && batch.length > 0) {
+        ok = this.stream.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size)) && ok;
+        batch = [];
+        size = 0;
+      }
+      batch.push(buf);
+      size += buf.length;
+    }
+    if (batch.length > 0) ok = this.stream.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, size)) && ok;
+    return ok;
+  }
+
   get invalidFrames(): number {
     return this.splitter.invalidPackages;
   }

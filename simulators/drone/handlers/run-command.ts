@@ -1,0 +1,169 @@
+import { common, standard } from 'node-mavlink';
+import type { SimVehicle } from '../model/vehicle.ts';
+import type { Peer } from '../transfer/mission-transfer.ts';
+import { setModeResult } from './set-mode.ts';
+
+const Cmd = common.MavCmd;
+const Res = common.MavResult;
+/** ArduPilot's magic param2 that forces arming/disarming past the checks. */
+const FORCE_MAGIC = 21196;
+
+export type AltFrame = 'relative' | 'amsl';
+
+/** COMMAND_LONG and COMMAND_INT, normalised: positions in degrees, altitude with its frame. */
+export interface CommandRequest {
+  command: number;
+  p: [number, number, number, number];
+  latDeg: number;
+  lonDeg: number;
+  alt: number;
+  altFrame: AltFrame;
+  raw5: number;
+  raw6: number;
+}
+
+/** Runs one command the way Copter's GCS_MAVLINK_Copter does and acks it (through the ack faults). */
+export function runCommand(v: SimVehicle, peer: Peer, req: CommandRequest): void {
+  const result = execute(v, peer, req);
+  if (result !== undefined) v.commandAck(peer, req.command, result);
+}
+
+function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undefined {
+  const ap = v.ap;
+  const [p1, p2, p3] = req.p;
+  switch (req.command) {
+    case Cmd.COMPONENT_ARM_DISARM: {
+      const force = Math.round(p2) === FORCE_MAGIC;
+      if (p1 === 1) {
+        if (force && !ap.armed) {
+          ap.armed = false;
+          return ap.arm() ? Res.ACCEPTED : forceArm(v);
+        }
+        return ap.arm() ? Res.ACCEPTED : Res.FAILED;
+      }
+      if (p1 === 0) return ap.disarm(force) ? Res.ACCEPTED : Res.FAILED;
+      return Res.DENIED;
+    }
+    case Cmd.NAV_TAKEOFF:
+      return ap.takeoff(req.alt) ? Res.ACCEPTED : Res.FAILED;
+    case Cmd.DO_SET_MODE:
+      return setModeResult(v, p1, p2);
+    case Cmd.NAV_RETURN_TO_LAUNCH:
+      return ap.setMode('RTL') ? Res.ACCEPTED : Res.FAILED;
+    case Cmd.NAV_LAND:
+      return ap.setMode('LAND') ? Res.ACCEPTED : Res.FAILED;
+    case Cmd.DO_REPOSITION:
+      return reposition(v, req);
+    case Cmd.DO_CHANGE_SPEED:
+      // param1 speed type: 0 airspeed, 1 groundspeed (2/3 climb/descent are not settable here).
+      if (p1 !== 0 && p1 !== 1) return Res.DENIED;
+      return ap.changeSpeed(p2) ? Res.ACCEPTED : Res.FAILED;
+    case Cmd.MISSION_START:
+      if (!ap.mission.hasNavItems()) return Res.FAILED;
+      return ap.missionStart(p1 >= 1 ? Math.round(p1) : undefined) ? Res.ACCEPTED : Res.FAILED;
+    case Cmd.DO_SET_MISSION_CURRENT:
+      return ap.mission.setCurrent(Math.round(p1), ap.mode === 'AUTO' && ap.armed, v.nowMs) ? Res.ACCEPTED : Res.DENIED;
+    case Cmd.DO_FENCE_ENABLE:
+      if (p1 !== 0 && p1 !== 1) return Res.DENIED;
+      ap.setFenceEnabled(p1 === 1);
+      return Res.ACCEPTED;
+    case Cmd.DO_SET_HOME:
+      if (p1 === 1) ap.setHome({ ...ap.body });
+      else {
+        if (!validLatLon(req.latDeg, req.lonDeg)) return Res.DENIED;
+        ap.setHome({ latDeg: req.latDeg, lonDeg: req.lonDeg, altAmslM: req.altFrame === 'amsl' ? req.alt : ap.home.altAmslM + req.alt });
+      }
+      return Res.ACCEPTED;
+    case Cmd.SET_MESSAGE_INTERVAL: {
+      const streams = v.streams(peer.ch);
+      return streams?.setMessageInterval(Math.round(p1), p2, v.nowMs, 250) ? Res.ACCEPTED : Res.DENIED;
+    }
+    case Cmd.GET_MESSAGE_INTERVAL: {
+      const us = v.streams(peer.ch)?.intervalUs(Math.round(p1));
+      if (us === undefined) return Res.DENIED;
+      const m = new common.MessageInterval();
+      m.messageId = Math.round(p1);
+      m.intervalUs = us;
+      v.send(peer.ch, m);
+      return Res.ACCEPTED;
+    }
+    case Cmd.REQUEST_MESSAGE: {
+      const msg = Math.round(p1) === standard.AutopilotVersion.MSG_ID ? autopilotVersion(v) : v.buildOnce(Math.round(p1));
+      if (!msg) return Res.DENIED;
+      v.commandAck(peer, req.command, Res.ACCEPTED);
+      v.send(peer.ch, msg);
+      return undefined;
+    }
+    case Cmd.GET_HOME_POSITION:
+      v.commandAck(peer, req.command, Res.ACCEPTED);
+      v.send(peer.ch, v.buildOnce(common.HomePosition.MSG_ID)!);
+      return undefined;
+    case Cmd.REQUEST_AUTOPILOT_CAPABILITIES:
+      v.commandAck(peer, req.command, Res.ACCEPTED);
+      v.send(peer.ch, autopilotVersion(v));
+      return undefined;
+    case Cmd.RUN_PREARM_CHECKS: {
+      if (ap.armed) return Res.DENIED;
+      const fail = ap.prearmFailure();
+      if (fail) v.text(common.MavSeverity.CRITICAL, fail);
+      return Res.ACCEPTED;
+    }
+    case Cmd.PREFLIGHT_REBOOT_SHUTDOWN:
+      // Copter will not reboot while armed; a simulated reboot is not offered.
+      return ap.armed ? Res.TEMPORARILY_REJECTED : Res.UNSUPPORTED;
+    case Cmd.PREFLIGHT_CALIBRATION:
+      return ap.armed ? Res.TEMPORARILY_REJECTED : Res.ACCEPTED;
+    default:
+      void p3;
+      return Res.UNSUPPORTED;
+  }
+}
+
+/** Forced arming (param2 21196) skips the checks, as ArduPilot does. */
+function forceArm(v: SimVehicle): number {
+  const ap = v.ap;
+  ap.armed = true;
+  ap.setHome({ ...ap.body });
+  ap.setMode(ap.mode);
+  return Res.ACCEPTED;
+}
+
+/**
+ * MAV_CMD_DO_REPOSITION (Copter handle_command_int_do_reposition): DENIED outside
+ * GUIDED unless param2 has MAV_DO_REPOSITION_FLAGS_CHANGE_MODE, DENIED for a bad
+ * position, FAILED when the mode change is refused.
+ */
+function reposition(v: SimVehicle, req: CommandRequest): number {
+  const ap = v.ap;
+  const changeMode = (Math.round(req.p[1]) & common.MavDoRepositionFlags.CHANGE_MODE) !== 0;
+  if (ap.mode !== 'GUIDED' && !changeMode) return Res.DENIED;
+  if (!validLatLon(req.latDeg, req.lonDeg)) return Res.DENIED;
+  if (ap.mode !== 'GUIDED' && !ap.setMode('GUIDED')) return Res.FAILED;
+  if (req.p[0] > 0) ap.setWpSpeed(req.p[0]);
+  const altAmslM = Number.isNaN(req.alt) ? ap.body.altAmslM : req.altFrame === 'amsl' ? req.alt : ap.home.altAmslM + req.alt;
+  return ap.guidedGoto({ latDeg: req.latDeg, lonDeg: req.lonDeg, altAmslM }) ? Res.ACCEPTED : Res.FAILED;
+}
+
+function validLatLon(lat: number, lon: number): boolean {
+  return Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 && !(lat === 0 && lon === 0);
+}
+
+function autopilotVersion(v: SimVehicle): standard.AutopilotVersion {
+  const C = standard.MavProtocolCapability;
+  const m = new standard.AutopilotVersion();
+  // uint64 on the wire: node-mavlink writes it with writeBigUInt64LE.
+  m.capabilities = BigInt(C.MISSION_FLOAT | C.PARAM_FLOAT | C.MISSION_INT | C.COMMAND_INT | C.SET_POSITION_TARGET_GLOBAL_INT |
+    C.FLIGHT_TERMINATION | C.COMPASS_CALIBRATION | C.MAVLINK2 | C.MISSION_FENCE | C.MISSION_RALLY) as unknown as standard.MavProtocolCapability;
+  m.flightSwVersion = (4 << 24) | (5 << 16) | (7 << 8) | 255; // 4.5.7 official
+  m.middlewareSwVersion = 0;
+  m.osSwVersion = 0;
+  m.boardVersion = 0;
+  m.flightCustomVersion = [0, 0, 0, 0, 0, 0, 0, 0];
+  m.middlewareCustomVersion = [0, 0, 0, 0, 0, 0, 0, 0];
+  m.osCustomVersion = [0, 0, 0, 0, 0, 0, 0, 0];
+  m.vendorId = 0;
+  m.productId = 0;
+  m.uid = BigInt(v.systemId);
+  m.uid2 = [];
+  return m;
+}

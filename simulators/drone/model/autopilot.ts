@@ -1,0 +1,372 @@
+import { common } from 'node-mavlink';
+import { Battery } from './battery.ts';
+import { Fence } from './fence.ts';
+import type { FaultState } from './faults.ts';
+import { DEFAULT_LIMITS, stepBody, type Body, type Limits, type Nav, type Pos3, type WindNow } from './kinematics.ts';
+import { MissionExecutor, type MissionHost } from './mission-exec.ts';
+import { MissionType, type MissionStore } from './mission-store.ts';
+import { allowsArming, hasUserTakeoff, requiresPosition, type CopterModeName } from './modes.ts';
+import type { Rng } from './rng.ts';
+import { Rtl } from './rtl.ts';
+import { Wind } from './wind.ts';
+
+const S = common.MavSeverity;
+/** Largest physics step; longer ticks (time acceleration) are split into these. */
+const MAX_STEP_S = 0.1;
+/** Copter's land detector plus LAND's disarm: motors stop this long after touchdown. */
+const LANDED_DISARM_MS = 1000;
+/** EKF failsafe fires this long after GPS is lost (FS_EKF_THRESH at default). */
+const EKF_FAILSAFE_MS = 1000;
+
+export interface AutopilotConfig {
+  home: Pos3;
+  cruiseSpeedMps: number;
+  maxSpeedMps: number;
+  enduranceS: number;
+  prearmDelayS: number;
+  rtlAltM: number;
+  lowBatteryPct: number;
+  criticalBatteryPct: number;
+  initialBatteryPct: number;
+  autoDisarmS: number;
+  wind: Wind;
+}
+
+/** Events the autopilot reports to every ground station. */
+export interface AutopilotOutput {
+  text(severity: number, text: string): void;
+  itemReached(seq: number): void;
+  homeChanged(): void;
+}
+
+/** Copter flight logic: modes, arming, failsafes, mission execution and the physics step. */
+export class Autopilot implements MissionHost {
+  readonly body: Body;
+  home: Pos3;
+  nav: Nav = { kind: 'ground' };
+  readonly limits: Limits;
+  mode: CopterModeName = 'STABILIZE';
+  armed = false;
+  /** Copter's auto_armed: AUTO waits on the ground until MISSION_START or a takeoff. */
+  autoArmed = false;
+  readonly battery: Battery;
+  readonly fence = new Fence();
+  fenceEnabled = true;
+  private fenceBreached = false;
+  readonly mission: MissionExecutor;
+  private rtl: Rtl | undefined;
+  private batteryFailsafe: 0 | 1 | 2 = 0;
+  private gpsLostSinceMs: number | undefined;
+  private landedArmedSinceMs: number | undefined;
+  private storeVersion = -1;
+  nowMs = 0;
+
+  constructor(
+    private readonly cfg: AutopilotConfig,
+    private readonly store: MissionStore,
+    private readonly faults: FaultState,
+    private readonly rng: Rng,
+    private readonly out: AutopilotOutput,
+  ) {
+    this.home = { ...cfg.home };
+    this.body = { ...cfg.home, vn: 0, ve: 0, vu: 0, headingDeg: 0, aFwd: 0, aRight: 0, yawRateDegS: 0, landed: true, groundAmslM: cfg.home.altAmslM };
+    this.limits = { ...DEFAULT_LIMITS, maxSpeedMps: cfg.maxSpeedMps, wpSpeedMps: cfg.cruiseSpeedMps };
+    this.battery = new Battery(cfg.initialBatteryPct, cfg.enduranceS, cfg.cruiseSpeedMps, DEFAULT_LIMITS.climbMps);
+    this.mission = new MissionExecutor(this, store, (n) => this.setNav(n));
+  }
+
+  get rtlAltM(): number {
+    return this.cfg.rtlAltM;
+  }
+
+  // ---- MissionHost / RtlHost ----
+  text(severity: number, text: string): void {
+    this.out.text(severity, text);
+  }
+  itemReached(seq: number): void {
+    this.out.itemReached(seq);
+  }
+  setNav(nav: Nav): void {
+    this.nav = nav;
+  }
+  setWpSpeed(mps: number): void {
+    this.limits.wpSpeedMps = Math.min(mps, this.limits.maxSpeedMps);
+  }
+  setHome(p: Pos3): void {
+    this.home = { latDeg: p.latDeg, lonDeg: p.lonDeg, altAmslM: p.altAmslM };
+    this.out.homeChanged();
+  }
+  setFenceEnabled(on: boolean): void {
+    this.fenceEnabled = on;
+  }
+  rallyPoints(): Pos3[] {
+    return this.store.items(MissionType.RALLY).map((r) => ({ latDeg: r.x / 1e7, lonDeg: r.y / 1e7, altAmslM: this.home.altAmslM + r.z }));
+  }
+  missionFinished(): void {
+    const b = this.body;
+    this.nav = b.landed ? { kind: 'ground' } : { kind: 'goto', target: { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM: b.altAmslM } };
+  }
+
+  // ---- state queries ----
+  get flying(): boolean {
+    return this.armed && !this.body.landed;
+  }
+  /** EKF has a position: the boot-time alignment window is over and GPS has a fix. */
+  positionOk(): boolean {
+    return this.nowMs >= this.cfg.prearmDelayS * 1000 && !this.faults.gpsLost(this.nowMs);
+  }
+
+  // ---- commands ----
+  /** Copter's arming checks; false after telling the GCS why (COMMAND_ACK FAILED). */
+  arm(): boolean {
+    if (this.armed) return true;
+    const fail = this.prearmFailure();
+    if (fail) {
+      this.text(S.CRITICAL, fail);
+      return false;
+    }
+    this.armed = true;
+    this.autoArmed = false;
+    this.landedArmedSinceMs = this.nowMs;
+    // Copter sets home where it arms.
+    this.setHome({ latDeg: this.body.latDeg, lonDeg: this.body.lonDeg, altAmslM: this.body.altAmslM });
+    this.enterMode(this.mode);
+    return true;
+  }
+
+  prearmFailure(): string | undefined {
+    if (!allowsArming(this.mode)) return 'Arm: Mode not armable';
+    if (requiresPosition(this.mode) && !this.positionOk()) return 'PreArm: Need Position Estimate';
+    if (this.battery.pct <= this.cfg.lowBatteryPct) return 'PreArm: Battery 1 below minimum arming capacity';
+    if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return 'PreArm: Fence: vehicle outside fence';
+    return undefined;
+  }
+
+  /** Copter refuses a GCS disarm in flight unless forced (param2 21196). */
+  disarm(force: boolean): boolean {
+    if (!this.armed) return true;
+    if (this.flying && !force) return false;
+    this.armed = false;
+    this.autoArmed = false;
+    this.mission.stop();
+    this.rtl = undefined;
+    this.nav = this.body.landed ? { kind: 'ground' } : { kind: 'land', at: undefined };
+    this.landedArmedSinceMs = undefined;
+    return true;
+  }
+
+  /** Copter::set_mode: checks are skipped while disarmed, the arming checks cover them. */
+  setMode(mode: CopterModeName): boolean {
+    if (this.armed) {
+      const why = this.modeRefusal(mode);
+      if (why) {
+        this.text(S.WARNING, `Mode change to ${mode} failed: ${why}`);
+        return false;
+      }
+    }
+    this.enterMode(mode);
+    return true;
+  }
+
+  private modeRefusal(mode: CopterModeName): string | undefined {
+    if (requiresPosition(mode) && !this.positionOk()) return 'requires position';
+    if (mode === 'AUTO') {
+      if (!this.mission.hasNavItems()) return 'init failed';
+      if (this.body.landed && !this.mission.startsWithTakeoff()) {
+        this.text(S.CRITICAL, 'Auto: Missing Takeoff Cmd');
+        return 'init failed';
+      }
+    }
+    return undefined;
+  }
+
+  private enterMode(mode: CopterModeName): void {
+    const leavingAuto = this.mode === 'AUTO' && mode !== 'AUTO';
+    this.mode = mode;
+    if (leavingAuto) this.mission.stop();
+    this.rtl = undefined;
+    const b = this.body;
+    const here: Pos3 = { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM: b.altAmslM };
+    switch (mode) {
+      case 'RTL':
+        this.rtl = new Rtl(this);
+        break;
+      case 'LAND':
+        this.nav = { kind: 'land', at: this.positionOk() ? here : undefined };
+        break;
+      case 'AUTO':
+        if (this.armed && (this.autoArmed || !b.landed)) this.mission.start(this.nowMs);
+        else this.nav = b.landed ? { kind: 'ground' } : { kind: 'goto', target: here };
+        break;
+      case 'STABILIZE':
+      case 'ALT_HOLD':
+        this.nav = b.landed ? { kind: 'ground' } : { kind: 'drift', altAmslM: b.altAmslM };
+        break;
+      default:
+        this.nav = b.landed ? { kind: 'ground' } : { kind: 'goto', target: here };
+    }
+  }
+
+  /** MAV_CMD_NAV_TAKEOFF: armed, on the ground, in a mode with a user takeoff, target above us. */
+  takeoff(altRelM: number): boolean {
+    const b = this.body;
+    if (!this.armed || !b.landed || !hasUserTakeoff(this.mode)) return false;
+    const targetAmsl = this.home.altAmslM + altRelM;
+    if (!(altRelM > 0) || targetAmsl <= b.altAmslM) return false;
+    this.autoArmed = true;
+    this.nav = { kind: 'goto', takeoff: true, target: { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM: targetAmsl } };
+    this.text(S.INFO, `Takeoff to ${altRelM.toFixed(1)}m`);
+    return true;
+  }
+
+  /** MISSION_START: AUTO, auto-armed, start or resume (optionally at `firstSeq`). */
+  missionStart(firstSeq?: number): boolean {
+    if (!this.setMode('AUTO')) return false;
+    this.autoArmed = true;
+    if (this.armed) this.mission.start(this.nowMs, firstSeq);
+    return true;
+  }
+
+  /** Guided destination; only in GUIDED (DO_REPOSITION may switch mode first). */
+  guidedGoto(target: Pos3): boolean {
+    if (this.mode !== 'GUIDED') return false;
+    if (this.armed && !this.body.landed) this.nav = { kind: 'goto', target };
+    else this.nav = this.body.landed ? { kind: 'ground' } : { kind: 'goto', target };
+    return true;
+  }
+
+  guidedVelocity(vn: number, ve: number, vu: number): boolean {
+    if (this.mode !== 'GUIDED' || !this.flying) return false;
+    this.nav = { kind: 'velocity', vn, ve, vu, untilMs: this.nowMs + 3000 };
+    return true;
+  }
+
+  /** DO_CHANGE_SPEED: only modes that fly to waypoints take a new speed (Copter set_speed_xy). */
+  changeSpeed(mps: number): boolean {
+    if (!(mps > 0)) return false;
+    if (this.mode !== 'AUTO' && this.mode !== 'GUIDED' && this.mode !== 'RTL') return false;
+    this.setWpSpeed(mps);
+    return true;
+  }
+
+  // ---- time ----
+  /** Advances the simulation to `nowMs` (simulated ms since boot). */
+  advance(nowMs: number): void {
+    let remaining = (nowMs - this.nowMs) / 1000;
+    if (remaining <= 0) return;
+    if (this.store.version !== this.storeVersion) this.onStoreChanged();
+    const resting = !this.armed && this.body.landed;
+    for (let i = 0; remaining > 1e-6 && i < 10_000; i++) {
+      const dt = resting ? remaining : Math.min(MAX_STEP_S, remaining);
+      this.nowMs += dt * 1000;
+      remaining -= dt;
+      this.step(dt);
+    }
+    this.nowMs = nowMs;
+  }
+
+  private onStoreChanged(): void {
+    this.storeVersion = this.store.version;
+    this.fence.load(this.store.items(MissionType.FENCE));
+    this.mission.reload(this.nowMs);
+  }
+
+  private step(dtS: number): void {
+    const b = this.body;
+    const wind = this.cfg.wind.step(dtS, this.rng);
+    if (this.armed || !b.landed) {
+      if (this.mode === 'AUTO') this.mission.update(this.nowMs);
+      if (this.rtl) this.rtl.update(this.nowMs);
+      if (!this.armed && !b.landed) this.nav = { kind: 'drift', altAmslM: -1e6 }; // motors off: it falls
+      stepBody(b, this.nav, this.limits, wind, dtS, this.nowMs);
+      if (this.mode === 'AUTO') this.mission.afterStep(this.nowMs);
+    }
+    const air = Math.hypot(b.vn - wind.vn, b.ve - wind.ve);
+    this.battery.drain(dtS, { armed: this.armed, landed: b.landed, airspeedMps: air, climbMps: b.vu });
+    this.lastAirspeedMps = air;
+    if (this.faults.batterySagPct > 0) {
+      this.battery.sag(this.faults.batterySagPct);
+      this.faults.batterySagPct = 0;
+    }
+    this.checkLanded();
+    this.checkBattery();
+    this.checkGps();
+    this.checkFence();
+  }
+
+  lastAirspeedMps = 0;
+
+  /** MAV_BATTERY_CHARGE_STATE for BATTERY_STATUS. */
+  get batteryState(): number {
+    const C = common.MavBatteryChargeState;
+    return this.batteryFailsafe === 2 ? C.CRITICAL : this.batteryFailsafe === 1 ? C.LOW : C.OK;
+  }
+
+  private checkLanded(): void {
+    if (!this.armed || !this.body.landed) {
+      this.landedArmedSinceMs = this.armed ? this.landedArmedSinceMs : undefined;
+      if (this.armed && !this.body.landed) this.landedArmedSinceMs = undefined;
+      return;
+    }
+    this.landedArmedSinceMs ??= this.nowMs;
+    const landing = this.mode === 'LAND' || (this.mode === 'RTL' && this.rtl?.stage === 'done') || (this.mode === 'AUTO' && this.mission.state === 'complete');
+    const delay = landing ? LANDED_DISARM_MS : this.cfg.autoDisarmS > 0 ? this.cfg.autoDisarmS * 1000 : Infinity;
+    // A takeoff in progress is not "landed with throttle low".
+    if (this.nav.kind === 'goto' && this.nav.takeoff) return;
+    if (this.mode === 'AUTO' && this.mission.state === 'running') return;
+    if (this.nowMs - this.landedArmedSinceMs >= delay) {
+      this.disarm(true);
+      this.text(S.INFO, 'Disarming motors');
+    }
+  }
+
+  private checkBattery(): void {
+    const pct = this.battery.pct;
+    const level = pct <= this.cfg.criticalBatteryPct ? 2 : pct <= this.cfg.lowBatteryPct ? 1 : 0;
+    if (level <= this.batteryFailsafe) return;
+    this.batteryFailsafe = level;
+    const kind = level === 2 ? 'critical' : 'low';
+    this.text(S.CRITICAL, `Battery 1 is ${kind} ${this.battery.voltageV.toFixed(2)}V used ${this.battery.consumedMah} mAh`);
+    if (!this.flying) return;
+    // BATT_FS_LOW_ACT = RTL, BATT_FS_CRT_ACT = LAND.
+    if (level === 1 && this.mode !== 'RTL' && this.mode !== 'LAND') {
+      if (!this.setMode('RTL')) this.setMode('LAND');
+    } else if (level === 2 && this.mode !== 'LAND') this.setMode('LAND');
+  }
+
+  private checkGps(): void {
+    const lost = this.faults.gpsLost(this.nowMs);
+    if (lost && this.gpsLostSinceMs === undefined) {
+      this.gpsLostSinceMs = this.nowMs;
+      this.text(S.CRITICAL, 'GPS Glitch or Compass error');
+    } else if (!lost && this.gpsLostSinceMs !== undefined) {
+      this.gpsLostSinceMs = undefined;
+      this.text(S.CRITICAL, 'GPS Glitch cleared');
+      return;
+    }
+    if (!lost || this.gpsLostSinceMs === undefined || this.nowMs - this.gpsLostSinceMs < EKF_FAILSAFE_MS) return;
+    if (this.flying && requiresPosition(this.mode)) {
+      this.text(S.CRITICAL, 'EKF Failsafe: changed to LAND Mode');
+      this.enterMode('LAND');
+    }
+  }
+
+  private checkFence(): void {
+    if (!this.fenceEnabled || this.fence.empty || !this.flying) {
+      this.fenceBreached = false;
+      return;
+    }
+    const breach = this.fence.breach(this.body);
+    if (!breach) {
+      this.fenceBreached = false;
+      return;
+    }
+    if (this.fenceBreached) return;
+    this.fenceBreached = true;
+    this.text(S.CRITICAL, `Fence Breached: ${breach}`);
+    // FENCE_ACTION = RTL or LAND.
+    if (this.mode !== 'RTL' && this.mode !== 'LAND' && !this.setMode('RTL')) this.setMode('LAND');
+  }
+}
+
+export type { WindNow };

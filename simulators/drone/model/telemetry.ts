@@ -1,0 +1,153 @@
+import { common, minimal } from 'node-mavlink';
+import type { MavLinkData } from 'node-mavlink';
+import type { Autopilot } from './autopilot.ts';
+import { DEG } from './geo.ts';
+import type { GpsSensor } from './gps.ts';
+import { CopterMode, requiresPosition } from './modes.ts';
+
+const Flag = minimal.MavModeFlag;
+const Sensor = common.MavSysStatusSensor;
+/** Sensors a Copter reports present/enabled/healthy in SYS_STATUS. */
+const SENSORS = Sensor.SENSOR_3D_GYRO | Sensor.SENSOR_3D_ACCEL | Sensor.SENSOR_3D_MAG | Sensor.SENSOR_ABSOLUTE_PRESSURE |
+  Sensor.SENSOR_GPS | Sensor.SENSOR_ANGULAR_RATE_CONTROL | Sensor.SENSOR_ATTITUDE_STABILIZATION | Sensor.SENSOR_YAW_POSITION |
+  Sensor.SENSOR_Z_ALTITUDE_CONTROL | Sensor.SENSOR_XY_POSITION_CONTROL | Sensor.SENSOR_MOTOR_OUTPUTS | Sensor.SENSOR_BATTERY |
+  Sensor.AHRS | Sensor.PREARM_CHECK;
+
+export interface TelemetrySource {
+  ap: Autopilot;
+  gps: GpsSensor;
+}
+
+/** Builds one streamed message from the vehicle's state (what it reports, GPS errors included). */
+export function buildMessage(msgId: number, src: TelemetrySource): MavLinkData | undefined {
+  const { ap, gps } = src;
+  const b = ap.body;
+  const t = Math.round(ap.nowMs) >>> 0;
+  switch (msgId) {
+    case minimal.Heartbeat.MSG_ID: {
+      const m = new minimal.Heartbeat();
+      m.type = minimal.MavType.QUADROTOR;
+      m.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
+      // GCS_MAVLINK_Copter::base_mode: stabilize always, guided for autopilot modes, armed flag.
+      let base = Flag.CUSTOM_MODE_ENABLED | Flag.STABILIZE_ENABLED;
+      if (requiresPosition(ap.mode) || ap.mode === 'LAND') base |= Flag.GUIDED_ENABLED;
+      else base |= Flag.MANUAL_INPUT_ENABLED;
+      if (ap.armed) base |= Flag.SAFETY_ARMED;
+      m.baseMode = base;
+      m.customMode = CopterMode[ap.mode];
+      m.systemStatus = ap.armed ? minimal.MavState.ACTIVE : minimal.MavState.STANDBY;
+      m.mavlinkVersion = 3;
+      return m;
+    }
+    case common.SysStatus.MSG_ID: {
+      const m = new common.SysStatus();
+      m.onboardControlSensorsPresent = SENSORS;
+      m.onboardControlSensorsEnabled = SENSORS;
+      let health = SENSORS;
+      if (gps.fixType < 3) health &= ~Sensor.SENSOR_GPS;
+      if (!ap.positionOk()) health &= ~(Sensor.AHRS | Sensor.PREARM_CHECK);
+      m.onboardControlSensorsHealth = health;
+      m.load = 250;
+      m.voltageBattery = Math.round(ap.battery.voltageV * 1000);
+      m.currentBattery = Math.round(ap.battery.currentA * 100);
+      m.batteryRemaining = Math.round(ap.battery.pct);
+      return m;
+    }
+    case common.GpsRawInt.MSG_ID: {
+      const m = new common.GpsRawInt();
+      m.timeUsec = BigInt(t) * 1000n;
+      m.fixType = gps.fixType;
+      const fix = gps.fixType >= 3;
+      m.lat = fix ? Math.round(gps.latDeg * 1e7) : 0;
+      m.lon = fix ? Math.round(gps.lonDeg * 1e7) : 0;
+      m.alt = fix ? Math.round(gps.altAmslM * 1000) : 0;
+      m.eph = gps.ephCm;
+      m.epv = fix ? Math.round(gps.ephCm * 1.5) : 9999;
+      m.vel = fix ? Math.round(Math.hypot(b.vn, b.ve) * 100) : 0;
+      m.cog = fix ? Math.round(((Math.atan2(b.ve, b.vn) / DEG + 360) % 360) * 100) : 0;
+      m.satellitesVisible = gps.satellites;
+      return m;
+    }
+    case common.MissionCurrent.MSG_ID: {
+      const m = new common.MissionCurrent();
+      m.seq = ap.mission.currentSeq;
+      m.total = ap.mission.total - 1;
+      m.missionState = ap.mission.state === 'complete' ? common.MissionState.COMPLETE
+        : ap.mission.state === 'running' && ap.mode === 'AUTO' ? common.MissionState.ACTIVE
+          : ap.mission.total > 1 ? common.MissionState.NOT_STARTED : common.MissionState.NO_MISSION;
+      m.missionMode = ap.mode === 'AUTO' ? 1 : 0;
+      return m;
+    }
+    case common.GlobalPositionInt.MSG_ID: {
+      const m = new common.GlobalPositionInt();
+      m.timeBootMs = t;
+      m.lat = Math.round(gps.latDeg * 1e7);
+      m.lon = Math.round(gps.lonDeg * 1e7);
+      m.alt = Math.round(gps.altAmslM * 1000);
+      m.relativeAlt = Math.round((b.altAmslM - ap.home.altAmslM) * 1000);
+      m.vx = Math.round(b.vn * 100);
+      m.vy = Math.round(b.ve * 100);
+      m.vz = Math.round(-b.vu * 100);
+      m.hdg = Math.round(b.headingDeg * 100) % 36000;
+      return m;
+    }
+    case common.Attitude.MSG_ID: {
+      const m = new common.Attitude();
+      m.timeBootMs = t;
+      // A multirotor leans into its acceleration and against air drag.
+      const drag = 0.012 * ap.lastAirspeedMps * ap.lastAirspeedMps;
+      m.pitch = -Math.atan2(b.aFwd + drag, 9.81);
+      m.roll = Math.atan2(b.aRight, 9.81);
+      m.yaw = ((b.headingDeg > 180 ? b.headingDeg - 360 : b.headingDeg) * DEG);
+      m.yawspeed = b.yawRateDegS * DEG;
+      return m;
+    }
+    case common.VfrHud.MSG_ID: {
+      const m = new common.VfrHud();
+      m.airspeed = ap.lastAirspeedMps;
+      m.groundspeed = Math.hypot(b.vn, b.ve);
+      m.heading = Math.round(b.headingDeg) % 360;
+      m.throttle = ap.armed ? Math.round(ap.battery.powerShare({ armed: ap.armed, landed: b.landed, airspeedMps: ap.lastAirspeedMps, climbMps: b.vu }) * 45) : 0;
+      m.alt = gps.altAmslM;
+      m.climb = b.vu;
+      return m;
+    }
+    case common.BatteryStatus.MSG_ID: {
+      const m = new common.BatteryStatus();
+      m.id = 0;
+      m.batteryFunction = common.MavBatteryFunction.ALL;
+      m.type = common.MavBatteryType.LIPO;
+      m.temperature = 32767; // unknown
+      const cell = ap.battery.cellMv;
+      m.voltages = [cell, cell, cell, cell, 65535, 65535, 65535, 65535, 65535, 65535];
+      m.voltagesExt = [0, 0, 0, 0];
+      m.currentBattery = Math.round(ap.battery.currentA * 100);
+      m.currentConsumed = ap.battery.consumedMah;
+      m.energyConsumed = -1;
+      m.batteryRemaining = Math.round(ap.battery.pct);
+      m.timeRemaining = ap.battery.timeRemainingS;
+      m.chargeState = ap.batteryState;
+      return m;
+    }
+    case common.HomePosition.MSG_ID:
+      return homePosition(ap);
+  }
+  return undefined;
+}
+
+export function homePosition(ap: Autopilot): common.HomePosition {
+  const m = new common.HomePosition();
+  m.latitude = Math.round(ap.home.latDeg * 1e7);
+  m.longitude = Math.round(ap.home.lonDeg * 1e7);
+  m.altitude = Math.round(ap.home.altAmslM * 1000);
+  m.q = [1, 0, 0, 0];
+  m.timeUsec = BigInt(Math.round(ap.nowMs)) * 1000n;
+  return m;
+}
+
+export function statusText(severity: number, text: string): common.StatusText {
+  const m = new common.StatusText();
+  m.severity = severity;
+  m.text = text.slice(0, 50);
+  return m;
+}

@@ -1,0 +1,217 @@
+import { common, minimal, type MavLinkData } from 'node-mavlink';
+import type { MavlinkMessage } from '../../../mavlink/link.ts';
+import { dispatch } from '../handlers/index.ts';
+import { DEFAULT_TRANSFER_TIMEOUTS, MissionTransfer, type Peer } from '../transfer/mission-transfer.ts';
+import type { DroneFault, SimDroneOptions, SimDroneState } from '../types.ts';
+import { Autopilot } from './autopilot.ts';
+import { FaultState } from './faults.ts';
+import { GpsSensor } from './gps.ts';
+import { MissionStore, type StoredItem } from './mission-store.ts';
+import { Rng } from './rng.ts';
+import { StreamTable } from './streams.ts';
+import { buildMessage, homePosition, statusText } from './telemetry.ts';
+import { Wind } from './wind.ts';
+
+interface Channel {
+  streams: StreamTable;
+  outbox: MavLinkData[];
+}
+
+export type VehicleOptions = Omit<SimDroneOptions, 'udpPort' | 'tcpPort' | 'speed'>;
+
+/**
+ * One simulated Copter with no sockets: messages in through `receive`, time in through
+ * `advance`, messages out through `takeOutbox`, per channel (one channel per GCS link,
+ * as ArduPilot has one per serial port). All times are simulated ms since boot.
+ */
+export class SimVehicle {
+  readonly systemId: number;
+  readonly id: string;
+  readonly ap: Autopilot;
+  readonly store: MissionStore;
+  readonly faults = new FaultState();
+  readonly rng: Rng;
+  readonly gps: GpsSensor;
+  readonly transfer: MissionTransfer;
+  private readonly channels = new Map<number, Channel>();
+  private nextChannel = 0;
+  private delayed: { dueMs: number; ch: number; msg: MavLinkData }[] = [];
+
+  constructor(readonly opts: VehicleOptions) {
+    const d = opts.drone;
+    this.systemId = d.mavlink.systemId;
+    this.id = d.id;
+    this.rng = new Rng(opts.seed ?? d.mavlink.systemId * 7919);
+    this.store = new MissionStore(opts.maxMissionItems ?? 700);
+    this.gps = new GpsSensor(opts.gpsNoiseM ?? 0.6);
+    this.ap = new Autopilot(
+      {
+        home: { latDeg: d.dock.latDeg, lonDeg: d.dock.lonDeg, altAmslM: d.dock.altitudeAmslM },
+        cruiseSpeedMps: d.cruiseSpeedMps,
+        maxSpeedMps: d.maxSpeedMps,
+        enduranceS: d.enduranceS,
+        prearmDelayS: opts.prearmDelayS ?? 10,
+        rtlAltM: opts.rtlAltM ?? 15,
+        lowBatteryPct: opts.lowBatteryPct ?? 20,
+        criticalBatteryPct: opts.criticalBatteryPct ?? 10,
+        initialBatteryPct: opts.initialBatteryPct ?? 100,
+        autoDisarmS: opts.autoDisarmS ?? 10,
+        wind: new Wind(opts.wind),
+      },
+      this.store,
+      this.faults,
+      this.rng,
+      {
+        text: (sev, text) => this.broadcast(statusText(sev, text)),
+        itemReached: (seq) => {
+          const m = new common.MissionItemReached();
+          m.seq = seq;
+          this.broadcast(m);
+        },
+        homeChanged: () => this.broadcast(homePosition(this.ap)),
+      },
+    );
+    this.gps.update(this.ap.body, 0, false, this.rng);
+    this.transfer = new MissionTransfer(
+      this.store,
+      {
+        send: (ch, msg) => this.send(ch, msg),
+        text: (sev, text) => this.broadcast(statusText(sev, text)),
+        home: () => this.homeItem(),
+        rejection: (type) => this.faults.uploadRejection(type),
+      },
+      {
+        legacyRequests: opts.missionRequestStyle === 'legacy',
+        timeouts: { ...DEFAULT_TRANSFER_TIMEOUTS, ...opts.missionTimeouts },
+      },
+    );
+  }
+
+  get nowMs(): number {
+    return this.ap.nowMs;
+  }
+
+  openChannel(): number {
+    const ch = this.nextChannel++;
+    this.channels.set(ch, { streams: new StreamTable(this.opts.initialStreamRatesHz, () => this.rng.next()), outbox: [] });
+    return ch;
+  }
+
+  closeChannel(ch: number): void {
+    this.channels.delete(ch);
+  }
+
+  streams(ch: number): StreamTable | undefined {
+    return this.channels.get(ch)?.streams;
+  }
+
+  /** One inbound message at `nowMs`; lost on a faulty link, ignored when addressed to another system. */
+  receive(ch: number, msg: MavlinkMessage, nowMs: number): void {
+    this.advance(nowMs);
+    if (!this.channels.has(ch) || !this.faults.passes(nowMs, this.rng)) return;
+    const target = (msg.data as { targetSystem?: number }).targetSystem;
+    if (target !== undefined && target !== 0 && target !== this.systemId) return;
+    dispatch(this, { ch, sysid: msg.sysid, compid: msg.compid }, msg);
+  }
+
+  /** Runs physics, failsafes, transfer timeouts, held-back acks and due streams up to `nowMs`. */
+  advance(nowMs: number): void {
+    if (nowMs <= this.ap.nowMs) return;
+    const dtS = (nowMs - this.ap.nowMs) / 1000;
+    this.ap.advance(nowMs);
+    this.gps.update(this.ap.body, dtS, this.faults.gpsLost(nowMs), this.rng);
+    this.transfer.update(nowMs);
+    if (this.delayed.length > 0) {
+      const still = [];
+      for (const d of this.delayed) {
+        if (d.dueMs <= nowMs) this.channels.get(d.ch)?.outbox.push(d.msg);
+        else still.push(d);
+      }
+      this.delayed = still;
+    }
+    for (const c of this.channels.values()) {
+      c.streams.due(nowMs, (id) => {
+        const m = buildMessage(id, this);
+        if (m) c.outbox.push(m);
+      });
+    }
+  }
+
+  /** Messages to write on a channel; packet loss and link loss apply here (outbound). */
+  takeOutbox(ch: number): MavLinkData[] {
+    const c = this.channels.get(ch);
+    if (!c || c.outbox.length === 0) return [];
+    const out = c.outbox;
+    c.outbox = [];
+    const now = this.ap.nowMs;
+    if (now < this.faults.linkLossUntilMs) return [];
+    if (this.faults.packetLossPct <= 0) return out;
+    return out.filter(() => !this.rng.chance(this.faults.packetLossPct));
+  }
+
+  send(ch: number, msg: MavLinkData): void {
+    this.channels.get(ch)?.outbox.push(msg);
+  }
+
+  broadcast(msg: MavLinkData): void {
+    for (const c of this.channels.values()) c.outbox.push(msg);
+  }
+
+  /** COMMAND_ACK to the requester, through the ack-delay and ack-drop faults. */
+  commandAck(peer: Peer, command: number, result: number, resultParam2 = 0): void {
+    const m = new common.CommandAck();
+    m.command = command;
+    m.result = result;
+    m.resultParam2 = resultParam2;
+    m.targetSystem = peer.sysid;
+    m.targetComponent = peer.compid;
+    if (this.faults.ackDropPct > 0 && this.rng.chance(this.faults.ackDropPct)) return;
+    if (this.faults.ackDelayMs > 0) this.delayed.push({ dueMs: this.ap.nowMs + this.faults.ackDelayMs, ch: peer.ch, msg: m });
+    else this.send(peer.ch, m);
+  }
+
+  text(severity: number, text: string): void {
+    this.broadcast(statusText(severity, text));
+  }
+
+  injectFault(f: DroneFault): void {
+    this.faults.apply(f, this.ap.nowMs);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  state(): SimDroneState {
+    const b = this.ap.body;
+    return {
+      latDeg: b.latDeg,
+      lonDeg: b.lonDeg,
+      altRelM: b.altAmslM - this.ap.home.altAmslM,
+      altAmslM: b.altAmslM,
+      headingDeg: b.headingDeg,
+      groundSpeedMps: Math.hypot(b.vn, b.ve),
+      batteryPct: this.ap.battery.pct,
+      mode: this.ap.mode,
+      armed: this.ap.armed,
+      missionSeq: this.ap.mission.currentSeq,
+      gpsFix: this.gps.fixType,
+    };
+  }
+
+  private homeItem(): StoredItem {
+    const h = this.ap.home;
+    return {
+      seq: 0, frame: common.MavFrame.GLOBAL, command: common.MavCmd.NAV_WAYPOINT, current: 0, autocontinue: 1,
+      param1: 0, param2: 0, param3: 0, param4: 0, x: Math.round(h.latDeg * 1e7), y: Math.round(h.lonDeg * 1e7), z: h.altAmslM,
+      missionType: 0,
+    };
+  }
+
+  /** One message now, outside the streams (REQUEST_MESSAGE). */
+  buildOnce(msgId: number): MavLinkData | undefined {
+    return buildMessage(msgId, this);
+  }
+}
+
+export { minimal };
