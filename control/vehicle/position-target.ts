@@ -9,9 +9,11 @@ import type { Vehicle } from './vehicle.ts';
 const POSITION_ONLY = 0b0000_1101_1111_1000;
 
 /**
- * SET_POSITION_TARGET_GLOBAL_INT has no ack in MAVLink. The vehicle confirms by reporting
- * the target it now flies to in POSITION_TARGET_GLOBAL_INT (ArduPilot streams it in
- * GUIDED); only that report counts as success, so the ledger never runs ahead of the drone.
+ * SET_POSITION_TARGET_GLOBAL_INT has no ack in MAVLink. The vehicle confirms either by
+ * reporting the target in POSITION_TARGET_GLOBAL_INT (ArduPilot streams it in GUIDED), or
+ * by its own telemetry: moving towards the target (velocity within 45° of the bearing at
+ * > 0.5 m/s) or already holding within 3 m of it. Only such evidence from the vehicle counts
+ * as success, so the ledger never runs ahead of the drone.
  */
 export function confirmPositionTarget(v: Vehicle, to: GotoTarget, t: ControlTimeouts, hooks?: CommandHooks): Promise<CommandResult> {
   const latE7 = Math.round(to.latDeg * 1e7);
@@ -27,8 +29,11 @@ export function confirmPositionTarget(v: Vehicle, to: GotoTarget, t: ControlTime
       resolve({ ...r, attempts });
     };
     const onMessage = (m: unknown) => {
-      if (!(m instanceof common.PositionTargetGlobalInt)) return;
-      if (Math.abs(m.latInt - latE7) <= 10 && Math.abs(m.lonInt - lonE7) <= 10) finish({ status: 'success' });
+      if (m instanceof common.PositionTargetGlobalInt) {
+        if (Math.abs(m.latInt - latE7) <= 10 && Math.abs(m.lonInt - lonE7) <= 10) finish({ status: 'success', message: 'target reported by the vehicle' });
+      } else if (m instanceof common.GlobalPositionInt && attempts > 0 && headingForTarget(m, latE7, lonE7)) {
+        finish({ status: 'success', message: 'vehicle seen flying to the target' });
+      }
     };
     const onLost = () => finish({ status: 'link_lost', message: 'link lost before the target was confirmed' });
     const onAbort = () => finish({ status: 'cancelled', message: 'cancelled by request' });
@@ -56,4 +61,16 @@ export function confirmPositionTarget(v: Vehicle, to: GotoTarget, t: ControlTime
     hooks?.signal?.addEventListener('abort', onAbort, { once: true });
     sendOnce();
   });
+}
+
+/** Is the vehicle at, or flying towards, the target? Equirectangular: fine over a few km. */
+export function headingForTarget(g: common.GlobalPositionInt, latE7: number, lonE7: number): boolean {
+  const northM = ((latE7 - g.lat) / 1e7) * 111_320;
+  const eastM = ((lonE7 - g.lon) / 1e7) * 111_320 * Math.cos((g.lat / 1e7) * (Math.PI / 180));
+  const distM = Math.hypot(northM, eastM);
+  if (distM < 3) return true;
+  const speed = Math.hypot(g.vx, g.vy) / 100;
+  if (speed < 0.5) return false;
+  const cos = (g.vx / 100 * northM + g.vy / 100 * eastM) / (speed * distM);
+  return cos > Math.SQRT1_2;
 }

@@ -28,6 +28,9 @@ export class StreamRequester {
   /** How the last request was satisfied (for diagnostics and tests). */
   method: 'none' | 'message_interval' | 'data_stream' = 'none';
   private generation = 0;
+  private requestedAtMs = 0;
+  /** Re-requests made because telemetry did not arrive (lost request, rebooted autopilot). */
+  rerequests = 0;
 
   constructor(
     private readonly v: Vehicle,
@@ -36,7 +39,21 @@ export class StreamRequester {
 
   request(): void {
     const gen = ++this.generation;
+    this.requestedAtMs = this.v.clock.nowMs();
     void this.run(gen);
+  }
+
+  /**
+   * Watchdog, called from the link sweep: REQUEST_DATA_STREAM has no ack and may be lost,
+   * and an autopilot that rebooted inside the link-lost window forgets our intervals; when
+   * no position has arrived for `silenceMs`, ask again (at most once per `silenceMs`).
+   */
+  check(nowMs: number, silenceMs = 5000): void {
+    if (!this.v.online || nowMs - this.requestedAtMs < silenceMs) return;
+    const last = this.v.telemetryState.lastPositionMs ?? 0;
+    if (nowMs - last < silenceMs) return;
+    this.rerequests++;
+    this.request();
   }
 
   private async run(gen: number): Promise<void> {

@@ -107,7 +107,10 @@ export class Vehicle extends EventEmitter<VehicleEvents> {
   /** Called by the link's sweep; declares the link lost after `linkLostMs` of silence. */
   checkLink(nowMs: number): void {
     if (!this.online || this.lastHeartbeatMs === undefined) return;
-    if (nowMs - this.lastHeartbeatMs < this.opts.timeouts.linkLostMs) return;
+    if (nowMs - this.lastHeartbeatMs < this.opts.timeouts.linkLostMs) {
+      this.streams.check(nowMs, Math.max(5000, this.opts.timeouts.linkLostMs));
+      return;
+    }
     this.online = false;
     this.linkLostCount++;
     this.linkMeter.reset();

@@ -14,4 +14,6 @@ export const handleGlobalPositionInt: Handler = (v, m, nowMs) => {
   s.vyCmps = g.vy;
   s.vzCmps = g.vz;
   s.lastPositionMs = nowMs;
+  // Only a go-to fallback listens (see position-target.ts); emit is free otherwise.
+  if (v.listenerCount('message') > 0) v.emit('message', g);
 };
