@@ -13,37 +13,61 @@ export const MAX_SERVICE_RECORD_BYTES = 64 * 1024;
 const RecordId = Type.String({ minLength: 1, maxLength: 128 });
 const Short = (max: number) => Type.Optional(Type.String({ maxLength: max }));
 
+const DeviceIdStr = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' });
+const DeviceKindLit = Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)));
+
 /**
- * A command-ledger record (control service): one per state change of a command.
- * Tolerant on purpose: the ledger belongs to the control service and grows fields;
- * unknown properties are kept verbatim in `recordJson`, only these are checked.
+ * A command-ledger record: one message per state change of a command. The control
+ * service publishes `{ tsMs, id, state, detail?, record: { id, issuer, target: {kind, id},
+ * kind, via, payload, ... } }`; flat producers may put deviceId/kind/action/issuer at the
+ * top instead. Tolerant on purpose: the ledger belongs to the control service and grows
+ * fields; unknown properties are kept verbatim in `recordJson`, only these are checked.
  */
 export const LedgerRecord = Type.Object(
   {
     id: RecordId,
     tsMs: Type.Integer({ minimum: 0 }),
-    commandId: Short(128),
-    deviceId: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
-    kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))),
-    action: Short(64),
     state: Short(32),
+    detail: Short(500),
+    commandId: Short(128),
+    deviceId: Type.Optional(DeviceIdStr),
+    kind: Type.Optional(DeviceKindLit),
+    action: Short(64),
     issuer: Short(64),
     reason: Short(500),
+    record: Type.Optional(
+      Type.Object(
+        {
+          issuer: Short(64),
+          kind: Short(64),
+          via: Short(16),
+          target: Type.Optional(Type.Object({ kind: Type.Optional(DeviceKindLit), id: Type.Optional(DeviceIdStr) }, { additionalProperties: true })),
+        },
+        { additionalProperties: true },
+      ),
+    ),
   },
   { additionalProperties: true },
 );
 export type LedgerRecord = Static<typeof LedgerRecord> & Record<string, unknown>;
 
-/** An audit record: who did what to what, and how it ended. Tolerant like the ledger. */
+/**
+ * An audit record: who did what to what, and how it ended. The control API publishes
+ * `{ id, tsMs, username, role, action: 'POST /api/x', target, request?, outcome, status,
+ * detail? }`; `actor` is accepted as a synonym of `username`. Tolerant like the ledger.
+ */
 export const AuditRecord = Type.Object(
   {
     id: RecordId,
     tsMs: Type.Integer({ minimum: 0 }),
+    username: Short(64),
     actor: Short(64),
     role: Short(32),
-    action: Short(64),
-    target: Short(200),
+    action: Short(120),
+    target: Short(500),
     outcome: Short(32),
+    status: Type.Optional(Type.Integer()),
+    detail: Short(500),
     reason: Short(500),
   },
   { additionalProperties: true },

@@ -1,6 +1,7 @@
 import type { Command } from '../args.ts';
 import { hashSecretCommand } from './hash-secret.ts';
 import { controlCommand } from './control.ts';
+import { telemetryCommand } from './telemetry.ts';
 
 /** Every subcommand, in the order `ringwatch --help` lists them. */
-export const COMMANDS: Command[] = [hashSecretCommand, controlCommand];
+export const COMMANDS: Command[] = [hashSecretCommand, controlCommand, telemetryCommand];

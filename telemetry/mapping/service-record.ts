@@ -2,34 +2,60 @@ import { identityTimeNs, type FieldValue } from '../points.ts';
 import { checkServiceRecord, type ServiceRecordKind } from '../service-records.ts';
 import type { MapResult } from './types.ts';
 
-/** Promoted to tags: closed or small sets, useful as filters. */
-const TAGS: Record<ServiceRecordKind, readonly string[]> = {
-  ledger: ['deviceId', 'kind', 'action', 'state'],
-  audit: ['action', 'outcome'],
-};
-/** Promoted to fields: free text or unbounded values worth selecting directly. */
-const FIELDS: Record<ServiceRecordKind, readonly string[]> = {
-  ledger: ['id', 'commandId', 'issuer', 'reason'],
-  audit: ['id', 'actor', 'role', 'target', 'reason'],
-};
+type Rec = Record<string, unknown>;
+
+const str = (...xs: unknown[]): string | undefined => xs.find((x): x is string => typeof x === 'string' && x !== '');
+
+/** Tags: closed or small sets, useful as filters. Fields: free text or unbounded values. */
+function ledgerParts(v: Rec): { tags: Record<string, string | undefined>; fields: Record<string, FieldValue | undefined> } {
+  const r = (typeof v['record'] === 'object' && v['record'] !== null ? v['record'] : {}) as Rec;
+  const target = (typeof r['target'] === 'object' && r['target'] !== null ? r['target'] : {}) as Rec;
+  return {
+    tags: {
+      deviceId: str(v['deviceId'], target['id']),
+      kind: str(v['kind'], target['kind']),
+      action: str(v['action'], r['kind']),
+      state: str(v['state']),
+    },
+    fields: {
+      id: String(v['id']),
+      commandId: str(v['commandId'], r['id']),
+      issuer: str(v['issuer'], r['issuer']),
+      via: str(r['via']),
+      detail: str(v['detail']),
+      reason: str(v['reason']),
+    },
+  };
+}
+
+function auditParts(v: Rec): { tags: Record<string, string | undefined>; fields: Record<string, FieldValue | undefined> } {
+  return {
+    tags: { action: str(v['action']), outcome: str(v['outcome']), role: str(v['role']) },
+    fields: {
+      id: String(v['id']),
+      actor: str(v['actor'], v['username']),
+      target: str(v['target']),
+      status: typeof v['status'] === 'number' ? v['status'] : undefined,
+      detail: str(v['detail'], v['reason']),
+    },
+  };
+}
 
 /**
  * `ringwatch/v1/svc/ledger|audit` → measurement `ledger` / `audit`. The whole record
  * is kept as `recordJson` so fields the schema does not know survive the round trip.
+ * Identity: a ledger message is one state change of command `id`, so (id, state)
+ * identifies it; an audit record is identified by its id.
  */
 export function mapServiceRecord(kind: ServiceRecordKind, site: string, payload: Uint8Array): MapResult {
   const c = checkServiceRecord(kind, payload);
   if (!c.ok) return c;
   const v = c.value;
+  const parts = kind === 'ledger' ? ledgerParts(v) : auditParts(v);
   const tags: Record<string, string> = { site };
-  for (const t of TAGS[kind]) {
-    const x = v[t];
-    if (typeof x === 'string' && x !== '') tags[t] = x;
-  }
+  for (const [k, x] of Object.entries(parts.tags)) if (x !== undefined) tags[k] = x;
   const fields: Record<string, FieldValue> = { recordJson: JSON.stringify(v) };
-  for (const f of FIELDS[kind]) {
-    const x = v[f];
-    if (typeof x === 'string') fields[f] = x;
-  }
-  return { ok: true, point: { measurement: kind, tags, fields, timeNs: identityTimeNs(v.tsMs, v.id) } };
+  for (const [k, x] of Object.entries(parts.fields)) if (x !== undefined) fields[k] = x;
+  const identity = kind === 'ledger' ? `${v.id}/${typeof v['state'] === 'string' ? v['state'] : ''}` : v.id;
+  return { ok: true, point: { measurement: kind, tags, fields, timeNs: identityTimeNs(v.tsMs, identity) } };
 }

@@ -224,7 +224,7 @@ export class InfluxV1Store implements TelemetryStore {
 
   private async records(m: 'ledger' | 'audit', w: TimeWindow, extra: string, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
     const [r] = await this.queryMany([`SELECT * FROM ${this.rp('long')}.${ident(m)} WHERE ${timeClause(w)}${extra} LIMIT ${limit}`]);
-    const tagNames = m === 'ledger' ? ['site', 'deviceId', 'kind', 'action', 'state'] : ['site', 'action', 'outcome'];
+    const tagNames = m === 'ledger' ? ['site', 'deviceId', 'kind', 'action', 'state'] : ['site', 'action', 'outcome', 'role'];
     return (r?.series ?? []).flatMap(seriesRows).map((row) => {
       const tags: Record<string, string> = {};
       for (const t of tagNames) if (typeof row[t] === 'string') tags[t] = row[t];

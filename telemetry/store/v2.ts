@@ -243,7 +243,7 @@ export class InfluxV2Store implements TelemetryStore {
   |> group()
   |> sort(columns: ["_time"])
   |> limit(n: ${limit})`);
-    const tagNames = m === 'ledger' ? ['site', 'deviceId', 'kind', 'action', 'state'] : ['site', 'action', 'outcome'];
+    const tagNames = m === 'ledger' ? ['site', 'deviceId', 'kind', 'action', 'state'] : ['site', 'action', 'outcome', 'role'];
     return rows.map((r) => {
       const tags: Record<string, string> = {};
       for (const t of tagNames) if (typeof r[t] === 'string' && r[t] !== '') tags[t] = r[t];

@@ -104,10 +104,25 @@ export function storeContract(name: string, target: () => Promise<ContractTarget
       expect(ledger[0]).toMatchObject({ tsMs: base + 300, id: 'led-1', tags: { deviceId: 'sp-1', action: 'play', state: 'issued' } });
       expect(ledger[0]?.record).toMatchObject({ commandId: 'cmd-7', issuer: 'operator', extra: { ring: 'containment' } });
       expect(await s.ledger(w, { deviceId: 'drone-9' })).toEqual([]);
+      expect(await s.ledger(w, { deviceId: 'sp-1' })).toHaveLength(1);
       const audit = await s.audit(w, { actor: 'chief' });
       expect(audit).toHaveLength(1);
       expect(audit[0]?.record).toMatchObject({ ip: '127.0.0.1', outcome: 'ok' });
       expect(await s.audit(w, { actor: 'operator' })).toEqual([]);
+    });
+
+    it('stores the control service ledger shape: one point per state change of a command', async () => {
+      const s = await fresh();
+      const record = { id: 'c-42', issuer: 'operator', target: { kind: 'drone', id: 'drone-7' }, kind: 'rtl', via: 'mavlink', payload: {}, state: 'sent' };
+      await s.write([
+        point('ringwatch/v1/svc/ledger', { tsMs: base, id: 'c-42', state: 'queued', record: { ...record, state: 'queued' } }),
+        point('ringwatch/v1/svc/ledger', { tsMs: base, id: 'c-42', state: 'sent', record }),
+        point('ringwatch/v1/svc/ledger', { tsMs: base + 900, id: 'c-42', state: 'failed', detail: 'MAV_RESULT DENIED', record: { ...record, state: 'failed' } }),
+      ]);
+      const rows = await s.ledger({ fromMs: base, toMs: base + 1000 }, { deviceId: 'drone-7' });
+      expect(rows.map((r) => r.tags['state']).sort()).toEqual(['failed', 'queued', 'sent']);
+      expect(rows.every((r) => r.tags['action'] === 'rtl' && r.tags['kind'] === 'drone' && r.id === 'c-42')).toBe(true);
+      expect(rows.find((r) => r.tags['state'] === 'failed')?.record).toMatchObject({ detail: 'MAV_RESULT DENIED', record: { via: 'mavlink' } });
     });
 
     it('makes a duplicate write harmless and keeps distinct records of the same millisecond', async () => {
