@@ -1,0 +1,80 @@
+import { common } from 'node-mavlink';
+import type { Point } from '../../site/schema.ts';
+import type { PlanItem } from '../vehicle/plan-item.ts';
+import { LocalFrame } from '../geo/local-frame.ts';
+import { pathLengthM } from '../geo/polyline.ts';
+import { avoidZones } from './avoid-zones.ts';
+import type { RingPlan, Sortie } from './types.ts';
+
+const FRAME = common.MavFrame.GLOBAL_RELATIVE_ALT_INT;
+
+function item(command: number, p: Point | undefined, altitudeRelM: number, params: [number, number, number, number] = [0, 0, 0, 0]): PlanItem {
+  return {
+    command,
+    frame: FRAME,
+    param1: params[0],
+    param2: params[1],
+    param3: params[2],
+    param4: params[3],
+    x: p ? Math.round(p.latDeg * 1e7) : 0,
+    y: p ? Math.round(p.lonDeg * 1e7) : 0,
+    z: altitudeRelM,
+    autocontinue: true,
+  };
+}
+
+export interface PatrolMission {
+  items: PlanItem[];
+  /** Index (in `items`, home excluded) of the first loop waypoint; DO_JUMP returns here. */
+  loopStartIndex: number;
+  laps: number;
+}
+
+/**
+ * The mission a drone flies for one sortie: take off at its dock, fly to where it joins
+ * the loop (around no-fly zones), fly the loop from there for as many laps as its
+ * on-station time allows (DO_JUMP), then return to launch. The return is in the mission
+ * itself, so a drone that loses its link still comes home on time with its reserve.
+ */
+export function patrolMission(
+  ring: RingPlan,
+  sortie: Sortie,
+  dock: Point,
+  zones: { polygon: { xM: number; yM: number }[] }[],
+  frame: LocalFrame,
+  /** Wire sequence of items[0]: 1 on ArduPilot (item 0 is home), 0 on PX4. */
+  firstSeq = 1,
+): PatrolMission {
+  const alt = ring.altitudeRelM;
+  const loopXy = ring.loop.map((p) => frame.toXy(p));
+  // Rotate the loop so it starts at the vertex after the join point.
+  const L = pathLengthM(loopXy, true);
+  let joinIndex = 0;
+  let acc = 0;
+  for (let i = 0; i < loopXy.length; i++) {
+    const next = loopXy[(i + 1) % loopXy.length]!;
+    const seg = Math.hypot(next.xM - loopXy[i]!.xM, next.yM - loopXy[i]!.yM);
+    if (acc + seg >= sortie.joinAtM) {
+      joinIndex = (i + 1) % loopXy.length;
+      break;
+    }
+    acc += seg;
+  }
+  const loop = [...ring.loop.slice(joinIndex), ...ring.loop.slice(0, joinIndex)];
+  const transit = avoidZones([frame.toXy(dock), frame.toXy(loop[0]!)], zones.map((z) => z.polygon), false).path.slice(1, -1).map((q) => frame.toPoint(q));
+
+  const onStationS = (sortie.offStationAtMs - sortie.onStationAtMs) / 1000;
+  const laps = Math.max(1, Math.floor((onStationS * ring.speedMps) / L));
+
+  const items: PlanItem[] = [
+    item(common.MavCmd.NAV_TAKEOFF, dock, alt),
+    item(common.MavCmd.DO_CHANGE_SPEED, undefined, 0, [1, ring.speedMps, -1, 0]),
+    ...transit.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)),
+  ];
+  const loopStartIndex = items.length;
+  items.push(...loop.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)));
+  // DO_JUMP: param1 = target wire sequence, param2 = repeats.
+  if (laps > 1) items.push(item(common.MavCmd.DO_JUMP, undefined, 0, [loopStartIndex + firstSeq, laps - 1, 0, 0]));
+  items.push(item(common.MavCmd.NAV_RETURN_TO_LAUNCH, undefined, 0));
+  return { items, loopStartIndex, laps };
+}
