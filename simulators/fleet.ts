@@ -200,7 +200,6 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
       droneFaults.get(req.device)!.push(req.kind);
     } else if (kind === 'speaker') await speakers.get(req.device)!.injectFault(req.kind as Parameters<SimSpeakerHandle['injectFault']>[0]);
     else await sensors.get(req.device)!.injectFault(req.kind as Parameters<SimSensorHandle['injectFault']>[0]);
-    log(`fault ${req.kind} on ${req.device}${req.durationS !== undefined ? ` for ${req.durationS}s` : ''}`);
     if (req.durationS !== undefined && !(kind === 'drone' && droneTimesItself(req))) {
       scheduler.after((req.durationS * 1000) / speed, () => {
         clearFaults(req.device).then(
@@ -256,7 +255,20 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
 
   try {
     if (opts.httpPort !== undefined) {
-      api = await startSimApi(fleet, { port: opts.httpPort });
+      api = await startSimApi(
+        {
+          ...fleet,
+          injectFault: async (req) => {
+            await injectFault(req);
+            log(`api: fault ${req.kind} on ${req.device}${req.durationS !== undefined ? ` for ${req.durationS}s` : ''}`);
+          },
+          clearFaults: async (id) => {
+            await clearFaults(id);
+            log(`api: cleared faults on ${id}`);
+          },
+        },
+        { port: opts.httpPort },
+      );
       (fleet as { httpUrl?: string }).httpUrl = api.url;
       log(`fault API on ${api.url} (GET /devices, POST /faults, DELETE /faults/:device, POST /events)`);
     }

@@ -77,7 +77,9 @@ export function parseScenario(text: string, site: Site, file = '<scenario>'): Sc
   const reportAjv = (v: ValidateFunction, base: string) => {
     for (const e of (v.errors ?? []).filter((x) => x.keyword !== 'anyOf').slice(0, 20)) {
       const msg = describeAjvError([e]);
-      const rel = msg.match(/^field (\S+):/)?.[1] ?? (e.instancePath || '/');
+      let rel = msg.match(/^field (\S+):/)?.[1] ?? (e.instancePath || '/');
+      // Point at the unknown key itself, so the line number is the offending line.
+      if (e.keyword === 'additionalProperties') rel = `${e.instancePath}/${String(e.params['additionalProperty'])}`;
       // `at` is a union of number and pattern; one message for both branches reads better.
       const text = /\/at$/.test(rel) ? 'must be seconds (a number) or a duration like 90s, 1m30s, 2h' : msg.replace(/^field \S+: /, '');
       problem(base + (rel === '/' ? '' : rel) || '/', text);

@@ -40,7 +40,7 @@ describe('scenario files', () => {
     const lines = issuesOf(text);
     expect(lines).toContain('bad.yaml: /speed (line 3): must be > 0');
     expect(lines).toContain('bad.yaml: /timeline/0/at (line 5): must be seconds (a number) or a duration like 90s, 1m30s, 2h');
-    expect(lines).toContain('bad.yaml: /timeline/1/fault (line 8): unknown property "bogus"');
+    expect(lines).toContain('bad.yaml: /timeline/1/fault/bogus (line 8): unknown property "bogus"');
   });
 
   it('checks references against the site: devices, checkpoints, what a sensor emits, fault parameters', () => {
