@@ -71,7 +71,7 @@ const round = (v: number, digits: number) => {
 
 /**
  * Normalises to DroneTelemetry: degrees, metres, m/s, %, volts. Returns undefined until
- * position, battery and mode are known, so nothing half-true is ever published.
+ * position, battery, GPS fix and mode are known, so nothing half-true is ever published.
  */
 export function normaliseTelemetry(
   s: TelemetryState,
@@ -81,7 +81,7 @@ export function normaliseTelemetry(
 ): DroneTelemetry | undefined {
   if (s.latE7 === undefined || s.lonE7 === undefined || s.altAmslMm === undefined || s.relAltMm === undefined) return undefined;
   if (s.customMode === undefined || s.armed === undefined) return undefined;
-  if (s.batteryPct === undefined || s.batteryMv === undefined) return undefined;
+  if (s.batteryPct === undefined || s.batteryMv === undefined || s.gpsFix === undefined) return undefined;
   let headingDeg = 0;
   if (s.hdgCdeg !== undefined && s.hdgCdeg !== 65535) headingDeg = s.hdgCdeg / 100;
   else if (s.vxCmps !== undefined && s.vyCmps !== undefined && (s.vxCmps !== 0 || s.vyCmps !== 0)) {
@@ -102,7 +102,7 @@ export function normaliseTelemetry(
     batteryV: round(clamp(s.batteryMv / 1000, 0, 100), 3),
     mode: modeName(autopilot, s.customMode),
     armed: s.armed,
-    gpsFix: clamp(s.gpsFix ?? 0, 0, 8),
+    gpsFix: clamp(s.gpsFix, 0, 8),
   };
   // MAVLink NED: vz positive down; climb rate positive up.
   if (s.vzCmps !== undefined) t.climbRateMps = round(clamp(-s.vzCmps / 100, -100, 100), 2);

@@ -127,4 +127,26 @@ describe('mission transfer state machine over an in-memory duplex pair', () => {
     expect(a.status).toBe('success');
     expect(b.status).toBe('success');
   });
+
+  it('counts and ignores a vehicle whose system id the site does not list', async () => {
+    const [a, b] = duplexPair();
+    const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts, clock: systemClock });
+    const stranger = new StubVehicle(b, 42);
+    open.push({ gl, stub: stranger });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(gl.counters.unknownSystem).toBeGreaterThan(0);
+    expect([...gl.counters.unknownSystemIds]).toEqual([42]);
+    expect(gl.vehicles.get(1)!.online).toBe(false);
+  });
+
+  it('counts corrupted frames and keeps the link', async () => {
+    const [a, b] = duplexPair();
+    const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts, clock: systemClock });
+    const stub = new StubVehicle(b, 1);
+    open.push({ gl, stub });
+    b.write(Buffer.from([0xfd, 9, 0, 0, 0, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xde, 0xad]));
+    const v = gl.vehicles.get(1)!;
+    await new Promise<void>((r) => v.once('online', () => r()));
+    expect(gl.badFrames).toBeGreaterThan(0);
+  });
 });

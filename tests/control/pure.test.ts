@@ -152,9 +152,10 @@ describe('telemetry normalisation', () => {
     expect(checkPayload('drone', 'telemetry', JSON.stringify(t))).toMatchObject({ ok: true });
   });
 
-  it('publishes nothing until position, battery and mode are known', () => {
+  it('publishes nothing until position, battery, GPS fix and mode are known', () => {
     const { batteryMv: _b, ...noBattery } = full;
     expect(normaliseTelemetry(noBattery, 'ardupilot', 1)).toBeUndefined();
+    expect(normaliseTelemetry({ ...full, gpsFix: undefined }, 'ardupilot', 1)).toBeUndefined();
     expect(normaliseTelemetry({ ...full, latE7: undefined }, 'ardupilot', 1)).toBeUndefined();
   });
 
