@@ -1,0 +1,113 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startBroker, type TestBroker } from '../helpers/broker.ts';
+import { MqttBus } from '../../control/mqtt/bus.ts';
+import { Ledger } from '../../control/ledger/ledger.ts';
+import { DeviceCommands } from '../../control/mqtt/device-commands.ts';
+import { BroadcastService, BroadcastError } from '../../control/ops/broadcast-service.ts';
+import { WarningLibrary } from '../../control/api/warning-library.ts';
+import type { DeliverySnapshot } from '../../control/broadcast/delivery.ts';
+import { startSimSpeaker, type SimSpeakerHandle } from '../../simulators/speaker/device.ts';
+import type { Clip } from '../../simulators/speaker/playback.ts';
+
+const SPEED = 20; // simulated speech runs 20x faster than real time
+const clock = { nowMs: () => Date.now() };
+
+let broker: TestBroker;
+let bus: MqttBus;
+let devices: DeviceCommands;
+let ledger: Ledger;
+let service: BroadcastService;
+let updates: DeliverySnapshot[];
+const speakers: SimSpeakerHandle[] = [];
+
+beforeEach(async () => {
+  broker = await startBroker();
+  bus = await MqttBus.connect({ url: broker.url, username: 'control', password: broker.secrets.services['control']!, clientSuffix: 'bcast-test' });
+  ledger = new Ledger(clock);
+  devices = new DeviceCommands(bus, ledger, clock, { deviceAckMs: 2000, deviceCompletionMs: 20_000 });
+  await devices.start();
+  updates = [];
+  service = new BroadcastService({
+    site: broker.site,
+    bus,
+    devices,
+    warnings: new WarningLibrary(broker.site.warnings),
+    clock,
+    droneSpeakerPositions: () => new Map(),
+    answerTimeoutMs: 1500,
+    onUpdate: (s) => updates.push(s),
+  });
+  await service.start();
+  const clips = new Map<string, Clip>(broker.site.warnings.map((w) => [w.id, { text: w.text, lang: w.lang }]));
+  // The containment ring's fixed speakers, simulated at their site positions.
+  for (const s of broker.site.speakers.filter((x) => ['sp-1', 'sp-2', 'sp-3', 'sp-4'].includes(x.id))) {
+    speakers.push(await startSimSpeaker({ id: s.id, mqttUrl: broker.url, secret: broker.secrets.devices[s.id]!, speed: SPEED, clips, position: () => s.position }));
+  }
+});
+
+afterEach(async () => {
+  service.close();
+  devices.close();
+  await Promise.all(speakers.splice(0).map((s) => s.close()));
+  await bus.client.endAsync();
+  await broker.close();
+});
+
+function until(pred: (s: DeliverySnapshot) => boolean, id: string, timeoutMs = 10_000): Promise<DeliverySnapshot> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = setInterval(() => {
+      const snap = service.get(id)!.report.snapshot();
+      if (pred(snap)) {
+        clearInterval(poll);
+        resolve(snap);
+      } else if (Date.now() - t0 > timeoutMs) {
+        clearInterval(poll);
+        reject(new Error(`timed out; last ${JSON.stringify(snap.counts)}`));
+      }
+    }, 20);
+  });
+}
+
+describe('broadcast to the containment ring', () => {
+  it('reports each speaker: finished, failed with its reason, and silent as no_answer', async () => {
+    await speakers[1]!.injectFault('fail_next_play');
+    await speakers[2]!.injectFault('silent');
+    const rec = service.send(
+      { target: { kind: 'rings', ringIds: ['containment'] }, source: { kind: 'clip', clipId: 'warn-containment-zh' }, volumePct: 90, loop: false, priority: 60 },
+      'chief',
+    );
+    // Speakers of the ring that this test does not simulate stay silent too.
+    const simulated = new Set(speakers.map((s) => s.id));
+    const targeted = [...rec.commandIds.keys()];
+    expect(targeted).toEqual(expect.arrayContaining([...simulated]));
+    const snap = await until((s) => s.done, rec.id);
+    const state = (id: string) => snap.speakers.find((s) => s.speakerId === id)!;
+    expect(state('sp-1').state).toBe('finished');
+    expect(state('sp-1').atMs.accepted).toBeLessThanOrEqual(state('sp-1').atMs.playing!);
+    expect(state('sp-2')).toMatchObject({ state: 'failed' });
+    expect(state('sp-2').reason).toBeTruthy();
+    expect(state('sp-3').state).toBe('no_answer');
+    expect(state('sp-4').state).toBe('finished');
+    for (const id of targeted.filter((x) => !simulated.has(x))) expect(state(id).state).toBe('no_answer');
+    // The report never ran ahead of the speakers: the first update had nobody playing.
+    expect(updates[0]!.counts.pending).toBe(targeted.length);
+    // Every speaker's command is in the ledger, settled from its ack.
+    expect(ledger.get(rec.commandIds.get('sp-1')!)!.state).toBe('succeeded');
+  });
+
+  it('lets a higher priority preempt a looping warning, and stops on request', async () => {
+    const low = service.send({ target: { kind: 'devices', deviceIds: ['sp-1'] }, source: { kind: 'tts', text: 'Please keep the walkway clear.', lang: 'en' }, volumePct: 50, loop: true, priority: 20 }, 'chief');
+    await until((s) => s.speakers[0]!.state === 'playing', low.id);
+    const high = service.send({ target: { kind: 'devices', deviceIds: ['sp-1'] }, source: { kind: 'clip', clipId: 'warn-dispute-en' }, volumePct: 100, loop: true, priority: 90 }, 'chief');
+    expect((await until((s) => s.done, low.id)).speakers[0]!.state).toBe('preempted');
+    await until((s) => s.speakers[0]!.state === 'playing', high.id);
+    service.stop(high.id, 'chief');
+    expect((await until((s) => s.done, high.id)).speakers[0]!.state).toBe('stopped');
+  });
+
+  it('refuses an unknown clip and a target with no speakers', () => {
+    expect(() => service.send({ target: { kind: 'rings', ringIds: ['control'] }, source: { kind: 'clip', clipId: 'warn-nope' }, volumePct: 50, loop: false, priority: 10 }, 'chief')).toThrow(BroadcastError);
+    expect(() => service.send({ target: { kind: 'radius', center: { latDeg: 0, lonDeg: 0 }, radiusM: 10 }, source: { kind: 'tts', text: 'x', lang: 'en' }, volumePct: 50, loop: false, priority: 10 }, 'chief')).toThrow(/no speaker/);
+  });
+});
