@@ -112,6 +112,73 @@ export class TestGcs {
     return ack;
   }
 
+  /**
+   * Uploads `items` of `missionType` the GCS way: MISSION_COUNT, answer each
+   * MISSION_REQUEST_INT or MISSION_REQUEST (counting which style the vehicle used),
+   * resolve with the final MISSION_ACK.
+   */
+  async upload(
+    items: common.MissionItemInt[],
+    missionType = 0,
+    opts: { legacyItems?: boolean; timeoutMs?: number } = {},
+  ): Promise<{ ack: common.MissionAck; requestsInt: number; requestsLegacy: number }> {
+    let requestsInt = 0;
+    let requestsLegacy = 0;
+    const onMsg = (m: MavlinkMessage): void => {
+      const isInt = m.msgid === common.MissionRequestInt.MSG_ID;
+      if (!isInt && m.msgid !== common.MissionRequest.MSG_ID) return;
+      const req = m.data as common.MissionRequestInt;
+      if (req.missionType !== missionType) return;
+      if (isInt) requestsInt++;
+      else requestsLegacy++;
+      const item = items[req.seq];
+      if (item) this.send(opts.legacyItems ? toLegacy(item) : item);
+    };
+    this.link.on('message', onMsg);
+    try {
+      const ack = this.next(common.MissionAck, (a) => a.missionType === missionType, opts.timeoutMs ?? 5000);
+      const count = new common.MissionCount();
+      count.targetSystem = this.targetSystem;
+      count.targetComponent = 1;
+      count.count = items.length;
+      count.missionType = missionType;
+      this.send(count);
+      return { ack: await ack, requestsInt, requestsLegacy };
+    } finally {
+      this.link.off('message', onMsg);
+    }
+  }
+
+  /** Downloads a list with MISSION_REQUEST_LIST and MISSION_REQUEST_INT (or legacy MISSION_REQUEST). */
+  async download(missionType = 0, legacy = false): Promise<(common.MissionItemInt | common.MissionItem)[]> {
+    const countP = this.next(common.MissionCount, (c) => c.missionType === missionType);
+    const list = new common.MissionRequestList();
+    list.targetSystem = this.targetSystem;
+    list.targetComponent = 1;
+    list.missionType = missionType;
+    this.send(list);
+    const { count } = await countP;
+    const items: (common.MissionItemInt | common.MissionItem)[] = [];
+    for (let seq = 0; seq < count; seq++) {
+      const cls = legacy ? common.MissionItem : common.MissionItemInt;
+      const got = this.next<common.MissionItemInt | common.MissionItem>(cls, (i) => i.seq === seq && i.missionType === missionType);
+      const req = legacy ? new common.MissionRequest() : new common.MissionRequestInt();
+      req.targetSystem = this.targetSystem;
+      req.targetComponent = 1;
+      req.seq = seq;
+      req.missionType = missionType;
+      this.send(req);
+      items.push(await got);
+    }
+    const ack = new common.MissionAck();
+    ack.targetSystem = this.targetSystem;
+    ack.targetComponent = 1;
+    ack.type = common.MavMissionResult.ACCEPTED;
+    ack.missionType = missionType;
+    this.send(ack);
+    return items;
+  }
+
   texts(): string[] {
     return this.received.filter((m) => m.msgid === common.StatusText.MSG_ID).map((m) => (m.data as common.StatusText).text);
   }
@@ -136,4 +203,52 @@ export function commandLong(targetSystem: number, command: number, params: numbe
   c._param6 = p[5]!;
   c._param7 = p[6]!;
   return c;
+}
+
+export interface ItemSpec {
+  latDeg?: number;
+  lonDeg?: number;
+  alt?: number;
+  params?: [number?, number?, number?, number?];
+  frame?: number;
+  missionType?: number;
+}
+
+/** One MISSION_ITEM_INT (frame GLOBAL_RELATIVE_ALT_INT unless given). */
+export function missionItem(seq: number, command: number, spec: ItemSpec = {}): common.MissionItemInt {
+  const m = new common.MissionItemInt();
+  m.targetSystem = 0;
+  m.targetComponent = 1;
+  m.seq = seq;
+  m.frame = spec.frame ?? common.MavFrame.GLOBAL_RELATIVE_ALT_INT;
+  m.command = command;
+  m.current = 0;
+  m.autocontinue = 1;
+  const [p1 = 0, p2 = 0, p3 = 0, p4 = 0] = spec.params ?? [];
+  m.param1 = p1;
+  m.param2 = p2;
+  m.param3 = p3;
+  m.param4 = p4;
+  m.x = Math.round((spec.latDeg ?? 0) * 1e7);
+  m.y = Math.round((spec.lonDeg ?? 0) * 1e7);
+  m.z = spec.alt ?? 0;
+  m.missionType = spec.missionType ?? 0;
+  return m;
+}
+
+function toLegacy(i: common.MissionItemInt): common.MissionItem {
+  const m = new common.MissionItem();
+  Object.assign(m, i);
+  const global = i.frame !== common.MavFrame.MISSION;
+  m.x = global ? i.x / 1e7 : i.x;
+  m.y = global ? i.y / 1e7 : i.y;
+  return m;
+}
+
+/** A point `northM`/`eastM` from `p` (flat earth; fine over test distances). */
+export function offsetDeg(p: { latDeg: number; lonDeg: number }, northM: number, eastM: number): { latDeg: number; lonDeg: number } {
+  return {
+    latDeg: p.latDeg + northM / 111_320,
+    lonDeg: p.lonDeg + eastM / (111_320 * Math.cos((p.latDeg * Math.PI) / 180)),
+  };
 }
