@@ -49,6 +49,8 @@ export class MissionTransfer {
   private retries = 0;
   private resends = 0;
   private legacy = false;
+  /** INVALID_SEQUENCE acks seen during an upload (tolerated, see onAck). */
+  sequenceAcks = 0;
   /** Upload: highest seq the vehicle asked for; download: next seq we need. */
   private cursor = -1;
   private lastSent: (() => void) | undefined;
@@ -124,6 +126,12 @@ export class MissionTransfer {
 
   private onAck(type: number): boolean {
     if (this.direction === 'upload' && this.phase === 'await_request') {
+      // ArduPilot answers a duplicate or early item (our resend crossing its next request)
+      // with INVALID_SEQUENCE but keeps the upload open and asks again: not fatal.
+      if (type === common.MavMissionResult.INVALID_SEQUENCE) {
+        this.sequenceAcks++;
+        return true;
+      }
       const status = mapMissionResult(type);
       if (status === 'success' && this.cursor < this.items.length - 1) {
         this.finish({ status: 'error', message: `vehicle accepted after ${this.cursor + 1} of ${this.items.length} items` });
