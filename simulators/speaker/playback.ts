@@ -45,6 +45,10 @@ interface Current {
 }
 
 const MAX_REASON = 200;
+/** Amplifier thermal model: ambient, degrees per volume percent at full drive, time constant. */
+const AMBIENT_C = 28;
+const C_PER_VOLUME_PCT = 0.35;
+const THERMAL_TAU_S = 120;
 const RECENT_IDS = 256;
 
 /**
@@ -62,6 +66,8 @@ export class SpeakerPlayback {
   private readonly recentIds: string[] = [];
   private readonly faults = new Set<PlaybackFault>();
   private readonly marks: readonly number[];
+  private amplifierTempC = AMBIENT_C;
+  private tempAtMs: number;
   readonly counters = { plays: 0, finished: 0, preempted: 0, stopped: 0, failed: 0, rejected: 0, duplicates: 0 };
 
   constructor(
@@ -70,6 +76,20 @@ export class SpeakerPlayback {
   ) {
     this.volumePct = opts.initialVolumePct ?? 80;
     this.marks = opts.progressMarksPct ?? [25, 50, 75];
+    this.tempAtMs = opts.nowMs();
+  }
+
+  /**
+   * The amplifier warms towards a level set by the volume while it plays and cools to
+   * ambient when idle (first-order, simulated time), so telemetry shows a long loop at
+   * full volume the way a real horn speaker's heat sink does.
+   */
+  private updateTemperature(): void {
+    const now = this.opts.nowMs();
+    const dtSimS = ((now - this.tempAtMs) / 1000) * this.opts.speed;
+    this.tempAtMs = now;
+    const target = this.current ? AMBIENT_C + this.volumePct * C_PER_VOLUME_PCT : AMBIENT_C;
+    this.amplifierTempC += (target - this.amplifierTempC) * (1 - Math.exp(-dtSimS / THERMAL_TAU_S));
   }
 
   get playingId(): string | undefined {
@@ -77,10 +97,12 @@ export class SpeakerPlayback {
   }
 
   telemetry(): SpeakerTelemetry {
+    this.updateTemperature();
     const t: SpeakerTelemetry = {
       tsMs: this.opts.nowMs(),
       state: this.faults.has('amplifier_fault') ? 'fault' : this.current ? 'playing' : 'idle',
       volumePct: this.volumePct,
+      amplifierTempC: Math.round(this.amplifierTempC * 10) / 10,
     };
     if (this.current) t.playingId = this.current.id;
     return t;
@@ -88,6 +110,7 @@ export class SpeakerPlayback {
 
   /** Handles one schema-valid command. */
   handle(cmd: SpeakerCommand): void {
+    this.updateTemperature();
     if (this.recentIds.includes(cmd.id)) {
       this.counters.duplicates++;
       return;
@@ -124,6 +147,7 @@ export class SpeakerPlayback {
 
   /** Advances playback to now: progress acks, loop restarts, completion. */
   tick(): void {
+    this.updateTemperature();
     const now = this.opts.nowMs();
     // Bounded: at most one pass per mark per iteration, and a few iterations of a loop.
     for (let guard = 0; guard < 64 && this.current; guard++) {

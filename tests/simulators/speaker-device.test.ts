@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { checkPayload, deviceTopic, type SpeakerCommand } from '../../protocol/index.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startSimSpeaker, type SimSpeakerHandle } from '../../simulators/speaker/device.ts';
+import { createWavRenderer, hasEspeakNg } from '../../simulators/speaker/tts-wav.ts';
 import type { Clip } from '../../simulators/speaker/playback.ts';
 import { connectAs, startBroker, type TestBroker } from '../helpers/broker.ts';
 import { recorder } from './helpers.ts';
@@ -28,8 +32,8 @@ afterEach(async () => {
   await broker.close();
 });
 
-async function speaker(id: string, position = () => ({ latDeg: 30.27, lonDeg: 120.06 })) {
-  const s = await startSimSpeaker({ id, mqttUrl: broker.url, secret: broker.secrets.devices[id]!, speed: SPEED, clips, position, telemetryIntervalS: 2 });
+async function speaker(id: string, position = () => ({ latDeg: 30.27, lonDeg: 120.06 }), wav?: ReturnType<typeof createWavRenderer>) {
+  const s = await startSimSpeaker({ id, mqttUrl: broker.url, secret: broker.secrets.devices[id]!, speed: SPEED, clips, position, telemetryIntervalS: 2, wav });
   speakers.push(s);
   return s;
 }
@@ -131,5 +135,22 @@ describe('loudspeaker simulator on the real broker', () => {
     pos.latDeg = 30.26;
     pos.lonDeg = 120.061;
     await rec.waitFor((m) => m.deviceId === 'drone-1-spk' && m.channel === 'telemetry' && m.body['latDeg'] === 30.26 && m.body['lonDeg'] === 120.061, 'moved position');
+  });
+
+  it.skipIf(!hasEspeakNg())('renders what it broadcast to a WAV file with espeak-ng', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-wav-'));
+    try {
+      const wav = createWavRenderer(dir)!;
+      await speaker('sp-6', undefined, wav);
+      await send('sp-6', play('wav-1'));
+      await rec.waitFor(terminal('wav-1', 'finished'), 'finished');
+      await wav.idle();
+      expect(wav.written).toEqual([join(dir, 'sp-6-wav-1.wav')]);
+      const head = readFileSync(wav.written[0]!).subarray(0, 12).toString('latin1');
+      expect(head.startsWith('RIFF') && head.endsWith('WAVE')).toBe(true);
+      expect(readFileSync(wav.written[0]!).length).toBeGreaterThan(20_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

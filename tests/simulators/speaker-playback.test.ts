@@ -144,4 +144,17 @@ describe('SpeakerPlayback', () => {
     s.pb.handle(play('ok2'));
     expect(states(s.acks, 'ok2')).toEqual(['accepted', 'playing@0']);
   });
+
+  it('the amplifier warms while a loop plays at full volume and cools when it stops', () => {
+    const s = setup();
+    expect(s.pb.telemetry().amplifierTempC).toBe(28);
+    s.pb.handle(play('hot', { loop: true, volumePct: 100 }));
+    s.advance(240_000); // two time constants
+    const hot = s.pb.telemetry().amplifierTempC!;
+    expect(hot).toBeGreaterThan(55);
+    expect(hot).toBeLessThan(63);
+    s.pb.handle({ id: 'cool', tsMs: 1, issuer: 't', action: 'stop' });
+    s.advance(600_000);
+    expect(s.pb.telemetry().amplifierTempC!).toBeLessThan(29);
+  });
 });
