@@ -5,6 +5,7 @@
  */
 import type { SensorEvent } from '../protocol/index.ts';
 import { parseEndpoint } from '../mavlink/endpoint.ts';
+import { UdpDuplex } from '../mavlink/transports/udp.ts';
 import type { SecretsFile, Site } from '../site/index.ts';
 import type { SimDroneHandle, SimDroneOptions } from './drone/types.ts';
 import { SimError } from './fleet/errors.ts';
@@ -106,20 +107,30 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
 
   try {
     // Drones first: drone-mounted speakers read their position from them.
-    const startDrone = opts.startDrone ?? (await import('./drone/index.ts')).startSimDrone;
+    const droneModule = await import('./drone/index.ts');
+    const startDrone = opts.startDrone ?? droneModule.startSimDrone;
     for (const [i, d] of site.drones.entries()) {
       if (!want.drones.includes(d.id)) continue;
       const ep = parseEndpoint(d.mavlink.url);
       const port = opts.droneUdpPorts === 'any' ? 0 : ep.port;
       const droneOpts: SimDroneOptions = { drone: d, speed, seed: seed * 1000 + i };
-      // udpout:// and udp:// both mean "the vehicle is reachable on this UDP port" for a
-      // sim; tcp:// is a SITL-style TCP server.
-      if (ep.transport === 'tcp') droneOpts.tcpPort = port;
-      else droneOpts.udpPort = port;
-      const h = await startDrone(droneOpts);
+      let h: SimDroneHandle;
+      if (ep.transport === 'udp' && opts.droneUdpPorts !== 'any' && !opts.startDrone) {
+        // udp:// means the ground station listens on that port and the vehicle speaks
+        // first, as ArduPilot's UDP output to a GCS does: the sim sends to it.
+        const stream = await UdpDuplex.open({ bindPort: 0, remote: { host: ep.host, port: ep.port } });
+        h = droneModule.attachSimDrone(stream, droneOpts);
+        log(`drone ${d.id} sysid ${h.systemId} sending to udp ${ep.host}:${ep.port}`);
+      } else {
+        // udpout:// means the ground sends first to the vehicle's port; tcp:// is a
+        // SITL-style TCP server.
+        if (ep.transport === 'tcp') droneOpts.tcpPort = port;
+        else droneOpts.udpPort = port;
+        h = await startDrone(droneOpts);
+        log(`drone ${d.id} sysid ${h.systemId} on ${h.udpPort !== undefined ? `udp 127.0.0.1:${h.udpPort}` : `tcp 127.0.0.1:${h.tcpPort}`}`);
+      }
       drones.set(d.id, h);
       droneFaults.set(d.id, []);
-      log(`drone ${d.id} sysid ${h.systemId} on ${h.udpPort !== undefined ? `udp 127.0.0.1:${h.udpPort}` : `tcp 127.0.0.1:${h.tcpPort}`}`);
     }
 
     const clips = new Map<string, Clip>(site.warnings.map((w) => [w.id, { text: w.text, lang: w.lang }]));

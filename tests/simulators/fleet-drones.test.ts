@@ -72,4 +72,15 @@ describe('sim fleet with real simulated drones', () => {
     const resumedAfterMs = heartbeats.find((t) => t > cutAt + 500)! - cutAt;
     expect(resumedAfterMs).toBeGreaterThan(800);
   });
+
+  it('a udp:// drone speaks first to the ground station listening on that port', async () => {
+    const ground = await UdpDuplex.open({ bindPort: 0 });
+    gcs = new MavlinkLink(ground, { systemId: 255, componentId: 190 });
+    const site = { ...broker.site, drones: broker.site.drones.map((d, i) => (i === 0 ? { ...d, mavlink: { ...d.mavlink, url: `udp://127.0.0.1:${ground.localPort}` } } : d)) };
+    const first = new Promise<MavlinkMessage>((resolve) => gcs!.on('message', (m) => m.msgid === minimal.Heartbeat.MSG_ID && resolve(m)));
+    fleet = await startSimFleet({ site, secrets: broker.secrets, mqttUrl: broker.url, speed: 10, drones: ['drone-1'], speakers: 'none', sensors: 'none' });
+    const hb = await first;
+    expect(hb.sysid).toBe(1);
+    expect((hb.data as minimal.Heartbeat).autopilot).toBe(minimal.MavAutopilot.ARDUPILOTMEGA);
+  });
 });
