@@ -11,6 +11,8 @@ import { TokenBucket } from './token-bucket.ts';
  * flooder's bytes in the kernel buffer and TCP pushes back on the sender, instead of
  * the broker parsing (and queueing) everything it can read.
  */
+const MIN_PAUSE_MS = 100;
+
 export class ClientState {
   readonly label: IdentityLabel;
   readonly routine: TokenBucket;
@@ -30,11 +32,15 @@ export class ClientState {
     this.priority = new TokenBucket(limits.priority.ratePerS, limits.priority.burst, nowMs);
   }
 
-  /** Completes `done` once the bucket has a token again (bounded by maxPauseMs). */
+  /**
+   * Completes `done` once the bucket has a token again, but never sooner than
+   * MIN_PAUSE_MS: a flooder refills one token every few ms, and re-reading its socket
+   * that often would spend the broker's CPU parsing packets only to drop them.
+   */
   holdUntilRefill(bucket: TokenBucket, done: () => void): void {
     this.held.push(done);
     if (this.timer) return;
-    const waitMs = Math.min(this.maxPauseMs, Math.max(1, bucket.msUntilToken()));
+    const waitMs = Math.min(this.maxPauseMs, Math.max(MIN_PAUSE_MS, bucket.msUntilToken()));
     this.timer = setTimeout(() => this.release(), waitMs);
   }
 

@@ -96,7 +96,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
       const state = getClientState(client);
       // Over the rate: complete the packet only when the bucket refills, which stops aedes
       // reading this socket meanwhile (backpressure), see ClientState.
-      if (verdict.rate && state) return state.holdUntilRefill(state.routine, () => callback(null));
+      if (verdict.exhausted && state) return state.holdUntilRefill(verdict.exhausted, () => callback(null));
       callback(null);
     },
 

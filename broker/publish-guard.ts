@@ -3,6 +3,7 @@ import { SERVICE_TOPIC_ROOT, checkPayload, parseDeviceTopic, type Channel } from
 import type { Acl, AclDenyReason } from './acl.ts';
 import { getClientState } from './client-state.ts';
 import type { RejectReason } from './metrics.ts';
+import type { TokenBucket } from './token-bucket.ts';
 
 /** Service topics carry ledger records and reports; bounded, but roomier than device payloads. */
 export const MAX_SERVICE_PAYLOAD_BYTES = 256 * 1024;
@@ -14,7 +15,7 @@ export const PRIORITY_CHANNELS: ReadonlySet<Channel> = new Set(['cmd', 'ack', 's
 export const DROPPED = Symbol('ringwatch.dropped');
 export type GuardedPacket = PublishPacket & { [DROPPED]?: true };
 
-export type Verdict = { ok: true } | { ok: false; reason: RejectReason; message: string; rate?: boolean };
+export type Verdict = { ok: true } | { ok: false; reason: RejectReason; message: string; exhausted?: TokenBucket };
 
 const ACL_REASON: Record<AclDenyReason, RejectReason> = {
   sys_topic: 'sys_topic',
@@ -41,7 +42,7 @@ export function judgePublish(acl: Acl, client: Client | null, packet: PublishPac
   const device = parseDeviceTopic(packet.topic);
   if (state) {
     const bucket = device && PRIORITY_CHANNELS.has(device.channel) ? state.priority : state.routine;
-    if (!bucket.take()) return { ok: false, reason: 'rate', message: 'over the rate limit', rate: true };
+    if (!bucket.take()) return { ok: false, reason: 'rate', message: 'over the rate limit', exhausted: bucket };
   }
   if (device) {
     const check = checkPayload(device.kind, device.channel, packet.payload);
