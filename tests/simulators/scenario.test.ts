@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSite } from '../../site/index.ts';
 import type { EventRequest, FaultRequest } from '../../simulators/fleet/faults.ts';
@@ -24,6 +26,13 @@ describe('scenario files', () => {
     expect(s.steps.map((x) => x.atS)).toEqual([40, 45, 50, 60, 90, 120, 180]);
     expect(s.steps[0]!.action).toMatchObject({ type: 'event', sensorId: 'cp-3-perimeter' });
     expect(s.steps[3]!.action).toMatchObject({ type: 'fault', request: { device: 'drone-2', kind: 'link_loss', durationS: 20 } });
+  });
+
+  it('every shipped scenario loads against the demo site', () => {
+    const dir = 'simulators/scenarios';
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) expect(loadScenario(join(dir, f), site).steps.length).toBeGreaterThan(0);
   });
 
   it('names file, path, line and what is wrong', () => {
