@@ -15,6 +15,12 @@ import { warningRoutes } from './routes/warnings.ts';
 import { planningRoutes } from './routes/planning.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { liveRoutes } from './routes/live.ts';
+import { droneRoutes } from './routes/drones.ts';
+import { patrolRoutes } from './routes/patrols.ts';
+import { alarmRoutes } from './routes/alarms.ts';
+import { broadcastRoutes } from './routes/broadcasts.ts';
+import type { ControlService } from '../service.ts';
+import type { Operations } from '../ops/operations.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,6 +44,9 @@ export interface ApiDeps {
   hub: EventHub;
   /** Current response-coverage evaluation, when the live model runs. */
   coverage?: () => unknown;
+  /** Part 1 (links, vehicles, ledger) and part 2 (operations); routes needing them answer 503 without. */
+  control?: ControlService;
+  ops?: Operations;
 }
 
 export const SESSION_COOKIE = 'rw_session';
@@ -106,6 +115,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(planningRoutes(deps), { prefix: '/api' });
   await app.register(auditRoutes(deps), { prefix: '/api' });
   await app.register(liveRoutes(deps), { prefix: '/api' });
+  await app.register(droneRoutes(deps), { prefix: '/api' });
+  await app.register(patrolRoutes(deps), { prefix: '/api' });
+  await app.register(alarmRoutes(deps), { prefix: '/api' });
+  await app.register(broadcastRoutes(deps), { prefix: '/api' });
   app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

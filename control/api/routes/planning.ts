@@ -22,12 +22,20 @@ export function planningRoutes(deps: ApiDeps): FastifyPluginAsync {
     app.post(
       '/patrols/preview',
       { config: { permission: 'patrol.manage', audit: false }, schema: { tags: ['patrols'], body: Type.Optional(PlanOptionsBody) } },
-      async (req) => planPatrol({ site: deps.site, nowMs: deps.clock.nowMs(), options: (req.body as object | undefined) ?? {} }),
+      async (req) =>
+        planPatrol({
+          site: deps.site,
+          nowMs: deps.clock.nowMs(),
+          // Plan with the fleet as it is when the control service runs; the site's fleet otherwise.
+          ...(deps.ops ? { fleet: deps.ops.fleet.fleetDrones() } : {}),
+          options: (req.body as object | undefined) ?? {},
+        }),
     );
 
     app.get('/coverage', { schema: { tags: ['coverage'] } }, async () => {
-      if (!deps.coverage) throw new ApiError('API_ERR_UNAVAILABLE', 'live coverage needs the control service');
-      return deps.coverage();
+      const coverage = deps.coverage ?? deps.ops?.coverage;
+      if (!coverage) throw new ApiError('API_ERR_UNAVAILABLE', 'live coverage needs the control service');
+      return coverage();
     });
   };
 }

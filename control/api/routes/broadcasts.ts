@@ -1,0 +1,68 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { SpeakerSource } from '../../../protocol/schemas/speaker.ts';
+import { RING_IDS } from '../../../site/schema.ts';
+import type { BroadcastRecord, BroadcastRequest } from '../../ops/broadcast-service.ts';
+import { BroadcastError } from '../../ops/broadcast-service.ts';
+import type { ApiDeps } from '../app.ts';
+import { ApiError } from '../http-errors.ts';
+import { needOps } from './need.ts';
+import { PointBody } from './schemas.ts';
+
+const Target = Type.Union([
+  Type.Object({ kind: Type.Literal('rings'), ringIds: Type.Array(Type.Union(RING_IDS.map((r) => Type.Literal(r))), { minItems: 1, uniqueItems: true }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('polygon'), points: Type.Array(PointBody, { minItems: 3, maxItems: 200 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('radius'), center: PointBody, radiusM: Type.Number({ exclusiveMinimum: 0, maximum: 20_000 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('devices'), deviceIds: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), { minItems: 1, maxItems: 2000 }) }, { additionalProperties: false }),
+]);
+
+const SendBody = Type.Object(
+  {
+    target: Target,
+    source: SpeakerSource,
+    volumePct: Type.Number({ minimum: 0, maximum: 100 }),
+    loop: Type.Boolean(),
+    priority: Type.Integer({ minimum: 0, maximum: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+function view(rec: BroadcastRecord) {
+  return { ...rec.report.snapshot(), issuer: rec.issuer, request: rec.request, skipped: rec.skipped, stoppedAtMs: rec.stoppedAtMs };
+}
+
+function needBroadcasts(deps: ApiDeps) {
+  const b = needOps(deps).broadcasts;
+  if (!b) throw new ApiError('API_ERR_UNAVAILABLE', 'broadcasts need the broker connection');
+  return b;
+}
+
+export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/broadcasts', { schema: { tags: ['broadcasts'] } }, async () => needBroadcasts(deps).list().slice(0, 200).map(view));
+
+    app.get('/broadcasts/:id', { schema: { tags: ['broadcasts'], params: Type.Object({ id: Type.String() }) } }, async (req) => {
+      const rec = needBroadcasts(deps).get((req.params as { id: string }).id);
+      if (!rec) throw new ApiError('API_ERR_NOT_FOUND', 'no broadcast with this id');
+      return view(rec);
+    });
+
+    app.post('/broadcasts', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], body: SendBody } }, async (req, reply) => {
+      try {
+        return reply.status(202).send(view(needBroadcasts(deps).send(req.body as BroadcastRequest, req.user!.username)));
+      } catch (err) {
+        if (err instanceof BroadcastError) throw Object.assign(new Error(err.message), { statusCode: 400, code: err.code });
+        throw err;
+      }
+    });
+
+    app.post('/broadcasts/:id/stop', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], params: Type.Object({ id: Type.String() }) } }, async (req) => {
+      try {
+        return view(needBroadcasts(deps).stop((req.params as { id: string }).id, req.user!.username));
+      } catch (err) {
+        if (err instanceof BroadcastError) throw new ApiError('API_ERR_NOT_FOUND', err.message);
+        throw err;
+      }
+    });
+  };
+}

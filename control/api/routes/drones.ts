@@ -1,0 +1,90 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ApiDeps } from '../app.ts';
+import { ApiError } from '../http-errors.ts';
+import { needControl } from './need.ts';
+
+const Alt = Type.Number({ minimum: 2, maximum: 500 });
+const Lat = Type.Number({ minimum: -90, maximum: 90 });
+const Lon = Type.Number({ minimum: -180, maximum: 180 });
+const obj = (props: Parameters<typeof Type.Object>[0]) => Type.Object(props, { additionalProperties: false });
+
+/** What an operator may ask of a drone from the console (uploads go through patrols). */
+export const DroneCommandBody = Type.Union([
+  obj({ action: Type.Literal('arm') }),
+  obj({ action: Type.Literal('disarm') }),
+  obj({ action: Type.Literal('takeoff'), altitudeRelM: Alt }),
+  obj({ action: Type.Literal('land') }),
+  obj({ action: Type.Literal('rtl') }),
+  obj({ action: Type.Literal('loiter') }),
+  obj({ action: Type.Literal('goto'), latDeg: Lat, lonDeg: Lon, altitudeRelM: Alt }),
+  obj({ action: Type.Literal('set_mode'), mode: Type.String({ minLength: 1, maxLength: 32 }) }),
+  obj({ action: Type.Literal('set_speed'), speedMps: Type.Number({ exclusiveMinimum: 0, maximum: 40 }) }),
+]);
+
+const DroneId = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) });
+
+export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/drones', { schema: { tags: ['drones'] } }, async () => {
+      const control = needControl(deps);
+      return deps.site.drones.map((d) => {
+        const v = control.vehicles.get(d.id);
+        const telemetry = deps.ops?.fleet.telemetry(d.id);
+        return {
+          id: d.id,
+          name: d.name,
+          link: !v || v.lastHeartbeatMs === undefined ? 'never' : v.online ? 'ok' : 'lost',
+          ...(telemetry ? { telemetry } : {}),
+          task: deps.ops?.fleet.task(d.id) ?? { kind: 'docked' },
+          statusText: v?.statusTexts.at(-1)?.text,
+        };
+      });
+    });
+
+    app.post(
+      '/drones/:id/commands',
+      { config: { permission: 'drone.command' }, schema: { tags: ['drones'], params: DroneId, body: DroneCommandBody } },
+      async (req, reply) => {
+        const control = needControl(deps);
+        const { id } = req.params as { id: string };
+        if (!control.vehicles.has(id)) throw new ApiError('API_ERR_NOT_FOUND', `no drone ${id} on this site`);
+        const cmd = control.drones.issue(id, req.body as never, req.user!.username);
+        // 202: accepted for delivery; the record moves on the drone's own answers.
+        return reply.status(202).send(control.ledger.get(cmd.id));
+      },
+    );
+
+    app.get(
+      '/ledger',
+      { schema: { tags: ['ledger'], querystring: Type.Object({ sinceMs: Type.Optional(Type.Integer({ minimum: 0 })), target: Type.Optional(Type.String()) }, { additionalProperties: false }) } },
+      async (req) => {
+        const control = needControl(deps);
+        const q = req.query as { sinceMs?: number; target?: string };
+        return control.ledger
+          .list()
+          .filter((r) => (q.sinceMs === undefined || r.updatedMs >= q.sinceMs) && (!q.target || r.target.id === q.target))
+          .sort((a, b) => b.createdMs - a.createdMs)
+          .slice(0, 1000);
+      },
+    );
+
+    app.get('/ledger/:id', { schema: { tags: ['ledger'], params: Type.Object({ id: Type.String() }) } }, async (req) => {
+      const rec = needControl(deps).ledger.get((req.params as { id: string }).id);
+      if (!rec) throw new ApiError('API_ERR_NOT_FOUND', 'no ledger record with this id');
+      return rec;
+    });
+
+    app.post(
+      '/ledger/:id/cancel',
+      { config: { permission: 'drone.command' }, schema: { tags: ['ledger'], params: Type.Object({ id: Type.String() }) } },
+      async (req) => {
+        const control = needControl(deps);
+        const { id } = req.params as { id: string };
+        if (!control.ledger.get(id)) throw new ApiError('API_ERR_NOT_FOUND', 'no ledger record with this id');
+        control.ledger.cancel(id);
+        return control.ledger.get(id);
+      },
+    );
+  };
+}

@@ -1,0 +1,142 @@
+import type { Site } from '../../site/load.ts';
+import { checkPayload, parseDeviceTopic } from '../../protocol/index.ts';
+import { AlarmBook, DEFAULT_ALARM_RULES, type AlarmRules } from '../alarms/alarm-book.ts';
+import type { Alarm } from '../alarms/alarm.ts';
+import type { EventHub } from '../api/event-hub.ts';
+import type { WarningLibrary } from '../api/warning-library.ts';
+import { CoverageModel, type RingCoverage } from '../coverage/coverage.ts';
+import { LocalFrame } from '../geo/local-frame.ts';
+import type { PlanOptions } from '../planning/types.ts';
+import type { ControlService } from '../service.ts';
+import type { Bus } from '../mqtt/bus.ts';
+import { BroadcastService } from './broadcast-service.ts';
+import { DispatchService } from './dispatch-service.ts';
+import { FleetView } from './fleet-view.ts';
+import { PatrolService } from './patrol-service.ts';
+import type { OpsTime } from './sim-time.ts';
+
+export interface OperationsOptions {
+  site: Site;
+  control: ControlService;
+  /** The broker connection the control service uses (the control identity). */
+  bus?: Bus;
+  warnings: WarningLibrary;
+  hub: EventHub;
+  time: OpsTime;
+  alarmRules?: Partial<AlarmRules>;
+  planOptions?: Partial<PlanOptions>;
+  /** How often live state is sampled for the map, time to scene and coverage (wall ms). */
+  tickMs?: number;
+  speakerAnswerTimeoutMs?: number;
+}
+
+export interface Operations {
+  fleet: FleetView;
+  alarms: AlarmBook;
+  dispatch: DispatchService;
+  patrols: PatrolService;
+  broadcasts: BroadcastService | undefined;
+  frame: LocalFrame;
+  coverage(): RingCoverage[];
+  close(): void;
+}
+
+/**
+ * Part 2 of the control service, composed over part 1: fleet view, alarms and dispatch,
+ * ring patrols, broadcasts and live coverage, all reporting to the live event hub.
+ */
+export async function startOperations(o: OperationsOptions): Promise<Operations> {
+  const { site, control, hub, time } = o;
+  const frame = new LocalFrame(site.core.shape.type === 'circle' ? site.core.shape.center : site.core.shape.points[0]!);
+  const fleet = new FleetView(site, control.vehicles, time);
+  const alarms = new AlarmBook(site, time, { ...DEFAULT_ALARM_RULES, ...o.alarmRules });
+  const bus = o.bus;
+  const broadcasts =
+    bus && control.devices
+      ? new BroadcastService({
+          site,
+          bus,
+          devices: control.devices,
+          warnings: o.warnings,
+          clock: time,
+          droneSpeakerPositions: () => fleet.droneSpeakerPositions(),
+          answerTimeoutMs: o.speakerAnswerTimeoutMs ?? 5000,
+          onUpdate: (snap) => hub.publish({ type: 'broadcast', data: snap }),
+        })
+      : undefined;
+  await broadcasts?.start();
+  const onAlarm = (a: Alarm) => hub.publish({ type: 'alarm', data: a });
+  const dispatch = new DispatchService({ site, alarms, fleet, drones: control.drones, frame, time, ...(bus ? { bus } : {}), ...(broadcasts ? { broadcasts } : {}), onAlarm });
+  await dispatch.start();
+  const patrols = new PatrolService({ site, fleet, drones: control.drones, frame, time, ...(o.planOptions ? { planOptions: o.planOptions } : {}), onChange: (s) => hub.publish({ type: 'patrol', data: s }) });
+  const coverageModel = new CoverageModel(site);
+  let lastCoverage: RingCoverage[] = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
+
+  // Ledger changes and link changes go to clients as they happen.
+  const onLedger = (rec: unknown) => hub.publish({ type: 'ledger', data: rec });
+  control.ledger.on('change', onLedger);
+  const linkHandlers: (() => void)[] = [];
+  for (const v of control.vehicles.values()) {
+    const lost = () => hub.publish({ type: 'link', data: { droneId: v.droneId, state: 'lost' } });
+    const ok = () => hub.publish({ type: 'link', data: { droneId: v.droneId, state: 'ok' } });
+    v.on('link_lost', lost);
+    v.on('link_regained', ok);
+    v.on('online', ok);
+    linkHandlers.push(() => {
+      v.off('link_lost', lost);
+      v.off('link_regained', ok);
+      v.off('online', ok);
+    });
+  }
+  // Device presence, checkpoint events and speaker state from the broker.
+  await bus?.subscribe('ringwatch/v1/+/+/status', (topic, payload) => {
+    const t = parseDeviceTopic(topic);
+    const c = t && checkPayload<{ state: string }>(t.kind, 'status', payload);
+    if (t && c?.ok) hub.publish({ type: 'status', data: { kind: t.kind, deviceId: t.deviceId, state: c.value.state } });
+  });
+  await bus?.subscribe('ringwatch/v1/sensor/+/event', (topic, payload) => {
+    const t = parseDeviceTopic(topic);
+    const c = checkPayload<object>('sensor', 'event', payload);
+    if (t && c.ok) hub.publish({ type: 'sensor_event', data: { deviceId: t.deviceId, ...c.value } });
+  });
+  await bus?.subscribe('ringwatch/v1/speaker/+/telemetry', (topic, payload) => {
+    const t = parseDeviceTopic(topic);
+    const c = checkPayload<object>('speaker', 'telemetry', payload);
+    if (t && c.ok) hub.publish({ type: 'speaker', data: { deviceId: t.deviceId, ...c.value } });
+  });
+
+  let ticks = 0;
+  const tickMs = o.tickMs ?? 250;
+  const timer = setInterval(() => {
+    ticks++;
+    const publish = ticks % Math.max(1, Math.round(500 / tickMs)) === 0; // map at 2 Hz
+    for (const d of site.drones) {
+      const t = fleet.telemetry(d.id);
+      if (!t) continue;
+      dispatch.onPosition(d.id, t);
+      if (publish) hub.publish({ type: 'telemetry', data: { droneId: d.id, ...t } });
+    }
+    if (ticks % Math.max(1, Math.round(2000 / tickMs)) === 0) {
+      lastCoverage = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
+      hub.publish({ type: 'coverage', data: lastCoverage });
+    }
+  }, tickMs);
+  timer.unref();
+
+  return {
+    fleet,
+    alarms,
+    dispatch,
+    patrols,
+    broadcasts,
+    frame,
+    coverage: () => lastCoverage,
+    close() {
+      clearInterval(timer);
+      control.ledger.off('change', onLedger);
+      for (const off of linkHandlers) off();
+      patrols.close();
+      broadcasts?.close();
+    },
+  };
+}

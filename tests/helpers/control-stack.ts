@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Site } from '../../site/load.ts';
+import type { SecretsFile } from '../../site/secrets-file.ts';
+import { startSimFleet, type SimFleet, type SimFleetOptions } from '../../simulators/fleet.ts';
+import { MqttBus } from '../../control/mqtt/bus.ts';
+import { startControlService, type ControlService } from '../../control/service.ts';
+import type { ControlTimeouts } from '../../control/timeouts.ts';
+import { startOperations, type Operations, type OperationsOptions } from '../../control/ops/operations.ts';
+import { opsTime, type OpsTime } from '../../control/ops/sim-time.ts';
+import { buildApi } from '../../control/api/app.ts';
+import { SessionStore } from '../../control/api/sessions.ts';
+import { AuditLog } from '../../control/api/audit-log.ts';
+import { EventHub } from '../../control/api/event-hub.ts';
+import { WarningLibrary } from '../../control/api/warning-library.ts';
+import { startBroker, demoSite, type TestBroker } from './broker.ts';
+
+export interface ControlStackOptions {
+  /** Time acceleration for the simulators and the operations layer (default 10). */
+  speed?: number;
+  site?: Site;
+  secrets?: SecretsFile;
+  drones?: SimFleetOptions['drones'];
+  speakers?: SimFleetOptions['speakers'];
+  sensors?: SimFleetOptions['sensors'];
+  timeouts?: Partial<ControlTimeouts>;
+  ops?: Partial<Pick<OperationsOptions, 'alarmRules' | 'planOptions' | 'speakerAnswerTimeoutMs'>>;
+}
+
+export interface ControlStack {
+  broker: TestBroker;
+  fleet: SimFleet;
+  /** The site as the control service sees it: drones point at their simulators' ports. */
+  site: Site;
+  secrets: SecretsFile;
+  control: ControlService;
+  ops: Operations;
+  hub: EventHub;
+  time: OpsTime;
+  api: FastifyInstance;
+  /** http://127.0.0.1:PORT of the API. */
+  apiUrl: string;
+  dataDir: string;
+  /** Logs a demo user in; returns a bearer token. */
+  login(username: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The control plane on loopback for integration tests: a real broker, the simulator
+ * fleet (drones on their own UDP ports, speakers, sensors), the control service (links,
+ * ledger, gateway), operations (patrols, alarms, broadcasts) and the HTTP API on port 0.
+ */
+export async function startControlStack(o: ControlStackOptions = {}): Promise<ControlStack> {
+  const speed = o.speed ?? 10;
+  const base = o.site ?? demoSite().site;
+  const secrets = o.secrets ?? demoSite().secrets;
+  const dataDir = mkdtempSync(join(tmpdir(), 'rw-stack-'));
+  const closers: (() => Promise<void> | void)[] = [() => rmSync(dataDir, { recursive: true, force: true })];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        // keep closing the rest
+      }
+    }
+  };
+  try {
+    const broker = await startBroker({ site: base, secrets });
+    closers.push(() => broker.close());
+    const fleet = await startSimFleet({
+      site: base,
+      secrets,
+      mqttUrl: broker.url,
+      speed,
+      droneUdpPorts: 'any',
+      drones: o.drones ?? 'all',
+      speakers: o.speakers ?? 'all',
+      sensors: o.sensors ?? 'none',
+    });
+    closers.push(() => fleet.close());
+    const site: Site = {
+      ...base,
+      drones: base.drones
+        .filter((d) => fleet.drones.has(d.id))
+        .map((d) => ({ ...d, mavlink: { ...d.mavlink, url: `udpout://127.0.0.1:${fleet.drones.get(d.id)!.udpPort}` } })),
+    };
+    const bus = await MqttBus.connect({ url: broker.url, username: 'control', password: secrets.services['control']!, clientSuffix: `stack-${process.pid}-${Date.now()}` });
+    closers.push(() => bus.client.endAsync());
+    const control = await startControlService({ site, bus, dataDir, ...(o.timeouts ? { timeouts: o.timeouts } : {}) });
+    closers.push(() => control.close());
+    const time = opsTime(speed);
+    const hub = new EventHub(50);
+    closers.push(() => hub.close());
+    const warnings = new WarningLibrary(site.warnings, dataDir);
+    const ops = await startOperations({ site, control, bus, warnings, hub, time, ...o.ops });
+    closers.push(() => ops.close());
+    const audit = await AuditLog.open({ dataDir, clock: time });
+    closers.push(() => audit.close());
+    const sessions = new SessionStore(site.users, time);
+    const api = await buildApi({ site, clock: time, sessions, audit, warnings, hub, control, ops });
+    await api.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => api.close());
+    const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+    const login = async (username: string) => {
+      const r = await api.inject({ method: 'POST', url: '/api/login', payload: { username, password: secrets.users![username]! } });
+      if (r.statusCode !== 200) throw new Error(`login ${username}: ${r.statusCode} ${r.body}`);
+      return (r.json() as { token: string }).token;
+    };
+    return { broker, fleet, site, secrets, control, ops, hub, time, api, apiUrl, dataDir, login, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Polls until `pred` returns a value (not undefined/false), or fails after `timeoutMs` naming what it waited for. */
+export async function eventually<T>(what: string, pred: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, pollMs = 50): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await pred();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
