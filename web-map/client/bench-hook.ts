@@ -1,0 +1,35 @@
+import type { DroneLayer } from './drone-layer.ts';
+import type { LiveStore } from './live-store.ts';
+
+/** Numbers the map benchmark reads from the page (`window.__rwBench`); costs nothing unless enabled. */
+export interface BenchProbe {
+  enabled: boolean;
+  /** Device publish → marker drawn, ms (publish time is the telemetry's tsMs). */
+  latencyMs: number[];
+  drawMs: number[];
+  frames: number;
+}
+
+declare global {
+  interface Window {
+    __rwBench?: BenchProbe;
+    __rw?: { drone(id: string): unknown; screenOf(id: string): { x: number; y: number } | undefined; frames(): number };
+  }
+}
+
+export function droneLayerBench(store: LiveStore, layer: DroneLayer): void {
+  const probe: BenchProbe = { enabled: new URLSearchParams(location.search).has('bench'), latencyMs: [], drawMs: [], frames: 0 };
+  window.__rwBench = probe;
+  if (!probe.enabled) return;
+  let applied: number[] = [];
+  store.onTelemetryApplied = (_id, tsMs) => void applied.push(tsMs);
+  // Runs after the map's own listener (subscribed earlier), i.e. after the canvas was drawn.
+  store.subscribe((changed) => {
+    if (!changed.has('drones')) return;
+    const now = Date.now();
+    for (const ts of applied) probe.latencyMs.push(now - ts);
+    applied = [];
+    probe.drawMs.push(layer.lastDrawMs);
+    probe.frames++;
+  });
+}

@@ -1,0 +1,52 @@
+import type L from 'leaflet';
+import { authorize, type Permission } from '../../control/auth/roles.ts';
+import type { Api } from './api.ts';
+import { ApiFailure } from './api.ts';
+import type { DroneLayer } from './drone-layer.ts';
+import type { Lang, MessageKey } from './i18n.ts';
+import type { LiveStore } from './live-store.ts';
+import type { Point, SiteView, User } from './types.ts';
+
+export type T = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+/** What every panel gets: one object instead of a dozen arguments. */
+export interface Ctx {
+  api: Api;
+  store: LiveStore;
+  map: L.Map;
+  drones: DroneLayer;
+  site: SiteView;
+  user: User;
+  lang: Lang;
+  t: T;
+  toMap: (p: Point) => Point;
+  fromMap: (p: Point) => Point;
+  /** Next map click (not on a drone) goes to `onPoint` in WGS-84; a hint shows meanwhile. */
+  pick(hint: string, onPoint: (p: Point) => void, keep?: boolean): void;
+  cancelPick(): void;
+  selectDrone(id: string | undefined): void;
+  toast(message: string, kind?: 'info' | 'error'): void;
+  /** Layers drawn from live state that changed (patrol routes, coverage, alarms, devices). */
+  redrawOverlays(): void;
+  setPreviewGeoJson(geojson: unknown): void;
+}
+
+/** The same rule the server enforces (control/auth/roles.ts), so the UI never offers what it would refuse. */
+export function can(user: User, p: Permission): boolean {
+  return authorize(user.role, p).allow;
+}
+
+/** A failure as one line for the operator, with the server's reason. */
+export function describeError(t: T, err: unknown): string {
+  if (err instanceof ApiFailure) {
+    if (err.status === 0) return t('err.unreachable');
+    if (err.status === 403) return `${t('err.forbidden')} (${err.message})`;
+    return t('err.generic', { message: err.message });
+  }
+  return t('err.generic', { message: String((err as Error)?.message ?? err) });
+}
+
+export function fmtTime(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
+}

@@ -1,0 +1,117 @@
+import type { Ctx } from './context.ts';
+import { can, describeError, fmtTime } from './context.ts';
+import { fill, h } from './dom.ts';
+import type { MessageKey } from './i18n.ts';
+import { LEDGER_FINAL, type LedgerRecord } from './types.ts';
+
+/** Refresh at most this often: telemetry comes every frame, eyes do not need it. */
+const DETAIL_REFRESH_MS = 250;
+
+/** The drone list, the selected drone's details, its commands and their ledger states. */
+export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTMLElement; dispose(): void } {
+  const { t, store } = ctx;
+  const summary = h('div', { class: 'muted', 'data-testid': 'drone-count' });
+  const list = h('select', { size: 8, class: 'drone-list', 'data-testid': 'drone-list', onchange: (e) => ctx.selectDrone((e.target as HTMLSelectElement).value) });
+  const details = h('div', { class: 'drone-details', 'data-testid': 'drone-details' });
+  const ledgerBox = h('ul', { class: 'ledger', 'data-testid': 'drone-ledger' });
+  const allowed = can(ctx.user, 'drone.command');
+  const alt = h('input', { type: 'number', min: 5, max: 120, value: 40, class: 'num', 'data-testid': 'cmd-alt' });
+
+  const send = async (body: Record<string, unknown>) => {
+    if (!selectedId) return;
+    try {
+      const rec = await ctx.api.post<LedgerRecord>(`/api/drones/${encodeURIComponent(selectedId)}/commands`, body);
+      store.applyNow([{ type: 'ledger', data: rec }]);
+    } catch (err) {
+      ctx.toast(describeError(t, err), 'error');
+    }
+  };
+  const button = (key: MessageKey, action: string, onClick: () => void) =>
+    h('button', { 'data-testid': `cmd-${action}`, disabled: !allowed || !selectedId, onclick: onClick }, t(key));
+
+  const commands = h(
+    'div',
+    { class: 'commands' },
+    h('label', {}, t('cmd.altitude'), ' ', alt),
+    button('cmd.takeoff', 'takeoff', () => void send({ action: 'takeoff', altitudeRelM: Number(alt.value) })),
+    button('cmd.rtl', 'rtl', () => void send({ action: 'rtl' })),
+    button('cmd.land', 'land', () => void send({ action: 'land' })),
+    button('cmd.goto', 'goto', () =>
+      ctx.pick(t('cmd.goto.pick'), (p) => void send({ action: 'goto', latDeg: p.latDeg, lonDeg: p.lonDeg, altitudeRelM: Number(alt.value) })),
+    ),
+  );
+
+  let lastListKey = '';
+  const renderList = () => {
+    const drones = store.droneList();
+    const online = drones.filter((d) => d.link === 'ok').length;
+    summary.textContent = t('drones.count', { n: drones.length, online });
+    const key = drones.map((d) => d.id + d.link).join(',');
+    if (key === lastListKey) return;
+    lastListKey = key;
+    fill(list, ...drones.slice(0, 2000).map((d) => h('option', { value: d.id, selected: d.id === selectedId }, `${ctx.drones.names.get(d.id) ?? d.id}${d.link === 'ok' ? '' : ` — ${t(`link.${d.link}`)}`}`)));
+  };
+
+  const renderDetails = () => {
+    const d = selectedId ? store.drones.get(selectedId) : undefined;
+    if (!selectedId || !d) return fill(details, h('p', { class: 'muted' }, t('drone.none')));
+    const tm = d.telemetry;
+    const row = (k: MessageKey, v: string, cls = '') => h('tr', {}, h('th', {}, t(k)), h('td', { class: cls }, v));
+    fill(
+      details,
+      h('h3', {}, ctx.drones.names.get(d.id) ?? d.id, ' ', h('small', {}, d.id)),
+      h(
+        'table',
+        {},
+        row('drone.link', t(`link.${d.link}`), d.link === 'ok' ? 'ok' : 'bad'),
+        tm ? row('drone.battery', `${tm.batteryPct.toFixed(0)} % (${tm.batteryV.toFixed(1)} V)`, tm.batteryPct < 25 ? 'bad' : '') : null,
+        tm ? row('drone.mode', `${tm.mode} · ${tm.armed ? t('drone.armed') : t('drone.disarmed')}`) : null,
+        tm ? row('drone.alt', `${tm.altRelM.toFixed(1)} m`) : null,
+        tm ? row('drone.speed', `${tm.groundSpeedMps.toFixed(1)} m/s · ${tm.headingDeg.toFixed(0)}°`) : null,
+      ),
+    );
+  };
+
+  const renderLedger = () => {
+    if (!selectedId) return fill(ledgerBox);
+    fill(ledgerBox, ...store.ledgerFor(selectedId, 8).map((r) => ledgerItem(ctx, r)));
+  };
+
+  let last = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const unsubscribe = store.subscribe((changed) => {
+    if (changed.has('ledger')) renderLedger();
+    if (!changed.has('drones')) return;
+    const wait = DETAIL_REFRESH_MS - (performance.now() - last);
+    if (wait <= 0) {
+      last = performance.now();
+      renderList();
+      renderDetails();
+    } else timer ??= setTimeout(() => ((timer = undefined), (last = performance.now()), renderList(), renderDetails()), wait);
+  });
+  renderList();
+  renderDetails();
+  renderLedger();
+  const el = h('section', { class: 'panel' }, summary, list, details, allowed ? commands : h('p', { class: 'muted' }, t('err.forbidden')), ledgerBox);
+  return { el, dispose: () => (unsubscribe(), timer && clearTimeout(timer)) };
+}
+
+/** One command and where the ledger says it is; "done" only when the record says succeeded. */
+export function ledgerItem(ctx: Ctx, r: LedgerRecord): HTMLElement {
+  const { t } = ctx;
+  const last = r.transitions[r.transitions.length - 1];
+  const detail = [...r.transitions].reverse().find((x) => x.detail)?.detail;
+  const final = LEDGER_FINAL.includes(r.state);
+  const bad = r.state === 'failed' || r.state === 'timed_out';
+  return h(
+    'li',
+    { class: `ledger-${r.state}`, 'data-testid': 'ledger-item', 'data-state': r.state, 'data-kind': r.kind },
+    h('b', {}, r.kind),
+    ' ',
+    h('span', { class: bad ? 'bad' : final ? 'ok' : 'pending' }, t(`ledger.${r.state}` as MessageKey)),
+    last?.progressPct !== undefined && !final ? ` ${last.progressPct}%` : '',
+    ' ',
+    h('small', {}, fmtTime(r.updatedMs)),
+    bad && detail ? h('div', { class: 'reason', 'data-testid': 'ledger-reason' }, t('ledger.reason', { detail })) : null,
+  );
+}

@@ -1,0 +1,345 @@
+import L from 'leaflet';
+import { Api, ApiFailure } from './api.ts';
+import { addBasemap, type TileConfig } from './basemap.ts';
+import { chiefPanel } from './chief-panel.ts';
+import type { Ctx } from './context.ts';
+import { fill, h } from './dom.ts';
+import { DroneLayer } from './drone-layer.ts';
+import { droneLayerBench } from './bench-hook.ts';
+import { datumProjection } from './gcj02.ts';
+import { historyPanel } from './history.ts';
+import { pickLang, translator, type Lang } from './i18n.ts';
+import { dronePanel } from './drone-panel.ts';
+import { LiveStore } from './live-store.ts';
+import { startLive } from './live-client.ts';
+import { opsPanel } from './ops-panel.ts';
+import { devicesLayer, geoJsonLayer, siteStatic } from './site-layers.ts';
+import type { Alarm, SiteView, User, Warning } from './types.ts';
+
+const LANG_KEY = 'rw.lang';
+const api = new Api();
+let lang: Lang = (localStorage.getItem(LANG_KEY) as Lang | null) ?? pickLang(navigator.languages ?? [navigator.language]);
+let t = translator(lang);
+const root = document.getElementById('app')!;
+
+function setLang(l: Lang): void {
+  lang = l;
+  t = translator(l);
+  localStorage.setItem(LANG_KEY, l);
+  document.documentElement.lang = l;
+}
+
+async function boot(): Promise<void> {
+  document.documentElement.lang = lang;
+  document.title = t('app.title');
+  let user: User | undefined;
+  try {
+    user = await api.get<User>('/api/me');
+  } catch (err) {
+    if (err instanceof ApiFailure && err.status === 0) return void showLogin(t('err.unreachable'));
+  }
+  if (user) await startConsole(user);
+  else showLogin();
+}
+
+function showLogin(error?: string): void {
+  const username = h('input', { name: 'username', autocomplete: 'username', 'data-testid': 'login-user' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', 'data-testid': 'login-pass' });
+  const msg = h('div', { class: 'bad', 'data-testid': 'login-error' }, error ?? '');
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      onsubmit: (e) => {
+        e.preventDefault();
+        void (async () => {
+          try {
+            const r = await api.post<{ token: string; user: User }>('/api/login', { username: username.value, password: password.value });
+            api.token = r.token;
+            await startConsole(r.user);
+          } catch (err) {
+            msg.textContent = err instanceof ApiFailure && err.status === 429 ? t('login.locked') : t('login.failed', { reason: err instanceof ApiFailure && err.status === 0 ? t('err.unreachable') : (err as Error).message });
+          }
+        })();
+      },
+    },
+    h('h1', {}, t('app.title')),
+    h('h2', {}, t('login.title')),
+    h('label', {}, t('login.username'), username),
+    h('label', {}, t('login.password'), password),
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'login-submit' }, t('login.submit')),
+    msg,
+    h('button', { type: 'button', class: 'link', 'data-testid': 'lang-switch', onclick: () => (setLang(lang === 'en' ? 'zh-CN' : 'en'), showLogin()) }, t('lang.switch')),
+  );
+  fill(root, form);
+  username.focus();
+}
+
+async function startConsole(user: User): Promise<void> {
+  const [site, cfg] = await Promise.all([api.get<SiteView>('/api/site'), fetch('config.json').then((r) => r.json() as Promise<TileConfig>)]);
+  const proj = datumProjection(cfg.datum);
+  const store = new LiveStore((cb) => requestAnimationFrame(cb));
+  const mapEl = h('div', { id: 'map', 'data-testid': 'map' });
+  const banners = h('div', { class: 'banners', 'data-testid': 'banners' });
+  const side = h('aside', { class: 'side' });
+  const top = h('header', { class: 'top' });
+  const hint = h('div', { class: 'pick-hint', hidden: true, 'data-testid': 'pick-hint' });
+  const toasts = h('div', { class: 'toasts', 'data-testid': 'toasts' });
+  fill(root, top, banners, h('main', {}, mapEl, side), hint, toasts);
+
+  const center = site.core.shape.type === 'circle' ? site.core.shape.center : site.core.shape.points[0]!;
+  const c = proj.toMap(center);
+  const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: true }).setView([c.latDeg, c.lonDeg], 14);
+  L.control.scale({ metric: true, imperial: false }).addTo(map);
+  const flags = { server: 'connecting' as 'ok' | 'connecting' | 'down', tiles: true, influx: true };
+  const renderBanners = () =>
+    fill(
+      banners,
+      flags.server === 'down' ? h('div', { class: 'banner bad', 'data-testid': 'banner-server' }, t('conn.down')) : null,
+      flags.tiles ? null : h('div', { class: 'banner', 'data-testid': 'banner-tiles' }, t('tiles.offline')),
+      flags.influx ? null : h('div', { class: 'banner', 'data-testid': 'banner-influx' }, t('influx.down')),
+    );
+  void addBasemap(map, cfg, () => ((flags.tiles = false), renderBanners()));
+
+  const drones = new DroneLayer(map, proj.toMap);
+  for (const d of site.drones) drones.names.set(d.id, d.name);
+  let staticLayer = siteStatic(site, proj.toMap, t).addTo(map);
+  let devLayer: L.LayerGroup | undefined;
+  let alarmLayer: L.LayerGroup | undefined;
+  let patrolLayer: L.GeoJSON | undefined;
+  let coverageLayer: L.GeoJSON | undefined;
+  let previewLayer: L.GeoJSON | undefined;
+  const overlays = {
+    drawDevices() {
+      devLayer?.remove();
+      const sensorsOf = (cpId: string) => site.checkpoints.find((x) => x.id === cpId)?.sensors.map((s) => store.sensors.get(s.id)) ?? [];
+      devLayer = devicesLayer(
+        site,
+        proj.toMap,
+        (id) => {
+          const ss = sensorsOf(id);
+          const recent = ss.some((s) => s?.lastEvent && Date.now() - s.lastEvent.tsMs < 120_000 && s.lastEvent.severity !== 'info');
+          return { online: ss.some((s) => s?.online === true) ? true : ss.some((s) => s?.online === false) ? false : undefined, alert: recent };
+        },
+        (id) => {
+          const s = store.speakers.get(id) as { online?: boolean; state?: string } | undefined;
+          return { online: s?.online, alert: s?.state === 'playing' };
+        },
+      ).addTo(map);
+    },
+    drawAlarms() {
+      alarmLayer?.remove();
+      alarmLayer = L.layerGroup();
+      for (const a of store.alarms.values()) {
+        if (a.state === 'resolved') continue;
+        const q = proj.toMap(a.position);
+        L.circleMarker([q.latDeg, q.lonDeg], { radius: 10, color: '#d50000', weight: 3, fillColor: a.state === 'open' ? '#ff1744' : '#ffab91', fillOpacity: 0.7 }).bindTooltip(`${a.id} ${a.severity}`).addTo(alarmLayer);
+      }
+      alarmLayer.addTo(map);
+    },
+    drawPatrol() {
+      patrolLayer?.remove();
+      const g = (store.patrol as { geojson?: unknown; plan?: { geojson?: unknown } } | undefined) ?? {};
+      const gj = g.geojson ?? g.plan?.geojson;
+      patrolLayer = gj ? geoJsonLayer(gj, proj.toMap, { color: '#2e7d32', weight: 2 }).addTo(map) : undefined;
+    },
+    drawCoverage() {
+      coverageLayer?.remove();
+      const gaps = (store.coverage as { uncovered?: unknown }[]).map((c) => c.uncovered).filter(Boolean);
+      coverageLayer = gaps.length ? geoJsonLayer({ type: 'FeatureCollection', features: gaps }, proj.toMap, { color: '#b71c1c', weight: 1, fillOpacity: 0.2, dashArray: '2 4' }).addTo(map) : undefined;
+    },
+  };
+
+  let pickFn: ((p: { latDeg: number; lonDeg: number }) => void) | undefined;
+  let pickKeep = false;
+  const ctx: Ctx = {
+    api,
+    store,
+    map,
+    drones,
+    site,
+    user,
+    lang,
+    t,
+    toMap: proj.toMap,
+    fromMap: proj.fromMap,
+    pick(text, onPoint, keep = false) {
+      pickFn = onPoint;
+      pickKeep = keep;
+      hint.hidden = false;
+      hint.textContent = text;
+      mapEl.classList.add('picking');
+    },
+    cancelPick() {
+      pickFn = undefined;
+      hint.hidden = true;
+      mapEl.classList.remove('picking');
+    },
+    selectDrone(id) {
+      drones.selectedId = id;
+      drones.draw();
+      showTab('drones', id);
+    },
+    toast(message, kind = 'info') {
+      const el = h('div', { class: `toast ${kind}`, 'data-testid': kind === 'error' ? 'toast-error' : 'toast' }, message);
+      toasts.append(el);
+      setTimeout(() => el.remove(), kind === 'error' ? 12_000 : 5000);
+    },
+    redrawOverlays() {
+      overlays.drawAlarms();
+      overlays.drawDevices();
+    },
+    setPreviewGeoJson(gj) {
+      previewLayer?.remove();
+      previewLayer = gj ? geoJsonLayer(gj, proj.toMap, { color: '#7b1fa2', weight: 3, dashArray: '8 6' }).addTo(map) : undefined;
+    },
+  };
+  map.on('click', (e: L.LeafletMouseEvent) => {
+    const wgs = proj.fromMap({ latDeg: e.latlng.lat, lonDeg: e.latlng.lng });
+    if (pickFn) {
+      const fn = pickFn;
+      if (!pickKeep) ctx.cancelPick();
+      fn(wgs);
+      return;
+    }
+    const id = drones.hit(e.containerPoint);
+    if (id) ctx.selectDrone(id);
+  });
+  document.addEventListener('keydown', (e) => e.key === 'Escape' && ctx.cancelPick());
+
+  // Tabs and the top bar; rebuilt whole on a language switch.
+  type Tab = 'drones' | 'ops' | 'broadcast' | 'history';
+  let tab: Tab = 'drones';
+  let panel: { el: HTMLElement; dispose(): void } | undefined;
+  let selected: string | undefined;
+  const panelBox = h('div', { class: 'panel-box' });
+  const tabBar = h('nav', { class: 'tabs' });
+  function showTab(next: Tab, sel = selected): void {
+    tab = next;
+    selected = sel;
+    panel?.dispose();
+    ctx.cancelPick();
+    panel = next === 'drones' ? dronePanel(ctx, selected) : next === 'ops' ? opsPanel(ctx) : next === 'broadcast' ? chiefPanel(ctx) : historyPanel(ctx);
+    fill(panelBox, panel.el);
+    renderChrome();
+  }
+  const conn = h('span', { class: 'conn', 'data-testid': 'conn' });
+  function renderChrome(): void {
+    document.title = t('app.title');
+    const tabs: [Tab, string][] = [['drones', t('tab.drones')], ['ops', t('tab.ops')], ['broadcast', t('tab.broadcast')], ['history', t('tab.history')]];
+    fill(tabBar, ...tabs.map(([id, label]) => h('button', { class: id === tab ? 'active' : '', 'data-testid': `tab-${id}`, onclick: () => showTab(id) }, label)));
+    conn.textContent = t(flags.server === 'ok' ? 'conn.ok' : flags.server === 'down' ? 'conn.down' : 'conn.connecting');
+    conn.className = `conn ${flags.server}`;
+    conn.dataset['state'] = flags.server;
+    fill(
+      top,
+      h('b', {}, t('app.title')),
+      h('span', { class: 'site' }, site.site.name),
+      conn,
+      h('span', { class: 'grow' }),
+      h('span', { 'data-testid': 'whoami', 'data-role': user.role }, `${user.displayName} · ${t(`role.${user.role}`)}`),
+      h('button', { class: 'link', 'data-testid': 'lang-switch', onclick: () => switchLang() }, t('lang.switch')),
+      h('button', { class: 'link', 'data-testid': 'logout', onclick: () => void logout() }, t('logout')),
+    );
+    renderBanners();
+  }
+  function switchLang(): void {
+    setLang(lang === 'en' ? 'zh-CN' : 'en');
+    ctx.t = t;
+    ctx.lang = lang;
+    staticLayer.remove();
+    staticLayer = siteStatic(site, proj.toMap, t).addTo(map);
+    showTab(tab);
+  }
+  async function logout(): Promise<void> {
+    live.close();
+    await api.post('/api/logout').catch(() => undefined);
+    api.token = undefined;
+    location.reload();
+  }
+  fill(side, tabBar, panelBox);
+
+  store.subscribe((changed) => {
+    if (changed.has('drones')) drones.setDrones(store.droneList());
+    if (changed.has('alarms')) overlays.drawAlarms();
+    if (changed.has('sensors') || changed.has('speakers')) overlays.drawDevices();
+    if (changed.has('patrol')) overlays.drawPatrol();
+    if (changed.has('coverage')) overlays.drawCoverage();
+  });
+  droneLayerBench(store, drones);
+  overlays.drawDevices();
+  // A read-only view for end-to-end tests and field debugging from the browser console.
+  window.__rw = {
+    drone: (id: string) => store.drones.get(id),
+    screenOf: (id: string) => {
+      const t = store.drones.get(id)?.telemetry;
+      if (!t) return undefined;
+      const q = proj.toMap(t);
+      const p = map.latLngToContainerPoint([q.latDeg, q.lonDeg]);
+      const r = mapEl.getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    },
+    frames: () => store.frames,
+  };
+
+  // Initial state, then live. Each source is optional: a server without a route still shows the rest.
+  for (const d of site.drones) store.drones.set(d.id, { id: d.id, link: 'never', trail: [] });
+  const initial = async () => {
+    const [ds, alarms, patrol, coverage, warnings] = await Promise.all([
+      api.optional<{ id: string; link: 'ok' | 'lost' | 'never'; telemetry?: unknown }[]>('/api/drones').catch(() => undefined),
+      api.optional<Alarm[]>('/api/alarms?state=open').catch(() => undefined),
+      api.optional<unknown>('/api/patrols').catch(() => undefined),
+      api.optional<unknown[]>('/api/coverage').catch(() => undefined),
+      api.optional<Warning[]>('/api/warnings').catch(() => undefined),
+    ]);
+    const evs = [];
+    for (const d of ds ?? []) {
+      if (d.telemetry) evs.push({ type: 'telemetry', data: { droneId: d.id, ...(d.telemetry as object) } });
+      if (d.link !== 'never') evs.push({ type: 'link', data: { droneId: d.id, state: d.link } });
+    }
+    for (const a of alarms ?? []) evs.push({ type: 'alarm', data: a });
+    if (patrol !== undefined) evs.push({ type: 'patrol', data: patrol });
+    if (coverage) evs.push({ type: 'coverage', data: coverage });
+    if (warnings) evs.push({ type: 'warnings', data: warnings });
+    store.applyNow(evs);
+    drones.setDrones(store.droneList());
+    await loadTrails();
+  };
+  // Trails from InfluxDB through the history API; its absence or failure is shown, not fatal.
+  const loadTrails = async () => {
+    if (site.drones.length > 50) return;
+    const nowMs = Date.now();
+    try {
+      await Promise.all(
+        site.drones.map(async (d) => {
+          const pts = await api.get<{ tsMs: number; latDeg: number; lonDeg: number }[]>(`/api/history/track/${encodeURIComponent(d.id)}?fromMs=${nowMs - 600_000}&toMs=${nowMs}&maxPoints=120`);
+          const s = store.drones.get(d.id);
+          if (s && pts.length) s.trail = [...pts.map((p) => ({ latDeg: p.latDeg, lonDeg: p.lonDeg, tsMs: p.tsMs })), ...s.trail].slice(-120);
+        }),
+      );
+      flags.influx = true;
+    } catch (err) {
+      // 404: this server has no history routes (no telemetry service); anything else: the store is down.
+      flags.influx = err instanceof ApiFailure && err.status === 404;
+    }
+    renderBanners();
+  };
+  const live = startLive(store, {
+    onState(state) {
+      const wasDown = flags.server === 'down';
+      flags.server = state;
+      renderChrome();
+      if (state === 'ok' && wasDown) void initial().catch(() => undefined);
+    },
+  });
+  api.onReachability((ok) => {
+    if (!ok && flags.server !== 'down') {
+      flags.server = 'down';
+      renderChrome();
+    }
+  });
+  showTab('drones');
+  await initial().catch((err) => ctx.toast(String(err), 'error'));
+}
+
+void boot();

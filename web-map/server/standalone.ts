@@ -1,0 +1,41 @@
+import fastifyHttpProxy from '@fastify/http-proxy';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { webMapPlugin, type WebMapOptions } from './plugin.ts';
+
+export interface WebServerOptions extends WebMapOptions {
+  /** Base URL of the control API, e.g. http://127.0.0.1:8080 (its `/api/*` is proxied). */
+  controlUrl: string;
+  /** 0 = any free port. */
+  port: number;
+  host?: string;
+}
+
+export interface WebServer {
+  app: FastifyInstance;
+  /** http://host:port */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The console on its own port: the static app plus a reverse proxy for `/api/*`
+ * (including the `/api/live` event stream, passed through unbuffered), so the browser
+ * talks to one origin and the session cookie works.
+ */
+export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
+  const app = Fastify({ logger: false });
+  await app.register(fastifyHttpProxy, {
+    upstream: o.controlUrl.replace(/\/$/, ''),
+    prefix: '/api',
+    rewritePrefix: '/api',
+    // The event stream stays open for hours; only connecting is bounded.
+    http: { requestOptions: { timeout: 0 } },
+    undici: { headersTimeout: 10_000, bodyTimeout: 0, connectTimeout: 5_000 },
+  } as Parameters<typeof fastifyHttpProxy>[1]);
+  await app.register(webMapPlugin(o));
+  await app.listen({ port: o.port, host: o.host ?? '127.0.0.1' });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  return { app, port, url: `http://${o.host ?? '127.0.0.1'}:${port}`, close: () => app.close() };
+}
