@@ -31,7 +31,10 @@ describe('alarm dispatch against simulated drones', () => {
     expect(alarm.responder?.droneId).toBe('drone-1');
     expect(alarm.broadcastId).toBeDefined();
 
-    const arrived = await eventually('drone-1 on scene', () => stack.ops.alarms.get(alarm.id)?.responder?.onSceneAtMs && stack.ops.alarms.get(alarm.id), 40_000);
+    const arrived = await eventually('drone-1 on scene', () => {
+      const a = stack.ops.alarms.get(alarm.id);
+      return a?.responder?.onSceneAtMs !== undefined ? a : undefined;
+    }, 40_000);
     expect(arrived.responder!.timeToSceneS).toBeGreaterThan(0);
     expect(arrived.responder!.timeToSceneS).toBeLessThan(180);
     expect(arrived.responder!.withinTarget).toBe(true);
