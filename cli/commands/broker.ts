@@ -1,0 +1,64 @@
+import { pino } from 'pino';
+import { startBrokerServer } from '../../broker/index.ts';
+import { loadSite } from '../../site/index.ts';
+import { parsePort, requireString, waitForStopSignal, type Command } from '../args.ts';
+
+const usage = `Usage: ringwatch broker --site FILE [--mqtt-port N] [--ws-port N] [--host H] [--redis URL]
+
+Runs the ringwatch MQTT broker: every client authenticates with its site credentials
+(username = device or service id, password = its secret, client id = its id), the ACL
+limits each identity to its own topics, and payloads on device topics are validated
+against the protocol schemas (invalid ones are dropped and counted).
+
+  --site FILE       site file (e.g. sites/demo.yaml)
+  --mqtt-port N     MQTT over TCP (default 1883; 0 picks a free port)
+  --ws-port N       MQTT over WebSocket, subprotocol "mqtt" (default 8083; 0 picks a free port)
+  --no-ws           do not listen for WebSocket
+  --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)
+  --redis URL       cluster with other brokers on this Redis (redis://host:port[/db])
+  --id ID           broker id, distinct per instance in a cluster (default random)
+  --metrics-every S log a metrics line every S seconds (default 60; 0 disables)
+  --log-level LEVEL pino level (default info)`;
+
+export const brokerCommand: Command = {
+  name: 'broker',
+  summary: 'run the MQTT broker (auth, ACL, payload validation, overload control)',
+  usage,
+  options: {
+    site: { type: 'string' },
+    'mqtt-port': { type: 'string' },
+    'ws-port': { type: 'string' },
+    'no-ws': { type: 'boolean' },
+    host: { type: 'string' },
+    redis: { type: 'string' },
+    id: { type: 'string' },
+    'metrics-every': { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+  async run(values) {
+    const site = loadSite(requireString(values, 'site', usage));
+    const logger = pino({ name: 'broker', level: typeof values['log-level'] === 'string' ? values['log-level'] : 'info' });
+    const metricsEveryS = Number(values['metrics-every'] ?? 60);
+    const server = await startBrokerServer({
+      site,
+      host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
+      mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
+      wsPort: values['no-ws'] ? null : parsePort(values['ws-port'], 'ws-port', 8083),
+      logger,
+      ...(typeof values['redis'] === 'string' ? { redis: values['redis'] } : {}),
+      ...(typeof values['id'] === 'string' ? { id: values['id'] } : {}),
+    });
+    logger.info(
+      { site: site.site.id, mqttPort: server.mqttPort, wsPort: server.wsPort || undefined, redis: values['redis'] ? true : undefined },
+      `broker listening: mqtt://${values['host'] ?? '127.0.0.1'}:${server.mqttPort}` + (server.wsPort ? ` and ws://${values['host'] ?? '127.0.0.1'}:${server.wsPort}` : ''),
+    );
+    const ticker =
+      metricsEveryS > 0 ? setInterval(() => logger.info({ metrics: server.metrics() }, 'broker metrics'), metricsEveryS * 1000) : undefined;
+    ticker?.unref();
+    const signal = await waitForStopSignal();
+    logger.info({ signal }, 'closing broker');
+    if (ticker) clearInterval(ticker);
+    await server.close();
+    logger.info({ metrics: server.metrics() }, 'broker closed');
+  },
+};
