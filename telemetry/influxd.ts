@@ -34,6 +34,8 @@ export interface InfluxdHandle {
   /** Stop for good. */
   close(): Promise<void>;
   readonly running: boolean;
+  /** Process id while running (for CPU accounting in benchmarks). */
+  readonly pid: number | undefined;
 }
 
 function configText(dataDir: string, port: number, rpcPort: number, cqRunInterval: string): string {
@@ -118,8 +120,12 @@ export async function startInflux(opts: StartInfluxOptions): Promise<InfluxdHand
       stderrTail = (stderrTail + b.toString()).slice(-2000);
     });
     let exitInfo: string | undefined;
+    // Do not leave an orphaned influxd behind if our process exits without closing it.
+    const killOnExit = () => proc.kill('SIGKILL');
+    process.once('exit', killOnExit);
     exited = new Promise((res) => {
       proc.once('exit', (code, signal) => {
+        process.off('exit', killOnExit);
         exitInfo = `code ${code} signal ${signal}`;
         if (child === proc) child = undefined;
         res();
@@ -164,6 +170,9 @@ export async function startInflux(opts: StartInfluxOptions): Promise<InfluxdHand
     close: stop,
     get running() {
       return child !== undefined;
+    },
+    get pid() {
+      return child?.pid;
     },
   };
 }
