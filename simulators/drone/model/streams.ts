@@ -42,8 +42,11 @@ export class StreamTable {
   /** Interval per slot in simulated ms; 0 = off. */
   readonly intervalMs = new Float64Array(STREAMED.length);
   readonly nextDueMs = new Float64Array(STREAMED.length);
+  /** This link's phase in [0, 1) of every interval. */
+  private readonly phase: number;
 
-  constructor(initialHz: Partial<Record<StreamGroup, number>> | undefined, private readonly jitter: () => number) {
+  constructor(initialHz: Partial<Record<StreamGroup, number>> | undefined, jitter: () => number) {
+    this.phase = jitter();
     this.intervalMs[0] = 1000; // HEARTBEAT at 1 Hz, always
     for (const [g, hz] of Object.entries(initialHz ?? {})) this.setGroup(g as StreamGroup, hz ?? 0, 0);
   }
@@ -89,8 +92,10 @@ export class StreamTable {
 
   private setInterval(slot: number, ms: number, nowMs: number): void {
     this.intervalMs[slot] = ms;
-    // Random phase: a thousand vehicles must not all send in the same tick.
-    this.nextDueMs[slot] = nowMs + ms * this.jitter();
+    // One random phase per link: a thousand vehicles must not all send in the same tick,
+    // while one vehicle's streams of equal rate fall due together and leave in one datagram.
+    const offset = this.phase * ms;
+    this.nextDueMs[slot] = ms > 0 ? Math.ceil((nowMs - offset) / ms) * ms + offset : 0;
   }
 
   /** Calls `emit(msgId)` for every slot due at `nowMs`; at most once per slot per call. */

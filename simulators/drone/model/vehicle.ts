@@ -36,6 +36,22 @@ export class SimVehicle {
   private readonly channels = new Map<number, Channel>();
   private nextChannel = 0;
   private delayed: { dueMs: number; ch: number; msg: MavLinkData }[] = [];
+  /** Reused telemetry objects, one per message id: refilled each time it is due. */
+  private readonly built = new Map<number, MavLinkData>();
+  /** Messages built in the current advance (shared by every channel due at once). */
+  private readonly builtAt = new Map<number, number>();
+  private dueChannel: Channel | undefined;
+  private readonly emitDue = (id: number): void => {
+    const c = this.dueChannel!;
+    let m = this.built.get(id);
+    if (this.builtAt.get(id) !== this.ap.nowMs || !m) {
+      m = buildMessage(id, this, m);
+      if (!m) return;
+      if (id !== common.HomePosition.MSG_ID) this.built.set(id, m);
+      this.builtAt.set(id, this.ap.nowMs);
+    }
+    c.outbox.push(m);
+  };
 
   constructor(readonly opts: VehicleOptions) {
     const d = opts.drone;
@@ -130,11 +146,10 @@ export class SimVehicle {
       this.delayed = still;
     }
     for (const c of this.channels.values()) {
-      c.streams.due(nowMs, (id) => {
-        const m = buildMessage(id, this);
-        if (m) c.outbox.push(m);
-      });
+      this.dueChannel = c;
+      c.streams.due(nowMs, this.emitDue);
     }
+    this.dueChannel = undefined;
   }
 
   /** Messages to write on a channel; packet loss and link loss apply here (outbound). */
