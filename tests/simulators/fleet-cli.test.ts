@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { MqttClient } from 'mqtt';
 import { connectAs, startBroker, type TestBroker } from '../helpers/broker.ts';
-import { recorder } from './helpers.ts';
+import { recorder } from './fleet-recorder.ts';
 
 let broker: TestBroker;
 let control: MqttClient;

@@ -5,7 +5,7 @@ import { MavlinkLink, type MavlinkMessage } from '../../mavlink/link.ts';
 import { UdpDuplex } from '../../mavlink/transports/udp.ts';
 import { startSimFleet, type SimFleet } from '../../simulators/fleet.ts';
 import { connectAs, startBroker, type TestBroker } from '../helpers/broker.ts';
-import { recorder } from './helpers.ts';
+import { recorder } from './fleet-recorder.ts';
 
 let broker: TestBroker;
 let control: MqttClient;

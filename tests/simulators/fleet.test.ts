@@ -4,7 +4,7 @@ import type { DroneFault, SimDroneHandle, SimDroneOptions, SimDroneState } from 
 import { startSimFleet, type SimFleet } from '../../simulators/fleet.ts';
 import { parseScenario } from '../../simulators/scenario/load.ts';
 import { connectAs, startBroker, type TestBroker } from '../helpers/broker.ts';
-import { recorder } from './helpers.ts';
+import { recorder } from './fleet-recorder.ts';
 
 /**
  * Stand-in vehicles that record the faults they are given and move when told to: this

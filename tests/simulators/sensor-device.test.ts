@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { checkPayload, deviceTopic, SENSOR_EVENT_TYPES } from '../../protocol/index.ts';
 import { secretsLookup, sensorSpecsOf, startSensorFleet, type SensorFleet } from '../../simulators/sensor/sensor-fleet.ts';
 import { connectAs, startBroker, type TestBroker } from '../helpers/broker.ts';
-import { recorder } from './helpers.ts';
+import { recorder } from './fleet-recorder.ts';
 
 let broker: TestBroker;
 let control: MqttClient;

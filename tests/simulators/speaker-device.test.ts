@@ -8,7 +8,7 @@ import { startSimSpeaker, type SimSpeakerHandle } from '../../simulators/speaker
 import { createWavRenderer, hasEspeakNg } from '../../simulators/speaker/tts-wav.ts';
 import type { Clip } from '../../simulators/speaker/playback.ts';
 import { connectAs, startBroker, type TestBroker } from '../helpers/broker.ts';
-import { recorder } from './helpers.ts';
+import { recorder } from './fleet-recorder.ts';
 
 const SPEED = 20;
 const clips = new Map<string, Clip>([['warn-containment-en', { text: 'You have entered a restricted core area. Stop and leave now.', lang: 'en' }]]);
