@@ -203,6 +203,20 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     await gcs.next(minimal.Heartbeat, (h) => h.customMode === 9 && (h.baseMode & minimal.MavModeFlag.SAFETY_ARMED) === 0, 20_000);
   });
 
+  it('force-arms past the checks with param2 21196 and force-disarms in flight', async () => {
+    const { gcs, drone: d } = vehicle({ prearmDelayS: 1000, speed: 20 });
+    await gcs.command(C.DO_SET_MODE, [1, GUIDED]);
+    expect((await gcs.command(C.COMPONENT_ARM_DISARM, [1])).result).toBe(R.FAILED);
+    expect((await gcs.command(C.COMPONENT_ARM_DISARM, [1, 21196])).result).toBe(R.ACCEPTED);
+    expect((await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 8])).result).toBe(R.ACCEPTED);
+    await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
+    await gcs.next(common.GlobalPositionInt, (g) => g.relativeAlt > 7000, 10_000);
+    expect((await gcs.command(C.COMPONENT_ARM_DISARM, [0])).result).toBe(R.FAILED);
+    expect((await gcs.command(C.COMPONENT_ARM_DISARM, [0, 21196])).result).toBe(R.ACCEPTED);
+    expect(d.state().armed).toBe(false);
+    await gcs.next(common.GlobalPositionInt, (g) => g.relativeAlt < 100, 10_000); // it comes down unpowered
+  });
+
   it('answers UNSUPPORTED, TEMPORARILY_REJECTED, home and capability requests as Copter', async () => {
     const { gcs } = vehicle();
     expect((await gcs.command(C.DO_SET_SERVO, [9, 1500])).result).toBe(R.UNSUPPORTED);

@@ -178,4 +178,21 @@ describe('sim drone: mission protocol (vehicle side)', () => {
     expect((await cur).total).toBe(items.length - 1);
     expect((await gcs.command(C.DO_SET_MISSION_CURRENT, [99])).result).toBe(R.DENIED);
   });
+
+  it('RTL returns to the nearest rally point rather than home, and lands there', async () => {
+    const { gcs, drone: d } = vehicle({ speed: 40 });
+    expect((await gcs.upload(rallyItems(), RALLY)).ack.type).toBe(MR.ACCEPTED); // 40 m south of home
+    await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
+    await gcs.command(C.DO_SET_MODE, [1, 4]);
+    await gcs.command(C.COMPONENT_ARM_DISARM, [1]);
+    await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 10]);
+    await gcs.next(common.GlobalPositionInt, (g) => g.relativeAlt > 9000, 10_000);
+    const south = offsetDeg(home, -70, 0);
+    await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, south.latDeg, south.lonDeg, 10]);
+    await gcs.next(common.GlobalPositionInt, (g) => Math.abs(g.lat - south.latDeg * 1e7) < 300, 10_000);
+    expect((await gcs.command(C.NAV_RETURN_TO_LAUNCH)).result).toBe(R.ACCEPTED);
+    await gcs.next(minimal.Heartbeat, (h) => h.customMode === 6 && (h.baseMode & minimal.MavModeFlag.SAFETY_ARMED) === 0, 20_000);
+    const rally = offsetDeg(home, -40, 0);
+    expect(Math.abs(d.state().latDeg - rally.latDeg) * 111_320).toBeLessThan(3);
+  });
 });

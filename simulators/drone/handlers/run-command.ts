@@ -34,13 +34,7 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
   switch (req.command) {
     case Cmd.COMPONENT_ARM_DISARM: {
       const force = Math.round(p2) === FORCE_MAGIC;
-      if (p1 === 1) {
-        if (force && !ap.armed) {
-          ap.armed = false;
-          return ap.arm() ? Res.ACCEPTED : forceArm(v);
-        }
-        return ap.arm() ? Res.ACCEPTED : Res.FAILED;
-      }
+      if (p1 === 1) return ap.arm(force) ? Res.ACCEPTED : Res.FAILED;
       if (p1 === 0) return ap.disarm(force) ? Res.ACCEPTED : Res.FAILED;
       return Res.DENIED;
     }
@@ -117,15 +111,6 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
       void p3;
       return Res.UNSUPPORTED;
   }
-}
-
-/** Forced arming (param2 21196) skips the checks, as ArduPilot does. */
-function forceArm(v: SimVehicle): number {
-  const ap = v.ap;
-  ap.armed = true;
-  ap.setHome({ ...ap.body });
-  ap.setMode(ap.mode);
-  return Res.ACCEPTED;
 }
 
 /**

@@ -117,10 +117,13 @@ export class Autopilot implements MissionHost {
   }
 
   // ---- commands ----
-  /** Copter's arming checks; false after telling the GCS why (COMMAND_ACK FAILED). */
-  arm(): boolean {
+  /**
+   * Copter's arming checks; false after telling the GCS why (COMMAND_ACK FAILED).
+   * `force` (param2 21196) skips the checks, as ArduPilot does.
+   */
+  arm(force = false): boolean {
     if (this.armed) return true;
-    const fail = this.prearmFailure();
+    const fail = force ? undefined : this.prearmFailure();
     if (fail) {
       this.text(S.CRITICAL, fail);
       return false;
@@ -267,9 +270,17 @@ export class Autopilot implements MissionHost {
 
   private onStoreChanged(): void {
     this.storeVersion = this.store.version;
-    this.fence.load(this.store.items(MissionType.FENCE));
-    this.mission.reload(this.nowMs);
+    const fence = this.store.items(MissionType.FENCE);
+    if (fence !== this.loadedFence) this.fence.load(fence);
+    this.loadedFence = fence;
+    // Only a new mission restarts the current item; a fence or rally upload must not.
+    const mission = this.store.items(MissionType.MISSION);
+    if (mission !== this.loadedMission) this.mission.reload(this.nowMs);
+    this.loadedMission = mission;
   }
+
+  private loadedFence: unknown;
+  private loadedMission: unknown;
 
   private step(dtS: number): void {
     const b = this.body;
@@ -277,7 +288,8 @@ export class Autopilot implements MissionHost {
     if (this.armed || !b.landed) {
       if (this.mode === 'AUTO') this.mission.update(this.nowMs);
       if (this.rtl) this.rtl.update(this.nowMs);
-      if (!this.armed && !b.landed) this.nav = { kind: 'drift', altAmslM: -1e6 }; // motors off: it falls
+      // Disarmed in the air (forced): no position control, straight down at the descent limit.
+      if (!this.armed && !b.landed) this.nav = { kind: 'drift', altAmslM: -1e6 };
       stepBody(b, this.nav, this.limits, wind, dtS, this.nowMs);
       if (this.mode === 'AUTO') this.mission.afterStep(this.nowMs);
     }
@@ -304,8 +316,7 @@ export class Autopilot implements MissionHost {
 
   private checkLanded(): void {
     if (!this.armed || !this.body.landed) {
-      this.landedArmedSinceMs = this.armed ? this.landedArmedSinceMs : undefined;
-      if (this.armed && !this.body.landed) this.landedArmedSinceMs = undefined;
+      this.landedArmedSinceMs = undefined;
       return;
     }
     this.landedArmedSinceMs ??= this.nowMs;

@@ -88,7 +88,8 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
       m.timeBootMs = t;
       m.lat = Math.round(gps.latDeg * 1e7);
       m.lon = Math.round(gps.lonDeg * 1e7);
-      m.alt = Math.round(gps.altAmslM * 1000);
+      // The EKF's altitude leans on the barometer, not on the GPS's noisier height.
+      m.alt = Math.round(b.altAmslM * 1000);
       m.relativeAlt = Math.round((b.altAmslM - ap.home.altAmslM) * 1000);
       m.vx = Math.round(b.vn * 100);
       m.vy = Math.round(b.ve * 100);
@@ -113,7 +114,7 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
       m.groundspeed = Math.hypot(b.vn, b.ve);
       m.heading = Math.round(b.headingDeg) % 360;
       m.throttle = ap.armed ? Math.round(ap.battery.powerShare({ armed: ap.armed, landed: b.landed, airspeedMps: ap.lastAirspeedMps, climbMps: b.vu }) * 45) : 0;
-      m.alt = gps.altAmslM;
+      m.alt = b.altAmslM;
       m.climb = b.vu;
       return m;
     }
