@@ -132,10 +132,20 @@ export class PatrolService {
     }
     s.status = 'flying';
     this.changed();
-    // The mission ends in RTL by itself; this only tracks the sortie's end for the state.
+    // The mission flies the planned distance and then returns by itself, which covers a
+    // lost link. Corners and checkpoint spurs make a real drone slower than cruise, so the
+    // energy budget is enforced by time as well: at the planned off-station time, home.
+    const offIn = s.offStationAtMs - this.o.time.nowMs();
+    const recall = this.o.time.after(Math.max(0, offIn), () => {
+      if (s.status !== 'flying' || this.o.fleet.task(s.droneId).kind !== 'patrol') return;
+      s.status = 'returning';
+      s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, 'patrol').id);
+      this.changed();
+    });
+    this.timers.get(ring.ringId)?.push(recall);
     const landIn = s.landAtMs - this.o.time.nowMs();
     const t = this.o.time.after(Math.max(0, landIn), () => {
-      if (s.status === 'flying') s.status = 'done';
+      if (s.status === 'flying' || s.status === 'returning') s.status = 'done';
       if (this.o.fleet.task(s.droneId).kind === 'patrol') this.o.fleet.setTask(s.droneId, { kind: 'docked' });
       this.changed();
     });

@@ -41,7 +41,7 @@ export function onStationS(d: FleetDrone, transitOutS: number, transitBackS: num
  * on-station time + two transits + the battery swap, and covers only its on-station time.
  */
 export function dronesPerSlot(d: FleetDrone, transit: number, opts: PlanOptions): number {
-  const onS = onStationS(d, transit, transit);
+  const onS = onStationS(d, transit, transit + opts.landingS);
   if (onS <= 0) return Infinity;
   return Math.ceil((onS + 2 * transit + opts.turnaroundS) / onS);
 }
@@ -64,7 +64,8 @@ export function allocateFleet(
   const speedMps = Math.min(...drones.map((d) => d.cruiseSpeedMps));
   const allocs = new Map<RingId, RingAllocation>(demands.map((r) => [r.ringId, { ringId: r.ringId, slots: 0, droneIds: [], speedMps }]));
 
-  const take = (demand: RingDemand): boolean => {
+  /** Adds one slot to the ring; `shortOk` staffs it with what is left when a full rotation is not. */
+  const take = (demand: RingDemand, shortOk = false): boolean => {
     // The nearest free drones to this ring, enough for one more slot's relief rotation.
     const ranked = pool
       .map((d) => ({ d, t: transitS(docksXy.get(d.id)!, demand.loop, d.cruiseSpeedMps, opts) }))
@@ -78,7 +79,11 @@ export function allocateFleet(
       if (need === k) break;
       k = need;
     }
-    if (!Number.isFinite(k) || k > spare || k > ranked.length) return false;
+    if (!Number.isFinite(k) || k > spare || k > ranked.length) {
+      if (!shortOk || spare === 0 || !Number.isFinite(k)) return false;
+      warn(`${demand.ringId} ring: ${k} drones keep one patrol slot flying through battery swaps, ${Math.min(spare, ranked.length)} available: expect gaps`);
+      k = Math.min(spare, ranked.length);
+    }
     const chosen = ranked.slice(0, k).map((r) => r.d);
     for (const d of chosen) pool.splice(pool.indexOf(d), 1);
     spare -= k;
@@ -96,7 +101,8 @@ export function allocateFleet(
 
   for (const r of demands) {
     if (wanted(r) === 0) continue;
-    if (!take(r)) warn(`${r.ringId} ring: not enough drones for continuous patrol`);
+    // Every ring gets a patrol if any drone is left, even one that cannot fly without breaks.
+    if (!take(r, true)) warn(`${r.ringId} ring: no drone left to patrol it`);
   }
   for (const r of demands) {
     const w = wanted(r);

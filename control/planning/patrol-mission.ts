@@ -63,8 +63,12 @@ export function patrolMission(
   const loop = [...ring.loop.slice(joinIndex), ...ring.loop.slice(0, joinIndex)];
   const transit = avoidZones([frame.toXy(dock), frame.toXy(loop[0]!)], zones.map((z) => z.polygon), false).path.slice(1, -1).map((q) => frame.toPoint(q));
 
+  // Fly exactly the distance the on-station time allows: whole laps by DO_JUMP, then
+  // the part of one more lap that still fits, then home.
   const onStationS = (sortie.offStationAtMs - sortie.onStationAtMs) / 1000;
-  const laps = Math.max(1, Math.floor((onStationS * ring.speedMps) / L));
+  const distanceM = Math.max(0, onStationS * ring.speedMps);
+  const laps = Math.floor(distanceM / L);
+  const remainderM = distanceM - laps * L;
 
   const items: PlanItem[] = [
     item(common.MavCmd.NAV_TAKEOFF, dock, alt),
@@ -72,9 +76,25 @@ export function patrolMission(
     ...transit.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)),
   ];
   const loopStartIndex = items.length;
-  items.push(...loop.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)));
-  // DO_JUMP: param1 = target wire sequence, param2 = repeats.
-  if (laps > 1) items.push(item(common.MavCmd.DO_JUMP, undefined, 0, [loopStartIndex + firstSeq, laps - 1, 0, 0]));
+  if (laps >= 1) {
+    items.push(...loop.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)));
+    // DO_JUMP: param1 = target wire sequence, param2 = repeats.
+    if (laps > 1) items.push(item(common.MavCmd.DO_JUMP, undefined, 0, [loopStartIndex + firstSeq, laps - 1, 0, 0]));
+  }
+  const loopXyRotated = loop.map((p) => frame.toXy(p));
+  let walked = 0;
+  for (let i = 0; i < loop.length; i++) {
+    const a = loopXyRotated[i]!;
+    const b = loopXyRotated[(i + 1) % loop.length]!;
+    items.push(item(common.MavCmd.NAV_WAYPOINT, loop[i], alt));
+    const seg = Math.hypot(b.xM - a.xM, b.yM - a.yM);
+    if (walked + seg >= remainderM) {
+      const t = seg === 0 ? 0 : (remainderM - walked) / seg;
+      items.push(item(common.MavCmd.NAV_WAYPOINT, frame.toPoint({ xM: a.xM + (b.xM - a.xM) * t, yM: a.yM + (b.yM - a.yM) * t }), alt));
+      break;
+    }
+    walked += seg;
+  }
   items.push(item(common.MavCmd.NAV_RETURN_TO_LAUNCH, undefined, 0));
   return { items, loopStartIndex, laps };
 }

@@ -38,7 +38,7 @@ export function scheduleRing(input: ScheduleInput): { sorties: Sortie[]; gaps: C
   const dock = (d: FleetDrone) => input.docksXy.get(d.id)!;
   const flightS = (d: FleetDrone, to: Xy) => opts.takeoffS + distXy(dock(d), to) / d.cruiseSpeedMps;
   // Used only to screen candidates: can this drone do any useful time on the loop at all?
-  const worstHomeS = (d: FleetDrone) => Math.max(...loop.map((p) => distXy(dock(d), p))) / d.cruiseSpeedMps;
+  const worstHomeS = (d: FleetDrone) => Math.max(...loop.map((p) => distXy(dock(d), p))) / d.cruiseSpeedMps + opts.landingS;
   const station = (slot: number, atMs: number, epochMs: number) =>
     pointAlong(loop, (slot * L) / slots + (v * (atMs - epochMs)) / 1000, true);
   const arcAt = (slot: number, atMs: number, epochMs: number) =>
@@ -65,12 +65,12 @@ export function scheduleRing(input: ScheduleInput): { sorties: Sortie[]; gaps: C
     let offStationAtMs = onStationAtMs;
     for (let i = 0; i < 4; i++) {
       offStationAtMs = onStationAtMs + Math.max(0, onStationS(e.d, outS, backS, e.batteryPct)) * 1000;
-      backS = distXy(station(slot, offStationAtMs, epochMs), dock(e.d)) / e.d.cruiseSpeedMps;
+      backS = distXy(station(slot, offStationAtMs, epochMs), dock(e.d)) / e.d.cruiseSpeedMps + opts.landingS;
     }
     // Never trust the last iterate blindly: the reserve must hold for the real way home.
     while (offStationAtMs > onStationAtMs && onStationS(e.d, outS, backS, e.batteryPct) * 1000 < offStationAtMs - onStationAtMs - 1) {
       offStationAtMs -= 10_000;
-      backS = distXy(station(slot, offStationAtMs, epochMs), dock(e.d)) / e.d.cruiseSpeedMps;
+      backS = distXy(station(slot, offStationAtMs, epochMs), dock(e.d)) / e.d.cruiseSpeedMps + opts.landingS;
     }
     const landAtMs = offStationAtMs + backS * 1000;
     sorties.push({

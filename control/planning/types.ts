@@ -25,6 +25,11 @@ export interface PlanOptions {
   turnaroundS: number;
   /** Arming, take-off and climb before the transit starts. */
   takeoffS: number;
+  /**
+   * Descent and landing after the flight home, budgeted from the battery: a drone that
+   * reaches its dock with exactly its reserve still has to come down.
+   */
+  landingS: number;
   /** Drones held back on the ground for alarm dispatch. */
   dispatchReserve: number;
 }
@@ -35,6 +40,7 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   horizonS: 2 * 3600,
   turnaroundS: 300,
   takeoffS: 30,
+  landingS: 45,
   dispatchReserve: 0,
 };
 

@@ -31,6 +31,10 @@ describe('patrol mission for a sortie', () => {
     const jump = m.items.find((i) => i.command === common.MavCmd.DO_JUMP)!;
     expect(jump.param1).toBe(m.loopStartIndex + 1); // ArduPilot: home is wire item 0
     expect(jump.param2).toBe(m.laps - 1);
+    // After the whole laps, part of one more lap: no further than the on-station time allows.
+    const afterJump = m.items.slice(m.items.indexOf(jump) + 1, -1);
+    expect(afterJump.length).toBeGreaterThan(0);
+    expect(afterJump.length).toBeLessThanOrEqual(ring.loop.length + 1);
     const speed = m.items.find((i) => i.command === common.MavCmd.DO_CHANGE_SPEED)!;
     expect(speed.param2).toBe(ring.speedMps);
   });

@@ -169,7 +169,7 @@ describe('ring patrol planning', () => {
   it('says when the fleet is too small for continuous patrol', () => {
     const fleet = fleetFromSite(demo).map((d, i) => ({ ...d, available: i < 3 }));
     const p = planPatrol({ site: demo, nowMs: NOW, fleet });
-    expect(p.warnings.some((w) => /not enough drones|uncovered/.test(w))).toBe(true);
+    expect(p.warnings.some((w) => /expect gaps|no drone left|uncovered/.test(w))).toBe(true);
     expect(p.rings.flatMap((r) => r.drones).every((id) => ['drone-1', 'drone-2', 'drone-3'].includes(id))).toBe(true);
   });
 

@@ -11,6 +11,7 @@ const PlanOptionsBody = Type.Object(
     horizonS: Type.Optional(Type.Number({ minimum: 60, maximum: 24 * 3600 })),
     turnaroundS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600 })),
     takeoffS: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })),
+    landingS: Type.Optional(Type.Number({ minimum: 0, maximum: 600 })),
     dispatchReserve: Type.Optional(Type.Integer({ minimum: 0, maximum: 500 })),
   },
   { additionalProperties: false },
