@@ -5,13 +5,15 @@ import { TelemetryError } from './errors.ts';
 import { findFreePort } from './free-port.ts';
 
 export const DEFAULT_INFLUXD_BINARY = '/usr/bin/influxd';
+/** Under the project's data directory, like the other services' state. */
+export const DEFAULT_INFLUXD_DATA_DIR = 'data/influxdb';
 /** influxd 1.6 opens its TSM shards before /ping answers; a cold start takes ~1 s here. */
 export const INFLUXD_START_TIMEOUT_MS = 20_000;
 export const INFLUXD_STOP_TIMEOUT_MS = 10_000;
 
 export interface StartInfluxOptions {
-  /** Where meta/, data/, wal/ and influxdb.conf live. Created if missing. */
-  dataDir: string;
+  /** Where meta/, data/, wal/ and influxdb.conf live. Created if missing. Default `data/influxdb`. */
+  dataDir?: string;
   /** HTTP port on 127.0.0.1; a free one is picked when absent or 0. */
   port?: number;
   /** RPC (backup/restore) port on 127.0.0.1; a free one is picked when absent or 0. */
@@ -92,7 +94,7 @@ async function pingOk(url: string): Promise<boolean> {
  * Starts a private influxd 1.x for this stack (or a test) and waits until `/ping`
  * answers 204. The error names `npm run setup` when the binary is missing.
  */
-export async function startInflux(opts: StartInfluxOptions): Promise<InfluxdHandle> {
+export async function startInflux(opts: StartInfluxOptions = {}): Promise<InfluxdHandle> {
   const binary = opts.binary ?? DEFAULT_INFLUXD_BINARY;
   if (!existsSync(binary)) {
     throw new TelemetryError(
@@ -100,7 +102,7 @@ export async function startInflux(opts: StartInfluxOptions): Promise<InfluxdHand
       `influxd not found at ${binary}; run "npm run setup" (installs the Debian package "influxdb"), or point --influx-url at an existing InfluxDB`,
     );
   }
-  const dataDir = resolve(opts.dataDir);
+  const dataDir = resolve(opts.dataDir ?? DEFAULT_INFLUXD_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const port = opts.port || (await findFreePort());
   const rpcPort = opts.rpcPort || (await findFreePort());
