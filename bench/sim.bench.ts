@@ -11,7 +11,7 @@
  * but HEARTBEAT until asked. It counts what comes back by message id.
  *
  * Environment: BENCH_SIM_DRONES (1000), BENCH_SIM_SENSORS (2000), BENCH_SIM_WINDOW_S (10),
- * BENCH_SIM_RATE_HZ (5), BENCH_SIM_PHASES (ABC). The whole run stops itself after
+ * BENCH_SIM_RATE_HZ (5), BENCH_SIM_PHASES (ABC), BENCH_SIM_CONNECT_CONCURRENCY (100). The whole run stops itself after
  * BENCH_SIM_LIMIT_S (300) seconds.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -80,7 +80,7 @@ async function runChild(cfg: ChildConfig): Promise<void> {
           speed: 1,
           seed: 7,
           reportIntervalS: cfg.sensorReportIntervalS,
-          connectConcurrency: 100,
+          connectConcurrency: env('BENCH_SIM_CONNECT_CONCURRENCY', 100),
           connectTimeoutMs: 30_000,
         })
       : undefined;

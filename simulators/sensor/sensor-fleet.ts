@@ -17,9 +17,10 @@ export interface SensorFleetOptions {
   ratesPerHour?: Partial<Record<SensorEventType, number>>;
   reportIntervalS?: number;
   /**
-   * CONNECTs in flight at once. Two thousand simultaneous TLS-less CONNECTs still make
-   * the broker verify two thousand secret hashes in one burst; batches keep both sides
-   * responsive (see bench/sim.bench.ts for the figures).
+   * CONNECTs in flight at once (default 100). Measured with bench/sim.bench.ts, 2,000
+   * sensors connect in about 3-10 s whether 20, 100 or all 2,000 are in flight, so the
+   * bound is not for speed: it caps the burst a broker sees when a whole site's sensors
+   * (re)start together, and the sockets and buffers half-open at any one time.
    */
   connectConcurrency?: number;
   connectTimeoutMs?: number;
