@@ -97,9 +97,9 @@ export class MqttIngest {
     const append = (): void => {
       if (this.closing) return; // no ack: the broker redelivers to our next session
       try {
-        const entries = this.spool.append([r.point], Date.now());
+        const entry = this.spool.append({ topic: packet.topic, payload, point: r.point }, Date.now());
         this.metrics.accepted++;
-        this.writer.enqueue(entries);
+        this.writer.enqueue(entry);
       } catch (err) {
         this.opts.logger.error({ err: (err as Error).message }, 'spool append failed; holding the ack and retrying');
         setTimeout(append, SPOOL_RETRY_MS).unref();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startInflux, type InfluxdHandle } from './influxd.ts';
 import { MqttIngest } from './ingest.ts';
+import { mapMessage } from './mapping/index.ts';
 import { IngestMetrics } from './metrics.ts';
 import { nsToMs } from './points.ts';
 import { Spool, type FsyncPolicy } from './spool.ts';
@@ -65,7 +66,11 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
     const store = createStore(storeCfg, cfg.retention);
     await store.init();
     const metrics = new IngestMetrics();
-    const { spool, recovered } = Spool.open({ dir: join(cfg.dataDir, 'spool'), ...cfg.spool });
+    const decode = (topic: string, payload: Buffer) => {
+      const r = mapMessage(cfg.site, topic, payload);
+      return r.ok ? r.point : undefined;
+    };
+    const { spool, recovered } = Spool.open({ dir: join(cfg.dataDir, 'spool'), decode, ...cfg.spool });
     cleanup.unshift(() => spool.close());
     metrics.recoveredPoints = recovered.length;
     if (recovered.length) logger.info({ points: recovered.length }, 'rewriting points left in the spool');

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TelemetryPoint } from './points.ts';
 
@@ -13,8 +13,19 @@ import type { TelemetryPoint } from './points.ts';
  */
 export type FsyncPolicy = 'interval' | 'always';
 
+/** Turns a spooled message back into its point (the same mapping ingest used). */
+export type SpoolDecoder = (topic: string, payload: Buffer) => TelemetryPoint | undefined;
+
+/** A message as received, and the point it mapped to. */
+export interface SpoolMessage {
+  topic: string;
+  payload: Buffer;
+  point: TelemetryPoint;
+}
+
 export interface SpoolOptions {
   dir: string;
+  decode: SpoolDecoder;
   /** Rotate to a new segment file past this size. Default 8 MiB. */
   segmentBytes?: number;
   /** Backpressure above this many bytes on disk. Default 256 MiB. */
@@ -46,12 +57,18 @@ export interface SpoolStats {
   fsyncs: number;
 }
 
-const SEGMENT_RE = /^seg-(\d{12})\.jsonl$/;
-const segName = (id: number) => `seg-${String(id).padStart(12, '0')}.jsonl`;
+const SEGMENT_RE = /^seg-(\d{12})\.log$/;
+const segName = (id: number) => `seg-${String(id).padStart(12, '0')}.log`;
+const NL = Buffer.from('\n');
+const LF = 0x0a;
+const CR = 0x0d;
 
 /**
- * Bounded, append-only on-disk spool: one JSON line per point in numbered segment
- * files. A segment is deleted once it is closed and every point in it is confirmed
+ * Bounded, append-only on-disk spool: one line per message, `<receivedMs> <topic>
+ * <payload>`, in numbered segment files. The payload is stored as received (it is
+ * validated JSON, so a newline byte in it can only be whitespace and is written as a
+ * space); storing the message rather than the mapped point costs no serialization on
+ * the hot path, and recovery maps it again. A segment is deleted once it is closed and every point in it is confirmed
  * written. On open, leftover segments are read back (a torn last line — a write cut
  * by a crash, never acked — is skipped) and handed to the writer again; rewriting a
  * point the store already has is harmless because point identity is measurement,
@@ -88,17 +105,21 @@ export class Spool {
     for (const id of ids) {
       const path = join(opts.dir, segName(id));
       const seg: Segment = { id, path, fd: undefined, bytes: statSync(path).size, appended: 0, confirmed: 0 };
-      const text = readFileSync(path, 'utf8');
-      const lines = text.split('\n');
-      lines.pop(); // the part after the last newline: empty, or a torn write that was never acked
-      for (const line of lines) {
-        try {
-          const r = JSON.parse(line) as { m: TelemetryPoint['measurement']; t: Record<string, string>; f: TelemetryPoint['fields']; ns: string; r: number };
-          recovered.push({ point: { measurement: r.m, tags: r.t, fields: r.f, timeNs: r.ns }, receivedMs: r.r, segment: seg });
-          seg.appended++;
-        } catch {
+      const buf = readFileSync(path);
+      // Bytes after the last newline are a torn write that was never acked: skipped.
+      let start = 0;
+      for (let nl = buf.indexOf(LF, start); nl !== -1; start = nl + 1, nl = buf.indexOf(LF, start)) {
+        const line = buf.subarray(start, nl);
+        const s1 = line.indexOf(0x20);
+        const s2 = s1 === -1 ? -1 : line.indexOf(0x20, s1 + 1);
+        const receivedMs = Number(line.subarray(0, Math.max(0, s1)).toString());
+        const point = s2 === -1 ? undefined : opts.decode(line.subarray(s1 + 1, s2).toString(), line.subarray(s2 + 1));
+        if (!point || !Number.isFinite(receivedMs)) {
           spool.stats.corruptLines++;
+          continue;
         }
+        recovered.push({ point, receivedMs, segment: seg });
+        seg.appended++;
       }
       spool.segments.set(id, seg);
       spool.totalBytes += seg.bytes;
@@ -122,27 +143,35 @@ export class Spool {
   }
 
   /**
-   * Appends points durably (per the fsync policy) and returns their entries. Synchronous
+   * Appends a message durably (per the fsync policy) and returns its entry. Synchronous
    * on purpose: when it returns, the caller may ack the MQTT message.
    */
-  append(points: readonly TelemetryPoint[], receivedMs: number): SpoolEntry[] {
-    let text = '';
-    for (const p of points) text += JSON.stringify({ m: p.measurement, t: p.tags, f: p.fields, ns: p.timeNs, r: receivedMs }) + '\n';
-    const buf = Buffer.from(text, 'utf8');
+  append(msg: SpoolMessage, receivedMs: number): SpoolEntry {
+    const head = Buffer.from(`${receivedMs} ${msg.topic} `);
+    let payload = msg.payload;
+    if (payload.includes(LF) || payload.includes(CR)) {
+      payload = Buffer.from(payload);
+      for (let i = 0; i < payload.length; i++) if (payload[i] === LF || payload[i] === CR) payload[i] = 0x20;
+    }
+    const len = head.length + payload.length + 1;
     let seg = this.current;
-    if (!seg || seg.bytes + buf.length > this.segmentBytes) seg = this.rotate();
-    let off = 0;
-    while (off < buf.length) off += writeSync(seg.fd!, buf, off, buf.length - off);
-    seg.bytes += buf.length;
-    seg.appended += points.length;
-    this.totalBytes += buf.length;
+    if (!seg || seg.bytes + len > this.segmentBytes) seg = this.rotate();
+    let written = writevSync(seg.fd!, [head, payload, NL]);
+    if (written < len) {
+      // Short write (rare; disk nearly full): finish it so the line is whole.
+      const all = Buffer.concat([head, payload, NL]);
+      while (written < len) written += writevSync(seg.fd!, [all.subarray(written)]);
+    }
+    seg.bytes += len;
+    seg.appended++;
+    this.totalBytes += len;
     if (this.policy === 'always') {
       fsyncSync(seg.fd!);
       this.stats.fsyncs++;
     } else {
       this.dirty = true;
     }
-    return points.map((point) => ({ point, receivedMs, segment: seg }));
+    return { point: msg.point, receivedMs, segment: seg };
   }
 
   /** Marks entries as stored; deletes segments that are closed and fully confirmed. */

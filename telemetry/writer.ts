@@ -74,8 +74,9 @@ export class BatchWriter {
     return e ? nowMs - e.receivedMs : 0;
   }
 
-  enqueue(entries: readonly SpoolEntry[]): void {
-    for (const e of entries) this.queue.push(e);
+  enqueue(entries: SpoolEntry | readonly SpoolEntry[]): void {
+    if (Array.isArray(entries)) for (const e of entries as readonly SpoolEntry[]) this.queue.push(e);
+    else this.queue.push(entries as SpoolEntry);
     this.pump();
   }
 
