@@ -10,9 +10,9 @@ export interface ControlTimeouts {
   commandRetries: number;
   /** After an IN_PROGRESS ack, how long without any further ack before giving up. */
   commandInProgressMs: number;
-  /** Mission protocol: wait for MISSION_COUNT / first request / final MISSION_ACK. */
+  /** Mission protocol: wait for MISSION_COUNT, for the vehicle's next request during an upload, and for MISSION_ACK. */
   missionAckMs: number;
-  /** Mission protocol: wait for the next request or item after each item. */
+  /** Mission protocol download: wait this long for each item we requested. */
   missionItemMs: number;
   /** Mission protocol: resends of one step before the transfer fails. */
   missionRetries: number;

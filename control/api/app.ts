@@ -19,12 +19,17 @@ import { droneRoutes } from './routes/drones.ts';
 import { patrolRoutes } from './routes/patrols.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { broadcastRoutes } from './routes/broadcasts.ts';
+import { engineeringRoutes } from './routes/engineering.ts';
 import type { ControlService } from '../service.ts';
 import type { Operations } from '../ops/operations.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     user?: SessionUser;
+  }
+  interface FastifyInstance {
+    /** Every route with the permission it requires, for docs and the RBAC test. */
+    routePermissions: { method: string; url: string; permission: Permission | 'public' | 'read' }[];
   }
   interface FastifyContextConfig {
     /** The permission a route needs; mutating routes must name one. `public` needs no login. */
@@ -47,6 +52,8 @@ export interface ApiDeps {
   /** Part 1 (links, vehicles, ledger) and part 2 (operations); routes needing them answer 503 without. */
   control?: ControlService;
   ops?: Operations;
+  /** Fault injection into attached simulators (`ringwatch up --sim`); validated by the simulator. */
+  simFaults?: (req: Record<string, unknown>) => Promise<void>;
 }
 
 export const SESSION_COOKIE = 'rw_session';
@@ -68,10 +75,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
 
+  app.decorate('routePermissions', [] as FastifyInstance['routePermissions']);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const mutating = methods.some((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m));
     if (mutating && !route.config?.permission) throw new Error(`route ${String(route.method)} ${route.url} must declare config.permission`);
+    for (const m of methods) if (m !== 'HEAD') app.routePermissions.push({ method: m, url: route.url, permission: route.config?.permission ?? 'read' });
   });
 
   app.addHook('onRequest', async (req) => {
@@ -119,6 +128,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(patrolRoutes(deps), { prefix: '/api' });
   await app.register(alarmRoutes(deps), { prefix: '/api' });
   await app.register(broadcastRoutes(deps), { prefix: '/api' });
+  await app.register(engineeringRoutes(deps), { prefix: '/api' });
   app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -13,6 +13,7 @@ import { BroadcastService } from './broadcast-service.ts';
 import { DispatchService } from './dispatch-service.ts';
 import { FleetView } from './fleet-view.ts';
 import { PatrolService } from './patrol-service.ts';
+import { PresenceBook } from './device-presence.ts';
 import type { OpsTime } from './sim-time.ts';
 
 export interface OperationsOptions {
@@ -32,6 +33,7 @@ export interface OperationsOptions {
 
 export interface Operations {
   fleet: FleetView;
+  presence: PresenceBook;
   alarms: AlarmBook;
   dispatch: DispatchService;
   patrols: PatrolService;
@@ -69,6 +71,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const dispatch = new DispatchService({ site, alarms, fleet, drones: control.drones, frame, time, ...(bus ? { bus } : {}), ...(broadcasts ? { broadcasts } : {}), onAlarm });
   await dispatch.start();
   const patrols = new PatrolService({ site, fleet, drones: control.drones, frame, time, ...(o.planOptions ? { planOptions: o.planOptions } : {}), onChange: (s) => hub.publish({ type: 'patrol', data: s }) });
+  const presence = new PresenceBook(site, time);
   const coverageModel = new CoverageModel(site);
   let lastCoverage: RingCoverage[] = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
 
@@ -91,8 +94,11 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   // Device presence, checkpoint events and speaker state from the broker.
   await bus?.subscribe('ringwatch/v1/+/+/status', (topic, payload) => {
     const t = parseDeviceTopic(topic);
-    const c = t && checkPayload<{ state: string }>(t.kind, 'status', payload);
-    if (t && c?.ok) hub.publish({ type: 'status', data: { kind: t.kind, deviceId: t.deviceId, state: c.value.state } });
+    const c = t && checkPayload<{ state: 'online' | 'offline'; reason?: string; firmware?: string }>(t.kind, 'status', payload);
+    if (t && c?.ok) {
+      presence.status(t.deviceId, c.value);
+      hub.publish({ type: 'status', data: { kind: t.kind, deviceId: t.deviceId, state: c.value.state } });
+    }
   });
   await bus?.subscribe('ringwatch/v1/sensor/+/event', (topic, payload) => {
     const t = parseDeviceTopic(topic);
@@ -102,7 +108,10 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   await bus?.subscribe('ringwatch/v1/speaker/+/telemetry', (topic, payload) => {
     const t = parseDeviceTopic(topic);
     const c = checkPayload<object>('speaker', 'telemetry', payload);
-    if (t && c.ok) hub.publish({ type: 'speaker', data: { deviceId: t.deviceId, ...c.value } });
+    if (t && c.ok) {
+      presence.seen(t.deviceId);
+      hub.publish({ type: 'speaker', data: { deviceId: t.deviceId, ...c.value } });
+    }
   });
 
   let ticks = 0;
@@ -125,6 +134,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
 
   return {
     fleet,
+    presence,
     alarms,
     dispatch,
     patrols,

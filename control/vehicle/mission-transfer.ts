@@ -39,7 +39,8 @@ type Phase = 'idle' | 'await_request' | 'await_count' | 'await_item' | 'done';
  * upload:   MISSION_COUNT → (MISSION_REQUEST[_INT] n → MISSION_ITEM[_INT] n)* → MISSION_ACK
  * download: MISSION_REQUEST_LIST → MISSION_COUNT → (MISSION_REQUEST_INT n → MISSION_ITEM_INT n)* → MISSION_ACK
  *
- * Every step waits a named timeout (ack 1500 ms, item 250 ms by default) and resends up to
+ * Every step waits a named timeout (ack 1500 ms; 250 ms per requested item on download)
+ * and resends up to
  * `missionRetries` times; the retry count resets whenever the vehicle makes progress.
  * It knows no sockets: messages come in through `onMessage`, go out through `io.send`.
  */
@@ -47,8 +48,10 @@ export class MissionTransfer {
   private phase: Phase = 'idle';
   private timer: NodeJS.Timeout | undefined;
   private retries = 0;
+  private retryLimit = 0;
   private resends = 0;
   private legacy = false;
+  private lastLegacy = false;
   /** INVALID_SEQUENCE acks seen during an upload (tolerated, see onAck). */
   sequenceAcks = 0;
   /** Upload: highest seq the vehicle asked for; download: next seq we need. */
@@ -112,6 +115,7 @@ export class MissionTransfer {
       return true;
     }
     if (legacy) this.legacy = true;
+    this.lastLegacy = legacy;
     if (seq > this.cursor) {
       this.cursor = seq;
       this.retries = 0;
@@ -119,17 +123,24 @@ export class MissionTransfer {
     const item = this.items[seq]!;
     const send = () =>
       this.io.send(legacy ? toMissionItemLegacy(item, seq, this.missionType, this.io) : toMissionItemInt(item, seq, this.missionType, this.io));
-    // After the last item the vehicle answers with MISSION_ACK: give it the ack timeout.
-    this.step(send, seq === this.items.length - 1 ? this.t.missionAckMs : this.t.missionItemMs);
+    // The vehicle drives an upload (ArduPilot re-requests about every second), so we allow
+    // the ack timeout × retries of silence before failing; meanwhile resending the item
+    // every item timeout recovers a lost item sooner. A duplicate only earns an
+    // INVALID_SEQUENCE ack, tolerated below.
+    const resendsAllowed = this.t.missionRetries * Math.max(1, Math.ceil(this.t.missionAckMs / this.t.missionItemMs));
+    this.step(send, this.t.missionItemMs, resendsAllowed);
     return true;
   }
 
   private onAck(type: number): boolean {
     if (this.direction === 'upload' && this.phase === 'await_request') {
-      // ArduPilot answers a duplicate or early item (our resend crossing its next request)
-      // with INVALID_SEQUENCE but keeps the upload open and asks again: not fatal.
+      // ArduPilot answers an item it did not ask for with INVALID_SEQUENCE and keeps the
+      // upload open: not fatal. It asks strictly in order, so a refused resend of item n
+      // (the highest it asked for) means it stored n and its request for n+1 was lost:
+      // answer that request now instead of waiting a second for its re-request.
       if (type === common.MavMissionResult.INVALID_SEQUENCE) {
         this.sequenceAcks++;
+        if (this.cursor >= 0 && this.cursor + 1 < this.items.length) this.onRequest(this.cursor + 1, this.lastLegacy);
         return true;
       }
       const status = mapMissionResult(type);
@@ -218,8 +229,9 @@ export class MissionTransfer {
   }
 
   /** Sends now and resends on each timeout until the retry budget is spent. */
-  private step(send: () => void, timeoutMs: number): void {
+  private step(send: () => void, timeoutMs: number, retries = this.t.missionRetries): void {
     this.lastSent = send;
+    this.retryLimit = retries;
     send();
     this.armTimer(timeoutMs);
   }
@@ -228,7 +240,7 @@ export class MissionTransfer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       if (this.phase === 'done') return;
-      if (++this.retries > this.t.missionRetries) {
+      if (++this.retries > this.retryLimit) {
         const waiting = this.phase === 'await_item' ? 'item_timeout' : 'ack_timeout';
         this.finish({ status: waiting, message: `no answer in ${this.phase} after ${this.t.missionRetries} retries` });
         return;

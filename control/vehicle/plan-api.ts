@@ -5,6 +5,9 @@ import { firstMismatch, type MissionType, type PlanItem } from './plan-item.ts';
 import type { TransferStatus } from './result.ts';
 import type { Vehicle } from './vehicle.ts';
 
+/** Downloads tried when reading a plan back after upload. */
+export const READ_BACK_ATTEMPTS = 3;
+
 export interface UploadResult {
   status: TransferStatus;
   message?: string;
@@ -80,7 +83,12 @@ export class PlanApi {
     // A lost final MISSION_ACK is common on a lossy link; the read-back settles it.
     if (up.status !== 'success' && !(up.status === 'ack_timeout' && up.allItemsSent)) return { ...base, status: up.status, message: up.message, verified: false };
     if (up.status === 'success') hooks.onAcked?.();
-    const back = await this.download(hooks.signal);
+    // A read-back of 100 items over a 20%-loss link spends its item retries now and then;
+    // a fresh download is cheap, so try up to `READ_BACK_ATTEMPTS` times.
+    let back = await this.download(hooks.signal);
+    for (let i = 1; i < READ_BACK_ATTEMPTS && (back.status === 'item_timeout' || back.status === 'ack_timeout'); i++) {
+      back = await this.download(hooks.signal);
+    }
     if (back.status !== 'success' || !back.items) {
       return { ...base, status: back.status, message: `read-back failed: ${back.message ?? back.status}`, verified: false };
     }

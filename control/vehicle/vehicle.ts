@@ -115,7 +115,8 @@ export class Vehicle extends EventEmitter<VehicleEvents> {
     this.linkLostCount++;
     this.linkMeter.reset();
     this.commands.failAll('link_lost', `no heartbeat for ${this.opts.timeouts.linkLostMs} ms`);
-    this.transfer?.cancel('link_lost', `no heartbeat for ${this.opts.timeouts.linkLostMs} ms`);
+    // A mission transfer in flight keeps going: its own timeouts tolerate longer silence
+    // than three lost heartbeats on a lossy radio, and it fails by itself if the link is gone.
     this.emit('link_lost');
   }
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Site } from '../../site/load.ts';
 import type { SecretsFile } from '../../site/secrets-file.ts';
 import { startSimFleet, type SimFleet, type SimFleetOptions } from '../../simulators/fleet.ts';
+import type { FaultRequest } from '../../simulators/fleet/faults.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import type { ControlTimeouts } from '../../control/timeouts.ts';
@@ -101,7 +102,7 @@ export async function startControlStack(o: ControlStackOptions = {}): Promise<Co
     const audit = await AuditLog.open({ dataDir, clock: time });
     closers.push(() => audit.close());
     const sessions = new SessionStore(site.users, time);
-    const api = await buildApi({ site, clock: time, sessions, audit, warnings, hub, control, ops });
+    const api = await buildApi({ site, clock: time, sessions, audit, warnings, hub, control, ops, simFaults: (r) => fleet.injectFault(r as FaultRequest) });
     await api.listen({ port: 0, host: '127.0.0.1' });
     closers.push(() => api.close());
     const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;

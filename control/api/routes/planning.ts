@@ -19,10 +19,10 @@ const PlanOptionsBody = Type.Object(
 
 export function planningRoutes(deps: ApiDeps): FastifyPluginAsync {
   return async (app) => {
-    // A preview changes nothing on any drone; it is POST only because it takes options.
+    // A preview changes nothing on any drone (POST because it takes options); audited all the same.
     app.post(
       '/patrols/preview',
-      { config: { permission: 'patrol.manage', audit: false }, schema: { tags: ['patrols'], body: Type.Optional(PlanOptionsBody) } },
+      { config: { permission: 'patrol.manage' }, schema: { tags: ['patrols'], body: Type.Optional(PlanOptionsBody) } },
       async (req) =>
         planPatrol({
           site: deps.site,
