@@ -4,13 +4,13 @@
  * an optional fault-injection HTTP API. Used by `ringwatch sim`, tests and `ringwatch up`.
  */
 import type { SensorEvent } from '../protocol/index.ts';
-import { parseEndpoint } from '../mavlink/endpoint.ts';
-import { UdpDuplex } from '../mavlink/transports/udp.ts';
 import type { SecretsFile, Site } from '../site/index.ts';
 import type { SimDroneHandle, SimDroneOptions } from './drone/types.ts';
 import { SimError } from './fleet/errors.ts';
 import { checkFaultParams, droneTimesItself, toDroneFault, type EventRequest, type FaultRequest } from './fleet/faults.ts';
+import { startFleetDrones, startFleetSpeakers } from './fleet/devices.ts';
 import { startSimApi, type SimApi } from './fleet/http-api.ts';
+import type { SimSpeakerHandle } from './speaker/device.ts';
 import { Scheduler } from './fleet/scheduler.ts';
 import { resolveSelection, siteDeviceIds } from './fleet/select.ts';
 import type { Scenario } from './scenario/load.ts';
@@ -18,9 +18,6 @@ import type { Selection } from './scenario/schema.ts';
 import { runScenario, type ScenarioRun } from './scenario/runner.ts';
 import type { SimSensorHandle } from './sensor/device.ts';
 import { secretsLookup, sensorSpecsOf, startSensorFleet, type SensorFleet } from './sensor/sensor-fleet.ts';
-import { startSimSpeaker, type SimSpeakerHandle } from './speaker/device.ts';
-import type { Clip } from './speaker/playback.ts';
-import { createWavRenderer } from './speaker/tts-wav.ts';
 
 export interface SimFleetOptions {
   site: Site;
@@ -107,64 +104,17 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
 
   try {
     // Drones first: drone-mounted speakers read their position from them.
-    const droneModule = await import('./drone/index.ts');
-    const startDrone = opts.startDrone ?? droneModule.startSimDrone;
-    for (const [i, d] of site.drones.entries()) {
-      if (!want.drones.includes(d.id)) continue;
-      const ep = parseEndpoint(d.mavlink.url);
-      const port = opts.droneUdpPorts === 'any' ? 0 : ep.port;
-      const droneOpts: SimDroneOptions = { drone: d, speed, seed: seed * 1000 + i };
-      let h: SimDroneHandle;
-      if (ep.transport === 'udp' && opts.droneUdpPorts !== 'any' && !opts.startDrone) {
-        // udp:// means the ground station listens on that port and the vehicle speaks
-        // first, as ArduPilot's UDP output to a GCS does: the sim sends to it.
-        const stream = await UdpDuplex.open({ bindPort: 0, remote: { host: ep.host, port: ep.port } });
-        h = droneModule.attachSimDrone(stream, droneOpts);
-        log(`drone ${d.id} sysid ${h.systemId} sending to udp ${ep.host}:${ep.port}`);
-      } else {
-        // udpout:// means the ground sends first to the vehicle's port; tcp:// is a
-        // SITL-style TCP server.
-        if (ep.transport === 'tcp') droneOpts.tcpPort = port;
-        else droneOpts.udpPort = port;
-        h = await startDrone(droneOpts);
-        log(`drone ${d.id} sysid ${h.systemId} on ${h.udpPort !== undefined ? `udp 127.0.0.1:${h.udpPort}` : `tcp 127.0.0.1:${h.tcpPort}`}`);
-      }
-      drones.set(d.id, h);
-      droneFaults.set(d.id, []);
-    }
-
-    const clips = new Map<string, Clip>(site.warnings.map((w) => [w.id, { text: w.text, lang: w.lang }]));
-    const wav = opts.wavDir ? createWavRenderer(opts.wavDir) : undefined;
-    if (opts.wavDir && !wav) log(`espeak-ng is not installed: no WAV rendering to ${opts.wavDir}`);
-    const speakerPositions = new Map<string, () => { latDeg: number; lonDeg: number }>();
-    for (const s of site.speakers) speakerPositions.set(s.id, () => s.position);
-    for (const d of site.drones) {
-      if (!d.speaker) continue;
-      speakerPositions.set(d.speaker.id, () => {
-        const h = drones.get(d.id);
-        if (!h) return { latDeg: d.dock.latDeg, lonDeg: d.dock.lonDeg };
-        const st = h.state();
-        return { latDeg: st.latDeg, lonDeg: st.lonDeg };
-      });
-    }
-    await Promise.all(
-      want.speakers.map(async (id) => {
-        const secret = opts.secrets.devices[id];
-        if (secret === undefined) throw new Error(`speaker ${id}: no secret in the secrets file`);
-        const h = await startSimSpeaker({
-          id,
-          mqttUrl: opts.mqttUrl,
-          secret,
-          speed,
-          clips,
-          position: speakerPositions.get(id)!,
-          telemetryIntervalS: scenario?.background?.speakerTelemetryIntervalS,
-          wav,
-        });
-        speakers.set(id, h);
-      }),
-    );
-    if (want.speakers.length) log(`${want.speakers.length} speakers online: ${want.speakers.join(' ')}`);
+    await startFleetDrones(site, want.drones, drones, { speed, seed, droneUdpPorts: opts.droneUdpPorts ?? 'site', startDrone: opts.startDrone, log });
+    for (const id of drones.keys()) droneFaults.set(id, []);
+    await startFleetSpeakers(site, want.speakers, speakers, {
+      mqttUrl: opts.mqttUrl,
+      secrets: opts.secrets,
+      speed,
+      drones,
+      telemetryIntervalS: scenario?.background?.speakerTelemetryIntervalS,
+      wavDir: opts.wavDir,
+      log,
+    });
 
     const wantedSensors = new Set(want.sensors);
     sensorFleet = await startSensorFleet({

@@ -174,4 +174,18 @@ describe('sim fleet', () => {
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ error: 'cannot_emit', message: expect.stringContaining('/type') });
   });
+
+  it('fails fast naming the device when a secret is wrong, and leaves nothing running', async () => {
+    const drones = fakeDrones();
+    const secrets = { ...broker.secrets, devices: { ...broker.secrets.devices, 'sp-2': 'wrong-secret' } };
+    const t0 = Date.now();
+    await expect(
+      startSimFleet({ site: broker.site, secrets, mqttUrl: broker.url, startDrone: drones.startDrone, droneUdpPorts: 'any', drones: 'none', speakers: ['sp-1', 'sp-2', 'sp-3'], sensors: 'none' }),
+    ).rejects.toThrow(/sp-2: cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: .*(Not authorized|Bad username)/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const rec2 = recorder(control);
+    await control.subscribeAsync('ringwatch/v1/speaker/sp-1/status', { qos: 1 });
+    const last = await rec2.waitFor((m) => m.deviceId === 'sp-1' && m.channel === 'status' && m.retain, 'retained sp-1 status');
+    expect(last.body).toMatchObject({ state: 'offline', reason: 'shutdown' });
+  });
 });
