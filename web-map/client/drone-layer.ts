@@ -91,6 +91,15 @@ export class DroneLayer {
     const labels = this.drones.length <= LABEL_LIMIT;
     this.screen = [];
     ctx.font = '11px system-ui, sans-serif';
+    // Drones on one dock would print their labels over each other: move a label down
+    // until it is clear of the ones already drawn (a few tries; labels are few).
+    const boxes: { x: number; y: number; w: number }[] = [];
+    const place = (x: number, y: number, w: number) => {
+      let yy = y;
+      for (let i = 0; i < 4 && boxes.some((b) => Math.abs(b.y - yy) < 12 && x < b.x + b.w && b.x < x + w); i++) yy += 13;
+      boxes.push({ x, y: yy, w });
+      return yy;
+    };
     for (const d of this.drones) {
       const t = d.telemetry;
       if (!t) continue;
@@ -116,11 +125,12 @@ export class DroneLayer {
       ctx.restore();
       if (labels || d.id === this.selectedId) {
         const text = `${this.names.get(d.id) ?? d.id} ${Math.round(t.batteryPct)}% ${t.mode}${lost ? ' ⚠' : ''}`;
+        const y = place(s.x + 10, s.y + 4, ctx.measureText(text).width);
         ctx.lineWidth = 3;
         ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-        ctx.strokeText(text, s.x + 10, s.y + 4);
+        ctx.strokeText(text, s.x + 10, y);
         ctx.fillStyle = lost ? '#b71c1c' : '#102027';
-        ctx.fillText(text, s.x + 10, s.y + 4);
+        ctx.fillText(text, s.x + 10, y);
       }
     }
     this.lastDrawMs = performance.now() - t0;

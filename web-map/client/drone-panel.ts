@@ -2,7 +2,11 @@ import type { Ctx } from './context.ts';
 import { can, describeError, fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
 import type { MessageKey } from './i18n.ts';
-import { LEDGER_FINAL, type LedgerRecord } from './types.ts';
+import type { LiveStore } from './live-store.ts';
+import { LEDGER_FINAL, type LedgerRecord, type LedgerState } from './types.ts';
+
+/** Longest wait for one step of a command sequence before giving up on the rest. */
+const STEP_TIMEOUT_MS = 60_000;
 
 /** Refresh at most this often: telemetry comes every frame, eyes do not need it. */
 const DETAIL_REFRESH_MS = 250;
@@ -17,13 +21,23 @@ export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTML
   const allowed = can(ctx.user, 'drone.command');
   const alt = h('input', { type: 'number', min: 5, max: 120, value: 40, class: 'num', 'data-testid': 'cmd-alt' });
 
-  const send = async (body: Record<string, unknown>) => {
-    if (!selectedId) return;
+  const send = async (body: Record<string, unknown>): Promise<LedgerRecord | undefined> => {
+    if (!selectedId) return undefined;
     try {
       const rec = await ctx.api.post<LedgerRecord>(`/api/drones/${encodeURIComponent(selectedId)}/commands`, body);
       store.applyNow([{ type: 'ledger', data: rec }]);
+      return rec;
     } catch (err) {
       ctx.toast(describeError(t, err), 'error');
+      return undefined;
+    }
+  };
+  // ArduPilot takes off only armed in GUIDED: three ledger records, each sent after the
+  // previous one succeeded on the drone, stopping at the first refusal (shown with its reason).
+  const takeoff = async () => {
+    for (const step of [{ action: 'set_mode', mode: 'GUIDED' }, { action: 'arm' }, { action: 'takeoff', altitudeRelM: Number(alt.value) }]) {
+      const rec = await send(step);
+      if (!rec || (await settled(store, rec.id)) !== 'succeeded') return;
     }
   };
   const button = (key: MessageKey, action: string, onClick: () => void) =>
@@ -33,7 +47,7 @@ export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTML
     'div',
     { class: 'commands' },
     h('label', {}, t('cmd.altitude'), ' ', alt),
-    button('cmd.takeoff', 'takeoff', () => void send({ action: 'takeoff', altitudeRelM: Number(alt.value) })),
+    button('cmd.takeoff', 'takeoff', () => void takeoff()),
     button('cmd.rtl', 'rtl', () => void send({ action: 'rtl' })),
     button('cmd.land', 'land', () => void send({ action: 'land' })),
     button('cmd.goto', 'goto', () =>
@@ -114,4 +128,21 @@ export function ledgerItem(ctx: Ctx, r: LedgerRecord): HTMLElement {
     h('small', {}, fmtTime(r.updatedMs)),
     bad && detail ? h('div', { class: 'reason', 'data-testid': 'ledger-reason' }, t('ledger.reason', { detail })) : null,
   );
+}
+
+/** Resolves with a ledger record's final state as the live stream reports it. */
+export function settled(store: LiveStore, id: string): Promise<LedgerState | 'unknown'> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const st = store.ledger.get(id)?.state;
+      if (st && LEDGER_FINAL.includes(st)) {
+        stop();
+        resolve(st);
+      }
+    };
+    const unsubscribe = store.subscribe((c) => c.has('ledger') && check());
+    const timer = setTimeout(() => (stop(), resolve('unknown')), STEP_TIMEOUT_MS);
+    const stop = () => (unsubscribe(), clearTimeout(timer));
+    check();
+  });
 }

@@ -12,7 +12,7 @@ import { pickLang, translator, type Lang } from './i18n.ts';
 import { dronePanel } from './drone-panel.ts';
 import { LiveStore } from './live-store.ts';
 import { startLive } from './live-client.ts';
-import { opsPanel } from './ops-panel.ts';
+import { activeRings, opsPanel } from './ops-panel.ts';
 import { devicesLayer, geoJsonLayer, siteStatic } from './site-layers.ts';
 import type { Alarm, SiteView, User, Warning } from './types.ts';
 
@@ -139,9 +139,10 @@ async function startConsole(user: User): Promise<void> {
     },
     drawPatrol() {
       patrolLayer?.remove();
-      const g = (store.patrol as { geojson?: unknown; plan?: { geojson?: unknown } } | undefined) ?? {};
-      const gj = g.geojson ?? g.plan?.geojson;
-      patrolLayer = gj ? geoJsonLayer(gj, proj.toMap, { color: '#2e7d32', weight: 2 }).addTo(map) : undefined;
+      const loops = activeRings(store.patrol)
+        .filter((r) => r.plan?.loop && r.plan.loop.length > 1)
+        .map((r) => ({ type: 'Feature', properties: { ringId: r.ringId }, geometry: { type: 'LineString', coordinates: [...r.plan!.loop!, r.plan!.loop![0]!].map((p) => [p.lonDeg, p.latDeg]) } }));
+      patrolLayer = loops.length ? geoJsonLayer({ type: 'FeatureCollection', features: loops }, proj.toMap, { color: '#2e7d32', weight: 3 }).addTo(map) : undefined;
     },
     drawCoverage() {
       coverageLayer?.remove();
@@ -229,7 +230,7 @@ async function startConsole(user: User): Promise<void> {
     const tabs: [Tab, string][] = [['drones', t('tab.drones')], ['ops', t('tab.ops')], ['broadcast', t('tab.broadcast')], ['history', t('tab.history')]];
     fill(tabBar, ...tabs.map(([id, label]) => h('button', { class: id === tab ? 'active' : '', 'data-testid': `tab-${id}`, onclick: () => showTab(id) }, label)));
     conn.textContent = t(flags.server === 'ok' ? 'conn.ok' : flags.server === 'down' ? 'conn.down' : 'conn.connecting');
-    conn.className = `conn ${flags.server}`;
+    conn.className = `conn conn-${flags.server}`;
     conn.dataset['state'] = flags.server;
     fill(
       top,

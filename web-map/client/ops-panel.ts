@@ -58,7 +58,7 @@ export function opsPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
   const dispatch = () =>
     ctx.pick(t('dispatch.picking'), (p) =>
       void guarded(async () => {
-        const a = await api.post<Alarm>('/api/dispatch', { latDeg: p.latDeg, lonDeg: p.lonDeg, ...(note.value ? { note: note.value } : {}), playWarning: warn.checked });
+        const a = await api.post<Alarm>('/api/dispatch', { latDeg: p.latDeg, lonDeg: p.lonDeg, ...(note.value ? { note: note.value } : {}), ...(warn.checked ? { playWarning: true } : {}) });
         store.applyNow([{ type: 'alarm', data: a }]);
         ctx.toast(t('dispatch.sent', { id: a.id }));
       }),
@@ -67,9 +67,9 @@ export function opsPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     guarded(async () => void store.applyNow([{ type: 'alarm', data: await api.post<Alarm>(`/api/alarms/${encodeURIComponent(a.id)}/${verb}`) }]));
 
   const renderPatrol = () => {
-    const p = store.patrol as { rings?: { ringId: string }[]; ringIds?: string[]; running?: boolean } | undefined;
-    const running = p?.ringIds ?? p?.rings?.map((r) => r.ringId) ?? [];
-    patrolState.textContent = running.length ? t('patrol.running', { rings: running.join(', ') }) : t('patrol.idle');
+    const running = activeRings(store.patrol);
+    patrolState.textContent = running.length ? t('patrol.running', { rings: running.map((r) => ctx.site.rings.find((x) => x.id === r.ringId)?.name ?? r.ringId).join(', ') }) : t('patrol.idle');
+    patrolState.dataset['running'] = running.map((r) => r.ringId).join(',');
   };
   const renderAlarms = () => {
     const open = [...store.alarms.values()].filter((a) => a.state !== 'resolved').sort((a, b) => b.raisedAtMs - a.raisedAtMs);
@@ -116,4 +116,16 @@ export function opsPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     alarmsBox,
   );
   return { el, dispose: unsubscribe };
+}
+
+/** One ring's patrol as `GET /api/patrols` and the `patrol` live event give it. */
+export interface RingPatrolView {
+  ringId: string;
+  active: boolean;
+  plan?: { loop?: { latDeg: number; lonDeg: number }[] };
+  sorties?: { droneId: string; status: string }[];
+}
+
+export function activeRings(patrol: unknown): RingPatrolView[] {
+  return Array.isArray(patrol) ? (patrol as RingPatrolView[]).filter((r) => r && r.active) : [];
 }

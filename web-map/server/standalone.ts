@@ -24,7 +24,8 @@ export interface WebServer {
  * talks to one origin and the session cookie works.
  */
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
-  const app = Fastify({ logger: false });
+  // Event streams never end by themselves: close must cut them, not wait for them.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(fastifyHttpProxy, {
     upstream: o.controlUrl.replace(/\/$/, ''),
     prefix: '/api',

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Page } from 'playwright-core';
+import { startWebServer, type WebServer } from '../../web-map/server/standalone.ts';
+import { startWebStack, type WebStack } from '../helpers/stack.ts';
+import { eventually } from '../helpers/control-stack.ts';
+import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+
+// One stack and one browser for the file; pages are reused, cookies cleared between roles.
+let stack: WebStack;
+let browser: TestBrowser;
+let page: Page;
+const UI_MS = 10_000;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'none' }), startBrowser()]);
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(UI_MS);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function as(username: string): Promise<void> {
+  await browser.context.clearCookies();
+  await js('localStorage.clear()').catch(() => undefined);
+  await loginAs(page, stack.webUrl, username);
+}
+
+/** Browser-side expressions as strings: the test program has no DOM types. */
+const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
+const position = (id: string) => js<{ latDeg: number; lonDeg: number; altRelM: number } | undefined>(`window.__rw?.drone(${JSON.stringify(id)})?.telemetry`);
+const screenOf = (id: string) => js<{ x: number; y: number } | undefined>(`window.__rw.screenOf(${JSON.stringify(id)})`);
+const frames = () => js<number>('window.__rw.frames()');
+
+describe('web console in Chromium against the running stack', () => {
+  it('an operator signs in, sees every drone live, takes one off and sends it to a clicked point', async () => {
+    await as('operator');
+    expect(await page.getByTestId('whoami').getAttribute('data-role')).toBe('operator');
+    await expect.poll(() => page.getByTestId('drone-count').textContent(), { timeout: UI_MS }).toBe('8 drones · 8 online');
+    await expect.poll(() => page.getByTestId('conn').getAttribute('data-state'), { timeout: UI_MS }).toBe('ok');
+    // The rings are drawn with their names and targets.
+    await expect.poll(() => page.locator('[data-ring="containment"]').textContent()).toBe('Containment ring · response 60 s');
+
+    await page.getByTestId('drone-list').selectOption('drone-1');
+    await page.getByTestId('cmd-alt').fill('30');
+    await page.getByTestId('cmd-takeoff').click();
+    // Three ledger records (mode, arm, takeoff), each "done" only when the drone confirmed.
+    await expect.poll(() => page.locator('[data-testid="ledger-item"][data-kind="takeoff"]').getAttribute('data-state'), { timeout: 20_000 }).toBe('succeeded');
+    expect(await page.locator('[data-testid="ledger-item"][data-kind="arm"]').getAttribute('data-state')).toBe('succeeded');
+    await eventually('drone-1 climbing on the map', async () => ((await position('drone-1'))?.altRelM ?? 0) > 5, 15_000);
+
+    const before = (await position('drone-1'))!;
+    const start = (await screenOf('drone-1'))!;
+    await page.getByTestId('cmd-goto').click();
+    await page.getByTestId('pick-hint').waitFor();
+    await page.mouse.click(start.x + 120, start.y - 80);
+    await expect.poll(() => page.locator('[data-testid="ledger-item"][data-kind="goto"]').getAttribute('data-state'), { timeout: 15_000 }).toBe('succeeded');
+    await eventually('drone-1 moving east on the map', async () => ((await position('drone-1'))?.lonDeg ?? 0) > before.lonDeg + 0.0005, 20_000);
+    // Selecting by clicking the glyph on the canvas.
+    await page.getByTestId('drone-list').selectOption('drone-2');
+    const p = (await screenOf('drone-1'))!;
+    await page.mouse.click(p.x, p.y);
+    await expect.poll(() => page.getByTestId('drone-details').textContent()).toContain('drone-1');
+    await screenshot(page, 'operator-drone-flying');
+  });
+
+  it('shows a refused command with the drone\'s reason, never as done', async () => {
+    // A failing cell: drone-4's autopilot refuses to arm below its arming capacity.
+    stack.fleet.drones.get('drone-4')!.injectFault({ kind: 'battery_sag', pct: 85 });
+    await page.getByTestId('drone-list').selectOption('drone-4');
+    await page.getByTestId('cmd-takeoff').click();
+    const arm = page.locator('[data-testid="ledger-item"][data-kind="arm"]');
+    await expect.poll(() => arm.getAttribute('data-state'), { timeout: 15_000 }).toBe('failed');
+    const record = stack.control.ledger.list({ targetId: 'drone-4' }).find((r) => r.kind === 'arm')!;
+    const detail = [...record.transitions].reverse().find((x) => x.detail)?.detail;
+    expect(detail).toMatch(/PreArm/);
+    expect(await arm.getByTestId('ledger-reason').textContent()).toBe(`Reason: ${detail}`);
+    // The sequence stopped at the refusal: no take-off was sent.
+    expect(await page.locator('[data-testid="ledger-item"][data-kind="takeoff"]').count()).toBe(0);
+    await screenshot(page, 'operator-command-refused');
+  });
+
+  it('operators preview, start and stop ring patrols and dispatch to a clicked point', async () => {
+    await page.getByTestId('tab-ops').click();
+    await page.getByTestId('patrol-preview').click();
+    await page.getByTestId('plan-containment').waitFor();
+    for (const r of ['prevention', 'control']) await page.getByTestId(`patrol-ring-${r}`).uncheck();
+    await page.getByTestId('patrol-start').click();
+    await expect.poll(() => page.getByTestId('patrol-state').getAttribute('data-running')).toBe('containment');
+    expect(stack.ops.patrols.state().find((r) => r.ringId === 'containment')!.active).toBe(true);
+
+    await page.getByTestId('dispatch-pick').click();
+    const box = (await page.getByTestId('map').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2 + 60, box.y + box.height / 2 + 40);
+    await page.getByTestId('alarm-item').first().waitFor().catch(async (err) => {
+      throw new Error(`${(err as Error).message}; toasts: ${await page.getByTestId('toasts').textContent()}`);
+    });
+    const alarm = await eventually('a manual alarm with a responder', () => [...stack.ops.alarms.list()].find((a) => a.source.kind === 'manual' && a.responder));
+    expect(alarm.responder!.droneId).toMatch(/^drone-/);
+    await screenshot(page, 'operator-patrol-dispatch');
+    await page.getByTestId('alarm-ack').first().click();
+    await expect.poll(() => page.getByTestId('alarm-item').first().getAttribute('data-state')).toBe('acknowledged');
+    await page.getByTestId('alarm-resolve').first().click();
+    await expect.poll(() => page.getByTestId('alarm-item').count()).toBe(0);
+    await page.getByTestId('patrol-stop').click();
+    await expect.poll(() => page.getByTestId('patrol-state').getAttribute('data-running')).toBe('');
+  });
+
+  it('keeps chief controls from operators, and the server refuses them anyway', async () => {
+    await page.getByTestId('tab-broadcast').click();
+    await page.getByTestId('broadcast-forbidden').waitFor();
+    expect(await page.getByTestId('bc-send').count()).toBe(0);
+    const status = await page.evaluate(async () => {
+      const r = await fetch('/api/broadcasts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: { kind: 'rings', ringIds: ['containment'] }, source: { kind: 'tts', text: 'x', lang: 'en' }, volumePct: 50, loop: false, priority: 5 }) });
+      return r.status;
+    });
+    expect(status).toBe(403);
+
+    await as('engineer');
+    expect(await page.getByTestId('whoami').getAttribute('data-role')).toBe('engineer');
+    expect(await page.getByTestId('cmd-takeoff').count()).toBe(0);
+    await page.getByTestId('tab-ops').click();
+    expect(await page.getByTestId('patrol-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('dispatch-pick').isDisabled()).toBe(true);
+    const refused = await page.evaluate(async () => (await fetch('/api/patrols/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+    expect(refused).toBe(403);
+  });
+
+  it('a station chief broadcasts to a ring and watches per-speaker delivery', async () => {
+    await as('chief');
+    await page.getByTestId('tab-broadcast').click();
+    await page.getByTestId('bc-text').fill('Please keep clear of the station gate.');
+    await page.getByTestId('bc-lang').selectOption('en');
+    await page.getByTestId('bc-send').click();
+    await page.getByTestId('bc-speaker').first().waitFor();
+    const speakers = await page.getByTestId('bc-speaker').count();
+    expect(speakers).toBeGreaterThan(0);
+    // Every targeted speaker reports back (accepted → playing → finished) on the live stream.
+    await expect.poll(() => page.locator('[data-testid="bc-speaker"][data-state="finished"]').count(), { timeout: 20_000 }).toBe(speakers);
+    expect(await page.getByTestId('bc-summary').getAttribute('data-done')).toBe('true');
+    await screenshot(page, 'chief-broadcast');
+  });
+
+  it('switches between English and Chinese, and remembers the choice', async () => {
+    await page.getByTestId('lang-switch').click();
+    expect(await page.getByTestId('tab-drones').textContent()).toBe('无人机');
+    expect(await js<string>('document.documentElement.lang')).toBe('zh-CN');
+    expect(await page.locator('[data-ring="containment"]').textContent()).toContain('响应 60 秒');
+    await page.reload();
+    await page.getByTestId('whoami').waitFor();
+    expect(await page.getByTestId('tab-ops').textContent()).toBe('巡逻与警情');
+    await screenshot(page, 'chief-zh');
+    await page.getByTestId('lang-switch').click();
+    expect(await page.getByTestId('tab-drones').textContent()).toBe('Drones');
+  });
+
+  it('draws the site with no basemap reachable, without hanging, and says so', async () => {
+    // A tile server that accepts connections and never answers: the worst case for a map.
+    const sockets = new Set<Socket>();
+    const blackhole: Server = createServer((s) => void sockets.add(s));
+    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
+    const port = (blackhole.address() as { port: number }).port;
+    let web: WebServer | undefined;
+    try {
+      web = await startWebServer({ controlUrl: stack.apiUrl, port: 0, tiles: { kind: 'url', template: `http://127.0.0.1:${port}/{z}/{x}/{y}.png` } });
+      const t0 = Date.now();
+      await loginAs(page, web.url, 'operator');
+      await expect.poll(() => page.locator('[data-ring="containment"]').count()).toBe(1);
+      await expect.poll(() => screenOf('drone-1').then((p) => p !== undefined)).toBe(true);
+      await page.getByTestId('banner-tiles').waitFor({ timeout: 8_000 });
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      // Still interactive: zoom, and frames keep coming.
+      const framesBefore = await frames();
+      await page.locator('.leaflet-control-zoom-in').click();
+      await expect.poll(() => frames()).toBeGreaterThan(framesBefore);
+      await screenshot(page, 'offline-basemap');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => blackhole.close(() => r()));
+      await web?.close();
+    }
+  });
+
+  it('tells the user when the server is unreachable', async () => {
+    const web = await startWebServer({ controlUrl: stack.apiUrl, port: 0 });
+    await loginAs(page, web.url, 'operator');
+    await expect.poll(() => page.getByTestId('conn').getAttribute('data-state')).toBe('ok');
+    await web.close();
+    await page.getByTestId('banner-server').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('conn').getAttribute('data-state')).toBe('down');
+    await screenshot(page, 'server-unreachable');
+  });
+});
