@@ -33,6 +33,11 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     // The event stream stays open for hours; only connecting is bounded.
     http: { requestOptions: { timeout: 0 } },
     undici: { headersTimeout: 10_000, bodyTimeout: 0, connectTimeout: 5_000 },
+    // The console tells "control service down" from a failed request by the 502.
+    replyOptions: {
+      onError: (reply: { code(n: number): { send(b: unknown): void } }, { error }: { error: Error }) =>
+        reply.code(502).send({ statusCode: 502, code: 'WEB_ERR_UPSTREAM', error: 'Bad Gateway', message: `control service unreachable: ${error.message}` }),
+    },
   } as Parameters<typeof fastifyHttpProxy>[1]);
   await app.register(webMapPlugin(o));
   await app.listen({ port: o.port, host: o.host ?? '127.0.0.1' });
