@@ -30,9 +30,13 @@ export class TelemetryError extends Error {
   }
 }
 
-/** Maps an HTTP status (or none, for a network error) to the vocabulary above. */
+/**
+ * Maps an HTTP status (or none, for a network error) to the vocabulary above. 404 (the
+ * database or bucket is gone) is retryable: the writer re-creates the schema and the
+ * spool keeps the points, rather than dropping them over an operator's mistake.
+ */
 export function storeErrorFromStatus(status: number | undefined, message: string, cause?: unknown): TelemetryError {
-  if (status === undefined || status >= 500 || status === 429 || status === 408) {
+  if (status === undefined || status >= 500 || status === 429 || status === 408 || status === 404) {
     return new TelemetryError('TEL_STORE_UNAVAILABLE', message, { cause, status });
   }
   return new TelemetryError('TEL_STORE_REJECTED', message, { cause, status });

@@ -38,6 +38,7 @@ export const SPOOL_RETRY_MS = 1000;
 export class MqttIngest {
   private client: MqttClient | undefined;
   private closing = false;
+  private corked = false;
 
   constructor(
     private readonly opts: IngestOptions,
@@ -84,8 +85,25 @@ export class MqttIngest {
     await client.subscribeAsync(o.topic ?? `${TOPIC_ROOT}/#`, { qos: 1 });
   }
 
+  /**
+   * mqtt.js writes each PUBACK separately (one syscall per message). Corking the socket
+   * for the rest of this event-loop turn sends the PUBACKs of one TCP read together;
+   * each is still sent only after its message is spooled.
+   */
+  private corkAcks(): void {
+    const sock = this.client?.stream as { cork?: () => void; uncork?: () => void } | undefined;
+    if (this.corked || !sock?.cork || !sock.uncork) return;
+    this.corked = true;
+    sock.cork();
+    setImmediate(() => {
+      this.corked = false;
+      sock.uncork!();
+    });
+  }
+
   private onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
     this.metrics.received++;
+    this.corkAcks();
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const r = mapMessage(this.opts.site, packet.topic, payload);
     if (!r.ok) {

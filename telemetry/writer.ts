@@ -136,70 +136,61 @@ export class BatchWriter {
     this.notify();
   }
 
-  private async send(batch: SpoolEntry[], attempt: number): Promise<void> {
+  /**
+   * One write attempt of a batch. Attempt 0 is the first try; a retryable failure puts
+   * the writer in retry mode (no new batches) until this batch gets through.
+   */
+  private async send(batch: SpoolEntry[], attempt: number, lastStatus?: number): Promise<void> {
+    const leaveRetry = () => {
+      if (attempt > 0) this.retrying--;
+    };
+    if (this.closed && attempt > 0) {
+      // Left in the spool: the next start writes them.
+      leaveRetry();
+      this.inFlight--;
+      this.notify();
+      return;
+    }
     try {
+      // The database/bucket vanished (404): create it again before retrying.
+      if (lastStatus === 404) await this.store.init();
       await this.store.write(batch.map((e) => e.point));
+      leaveRetry();
       this.done(batch);
     } catch (err) {
       const e = err instanceof TelemetryError ? err : new TelemetryError('TEL_STORE_UNAVAILABLE', String(err), { cause: err });
       if (!e.retryable) {
-        // The store refused these points (e.g. a field type conflict); retrying cannot help.
+        // The store refused these points (e.g. a field type conflict, or older than the
+        // retention policy); retrying cannot help.
+        leaveRetry();
         this.metrics.writeErrorsRejected++;
         this.metrics.pointsRejected += batch.length;
-        this.done(batch);
+        this.done(batch, false);
         return;
       }
       this.metrics.writeErrorsRetryable++;
       if (this.closed) {
-        // Left in the spool: the next start writes them.
+        leaveRetry();
         this.inFlight--;
         this.notify();
         return;
       }
       if (attempt === 0) this.retrying++;
       const base = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** attempt);
-      const delay = base / 2 + Math.random() * (base / 2);
       setTimeout(() => {
         this.metrics.retries++;
-        void this.resend(batch, attempt + 1);
-      }, delay).unref();
-    }
-  }
-
-  private async resend(batch: SpoolEntry[], attempt: number): Promise<void> {
-    if (this.closed) {
-      this.inFlight--;
-      this.retrying--;
-      this.notify();
-      return;
-    }
-    try {
-      await this.store.write(batch.map((e) => e.point));
-      this.retrying--;
-      this.done(batch);
-    } catch (err) {
-      if (err instanceof TelemetryError && !err.retryable) {
-        this.retrying--;
-        this.metrics.writeErrorsRejected++;
-        this.metrics.pointsRejected += batch.length;
-        this.done(batch);
-        return;
-      }
-      this.metrics.writeErrorsRetryable++;
-      const base = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** attempt);
-      setTimeout(() => {
-        this.metrics.retries++;
-        void this.resend(batch, attempt + 1);
+        void this.send(batch, attempt + 1, e.status);
       }, base / 2 + Math.random() * (base / 2)).unref();
     }
   }
 
-  private done(batch: SpoolEntry[]): void {
+  /** The batch is finished: written, or refused for good. Either way the spool lets it go. */
+  private done(batch: SpoolEntry[], written = true): void {
     this.inFlight--;
     this.spool.confirm(batch);
     const last = batch[batch.length - 1];
-    if (last) this.metrics.batchWritten(batch.length, last.receivedMs, nsToMs(last.point.timeNs), Date.now());
-    this.o.onWritten?.(batch);
+    if (written && last) this.metrics.batchWritten(batch.length, last.receivedMs, nsToMs(last.point.timeNs), Date.now());
+    if (written) this.o.onWritten?.(batch);
     this.pump();
   }
 
