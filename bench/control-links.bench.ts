@@ -133,10 +133,15 @@ async function main(): Promise<void> {
     const pub0 = svc.gateway!.counters.telemetryPublished;
     const c0 = process.cpuUsage();
     const w0 = process.hrtime.bigint();
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const bus0 = { ...bus.counters };
     let maxRss = 0;
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 500);
     await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
     clearInterval(sampler);
+    lag.disable();
     const c = process.cpuUsage(c0);
     const wallS = Number(process.hrtime.bigint() - w0) / 1e9;
     const rx = svc.stats().links.reduce((s, l) => s + l.rxPackets, 0) - rx0;
@@ -150,6 +155,10 @@ async function main(): Promise<void> {
     console.log(`  MQTT out        ${(pub / wallS).toFixed(0)} telemetry msg/s (${(pub / wallS / N).toFixed(2)} Hz per drone)`);
     console.log(`  CPU             ${corePct.toFixed(1)}% of one core  (target: < 100%, ratio ${(corePct / 100).toFixed(2)})`);
     console.log(`  memory          rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB (max ${(maxRss / 2 ** 20).toFixed(0)}), heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `  MQTT client     ${bus.counters.published - bus0.published} sent, ${bus.counters.droppedBackpressure - bus0.droppedBackpressure} QoS 0 dropped (broker backed up)`,
+    );
+    console.log(`  event loop lag  p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`);
     console.log(`  links           ${online}/${N} online, ${lossy} with <99% link quality, bad frames ${svc.stats().links.reduce((s, l) => s + l.badFrames, 0)}`);
     await svc.close();
 
@@ -173,10 +182,14 @@ async function main(): Promise<void> {
         status = r.status;
         if (r.status !== 'success') break;
       }
+      const d0 = Date.now();
+      const d = await v.mission.download();
+      const downloadMs = Date.now() - d0;
       runs.sort((a, b) => a - b);
       console.log(
         `  ${String(pct).padStart(2)}% loss: ${status}, median ${(runs[Math.floor(runs.length / 2)]! / 1000).toFixed(2)} s ` +
-          `(runs ${runs.map((x) => (x / 1000).toFixed(2)).join(', ')} s), ${resends} resends over ${runs.length} runs`,
+          `(runs ${runs.map((x) => (x / 1000).toFixed(2)).join(', ')} s), ${resends} resends over ${runs.length} runs; ` +
+          `a download alone: ${d.status} in ${(downloadMs / 1000).toFixed(2)} s`,
       );
     }
     await ms.close();

@@ -18,6 +18,8 @@ export interface BusCounters {
   published: number;
   /** Publishes refused by a closed or disconnected client (QoS 0 telemetry is dropped). */
   publishErrors: number;
+  /** QoS 0 messages dropped because the socket to the broker was backed up. */
+  droppedBackpressure: number;
   received: number;
 }
 
@@ -26,7 +28,9 @@ export interface BusCounters {
  * (each drone's offline status is ours to publish when its MAVLink link drops).
  */
 export class MqttBus implements Bus {
-  readonly counters: BusCounters = { published: 0, publishErrors: 0, received: 0 };
+  readonly counters: BusCounters = { published: 0, publishErrors: 0, droppedBackpressure: 0, received: 0 };
+  /** Above this many bytes waiting on the socket, QoS 0 telemetry is dropped, not queued. */
+  maxBufferedBytes = 1 << 20;
   private readonly handlers: { filter: string; re: RegExp; fn: (topic: string, payload: Buffer) => void }[] = [];
 
   private constructor(readonly client: MqttClient) {
@@ -50,6 +54,13 @@ export class MqttBus implements Bus {
   }
 
   publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): void {
+    // Telemetry is superseded every tick: when the broker cannot keep up, dropping the
+    // old sample beats queueing it (and a 'drain' listener per message inside mqtt.js).
+    const buffered = (this.client.stream as { writableLength?: number } | undefined)?.writableLength ?? 0;
+    if (opts.qos === 0 && (!this.client.connected || buffered > this.maxBufferedBytes)) {
+      this.counters.droppedBackpressure++;
+      return;
+    }
     this.counters.published++;
     this.client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, (err) => {
       if (err) this.counters.publishErrors++;
