@@ -85,3 +85,12 @@ export async function publishStream(client: MqttClient, deviceId: string, base: 
   }
   await Promise.all(pending);
 }
+
+/** Publishes [from, to) in groups of `perTick` every `tickMs` (a live stream), QoS 1. */
+export async function publishPaced(client: MqttClient, deviceId: string, base: number, from: number, to: number, perTick = 50, tickMs = 25): Promise<void> {
+  for (let i = from; i < to; i += perTick) {
+    const tick = new Promise((r) => setTimeout(r, tickMs));
+    await publishStream(client, deviceId, base, i, Math.min(to, i + perTick));
+    await tick;
+  }
+}
