@@ -70,13 +70,13 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     const { gcs } = vehicle({ speed: 1 });
     expect((await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 100_000])).result).toBe(R.ACCEPTED);
     expect((await gcs.command(C.SET_MESSAGE_INTERVAL, [common.HomePosition.MSG_ID, 1_000_000])).result).toBe(R.ACCEPTED);
-    const first = await gcs.next(common.GlobalPositionInt);
     await gcs.next(common.HomePosition, (h) => h.latitude === Math.round(drone.dock.latDeg * 1e7));
-    const later = await gcs.next(common.GlobalPositionInt, (g) => g.timeBootMs >= first.timeBootMs + 500);
-    const n = gcs.received.filter((m) => m.msgid === common.GlobalPositionInt.MSG_ID).length;
-    // ~10 Hz: between 500 ms apart there are 4..8 messages (ticks are 25 ms).
-    expect(n).toBeGreaterThanOrEqual(4);
-    expect(later.timeBootMs - first.timeBootMs).toBeLessThan(2000);
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) times.push((await gcs.next(common.GlobalPositionInt)).timeBootMs);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((a, b) => a - b);
+    // ~10 Hz in simulated time; the 25 ms scheduler tick blurs single gaps, not the median.
+    expect(gaps[3]).toBeGreaterThanOrEqual(70);
+    expect(gaps[3]).toBeLessThanOrEqual(160);
     const interval = gcs.next(common.MessageInterval);
     expect((await gcs.command(C.GET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID])).result).toBe(R.ACCEPTED);
     expect((await interval).intervalUs).toBe(100_000);
@@ -127,7 +127,7 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
   });
 
   it('flies guided: takeoff, DO_REPOSITION (long and int), SET_POSITION_TARGET_GLOBAL_INT, DO_CHANGE_SPEED', async () => {
-    const { gcs, drone: d } = vehicle({ speed: 20 });
+    const { gcs, drone: d } = vehicle({ speed: 50 });
     await armAndTakeoff(gcs);
     expect((await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 30])).result).toBe(R.FAILED); // already flying
     expect((await gcs.command(C.DO_CHANGE_SPEED, [1, 8, -1])).result).toBe(R.ACCEPTED);
@@ -183,7 +183,7 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
   });
 
   it('refuses a disarm in flight unless forced; RTL comes home, lands and disarms; LAND lands', async () => {
-    const { gcs, drone: d } = vehicle({ speed: 30 });
+    const { gcs, drone: d } = vehicle({ speed: 60 });
     await armAndTakeoff(gcs, 12);
     expect((await gcs.command(C.COMPONENT_ARM_DISARM, [0])).result).toBe(R.FAILED);
     const p = offsetDeg(drone.dock, 60, 0);

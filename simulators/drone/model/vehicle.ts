@@ -31,6 +31,8 @@ export class SimVehicle {
   readonly store: MissionStore;
   readonly faults = new FaultState();
   readonly rng: Rng;
+  /** Packet-loss draws have their own stream, so they do not shift with the physics. */
+  private readonly linkRng: Rng;
   readonly gps: GpsSensor;
   readonly transfer: MissionTransfer;
   private readonly channels = new Map<number, Channel>();
@@ -58,6 +60,7 @@ export class SimVehicle {
     this.systemId = d.mavlink.systemId;
     this.id = d.id;
     this.rng = new Rng(opts.seed ?? d.mavlink.systemId * 7919);
+    this.linkRng = new Rng((opts.seed ?? d.mavlink.systemId * 7919) ^ 0x5bd1e995);
     this.store = new MissionStore(opts.maxMissionItems ?? 700);
     this.gps = new GpsSensor(opts.gpsNoiseM ?? 0.6);
     this.ap = new Autopilot(
@@ -124,7 +127,7 @@ export class SimVehicle {
   /** One inbound message at `nowMs`; lost on a faulty link, ignored when addressed to another system. */
   receive(ch: number, msg: MavlinkMessage, nowMs: number): void {
     this.advance(nowMs);
-    if (!this.channels.has(ch) || !this.faults.passes(nowMs, this.rng)) return;
+    if (!this.channels.has(ch) || !this.faults.passes(nowMs, this.linkRng)) return;
     const target = (msg.data as { targetSystem?: number }).targetSystem;
     if (target !== undefined && target !== 0 && target !== this.systemId) return;
     dispatch(this, { ch, sysid: msg.sysid, compid: msg.compid }, msg);
@@ -161,7 +164,7 @@ export class SimVehicle {
     const now = this.ap.nowMs;
     if (now < this.faults.linkLossUntilMs) return [];
     if (this.faults.packetLossPct <= 0) return out;
-    return out.filter(() => !this.rng.chance(this.faults.packetLossPct));
+    return out.filter(() => !this.linkRng.chance(this.faults.packetLossPct));
   }
 
   send(ch: number, msg: MavLinkData): void {
@@ -180,7 +183,7 @@ export class SimVehicle {
     m.resultParam2 = resultParam2;
     m.targetSystem = peer.sysid;
     m.targetComponent = peer.compid;
-    if (this.faults.ackDropPct > 0 && this.rng.chance(this.faults.ackDropPct)) return;
+    if (this.faults.ackDropPct > 0 && this.linkRng.chance(this.faults.ackDropPct)) return;
     if (this.faults.ackDelayMs > 0) this.delayed.push({ dueMs: this.ap.nowMs + this.faults.ackDelayMs, ch: peer.ch, msg: m });
     else this.send(peer.ch, m);
   }
