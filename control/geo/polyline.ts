@@ -108,3 +108,35 @@ export function polygonAreaM2(poly: Xy[]): number {
   for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) a += poly[j]!.xM * poly[i]!.yM - poly[i]!.xM * poly[j]!.yM;
   return Math.abs(a) / 2;
 }
+
+/**
+ * Points along a closed path by arc length in O(log n), for the hot loops of planning
+ * that ask for many positions on the same loop (pointAlong walks it from the start).
+ */
+export class LoopWalker {
+  private readonly cum: number[];
+  readonly lengthM: number;
+
+  constructor(private readonly path: Xy[]) {
+    this.cum = [0];
+    for (let i = 0; i < path.length; i++) this.cum.push(this.cum[i]! + distXy(path[i]!, path[(i + 1) % path.length]!));
+    this.lengthM = this.cum[path.length]!;
+  }
+
+  at(sM: number): Xy {
+    const L = this.lengthM;
+    const s = ((sM % L) + L) % L;
+    let lo = 0;
+    let hi = this.path.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.cum[mid]! <= s) lo = mid;
+      else hi = mid - 1;
+    }
+    const a = this.path[lo]!;
+    const b = this.path[(lo + 1) % this.path.length]!;
+    const seg = this.cum[lo + 1]! - this.cum[lo]!;
+    const t = seg === 0 ? 0 : (s - this.cum[lo]!) / seg;
+    return { xM: a.xM + (b.xM - a.xM) * t, yM: a.yM + (b.yM - a.yM) * t };
+  }
+}

@@ -1,6 +1,6 @@
 import type { RingId } from '../../site/schema.ts';
 import { distXy, type Xy } from '../geo/local-frame.ts';
-import { pointAlong } from '../geo/polyline.ts';
+import { LoopWalker } from '../geo/polyline.ts';
 import { onStationS } from './allocate.ts';
 import type { CoverageGap, FleetDrone, PlanOptions, Sortie } from './types.ts';
 
@@ -38,9 +38,19 @@ export function scheduleRing(input: ScheduleInput): { sorties: Sortie[]; gaps: C
   const dock = (d: FleetDrone) => input.docksXy.get(d.id)!;
   const flightS = (d: FleetDrone, to: Xy) => opts.takeoffS + distXy(dock(d), to) / d.cruiseSpeedMps;
   // Used only to screen candidates: can this drone do any useful time on the loop at all?
-  const worstHomeS = (d: FleetDrone) => Math.max(...loop.map((p) => distXy(dock(d), p))) / d.cruiseSpeedMps + opts.landingS;
-  const station = (slot: number, atMs: number, epochMs: number) =>
-    pointAlong(loop, (slot * L) / slots + (v * (atMs - epochMs)) / 1000, true);
+  const worstHome = new Map<string, number>();
+  const worstHomeS = (d: FleetDrone) => {
+    let s = worstHome.get(d.id);
+    if (s === undefined) {
+      let far = 0;
+      for (const p of loop) far = Math.max(far, distXy(dock(d), p));
+      s = far / d.cruiseSpeedMps + opts.landingS;
+      worstHome.set(d.id, s);
+    }
+    return s;
+  };
+  const walker = new LoopWalker(loop);
+  const station = (slot: number, atMs: number, epochMs: number) => walker.at((slot * L) / slots + (v * (atMs - epochMs)) / 1000);
   const arcAt = (slot: number, atMs: number, epochMs: number) =>
     ((((slot * L) / slots + (v * (atMs - epochMs)) / 1000) % L) + L) % L;
 
@@ -49,7 +59,7 @@ export function scheduleRing(input: ScheduleInput): { sorties: Sortie[]; gaps: C
   // First wave: match each slot's starting point with the nearest free drone.
   const firstWave: { slot: number; e: PoolEntry; transitS: number }[] = [];
   for (let slot = 0; slot < slots; slot++) {
-    const start = pointAlong(loop, (slot * L) / slots, true);
+    const start = walker.at((slot * L) / slots);
     const free = pool.filter((e) => !firstWave.some((w) => w.e === e) && onStationS(e.d, flightS(e.d, start), worstHomeS(e.d), e.batteryPct) > 0);
     const best = free.sort((a, b) => flightS(a.d, start) - flightS(b.d, start))[0];
     if (!best) break;
@@ -101,10 +111,11 @@ export function scheduleRing(input: ScheduleInput): { sorties: Sortie[]; gaps: C
     handovers.sort((a, b) => a.atMs - b.atMs);
     const h = handovers.shift()!;
     if (h.atMs >= horizonEndMs) continue;
-    const meet = (atMs: number) => station(h.slot, atMs, epochMs);
+    const meetAt = station(h.slot, h.atMs, epochMs);
     const candidates = pool
-      .map((e) => ({ e, launchAtMs: h.atMs - flightS(e.d, meet(h.atMs)) * 1000 }))
-      .filter(({ e }) => onStationS(e.d, flightS(e.d, meet(h.atMs)), worstHomeS(e.d), 100) > 0);
+      .map((e) => ({ e, outS: flightS(e.d, meetAt) }))
+      .filter(({ e, outS }) => onStationS(e.d, outS, worstHomeS(e.d), 100) > 0)
+      .map(({ e, outS }) => ({ e, launchAtMs: h.atMs - outS * 1000 }));
     const onTime = candidates.filter((c) => c.e.availableAtMs <= c.launchAtMs).sort((a, b) => a.e.availableAtMs - b.e.availableAtMs)[0];
     if (onTime) {
       handovers.push({ slot: h.slot, atMs: fly(h.slot, onTime.e, onTime.launchAtMs, h.atMs, true) });
