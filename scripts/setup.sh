@@ -11,6 +11,7 @@ declare -A NEED=(
   [mosquitto_pub]=mosquitto-clients  # interop test
   [redis-server]=redis-server   # broker cluster test
   [chromium]=chromium           # web map browser tests
+  [espeak-ng]=espeak-ng         # optional: simulated speakers render what they broadcast to WAV
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
