@@ -1,6 +1,7 @@
-import { DEVICE_PUBLISH_CHANNELS, SERVICE_TOPIC_ROOT, TOPIC_ROOT, parseDeviceTopic, type Channel } from '../protocol/index.ts';
+import { DEVICE_PUBLISH_CHANNELS, SERVICE_TOPIC_ROOT, TOPIC_ROOT, type Channel } from '../protocol/index.ts';
 import type { DeviceEntry } from '../site/index.ts';
 import type { Identity } from './identity.ts';
+import { parseTopic } from './topic-cache.ts';
 
 export type AclAction = 'publish' | 'subscribe';
 
@@ -62,7 +63,7 @@ export function patternCovers(pattern: Pattern, filter: readonly string[]): bool
 /** Builds the ACL for one site: services may only address devices that the site lists. */
 export function createAcl(devices: ReadonlyMap<string, DeviceEntry>): Acl {
   function devicePublish(identity: Extract<Identity, { type: 'device' }>, topic: string): AclDecision {
-    const t = parseDeviceTopic(topic);
+    const t = parseTopic(topic);
     if (!t) return deny('not_permitted', `a device publishes only on ${TOPIC_ROOT}/${identity.deviceKind}/${identity.id}/{telemetry|event|status|ack}`);
     if (t.deviceId !== identity.id || t.kind !== identity.deviceKind) return deny('other_device', `"${identity.id}" may not publish for "${t.kind}/${t.deviceId}"`);
     if (!DEVICE_PUBLISH_CHANNELS.includes(t.channel)) return deny('channel', `a device may not publish on "${t.channel}"`);
@@ -83,7 +84,7 @@ export function createAcl(devices: ReadonlyMap<string, DeviceEntry>): Acl {
       if (area === 'telemetry' || area === 'web') return deny('not_permitted', `${SERVICE_TOPIC_ROOT}/${area}/ belongs to the ${area} service`);
       return ALLOW;
     }
-    const t = parseDeviceTopic(topic);
+    const t = parseTopic(topic);
     if (!t) return deny('not_permitted', `the control service may not publish on "${topic}"`);
     const device = devices.get(t.deviceId);
     if (!device || device.kind !== t.kind) return deny('unknown_device', `no ${t.kind} "${t.deviceId}" in this site`);
@@ -97,7 +98,7 @@ export function createAcl(devices: ReadonlyMap<string, DeviceEntry>): Acl {
     if (identity.type === 'device') {
       const own: Pattern = [...ROOT, identity.deviceKind, identity.id, 'cmd'];
       if (patternCovers(own, levels)) return ALLOW;
-      const t = parseDeviceTopic(filter);
+      const t = parseTopic(filter);
       if (t && t.deviceId !== identity.id) return deny('other_device', `"${identity.id}" may not subscribe to "${t.kind}/${t.deviceId}"`);
       if (t) return deny('channel', `a device subscribes only to its own cmd topic ${own.join('/')}`);
       return deny('not_permitted', `a device subscribes only to its own cmd topic ${own.join('/')}`);

@@ -55,6 +55,14 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     // Client ids are bound to device ids (up to 63 chars) and service instance names.
     maxClientsIdLength: 128,
     maxTopicLevels: 16,
+    // mqemitter queues emits beyond `concurrency` and drains that queue recursively; with
+    // no subscriber to deliver to, each step completes synchronously and a deep queue
+    // overflows the stack ("Maximum call stack size exceeded", reproduced by
+    // bench:broker under overload). 0 disables that queue: the number of publishes in
+    // flight is already bounded where it belongs, per connection, because aedes reads a
+    // socket's next chunk only after the previous chunk's packets complete, and the
+    // rate limiter holds those completions back for clients over their rate.
+    concurrency: 0,
     // A subscriber that does not drain its socket for 10 s is cut off rather than
     // holding publishers back for aedes' default minute.
     drainTimeout: 10_000,

@@ -1,5 +1,6 @@
 import type { Client, PublishPacket } from 'aedes';
-import { SERVICE_TOPIC_ROOT, checkPayload, parseDeviceTopic, type Channel } from '../protocol/index.ts';
+import { SERVICE_TOPIC_ROOT, checkPayload, type Channel } from '../protocol/index.ts';
+import { parseTopic } from './topic-cache.ts';
 import type { Acl, AclDenyReason } from './acl.ts';
 import { getClientState } from './client-state.ts';
 import type { RejectReason } from './metrics.ts';
@@ -39,7 +40,7 @@ export function judgePublish(acl: Acl, client: Client | null, packet: PublishPac
     const decision = acl(state.identity, 'publish', packet.topic);
     if (!decision.allow) return { ok: false, reason: ACL_REASON[decision.reason], message: decision.message };
   }
-  const device = parseDeviceTopic(packet.topic);
+  const device = parseTopic(packet.topic);
   if (state) {
     const bucket = device && PRIORITY_CHANNELS.has(device.channel) ? state.priority : state.routine;
     if (!bucket.take()) return { ok: false, reason: 'rate', message: 'over the rate limit', exhausted: bucket };
@@ -63,6 +64,6 @@ export function judgePublish(acl: Acl, client: Client | null, packet: PublishPac
 /** True when a delivery may be shed for a subscriber that is not keeping up. */
 export function isSheddable(packet: PublishPacket): boolean {
   if (packet.qos !== 0) return false;
-  const device = parseDeviceTopic(packet.topic);
+  const device = parseTopic(packet.topic);
   return !device || !PRIORITY_CHANNELS.has(device.channel);
 }

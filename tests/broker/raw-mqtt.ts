@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
  * Hand-encoded so the generator costs almost nothing and the load lands on the broker.
  */
 
-function remainingLength(n: number): Buffer {
+export function remainingLength(n: number): Buffer {
   const bytes: number[] = [];
   do {
     let b = n % 128;
@@ -17,7 +17,7 @@ function remainingLength(n: number): Buffer {
   return Buffer.from(bytes);
 }
 
-function str(s: string): Buffer {
+export function str(s: string): Buffer {
   const b = Buffer.from(s, 'utf8');
   const len = Buffer.alloc(2);
   len.writeUInt16BE(b.length);

@@ -1,0 +1,326 @@
+/**
+ * npm run bench:broker — ringwatch's broker (auth, ACL, validation, rate limits on) and
+ * Debian's Mosquitto, side by side, driven by one load generator in this process:
+ *   1. throughput: 200 devices publish ~200-byte drone telemetry to one wildcard
+ *      subscriber at QoS 0 and QoS 1; offered load climbs a ladder; the result is the
+ *      highest delivered msgs/s with zero loss (every message received by the subscriber);
+ *   2. latency: publish-to-delivery p50/p99 at 2,000 msg/s;
+ *   3. flood: one client floods unpaced QoS 0 while 50 devices send 10 Hz each.
+ * Each broker runs in its own process. Bounded: stops itself after BENCH_MAX_S (240 s).
+ * BENCH_PROFILE=1 writes a CPU profile of our broker to bench/profiles/.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { BENCH_SERVICE_SECRET, benchDeviceIds, benchSecret, droneTelemetry } from './lib/bench-site.ts';
+import { startMosquitto } from './lib/mosquitto.ts';
+import { WireClient, encodePublish } from './lib/wire-client.ts';
+import { encodePublishQos0, startRawFlood } from '../tests/broker/raw-mqtt.ts';
+
+const DEVICES = 200;
+const STEP_MS = 1_500;
+const LADDER = [10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 65_000, 80_000, 100_000];
+const LATENCY_RATE = 2_000;
+const LATENCY_MS = 3_000;
+const FLOOD_MS = 4_000;
+const MAX_S = Number(process.env['BENCH_MAX_S'] ?? 240);
+const ids = benchDeviceIds(DEVICES);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Target {
+  name: string;
+  port: number;
+  login(id: string): [string, string] | [];
+  subscriberLogin(): [string, string] | [];
+  rssMb(): Promise<number>;
+  extra(): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench:broker: stopped at the ${MAX_S}s limit\n`);
+  void Promise.allSettled(cleanups.map((c) => c())).then(() => process.exit(2));
+}, MAX_S * 1000);
+
+async function startOurs(defaultLimits = false): Promise<Target> {
+  const execArgv = ['--import', 'tsx'];
+  if (process.env['BENCH_PROFILE']) execArgv.push('--cpu-prof', '--cpu-prof-dir=bench/profiles');
+  const child: ChildProcess = fork('bench/lib/broker-process.ts', [], {
+    execArgv,
+    env: { ...process.env, BENCH_DEVICES: String(DEVICES), ...(defaultLimits ? { BENCH_DEFAULT_LIMITS: '1' } : {}) },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`broker process exited (${code})`)));
+  });
+  const ask = () =>
+    new Promise<{ metrics: Record<string, unknown>; rssMb: number }>((resolve) => {
+      child.once('message', (m) => resolve(m as { metrics: Record<string, unknown>; rssMb: number }));
+      child.send('metrics');
+    });
+  const close = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  cleanups.push(close);
+  return {
+    name: defaultLimits ? 'ringwatch (default limits)' : 'ringwatch',
+    port,
+    login: (id) => [id, benchSecret(id)],
+    subscriberLogin: () => ['telemetry', BENCH_SERVICE_SECRET],
+    rssMb: async () => (child.exitCode === null ? (await ask()).rssMb : 0),
+    extra: async () => (child.exitCode === null ? (await ask()).metrics : { crashed: true }),
+    close,
+  };
+}
+
+async function startMosq(): Promise<Target> {
+  const m = await startMosquitto();
+  cleanups.push(m.close);
+  return {
+    name: 'mosquitto',
+    port: m.port,
+    login: () => [],
+    subscriberLogin: () => [],
+    rssMb: async () => {
+      const status = readFileSync(`/proc/${m.child.pid}/status`, 'utf8');
+      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1000);
+    },
+    extra: async () => ({ alive: m.child.exitCode === null }),
+    close: m.close,
+  };
+}
+
+async function connectPublishers(t: Target, count = DEVICES): Promise<WireClient[]> {
+  // The previous phase's clients used the same ids; give the broker a moment to retire them.
+  await sleep(1_000);
+  const connect = (id: string) =>
+    WireClient.connect(t.port, id, ...t.login(id)).catch(async () => {
+      await sleep(500);
+      return WireClient.connect(t.port, id, ...t.login(id));
+    });
+  const out: WireClient[] = [];
+  for (let i = 0; i < count; i += 20) out.push(...(await Promise.all(ids.slice(i, Math.min(count, i + 20)).map(connect))));
+  return out;
+}
+
+async function subscriber(t: Target, qos: 0 | 1, suffix: string): Promise<WireClient> {
+  const sub = await WireClient.connect(t.port, `telemetry:${suffix}`, ...t.subscriberLogin());
+  const granted = await sub.subscribe('ringwatch/v1/drone/+/telemetry', qos);
+  if (granted !== qos) throw new Error(`${t.name}: subscription granted ${granted}`);
+  return sub;
+}
+
+interface Step {
+  offered: number;
+  sent: number;
+  received: number;
+  delivered: number;
+  ok: boolean;
+}
+
+/** Offers `rate` msg/s for STEP_MS, spread round-robin over the publishers, then waits for delivery to settle. */
+let stepNo = 0;
+async function runStep(pubs: WireClient[], sub: WireClient, qos: 0 | 1, rate: number): Promise<Step> {
+  // Each step stamps its own tsMs, so stragglers from an earlier step are not counted.
+  const marker = String(1795398600000 + ++stepNo);
+  const packets = pubs.map((_, i) => encodePublish(`ringwatch/v1/drone/${ids[i]}/telemetry`, droneTelemetry(i, Number(marker)), qos));
+  const nextId = pubs.map(() => 1);
+  let received = 0;
+  let lastRecv = performance.now();
+  sub.onPublish = (_topic, payload) => {
+    // payload starts with {"tsMs":<13 digits>
+    if (payload.toString('latin1', 8, 21) === marker) received++;
+    lastRecv = performance.now();
+  };
+  let sent = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(Math.floor((rate * Math.min(now - t0, STEP_MS)) / 1000), Math.floor((rate * STEP_MS) / 1000)) - sent;
+      if (due > 0) {
+        const per = new Array<number>(pubs.length).fill(0);
+        for (let k = 0; k < due; k++) per[(sent + k) % pubs.length]!++;
+        for (let i = 0; i < pubs.length; i++) {
+          const n = per[i]!;
+          if (n === 0) continue;
+          const { packet, idOffset } = packets[i]!;
+          const out = Buffer.allocUnsafe(packet.length * n);
+          for (let j = 0; j < n; j++) {
+            packet.copy(out, j * packet.length);
+            if (qos) {
+              out.writeUInt16BE(nextId[i]!, j * packet.length + idOffset);
+              nextId[i] = (nextId[i]! % 65535) + 1;
+            }
+          }
+          pubs[i]!.write(out);
+        }
+        sent += due;
+      }
+      if (now - t0 >= STEP_MS) resolve();
+      else setTimeout(tick, 2);
+    };
+    tick();
+  });
+  // Settle: until everything arrived, or nothing new for 1 s (max 4 s).
+  const settleStart = performance.now();
+  while (received < sent && performance.now() - lastRecv < 1_000 && performance.now() - settleStart < 4_000) await sleep(20);
+  const elapsedS = (Math.max(lastRecv, t0 + STEP_MS) - t0) / 1000;
+  return { offered: rate, sent, received, delivered: Math.round(received / elapsedS), ok: received === sent };
+}
+
+async function throughput(t: Target, qos: 0 | 1): Promise<{ best: number; steps: Step[] }> {
+  const pubs = await connectPublishers(t);
+  const sub = await subscriber(t, qos, `tp${qos}`);
+  const steps: Step[] = [];
+  let best = 0;
+  for (const rate of LADDER) {
+    let s = await runStep(pubs, sub, qos, rate);
+    if (!s.ok) {
+      await sleep(1_000); // let the backlog drain, then one retry: the machine is shared
+      s = await runStep(pubs, sub, qos, rate);
+    }
+    steps.push(s);
+    process.stderr.write(`  ${t.name} QoS ${qos} offered ${rate}: sent ${s.sent} received ${s.received} → ${s.delivered} msg/s ${s.ok ? 'ok' : 'LOSS'}\n`);
+    if (!s.ok) break;
+    best = Math.max(best, s.delivered);
+    await sleep(300);
+  }
+  pubs.forEach((p) => p.close());
+  sub.close();
+  return { best, steps };
+}
+
+async function latency(t: Target, qos: 0 | 1): Promise<{ p50Ms: number; p99Ms: number; lost: number }> {
+  const pubs = await connectPublishers(t);
+  const sub = await subscriber(t, qos, `lat${qos}`);
+  const sentAt: number[] = [];
+  const lat: number[] = [];
+  sub.onPublish = (_topic, payload) => {
+    const m = /"missionSeq":(\d+)/.exec(payload.toString('latin1'));
+    if (m) lat.push(performance.now() - sentAt[Number(m[1])]!);
+  };
+  const total = Math.round((LATENCY_RATE * LATENCY_MS) / 1000);
+  const t0 = performance.now();
+  const nextId = pubs.map(() => 1);
+  for (let seq = 0; seq < total; ) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) * LATENCY_RATE) / 1000));
+    for (; seq < due; seq++) {
+      const i = seq % pubs.length;
+      const { packet, idOffset } = encodePublish(`ringwatch/v1/drone/${ids[i]}/telemetry`, droneTelemetry(seq), qos);
+      if (qos) {
+        packet.writeUInt16BE(nextId[i]!, idOffset);
+        nextId[i] = (nextId[i]! % 65535) + 1;
+      }
+      sentAt[seq] = performance.now();
+      pubs[i]!.write(packet);
+    }
+    await sleep(1);
+  }
+  const end = performance.now();
+  while (lat.length < total && performance.now() - end < 2_000) await sleep(20);
+  pubs.forEach((p) => p.close());
+  sub.close();
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => Math.round((lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN) * 100) / 100;
+  return { p50Ms: q(0.5), p99Ms: q(0.99), lost: total - lat.length };
+}
+
+async function flood(t: Target): Promise<Record<string, unknown>> {
+  const good = await connectPublishers(t, 50);
+  const sub = await subscriber(t, 0, 'flood');
+  const floodId = ids[DEVICES - 1]!;
+  let floodGot = 0;
+  let goodGot = 0;
+  sub.onPublish = (topic) => (topic.includes(`/${floodId}/`) ? floodGot++ : goodGot++);
+  const rogue = await startRawFlood({
+    port: t.port,
+    clientId: floodId,
+    username: t.login(floodId)[0] ?? '',
+    password: t.login(floodId)[1] ?? '',
+    packet: encodePublishQos0(`ringwatch/v1/drone/${floodId}/telemetry`, droneTelemetry(1)),
+  }).catch((e: Error) => e);
+  if (rogue instanceof Error) process.stderr.write(`  ${t.name} flood client refused: ${rogue.message}\n`);
+  let goodSent = 0;
+  const packets = good.map((_, i) => encodePublish(`ringwatch/v1/drone/${ids[i]}/telemetry`, droneTelemetry(i), 0).packet);
+  const ticker = setInterval(() => {
+    good.forEach((c, i) => c.write(packets[i]!));
+    goodSent += good.length;
+  }, 100);
+  await sleep(FLOOD_MS);
+  clearInterval(ticker);
+  const written = rogue instanceof Error ? 0 : (await rogue.stop()).packetsWritten;
+  const settle = performance.now();
+  while (goodGot < goodSent && performance.now() - settle < 3_000) await sleep(20);
+  const rssMb = await t.rssMb();
+  // Still alive and serving?
+  const probe = await WireClient.connect(t.port, 'telemetry:probe', ...t.subscriberLogin()).then(
+    (c) => (c.close(), true),
+    () => false,
+  );
+  good.forEach((p) => p.close());
+  sub.close();
+  return {
+    goodDelivered: `${goodGot}/${goodSent}`,
+    floodWrittenPerS: Math.round(written / (FLOOD_MS / 1000)),
+    floodDeliveredPerS: Math.round(floodGot / (FLOOD_MS / 1000)),
+    aliveAfter: probe,
+    rssMb,
+  };
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, Record<string, unknown>> = {};
+  const only = process.env['BENCH_ONLY'];
+  for (const start of [startMosq, () => startOurs()]) {
+    if (only && !(start === startMosq ? only === 'mosquitto' : only === 'ringwatch')) continue;
+    const t = await start();
+    process.stderr.write(`${t.name} on port ${t.port}\n`);
+    const q0 = await throughput(t, 0);
+    const q1 = await throughput(t, 1);
+    const l0 = await latency(t, 0);
+    const l1 = await latency(t, 1);
+    const f = t.name === 'mosquitto' ? await flood(t) : undefined;
+    results[t.name] = { qos0: q0.best, qos1: q1.best, latencyQos0: l0, latencyQos1: l1, ...(f ? { flood: f } : {}), broker: await t.extra() };
+    await t.close();
+  }
+  if (only) return void process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  // The flood against ringwatch runs with the production default limits (100 msg/s per device).
+  const limited = await startOurs(true);
+  results['ringwatch']!['flood'] = { ...(await flood(limited)), broker: await limited.extra() };
+  await limited.close();
+
+  const ours = results['ringwatch']!;
+  const mosq = results['mosquitto']!;
+  const ratio = (a: unknown, b: unknown) => Math.round(((a as number) / (b as number)) * 100) / 100;
+  const summary = {
+    devices: DEVICES,
+    payloadBytes: Buffer.byteLength(droneTelemetry(0)),
+    zeroLossMsgsPerS: {
+      qos0: { ringwatch: ours['qos0'], mosquitto: mosq['qos0'], ratio: ratio(ours['qos0'], mosq['qos0']), target: 0.5 },
+      qos1: { ringwatch: ours['qos1'], mosquitto: mosq['qos1'], ratio: ratio(ours['qos1'], mosq['qos1']), target: 1.0 },
+    },
+    latencyAt2000MsgsPerS: {
+      qos0: { ringwatch: ours['latencyQos0'], mosquitto: mosq['latencyQos0'] },
+      qos1: { ringwatch: ours['latencyQos1'], mosquitto: mosq['latencyQos1'] },
+    },
+    flood: { ringwatch: ours['flood'], mosquitto: mosq['flood'] },
+  };
+  process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+}
+
+main()
+  .catch(async (err: unknown) => {
+    process.stderr.write(`bench:broker failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    clearTimeout(watchdog);
+    await Promise.allSettled(cleanups.map((c) => c()));
+  });

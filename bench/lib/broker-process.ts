@@ -1,0 +1,42 @@
+/**
+ * Child-process entry for the benchmark: runs ringwatch's broker (auth, ACL, validation,
+ * rate limits all on) on a free port, prints {"port":N} once listening, answers
+ * "metrics" over IPC, and exits on SIGTERM. Separate from the load generator so the two
+ * do not share an event loop, the same as Mosquitto.
+ */
+import { pino } from 'pino';
+import { startBrokerServer } from '../../broker/index.ts';
+import { benchSite } from './bench-site.ts';
+
+const devices = Number(process.env['BENCH_DEVICES'] ?? 200);
+// Bench devices publish well above field rates (up to ~500 msg/s each at the top of the
+// ladder); raise their rate limit so it measures the broker, not the limiter. The
+// limiter code still runs on every message.
+const perDevice = Number(process.env['BENCH_DEVICE_RATE'] ?? 5000);
+const server = await startBrokerServer({
+  site: benchSite(devices),
+  host: '127.0.0.1',
+  mqttPort: 0,
+  wsPort: null,
+  logger: pino({ level: 'error' }),
+  limits: process.env['BENCH_DEFAULT_LIMITS']
+    ? {}
+    : {
+        routine: {
+          drone: { ratePerS: perDevice, burst: perDevice * 2 },
+          speaker: { ratePerS: 100, burst: 200 },
+          sensor: { ratePerS: 100, burst: 200 },
+          control: { ratePerS: 5000, burst: 10000 },
+          telemetry: { ratePerS: 100, burst: 200 },
+          web: { ratePerS: 100, burst: 200 },
+        },
+      },
+});
+process.stdout.write(JSON.stringify({ port: server.mqttPort }) + '\n');
+process.on('message', (msg) => {
+  if (msg === 'metrics') process.send?.({ metrics: server.metrics(), rssMb: Math.round(process.memoryUsage().rss / 1e6) });
+});
+const stop = () => void server.close().then(() => process.exit(0));
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+process.once('disconnect', stop);
