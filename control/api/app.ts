@@ -20,6 +20,8 @@ import { patrolRoutes } from './routes/patrols.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { broadcastRoutes } from './routes/broadcasts.ts';
 import { engineeringRoutes } from './routes/engineering.ts';
+import { historyRoutes } from './routes/history.ts';
+import type { TelemetryStore } from '../../telemetry/store/types.ts';
 import type { ControlService } from '../service.ts';
 import type { Operations } from '../ops/operations.ts';
 
@@ -54,6 +56,8 @@ export interface ApiDeps {
   ops?: Operations;
   /** Fault injection into attached simulators (`ringwatch up --sim`); validated by the simulator. */
   simFaults?: (req: Record<string, unknown>) => Promise<void>;
+  /** The telemetry store for history and replay. */
+  history?: TelemetryStore;
 }
 
 export const SESSION_COOKIE = 'rw_session';
@@ -129,6 +133,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(alarmRoutes(deps), { prefix: '/api' });
   await app.register(broadcastRoutes(deps), { prefix: '/api' });
   await app.register(engineeringRoutes(deps), { prefix: '/api' });
+  await app.register(historyRoutes(deps), { prefix: '/api' });
   app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

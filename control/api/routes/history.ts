@@ -1,0 +1,79 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TelemetryStore } from '../../../telemetry/store/types.ts';
+import type { ApiDeps } from '../app.ts';
+import { ApiError } from '../http-errors.ts';
+
+const Window = {
+  fromMs: Type.Integer({ minimum: 0 }),
+  toMs: Type.Integer({ minimum: 0 }),
+};
+/** A replay window may not exceed a day: the map asks in pieces. */
+const MAX_WINDOW_MS = 24 * 3600_000;
+
+function needStore(deps: ApiDeps): TelemetryStore {
+  if (!deps.history) throw new ApiError('API_ERR_UNAVAILABLE', 'history needs the telemetry store (InfluxDB)');
+  return deps.history;
+}
+
+function window(q: { fromMs: number; toMs: number }) {
+  if (q.toMs <= q.fromMs) throw Object.assign(new Error('querystring/toMs must be after fromMs'), { statusCode: 400, code: 'API_ERR_VALIDATION' });
+  if (q.toMs - q.fromMs > MAX_WINDOW_MS) throw Object.assign(new Error('querystring: the window may span at most 24 h'), { statusCode: 400, code: 'API_ERR_VALIDATION' });
+  return { fromMs: q.fromMs, toMs: q.toMs };
+}
+
+/** Stored history for replay and the map's initial trails; InfluxDB being down is a 503 that says so. */
+export function historyRoutes(deps: ApiDeps): FastifyPluginAsync {
+  return async (app) => {
+    const guarded = async <T>(f: () => Promise<T>): Promise<T> => {
+      try {
+        return await f();
+      } catch (err) {
+        if (err instanceof ApiError || (err as { statusCode?: number }).statusCode === 400) throw err;
+        throw new ApiError('API_ERR_UNAVAILABLE', `InfluxDB query failed: ${(err as Error).message}`);
+      }
+    };
+
+    app.get('/history/latest', { schema: { tags: ['history'] } }, async () => guarded(() => needStore(deps).latestState()));
+
+    app.get(
+      '/history/positions',
+      { schema: { tags: ['history'], querystring: Type.Object({ ...Window, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200_000 })) }, { additionalProperties: false }) } },
+      async (req) => {
+        const q = req.query as { fromMs: number; toMs: number; limit?: number };
+        return guarded(() => needStore(deps).positions(window(q), { limit: q.limit ?? 50_000 }));
+      },
+    );
+
+    app.get(
+      '/history/track/:deviceId',
+      {
+        schema: {
+          tags: ['history'],
+          params: Type.Object({ deviceId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) }),
+          querystring: Type.Object({ ...Window, maxPoints: Type.Optional(Type.Integer({ minimum: 2, maximum: 20_000 })) }, { additionalProperties: false }),
+        },
+      },
+      async (req) => {
+        const q = req.query as { fromMs: number; toMs: number; maxPoints?: number };
+        return guarded(() => needStore(deps).track((req.params as { deviceId: string }).deviceId, window(q), q.maxPoints ?? 1000));
+      },
+    );
+
+    // Everything that happened in a window, for the time slider: alarms, commands, broadcasts, audit.
+    app.get(
+      '/history/events',
+      { schema: { tags: ['history'], querystring: Type.Object({ ...Window, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000 })) }, { additionalProperties: false }) } },
+      async (req) => {
+        const q = req.query as { fromMs: number; toMs: number; limit?: number };
+        const w = window(q);
+        const limit = q.limit ?? 5000;
+        const store = needStore(deps);
+        return guarded(async () => {
+          const [events, ledger, audit] = await Promise.all([store.events(w, { limit }), store.ledger(w, { limit }), store.audit(w, { limit })]);
+          return { events, ledger, audit };
+        });
+      },
+    );
+  };
+}
