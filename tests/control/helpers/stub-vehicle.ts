@@ -34,6 +34,12 @@ export class StubVehicle {
   rejectWith: number | undefined;
   /** Stop answering entirely (a vehicle gone silent). */
   silent = false;
+  /** Every message received (after loss), for assertions. */
+  readonly received: MavLinkData[] = [];
+  /** COMMAND_ACK results to send per MAV_CMD, each `afterMs` (default 20) after the command; unlisted commands get no ack. */
+  readonly commandReplies = new Map<number, { result: number; progress?: number; afterMs?: number }[]>();
+  autopilot: number = minimal.MavAutopilot.ARDUPILOTMEGA;
+  customMode = 0;
   private upload: { type: number; count: number; next: number; items: (common.MissionItemInt | common.MissionItem)[]; timer?: NodeJS.Timeout } | undefined;
   private readonly random: () => number;
   private readonly hbTimer: NodeJS.Timeout;
@@ -59,10 +65,10 @@ export class StubVehicle {
     this.link.send(msg);
   }
 
-  heartbeat(customMode = 0, armed = false): void {
+  heartbeat(customMode = this.customMode, armed = false): void {
     const hb = new minimal.Heartbeat();
     hb.type = minimal.MavType.QUADROTOR;
-    hb.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
+    hb.autopilot = this.autopilot;
     hb.baseMode = (minimal.MavModeFlag.CUSTOM_MODE_ENABLED | (armed ? minimal.MavModeFlag.SAFETY_ARMED : 0)) as minimal.MavModeFlag;
     hb.customMode = customMode;
     hb.systemStatus = minimal.MavState.STANDBY;
@@ -72,6 +78,25 @@ export class StubVehicle {
 
   private onMessage(m: MavlinkMessage): void {
     const d = m.data;
+    // On a shared link every vehicle hears every frame: answer only what is ours.
+    const target = (d as { targetSystem?: number }).targetSystem;
+    if (target !== undefined && target !== 0 && target !== this.systemId) return;
+    this.received.push(d);
+    if (d instanceof common.CommandLong || d instanceof common.CommandInt) {
+      const replies = this.commandReplies.get(d.command) ?? [];
+      replies.forEach((r) =>
+        setTimeout(() => {
+          const a = new common.CommandAck();
+          a.command = d.command;
+          a.result = r.result;
+          a.progress = r.progress ?? 0;
+          a.targetSystem = m.sysid;
+          a.targetComponent = m.compid;
+          this.send(a);
+        }, r.afterMs ?? 20),
+      );
+      return;
+    }
     if (d instanceof common.MissionCount) {
       if (this.rejectWith !== undefined) return this.ack(d.missionType, this.rejectWith);
       if (this.upload && this.upload.type === d.missionType && this.upload.next === 0) return this.request();

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { common, minimal } from 'node-mavlink';
+import { UdpDuplex } from '../../mavlink/index.ts';
+import { startSimDrone, type SimDroneHandle } from '../../simulators/drone/index.ts';
+import { startControlService, type ControlService } from '../../control/service.ts';
+import { FAST_TIMEOUTS } from '../../control/timeouts.ts';
+import { waypoint } from '../../control/vehicle/plan-item.ts';
+import { encodeMode } from '../../control/vehicle/modes.ts';
+import { demoSite } from '../helpers/broker.ts';
+import { duplexPair, StubVehicle } from './helpers/stub-vehicle.ts';
+import { waitFor } from './helpers/rig.ts';
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+const drone = (id: string, url: string, systemId: number, autopilot?: 'ardupilot' | 'px4') => ({
+  ...demoSite().site.drones[0]!,
+  id,
+  mavlink: { url, systemId, ...(autopilot ? { autopilot } : {}) },
+});
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function service(drones: ReturnType<typeof drone>[], openStream?: Parameters<typeof startControlService>[0]['openStream']): Promise<ControlService> {
+  const svc = await startControlService({ site: { drones }, timeouts: FAST_TIMEOUTS, ...(openStream ? { openStream } : {}) });
+  closers.push(() => svc.close());
+  return svc;
+}
+
+describe('links', () => {
+  it('udp:// listens for many vehicles on one port, maps them by system id, and answers each', async () => {
+    const port = await freeUdpPort();
+    const url = `udp://127.0.0.1:${port}`;
+    const svc = await service([drone('drone-1', url, 1), drone('drone-2', url, 2)]);
+    expect(svc.links.size).toBe(1);
+    const stubs = [];
+    for (const sysid of [1, 2]) {
+      const stream = await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } });
+      const stub = new StubVehicle(stream, sysid);
+      stub.commandReplies.set(common.MavCmd.NAV_RETURN_TO_LAUNCH, [{ result: common.MavResult.ACCEPTED }]);
+      closers.push(() => stub.close());
+      stubs.push(stub);
+    }
+    const [v1, v2] = [svc.vehicle('drone-1'), svc.vehicle('drone-2')];
+    await waitFor(() => v1.online && v2.online, 3000, 'both online');
+    expect((await v2.action.rtl()).status).toBe('success');
+    const rtl = (m: unknown) => m instanceof common.CommandLong && m.command === common.MavCmd.NAV_RETURN_TO_LAUNCH;
+    expect(stubs[1]!.received.filter(rtl)).toHaveLength(1);
+    expect(stubs[0]!.received.filter(rtl)).toHaveLength(0);
+  });
+
+  it('tcp:// dials a SITL-style TCP endpoint', async () => {
+    const site = demoSite().site;
+    const sim: SimDroneHandle = await startSimDrone({ drone: site.drones[2]!, tcpPort: 0, speed: 10, prearmDelayS: 0 });
+    closers.push(() => sim.close());
+    const svc = await service([drone('drone-3', `tcp://127.0.0.1:${sim.tcpPort}`, site.drones[2]!.mavlink.systemId)]);
+    const v = svc.vehicle('drone-3');
+    await waitFor(() => v.online && v.telemetry() !== undefined, 5000, 'online over TCP');
+    expect((await v.action.setMode('LOITER')).status).toBe('success');
+    expect(sim.state().mode).toBe('LOITER');
+  });
+
+  it('falls back to REQUEST_DATA_STREAM when SET_MESSAGE_INTERVAL gets no answer', async () => {
+    const [a, b] = duplexPair();
+    const svc = await service([drone('drone-1', 'udp://127.0.0.1:1', 1)], async () => a);
+    const stub = new StubVehicle(b, 1);
+    closers.push(() => stub.close());
+    const v = svc.vehicle('drone-1');
+    await waitFor(() => v.streams.method === 'data_stream', 3000, 'fallback');
+    const streams = stub.received.filter((m): m is common.RequestDataStream => m instanceof common.RequestDataStream).map((m) => m.reqStreamId);
+    expect(streams.sort()).toEqual([common.MavDataStream.EXTENDED_STATUS, common.MavDataStream.POSITION, common.MavDataStream.EXTRA2].sort());
+    expect(stub.received.filter((m) => m instanceof common.CommandLong && m.command === common.MavCmd.SET_MESSAGE_INTERVAL).length).toBe(1 + FAST_TIMEOUTS.commandRetries);
+  });
+
+  it('follows IN_PROGRESS to the final ack in the ledger', async () => {
+    const [a, b] = duplexPair();
+    const svc = await service([drone('drone-1', 'udp://127.0.0.1:1', 1)], async () => a);
+    const stub = new StubVehicle(b, 1);
+    closers.push(() => stub.close());
+    stub.commandReplies.set(common.MavCmd.NAV_TAKEOFF, [
+      { result: common.MavResult.IN_PROGRESS, progress: 40, afterMs: 60 },
+      { result: common.MavResult.IN_PROGRESS, progress: 255, afterMs: 400 },
+      // Far past the 150 ms ack timeout: only IN_PROGRESS keeps the command from being resent.
+      { result: common.MavResult.ACCEPTED, afterMs: 800 },
+    ]);
+    await waitFor(() => svc.vehicle('drone-1').online, 2000, 'online');
+    const rec = await svc.drones.issue('drone-1', { action: 'takeoff', altitudeRelM: 30 }, 'op').done;
+    expect(rec.transitions.map((t) => t.state)).toEqual(['queued', 'sent', 'acked', 'in_progress', 'in_progress', 'succeeded']);
+    expect(rec.transitions[3]!.progressPct).toBe(40);
+    expect(rec.transitions[4]!.progressPct).toBeUndefined();
+    expect(stub.received.filter((m) => m instanceof common.CommandLong && m.command === common.MavCmd.NAV_TAKEOFF)).toHaveLength(1);
+  });
+
+  it('speaks PX4: main/sub custom modes and no home item in the mission', async () => {
+    const [a, b] = duplexPair();
+    const svc = await service([drone('drone-1', 'udp://127.0.0.1:1', 1, 'px4')], async () => a);
+    const stub = new StubVehicle(b, 1);
+    closers.push(() => stub.close());
+    stub.autopilot = minimal.MavAutopilot.PX4;
+    stub.customMode = encodeMode('px4', 'AUTO.LOITER')!.customMode;
+    stub.commandReplies.set(common.MavCmd.DO_SET_MODE, [{ result: common.MavResult.ACCEPTED }]);
+    const v = svc.vehicle('drone-1');
+    await waitFor(() => v.online, 2000, 'online');
+    expect(v.autopilot).toBe('px4');
+    expect(v.telemetryState.customMode).toBe(stub.customMode);
+    expect((await v.action.setMode('RTL')).status).toBe('success');
+    const setMode = stub.received.find((m): m is common.CommandLong => m instanceof common.CommandLong && m.command === common.MavCmd.DO_SET_MODE)!;
+    expect([setMode._param1, setMode._param2, setMode._param3]).toEqual([minimal.MavModeFlag.CUSTOM_MODE_ENABLED, 4, 5]);
+    const up = await v.mission.upload([waypoint({ latDeg: 47.39, lonDeg: 8.54, altRelM: 30 })]);
+    expect(up).toMatchObject({ status: 'success', verified: true });
+    expect(stub.store.get(common.MavMissionType.MISSION)).toHaveLength(1);
+  });
+});
