@@ -89,6 +89,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (req) => {
     const permission = req.routeOptions.config?.permission;
+    // Only the API is guarded: the web console's static files (mounted beside it) are
+    // public, since the login page must load before anyone can log in.
+    if (!req.url.startsWith('/api/')) return;
     if (permission === 'public' || req.url.startsWith('/api/docs')) return;
     const token = bearer(req) ?? req.cookies[SESSION_COOKIE];
     const user = token ? deps.sessions.touch(token) : undefined;
@@ -107,7 +110,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply, payload) => {
     const cfg = req.routeOptions.config;
     const audited = cfg?.audit ?? (req.method !== 'GET' && req.method !== 'HEAD');
-    if (!audited || cfg?.permission === 'public' || !req.routeOptions.url) return payload;
+    if (!audited || cfg?.permission === 'public' || !req.routeOptions.url?.startsWith('/api/')) return payload;
     const status = reply.statusCode;
     await deps.audit.record({
       username: req.user?.username ?? '(anonymous)',
