@@ -119,4 +119,24 @@ describe('links', () => {
     expect(up).toMatchObject({ status: 'success', verified: true });
     expect(stub.store.get(common.MavMissionType.MISSION)).toHaveLength(1);
   });
+
+  it('go-to falls back to GUIDED + SET_POSITION_TARGET_GLOBAL_INT and succeeds only on the vehicle’s confirmation', async () => {
+    const [a, b] = duplexPair();
+    const svc = await service([drone('drone-1', 'udp://127.0.0.1:1', 1)], async () => a);
+    const stub = new StubVehicle(b, 1);
+    closers.push(() => stub.close());
+    stub.commandReplies.set(common.MavCmd.DO_REPOSITION, [{ result: common.MavResult.UNSUPPORTED }]);
+    stub.commandReplies.set(common.MavCmd.DO_SET_MODE, [{ result: common.MavResult.ACCEPTED }]);
+    const v = svc.vehicle('drone-1');
+    await waitFor(() => v.online, 2000, 'online');
+    // No confirmation: the vehicle never reports the target, so the go-to times out.
+    const silent = await v.action.goto({ latDeg: 30.271, lonDeg: 120.066, altRelM: 30 });
+    expect(silent.status).toBe('timeout');
+    stub.echoPositionTarget = true;
+    const r = await v.action.goto({ latDeg: 30.2712, lonDeg: 120.0661, altRelM: 30 });
+    expect(r).toMatchObject({ status: 'success', message: 'target reported by the vehicle' });
+    const target = stub.received.filter((m): m is common.SetPositionTargetGlobalInt => m instanceof common.SetPositionTargetGlobalInt).at(-1)!;
+    expect([target.latInt, target.lonInt, target.alt]).toEqual([302712000, 1200661000, 30]);
+    expect(target.coordinateFrame).toBe(common.MavFrame.GLOBAL_RELATIVE_ALT_INT);
+  });
 });

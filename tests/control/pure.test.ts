@@ -12,6 +12,7 @@ import { encodeMode, modeName } from '../../control/vehicle/modes.ts';
 import { normaliseTelemetry, SeqGapMeter } from '../../control/vehicle/telemetry-state.ts';
 import { ledgerStateForAck } from '../../control/mqtt/device-commands.ts';
 import { statusTextEvent } from '../../control/gateway/events.ts';
+import { headingForTarget } from '../../control/vehicle/position-target.ts';
 
 const fakeClock = (start = 1_700_000_000_000) => {
   let t = start;
@@ -182,5 +183,18 @@ describe('telemetry normalisation', () => {
     expect(statusTextEvent('e1', 5, 4, 'PreArm: Need Position Estimate')).toMatchObject({ type: 'statustext', severity: 'medium' });
     const e = statusTextEvent('e1', 5, 6, 'x'.repeat(300));
     expect(checkPayload('drone', 'event', JSON.stringify(e))).toMatchObject({ ok: true });
+  });
+});
+
+describe('go-to confirmation from telemetry', () => {
+  const at = (latE7: number, lonE7: number, vx: number, vy: number) => Object.assign(new common.GlobalPositionInt(), { lat: latE7, lon: lonE7, vx, vy });
+  it('accepts flying towards the target or holding at it, nothing else', () => {
+    const target = [302710000, 1200650000] as const; // ~111 m north
+    expect(headingForTarget(at(302700000, 1200650000, 500, 0), ...target)).toBe(true); // 5 m/s north
+    expect(headingForTarget(at(302700000, 1200650000, 400, 350), ...target)).toBe(true); // ~41° off
+    expect(headingForTarget(at(302700000, 1200650000, 0, 500), ...target)).toBe(false); // east
+    expect(headingForTarget(at(302700000, 1200650000, -500, 0), ...target)).toBe(false); // away
+    expect(headingForTarget(at(302700000, 1200650000, 20, 0), ...target)).toBe(false); // hovering far away
+    expect(headingForTarget(at(302709990, 1200650000, 0, 0), ...target)).toBe(true); // holding ~0.1 m off
   });
 });

@@ -39,6 +39,8 @@ export class StubVehicle {
   /** COMMAND_ACK results to send per MAV_CMD, each `afterMs` (default 20) after the command; unlisted commands get no ack. */
   readonly commandReplies = new Map<number, { result: number; progress?: number; afterMs?: number }[]>();
   autopilot: number = minimal.MavAutopilot.ARDUPILOTMEGA;
+  /** Report a SET_POSITION_TARGET_GLOBAL_INT back as POSITION_TARGET_GLOBAL_INT (ArduPilot in GUIDED). */
+  echoPositionTarget = false;
   customMode = 0;
   private upload: { type: number; count: number; next: number; items: (common.MissionItemInt | common.MissionItem)[]; timer?: NodeJS.Timeout } | undefined;
   private readonly random: () => number;
@@ -82,6 +84,13 @@ export class StubVehicle {
     const target = (d as { targetSystem?: number }).targetSystem;
     if (target !== undefined && target !== 0 && target !== this.systemId) return;
     this.received.push(d);
+    if (d instanceof common.SetPositionTargetGlobalInt && this.echoPositionTarget) {
+      const t = new common.PositionTargetGlobalInt();
+      Object.assign(t, { timeBootMs: 0, coordinateFrame: d.coordinateFrame, typeMask: d.typeMask, latInt: d.latInt, lonInt: d.lonInt, alt: d.alt });
+      Object.assign(t, { vx: 0, vy: 0, vz: 0, afx: 0, afy: 0, afz: 0, yaw: 0, yawRate: 0 });
+      this.send(t);
+      return;
+    }
     if (d instanceof common.CommandLong || d instanceof common.CommandInt) {
       const replies = this.commandReplies.get(d.command) ?? [];
       replies.forEach((r) =>
