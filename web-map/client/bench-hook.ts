@@ -6,6 +6,8 @@ export interface BenchProbe {
   enabled: boolean;
   /** Device publish → marker drawn, ms (publish time is the telemetry's tsMs). */
   latencyMs: number[];
+  /** Device publish → batch received by the browser (broker, hub flush, SSE), ms. */
+  deliveryMs: number[];
   drawMs: number[];
   frames: number;
 }
@@ -18,11 +20,14 @@ declare global {
 }
 
 export function droneLayerBench(store: LiveStore, layer: DroneLayer): void {
-  const probe: BenchProbe = { enabled: new URLSearchParams(location.search).has('bench'), latencyMs: [], drawMs: [], frames: 0 };
+  const probe: BenchProbe = { enabled: new URLSearchParams(location.search).has('bench'), latencyMs: [], deliveryMs: [], drawMs: [], frames: 0 };
   window.__rwBench = probe;
   if (!probe.enabled) return;
   let applied: number[] = [];
-  store.onTelemetryApplied = (_id, tsMs) => void applied.push(tsMs);
+  store.onTelemetryApplied = (_id, tsMs, receivedMs) => {
+    applied.push(tsMs);
+    probe.deliveryMs.push(receivedMs - tsMs);
+  };
   // Runs after the map's own listener (subscribed earlier), i.e. after the canvas was drawn.
   store.subscribe((changed) => {
     if (!changed.has('drones')) return;

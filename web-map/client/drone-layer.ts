@@ -2,7 +2,7 @@ import L from 'leaflet';
 import type { DroneState } from './live-store.ts';
 import type { Point } from './types.ts';
 
-/** Beyond this many drones labels are drawn only for the selected one (text is the costly part). */
+/** Beyond this many drones labels and trails are drawn only for the selected one (text and long paths are the costly part). */
 export const LABEL_LIMIT = 150;
 /** Click tolerance around a drone glyph, px. */
 const HIT_PX = 12;
@@ -78,8 +78,9 @@ export class DroneLayer {
       ctx.lineWidth = 1.5;
       ctx.strokeStyle = 'rgba(21,101,192,0.45)';
       ctx.beginPath();
+      const all = this.drones.length <= LABEL_LIMIT;
       for (const d of this.drones) {
-        if (d.trail.length < 2) continue;
+        if (d.trail.length < 2 || (!all && d.id !== this.selectedId)) continue;
         d.trail.forEach((q, i) => {
           const s = pt(q);
           if (i === 0) ctx.moveTo(s.x, s.y);

@@ -10,8 +10,9 @@ export function startLive(store: LiveStore, o: { onState(state: 'ok' | 'connecti
   es.addEventListener('open', () => o.onState('ok'));
   es.addEventListener('error', () => o.onState(es.readyState === EventSource.CLOSED ? 'down' : 'down'));
   es.addEventListener('batch', (e) => {
+    const receivedMs = Date.now();
     try {
-      store.enqueue(JSON.parse((e as MessageEvent<string>).data) as LiveEvent[]);
+      store.enqueue(JSON.parse((e as MessageEvent<string>).data) as LiveEvent[], receivedMs);
     } catch {
       // A malformed batch is dropped; the next one carries fresh state.
     }

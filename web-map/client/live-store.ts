@@ -43,11 +43,12 @@ export class LiveStore {
   readonly counts = new Map<string, number>();
   frames = 0;
 
-  private pending: LiveEvent[][] = [];
+  private pending: { batch: LiveEvent[]; receivedMs: number }[] = [];
+  private applyingReceivedMs = 0;
   private scheduled = false;
   private readonly listeners = new Set<(changed: ReadonlySet<Section>) => void>();
-  /** Called for every telemetry event applied, with the frame's apply time (bench hook). */
-  onTelemetryApplied: ((droneId: string, tsMs: number) => void) | undefined;
+  /** Called for every telemetry event applied, with when its batch arrived (bench hook). */
+  onTelemetryApplied: ((droneId: string, tsMs: number, receivedMs: number) => void) | undefined;
 
   constructor(
     private readonly schedule: FrameScheduler,
@@ -55,8 +56,8 @@ export class LiveStore {
   ) {}
 
   /** Queue a batch from the live stream; applied on the next frame. */
-  enqueue(batch: LiveEvent[]): void {
-    this.pending.push(batch);
+  enqueue(batch: LiveEvent[], receivedMs = Date.now()): void {
+    this.pending.push({ batch, receivedMs });
     if (this.scheduled) return;
     this.scheduled = true;
     this.schedule(() => this.flush());
@@ -72,9 +73,15 @@ export class LiveStore {
     return () => this.listeners.delete(fn);
   }
 
-  /** Drones sorted by id, for lists. */
+  private sorted: DroneState[] = [];
+
+  /** Drones sorted by id, for lists; re-sorted only when a drone joins (this runs every frame). */
   droneList(): DroneState[] {
-    return [...this.drones.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+    if (this.sorted.length !== this.drones.size) {
+      const collator = new Intl.Collator('en', { numeric: true });
+      this.sorted = [...this.drones.values()].sort((a, b) => collator.compare(a.id, b.id));
+    }
+    return this.sorted;
   }
 
   /** The newest ledger records for one target, newest first. */
@@ -89,7 +96,10 @@ export class LiveStore {
     const batches = this.pending;
     this.pending = [];
     const changed = new Set<Section>();
-    for (const b of batches) for (const s of this.applyBatch(b)) changed.add(s);
+    for (const b of batches) {
+      this.applyingReceivedMs = b.receivedMs;
+      for (const s of this.applyBatch(b.batch)) changed.add(s);
+    }
     this.frames++;
     this.notify(changed);
   }
@@ -132,7 +142,7 @@ export class LiveStore {
         if (d.link !== 'lost') d.link = 'ok';
         d.trail.push({ latDeg: t.latDeg, lonDeg: t.lonDeg, tsMs: t.tsMs });
         if (d.trail.length > this.trailPoints) d.trail.splice(0, d.trail.length - this.trailPoints);
-        this.onTelemetryApplied?.(droneId, t.tsMs);
+        this.onTelemetryApplied?.(droneId, t.tsMs, this.applyingReceivedMs);
         return 'drones';
       }
       case 'link': {
