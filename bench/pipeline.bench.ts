@@ -30,7 +30,7 @@ const STEP_MS = 6_000;
 const DRAIN_MS = 2_000;
 /** A step whose publisher has not had every PUBACK by then counts as failed. */
 const STEP_TIMEOUT_MS = STEP_MS + 15_000;
-const RATES = [10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000];
+const RATES = (process.env['RINGWATCH_BENCH_RATES'] ?? '10000,15000,20000,25000,30000,40000,50000').split(',').map(Number);
 const DRONES = 1000;
 const PUBLISHER_CONNECTIONS = 2;
 const SELF = new URL(import.meta.url).pathname;
@@ -235,7 +235,9 @@ async function main(): Promise<void> {
     });
     const mqttUrl = `mqtt://127.0.0.1:${broker.mqttPort}`;
 
-    const ingest = spawn(process.execPath, ['bin/ringwatch.js', 'telemetry', '--site', 'sites/demo.yaml', '--mqtt', mqttUrl, '--influx-url', influx.url,
+    // RINGWATCH_BENCH_PROFILE=DIR writes a V8 CPU profile of the ingest process there.
+    const prof = process.env['RINGWATCH_BENCH_PROFILE'];
+    const ingest = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), 'bin/ringwatch.js', 'telemetry', '--site', 'sites/demo.yaml', '--mqtt', mqttUrl, '--influx-url', influx.url,
       '--database', 'bench', '--data-dir', join(dir, 'ingest'), '--client-id', 'telemetry:bench', '--metrics-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(ingest);
     const metricsUrl = await new Promise<string>((resolve, reject) => {

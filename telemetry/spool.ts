@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TelemetryPoint } from './points.ts';
 
@@ -80,6 +80,8 @@ export class Spool {
   private nextId = 1;
   private totalBytes = 0;
   private dirty = false;
+  /** An fsync running on the libuv pool; the fd stays open until it completes. */
+  private syncing: Promise<void> | undefined;
   private fsyncTimer: NodeJS.Timeout | undefined;
   private readonly segmentBytes: number;
   readonly maxBytes: number;
@@ -128,7 +130,7 @@ export class Spool {
     }
     spool.updateStats();
     if (spool.policy === 'interval') {
-      spool.fsyncTimer = setInterval(() => spool.sync(), opts.fsyncIntervalMs ?? 200);
+      spool.fsyncTimer = setInterval(() => spool.syncInBackground(), opts.fsyncIntervalMs ?? 200);
       spool.fsyncTimer.unref();
     }
     return { spool, recovered };
@@ -185,7 +187,7 @@ export class Spool {
     this.updateStats();
   }
 
-  /** fsync the open segment if anything was written since the last sync. */
+  /** fsync the open segment now if anything was written since the last sync. */
   sync(): void {
     if (!this.dirty || this.current?.fd === undefined) return;
     fsyncSync(this.current.fd);
@@ -193,23 +195,44 @@ export class Spool {
     this.stats.fsyncs++;
   }
 
+  /** The periodic fsync, off the event loop so appends (and acks) do not wait for the disk. */
+  private syncInBackground(): void {
+    const seg = this.current;
+    if (!this.dirty || this.syncing || seg?.fd === undefined) return;
+    this.dirty = false;
+    const fd = seg.fd;
+    this.syncing = new Promise((resolve) =>
+      fsync(fd, () => {
+        this.stats.fsyncs++;
+        this.syncing = undefined;
+        resolve();
+      }),
+    );
+  }
+
   close(): void {
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
     this.fsyncTimer = undefined;
     const cur = this.current;
     this.sync();
-    if (cur?.fd !== undefined) closeSync(cur.fd);
-    if (cur) cur.fd = undefined;
+    if (cur) this.closeFd(cur);
     this.current = undefined;
     if (cur) this.maybeDelete(cur);
+  }
+
+  private closeFd(seg: Segment): void {
+    const fd = seg.fd;
+    seg.fd = undefined;
+    if (fd === undefined) return;
+    if (this.syncing) void this.syncing.then(() => closeSync(fd));
+    else closeSync(fd);
   }
 
   private rotate(): Segment {
     const old = this.current;
     if (old?.fd !== undefined) {
       this.sync();
-      closeSync(old.fd);
-      old.fd = undefined;
+      this.closeFd(old);
     }
     const id = this.nextId++;
     const path = join(this.opts.dir, segName(id));
