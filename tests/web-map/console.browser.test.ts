@@ -83,6 +83,16 @@ describe('web console in Chromium against the running stack', () => {
     await screenshot(page, 'operator-command-refused');
   });
 
+  it('marks a drone whose link is lost', async () => {
+    stack.fleet.drones.get('drone-6')!.injectFault({ kind: 'link_loss', durationS: 600 });
+    await page.getByTestId('drone-list').selectOption('drone-6');
+    await expect.poll(() => page.getByTestId('drone-details').locator('td.bad').first().textContent(), { timeout: 20_000 }).toBe('LOST');
+    expect(await page.locator('[data-testid="drone-list"] option[value="drone-6"]').textContent()).toMatch(/LOST$/);
+    await expect.poll(() => page.getByTestId('drone-count').textContent()).toBe('8 drones · 7 online');
+    stack.fleet.drones.get('drone-6')!.clearFaults();
+    await expect.poll(() => page.getByTestId('drone-count').textContent(), { timeout: 20_000 }).toBe('8 drones · 8 online');
+  });
+
   it('operators preview, start and stop ring patrols and dispatch to a clicked point', async () => {
     await page.getByTestId('tab-ops').click();
     await page.getByTestId('patrol-preview').click();
