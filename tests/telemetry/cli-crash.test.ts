@@ -11,6 +11,8 @@ import { publishStream, until } from './ingest-helpers.ts';
 
 /** Start-up of the CLI under tsx on a busy 2-core machine. */
 const CLI_START_TIMEOUT_MS = 20_000;
+/** Two CLI start-ups plus the stream: more than the default 30 s on a loaded CI machine. */
+const CLI_TEST_TIMEOUT_MS = 90_000;
 
 interface Cli {
   proc: ChildProcess;
@@ -62,7 +64,7 @@ describe('ringwatch telemetry killed with SIGKILL mid-stream', () => {
     return { proc, health: async () => (await (await fetch(url)).json()) as never };
   };
 
-  it('keeps every message it acked (spooled, not yet written) and gets the rest from its session', async () => {
+  it('keeps every message it acked (spooled, not yet written) and gets the rest from its session', { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
     const base = Date.now() - 30 * 60_000;
     const N = 1000;
     const first = await startCli();
