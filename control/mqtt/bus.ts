@@ -34,6 +34,10 @@ export class MqttBus implements Bus {
   private readonly handlers: { filter: string; re: RegExp; fn: (topic: string, payload: Buffer) => void }[] = [];
 
   private constructor(readonly client: MqttClient) {
+    // mqtt.js waits for 'drain' with one listener per packet written while the socket is
+    // full; the retained statuses of 1,000 drones at start-up are such a burst, not a leak.
+    client.stream?.setMaxListeners(0);
+    client.on('connect', () => client.stream?.setMaxListeners(0));
     client.on('message', (topic, payload) => {
       this.counters.received++;
       for (const h of this.handlers) if (h.re.test(topic)) h.fn(topic, payload);
