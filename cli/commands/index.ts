@@ -5,6 +5,7 @@ import { controlCommand } from './control.ts';
 import { telemetryCommand } from './telemetry.ts';
 import { simCommand } from './sim.ts';
 import { webCommand } from './web.ts';
+import { upCommand } from './up.ts';
 
 /** Every subcommand, in the order `ringwatch --help` lists them. */
-export const COMMANDS: Command[] = [brokerCommand, hashSecretCommand, controlCommand, simCommand, telemetryCommand, webCommand];
+export const COMMANDS: Command[] = [upCommand, brokerCommand, hashSecretCommand, controlCommand, simCommand, telemetryCommand, webCommand];

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { defaultSecretsPath, loadSecretsFile, loadSite } from '../../site/index.ts';
+import { loadScenario } from '../../simulators/scenario/load.ts';
+import { startSystem } from '../../system/start-system.ts';
+import type { StoreConfig } from '../../telemetry/store/create.ts';
+import { parseTileSpec } from '../../web-map/server/tiles.ts';
+import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+
+const usage = `Usage: ringwatch up --site FILE [--sim] [options]
+
+Starts the whole control plane in one process: the MQTT broker, a local InfluxDB
+(influxd 1.x, data under --data-dir), telemetry ingest, the MAVLink control service
+with patrols, alarms and broadcasts, the HTTP API and the web map; with --sim also the
+site's simulated drones, speakers and sensors. Ctrl-C stops everything, influxd too;
+the next start picks up the stored history.
+
+  --site FILE          site file (e.g. sites/demo.yaml)
+  --sim                run the site's simulated fleet and start patrols on every ring
+  --scenario FILE      with --sim: a scenario (default simulators/scenarios/demo.yaml for the demo site)
+  --speed X            with --sim: time acceleration (default the scenario's, else 1)
+  --secrets FILE       plain secrets for services (and simulated devices)
+                       (default: the site file's .secrets.yaml)
+  --data-dir DIR       persistent state (default ./data)
+  --host H             address to bind (default 127.0.0.1)
+  --http-port N        web map and API (default 8080)
+  --mqtt-port N        MQTT over TCP (default 1883)
+  --ws-port N          MQTT over WebSocket (default 9001)
+  --mqtt URL           use an external broker instead of starting one
+  --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd
+  --tiles URL|DIR|FILE basemap: XYZ URL template, tile folder or .mbtiles (default: plain grid)
+  --log-level LEVEL    pino level (default info)`;
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'run everything: broker, InfluxDB, telemetry, control, web map (and simulators)',
+  usage,
+  options: {
+    site: { type: 'string' },
+    sim: { type: 'boolean' },
+    scenario: { type: 'string' },
+    speed: { type: 'string' },
+    secrets: { type: 'string' },
+    'data-dir': { type: 'string' },
+    host: { type: 'string' },
+    'http-port': { type: 'string' },
+    'mqtt-port': { type: 'string' },
+    'ws-port': { type: 'string' },
+    mqtt: { type: 'string' },
+    'influx-url': { type: 'string' },
+    tiles: { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+  async run(values) {
+    const siteFile = requireString(values, 'site', usage);
+    const site = loadSite(siteFile);
+    const secretsFile = typeof values['secrets'] === 'string' ? values['secrets'] : defaultSecretsPath(siteFile);
+    if (!existsSync(secretsFile)) throw new UsageError(`no secrets file at ${secretsFile}: pass --secrets FILE with the services' MQTT secrets`);
+    const secrets = loadSecretsFile(secretsFile);
+    const sim = values['sim'] === true;
+    let scenarioFile = typeof values['scenario'] === 'string' ? values['scenario'] : undefined;
+    if (sim && !scenarioFile && site.site.id === 'lakeside' && existsSync('simulators/scenarios/demo.yaml')) scenarioFile = 'simulators/scenarios/demo.yaml';
+    if (scenarioFile && !sim) throw new UsageError('--scenario needs --sim');
+    const scenario = scenarioFile ? loadScenario(scenarioFile, site) : undefined;
+    const speed = values['speed'] !== undefined ? Number(values['speed']) : (scenario?.speed ?? 1);
+    if (!Number.isFinite(speed) || speed <= 0 || speed > 100) throw new UsageError(`--speed must be a number from 0 to 100, got "${String(values['speed'])}"`);
+    const logger = pino({ level: typeof values['log-level'] === 'string' ? values['log-level'] : 'info' });
+    const store: StoreConfig | undefined = typeof values['influx-url'] === 'string' ? { backend: 'v1', url: values['influx-url'] } : undefined;
+    const tiles = typeof values['tiles'] === 'string' ? values['tiles'] : undefined;
+
+    const system = await startSystem({
+      site,
+      secrets,
+      dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : 'data',
+      host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
+      httpPort: parsePort(values['http-port'], 'http-port', 8080),
+      mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
+      wsPort: parsePort(values['ws-port'], 'ws-port', 9001),
+      ...(typeof values['mqtt'] === 'string' ? { mqttUrl: values['mqtt'] } : {}),
+      ...(store ? { store } : {}),
+        ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
+      ...(sim ? { sim: { speed, ...(scenario ? { scenario } : {}) }, autoPatrol: true } : {}),
+      logger,
+    });
+
+    const logins = Object.entries(secrets.users ?? {})
+      .map(([u, p]) => `    ${u.padEnd(10)} ${p.padEnd(16)} ${site.users.find((x) => x.username === u)?.role ?? ''}`)
+      .join('\n');
+    process.stdout.write(
+      `\nringwatch is up: ${site.site.name}\n` +
+        `  map      ${system.mapUrl}\n` +
+        `  API      ${system.mapUrl}api/openapi.json\n` +
+        `  MQTT     ${system.mqttUrl}\n` +
+        (logins ? `  logins (demo):\n${logins}\n` : '') +
+        `Ctrl-C stops everything.\n\n`,
+    );
+    const sig = await waitForStopSignal();
+    process.stdout.write(`ringwatch: ${sig}, stopping\n`);
+    await system.close();
+  },
+};

@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Site } from '../site/load.ts';
+import type { SecretsFile } from '../site/secrets-file.ts';
+import { startBrokerServer, type BrokerServer } from '../broker/index.ts';
+import { startTelemetryService, type TelemetryService } from '../telemetry/service.ts';
+import type { StoreConfig } from '../telemetry/store/create.ts';
+import { MqttBus } from '../control/mqtt/bus.ts';
+import { startControlService, type ControlService } from '../control/service.ts';
+import { startOperations, type Operations } from '../control/ops/operations.ts';
+import { opsTime } from '../control/ops/sim-time.ts';
+import { buildApi } from '../control/api/app.ts';
+import { AuditLog } from '../control/api/audit-log.ts';
+import { EventHub } from '../control/api/event-hub.ts';
+import { SessionStore } from '../control/api/sessions.ts';
+import { WarningLibrary } from '../control/api/warning-library.ts';
+import { AUDIT_TOPIC } from '../telemetry/service-records.ts';
+import { webMapPlugin, type WebMapOptions } from '../web-map/server/plugin.ts';
+import { startSimFleet, type SimFleet } from '../simulators/fleet.ts';
+import type { FaultRequest } from '../simulators/fleet/faults.ts';
+import type { Scenario } from '../simulators/scenario/load.ts';
+
+export interface SystemOptions {
+  site: Site;
+  /** Plain secrets for our services (and the simulated devices with `sim`). */
+  secrets: SecretsFile;
+  /** Persistent state: local InfluxDB, telemetry spool, ledger, audit, warning library. */
+  dataDir: string;
+  host: string;
+  /** Ports of what we start; 0 picks free ones. */
+  mqttPort: number;
+  wsPort: number;
+  httpPort: number;
+  /** An external broker instead of starting one (any MQTT 3.1.1 broker with the same ACLs, or an aedes cluster). */
+  mqttUrl?: string;
+  /** An external InfluxDB instead of the local influxd. */
+  store?: StoreConfig;
+  web?: WebMapOptions;
+  /** Start the simulated fleet from the site (drones on their site UDP ports). */
+  sim?: { scenario?: Scenario; speed: number; httpPort?: number };
+  /** Start ring patrols on every ring once the fleet reports. */
+  autoPatrol?: boolean;
+  logger: Logger;
+}
+
+export interface RunningSystem {
+  mapUrl: string;
+  mqttUrl: string;
+  broker?: BrokerServer;
+  telemetry: TelemetryService;
+  control: ControlService;
+  ops: Operations;
+  api: FastifyInstance;
+  fleet?: SimFleet;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole control plane in one process, in dependency order — broker, telemetry (with
+ * its own influxd), simulators, control service and operations, the API with the web
+ * console — and closed in reverse order, influxd last so the telemetry drain lands.
+ */
+export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
+  const log = o.logger;
+  const closers: { name: string; close: () => Promise<unknown> | unknown }[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c.close();
+        log.info(`stopped ${c.name}`);
+      } catch (err) {
+        log.error({ err }, `stopping ${c.name} failed`);
+      }
+    }
+  };
+  const secret = (service: string) => {
+    const s = o.secrets.services[service];
+    if (!s) throw new Error(`no secret for the ${service} service in the secrets file`);
+    return s;
+  };
+  try {
+    mkdirSync(o.dataDir, { recursive: true });
+    let mqttUrl = o.mqttUrl;
+    let broker: BrokerServer | undefined;
+    if (!mqttUrl) {
+      broker = await startBrokerServer({ site: o.site, host: o.host, mqttPort: o.mqttPort, wsPort: o.wsPort, logger: log.child({ part: 'broker' }) });
+      closers.push({ name: 'broker', close: () => broker!.close() });
+      mqttUrl = `mqtt://${o.host}:${broker.mqttPort}`;
+      log.info(`broker on ${mqttUrl} (WebSocket ws://${o.host}:${broker.wsPort})`);
+    }
+
+    const telemetry = await startTelemetryService({
+      site: o.site.site.id,
+      mqtt: { url: mqttUrl, username: 'telemetry', password: secret('telemetry'), clientId: 'telemetry:ingest' },
+      store: o.store ?? { backend: 'v1' },
+      dataDir: join(o.dataDir, 'telemetry'),
+      logger: log.child({ part: 'telemetry' }),
+    });
+    closers.push({ name: 'telemetry (and its influxd)', close: () => telemetry.close() });
+    log.info(`telemetry ingesting into ${telemetry.influxd ? `local influxd ${telemetry.influxd.url}` : 'the configured InfluxDB'}`);
+
+    let fleet: SimFleet | undefined;
+    if (o.sim) {
+      fleet = await startSimFleet({
+        site: o.site,
+        secrets: o.secrets,
+        mqttUrl,
+        speed: o.sim.speed,
+        droneUdpPorts: 'site',
+        ...(o.sim.scenario ? { scenario: o.sim.scenario } : {}),
+        ...(o.sim.httpPort !== undefined ? { httpPort: o.sim.httpPort } : {}),
+        log: (line) => log.child({ part: 'sim' }).info(line),
+      });
+      closers.push({ name: 'simulated fleet', close: () => fleet!.close() });
+      log.info(`simulators: ${fleet.drones.size} drones, ${fleet.speakers.size} speakers, ${fleet.sensors.size} sensors at ${fleet.speed}x`);
+    }
+
+    const bus = await MqttBus.connect({ url: mqttUrl, username: 'control', password: secret('control'), clientSuffix: `up-${process.pid}` });
+    closers.push({ name: 'control broker link', close: () => bus.client.endAsync() });
+    const control = await startControlService({ site: o.site, bus, dataDir: join(o.dataDir, 'control') });
+    closers.push({ name: 'control service', close: () => control.close() });
+    const time = opsTime(o.sim?.speed ?? 1);
+    const hub = new EventHub(100);
+    closers.push({ name: 'live updates', close: () => hub.close() });
+    const warnings = new WarningLibrary(o.site.warnings, join(o.dataDir, 'control'));
+    const ops = await startOperations({ site: o.site, control, bus, warnings, hub, time });
+    closers.push({ name: 'operations', close: () => ops.close() });
+    const audit = await AuditLog.open({ dataDir: join(o.dataDir, 'control'), clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
+    closers.push({ name: 'audit log', close: () => audit.close() });
+    const api = await buildApi({
+      site: o.site,
+      clock: time,
+      sessions: new SessionStore(o.site.users, time),
+      audit,
+      warnings,
+      hub,
+      control,
+      ops,
+      history: telemetry.store,
+      ...(fleet ? { simFaults: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest) } : {}),
+    });
+    await api.register(webMapPlugin(o.web ?? {}));
+    await api.listen({ host: o.host, port: o.httpPort });
+    closers.push({ name: 'HTTP server', close: () => api.close() });
+    const mapUrl = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${(api.server.address() as { port: number }).port}/`;
+
+    if (o.autoPatrol) void startPatrolsWhenReady(o.site, ops, log);
+    return { mapUrl, mqttUrl, ...(broker ? { broker } : {}), telemetry, control, ops, api, ...(fleet ? { fleet } : {}), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Patrols need the drones' own state (position, battery) before planning: wait for it, bounded. */
+async function startPatrolsWhenReady(site: Site, ops: Operations, log: Logger): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < 30_000 && !site.drones.every((d) => ops.fleet.telemetry(d.id))) await new Promise((r) => setTimeout(r, 250));
+  const state = ops.patrols.start();
+  for (const r of state) log.info(`patrol ${r.ringId}: ${r.active ? `${r.plan?.slots ?? 0} on the loop, ${r.plan?.drones.length ?? 0} drones` : 'not started'}`);
+  for (const w of ops.patrols.lastPlan?.warnings ?? []) log.warn(`patrol plan: ${w}`);
+}
