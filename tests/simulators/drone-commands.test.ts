@@ -135,6 +135,9 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     const a = offsetDeg(drone.dock, 150, 0);
     expect((await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, a.latDeg, a.lonDeg, 25])).result).toBe(R.ACCEPTED);
     await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
+    await gcs.command(C.SET_MESSAGE_INTERVAL, [common.PositionTargetGlobalInt.MSG_ID, 500_000]);
+    const target = await gcs.next(common.PositionTargetGlobalInt, (p) => p.latInt === Math.round(a.latDeg * 1e7));
+    expect(target.alt).toBeCloseTo(drone.dock.altitudeAmslM + 25, 3); // Copter reports the target AMSL
     const moving = await gcs.next(common.GlobalPositionInt, (g) => Math.hypot(g.vx, g.vy) > 600, 10_000);
     expect(Math.hypot(moving.vx, moving.vy)).toBeLessThanOrEqual(8 * 100 + 30); // DO_CHANGE_SPEED held
     await gcs.next(common.GlobalPositionInt, (g) => Math.abs(g.lat - a.latDeg * 1e7) < 200 && Math.abs(g.relativeAlt - 25_000) < 1500, 15_000);

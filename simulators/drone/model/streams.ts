@@ -12,12 +12,13 @@ export const STREAMED = [
   common.VfrHud.MSG_ID,
   common.BatteryStatus.MSG_ID,
   common.HomePosition.MSG_ID,
+  common.PositionTargetGlobalInt.MSG_ID,
 ] as const;
 const SLOT = new Map<number, number>(STREAMED.map((id, i) => [id, i]));
 
 /** ArduPilot's stream groups (GCS_MAVLink ap_message lists), restricted to what we simulate. */
 const GROUPS: Record<StreamGroup, number[]> = {
-  extendedStatus: [common.SysStatus.MSG_ID, common.GpsRawInt.MSG_ID, common.MissionCurrent.MSG_ID],
+  extendedStatus: [common.SysStatus.MSG_ID, common.GpsRawInt.MSG_ID, common.MissionCurrent.MSG_ID, common.PositionTargetGlobalInt.MSG_ID],
   position: [common.GlobalPositionInt.MSG_ID],
   extra1: [common.Attitude.MSG_ID],
   extra2: [common.VfrHud.MSG_ID],

@@ -13,6 +13,10 @@ const SENSORS = Sensor.SENSOR_3D_GYRO | Sensor.SENSOR_3D_ACCEL | Sensor.SENSOR_3
   Sensor.SENSOR_Z_ALTITUDE_CONTROL | Sensor.SENSOR_XY_POSITION_CONTROL | Sensor.SENSOR_MOTOR_OUTPUTS | Sensor.SENSOR_BATTERY |
   Sensor.AHRS | Sensor.PREARM_CHECK;
 
+const TM = common.PositionTargetTypemask;
+const POSITION_ONLY = (TM.VX_IGNORE | TM.VY_IGNORE | TM.VZ_IGNORE | TM.AX_IGNORE | TM.AY_IGNORE | TM.AZ_IGNORE |
+  TM.YAW_IGNORE | TM.YAW_RATE_IGNORE) as common.PositionTargetTypemask;
+
 export interface TelemetrySource {
   ap: Autopilot;
   gps: GpsSensor;
@@ -137,6 +141,19 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
     }
     case common.HomePosition.MSG_ID:
       return homePosition(ap); // rare: no reuse
+    case common.PositionTargetGlobalInt.MSG_ID: {
+      // Copter streams its navigation target only while it has one (GUIDED, AUTO, RTL).
+      const nav = ap.nav;
+      if (nav.kind !== 'goto' || ap.mode === 'LOITER' || ap.mode === 'STABILIZE') return undefined;
+      const m = (into as common.PositionTargetGlobalInt | undefined) ?? new common.PositionTargetGlobalInt();
+      m.timeBootMs = t;
+      m.coordinateFrame = common.MavFrame.GLOBAL; // ArduPilot reports an AMSL altitude
+      m.typeMask = POSITION_ONLY;
+      m.latInt = Math.round(nav.target.latDeg * 1e7);
+      m.lonInt = Math.round(nav.target.lonDeg * 1e7);
+      m.alt = nav.target.altAmslM;
+      return m;
+    }
   }
   return undefined;
 }
