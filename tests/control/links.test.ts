@@ -78,7 +78,10 @@ describe('links', () => {
     await waitFor(() => v.streams.method === 'data_stream', 3000, 'fallback');
     const streams = stub.received.filter((m): m is common.RequestDataStream => m instanceof common.RequestDataStream).map((m) => m.reqStreamId);
     expect(streams.sort()).toEqual([common.MavDataStream.EXTENDED_STATUS, common.MavDataStream.POSITION, common.MavDataStream.EXTRA2].sort());
-    expect(stub.received.filter((m) => m instanceof common.CommandLong && m.command === common.MavCmd.SET_MESSAGE_INTERVAL).length).toBe(1 + FAST_TIMEOUTS.commandRetries);
+    // The first SET_MESSAGE_INTERVAL, resent with COMMAND_LONG.confirmation 0, 1, 2, 3, then given up.
+    const sends = stub.received.filter((m): m is common.CommandLong => m instanceof common.CommandLong && m.command === common.MavCmd.SET_MESSAGE_INTERVAL);
+    expect(sends.map((m) => m.confirmation)).toEqual([0, 1, 2, 3].slice(0, 1 + FAST_TIMEOUTS.commandRetries));
+    expect(sends.every((m) => m._param1 === common.GlobalPositionInt.MSG_ID && m._param2 === 250_000)).toBe(true);
   });
 
   it('follows IN_PROGRESS to the final ack in the ledger', async () => {
