@@ -27,6 +27,7 @@ export interface CreateBrokerOptions {
 export interface RingwatchBroker {
   aedes: Aedes;
   acl: Acl;
+  limits: BrokerLimits;
   handle: Aedes['handle'];
   metrics(): BrokerMetrics;
   close(): Promise<void>;
@@ -162,6 +163,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   return {
     aedes,
     acl,
+    limits,
     handle: (stream, req) => aedes.handle(stream, req),
     metrics: () => metrics.snapshot(),
     close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),

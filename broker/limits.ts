@@ -23,6 +23,12 @@ export interface BrokerLimits {
    * are still queued. Bounds per-subscriber memory without stalling every publisher.
    */
   maxSubscriberBacklogBytes: number;
+  /**
+   * Hard cap on unsent bytes per subscriber socket. Up to it, writes never make
+   * publishers wait for a slow subscriber; past it, they do, and a subscriber that does
+   * not drain within the drain timeout (10 s) is disconnected.
+   */
+  maxSubscriberQueueBytes: number;
   /** Upper bound on how long a rate-limited client's socket stays unread before it is read again. */
   maxPauseMs: number;
 }
@@ -43,6 +49,7 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   },
   priority: { ratePerS: 500, burst: 1000 },
   maxSubscriberBacklogBytes: 4 * 1024 * 1024,
+  maxSubscriberQueueBytes: 16 * 1024 * 1024,
   maxPauseMs: 250,
 };
 

@@ -18,6 +18,9 @@ export type GuardedPacket = PublishPacket & { [DROPPED]?: true };
 
 export type Verdict = { ok: true } | { ok: false; reason: RejectReason; message: string; exhausted?: TokenBucket };
 
+/** Shared: the hot path allocates nothing for an accepted message. */
+const OK: Verdict = { ok: true };
+
 const ACL_REASON: Record<AclDenyReason, RejectReason> = {
   sys_topic: 'sys_topic',
   wildcard: 'wildcard',
@@ -50,12 +53,12 @@ export function judgePublish(acl: Acl, client: Client | null, packet: PublishPac
     if (!check.ok) return { ok: false, reason: check.reason, message: check.message };
     if (device.channel === 'status') packet.retain = true;
     else if (device.channel === 'cmd') packet.retain = false;
-    return { ok: true };
+    return OK;
   }
   if (packet.topic.startsWith(SERVICE_TOPIC_ROOT + '/')) {
     const size = packet.payload.length;
     if (size > MAX_SERVICE_PAYLOAD_BYTES) return { ok: false, reason: 'oversize', message: `payload is ${size} bytes, limit ${MAX_SERVICE_PAYLOAD_BYTES}` };
-    return { ok: true };
+    return OK;
   }
   // Only reachable for a will published with no live client (client === null).
   return { ok: false, reason: 'topic', message: `"${packet.topic}" is not a ringwatch topic` };

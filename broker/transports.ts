@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { coalesceWrites } from './coalesce-writes.ts';
+import { adaptSocketWrites } from './socket-writes.ts';
 import type { RingwatchBroker } from './create-broker.ts';
 
 /** A listening transport: where it listens and how to stop it. */
@@ -31,7 +31,7 @@ export async function listenTcp(broker: RingwatchBroker, host: string, port: num
   const server = createTcpServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    coalesceWrites(socket);
+    adaptSocketWrites(socket, broker.limits.maxSubscriberQueueBytes);
     broker.handle(socket);
   });
   const bound = await listen(server, host, port);
