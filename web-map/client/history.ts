@@ -12,15 +12,24 @@ export interface HistPosition {
   altRelM?: number;
   headingDeg?: number;
 }
+/** A row of `GET /api/history/events`: telemetry events, and ledger/audit records with the record itself. */
 interface HistEvent {
-  tsMs?: number;
-  raisedAtMs?: number;
-  createdMs?: number;
-  startedAtMs?: number;
-  kind?: string;
-  type?: string;
+  tsMs: number;
+  group: string;
   id?: string;
-  [k: string]: unknown;
+  deviceId?: string;
+  type?: string;
+  severity?: string;
+  record?: Record<string, unknown>;
+}
+
+/** One line per past event for the slider's list. Pure. */
+export function describeEvent(e: HistEvent): string {
+  const r = e.record ?? {};
+  const target = (r['target'] as { id?: string } | undefined)?.id;
+  if (e.group === 'ledger') return `${String(r['kind'] ?? '?')} → ${String(r['state'] ?? '?')}${target ? ` (${target})` : ''}`;
+  if (e.group === 'audit') return `${String(r['username'] ?? '?')}: ${String(r['action'] ?? '?')} ${String(r['outcome'] ?? '')}`;
+  return `${e.deviceId ?? ''} ${e.type ?? ''}${e.severity ? ` [${e.severity}]` : ''}`;
 }
 
 /** The last position of each device at or before `atMs` (positions sorted by time). Pure. */
@@ -33,7 +42,6 @@ export function positionsAt(sorted: readonly HistPosition[], atMs: number): Map<
   return out;
 }
 
-const eventTime = (e: HistEvent) => e.tsMs ?? e.raisedAtMs ?? e.createdMs ?? e.startedAtMs ?? 0;
 
 /** A window of the past on a slider: positions, alarms, commands and broadcasts as they were. */
 export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
@@ -59,8 +67,8 @@ export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
       const q = ctx.toMap(p);
       L.circleMarker(L.latLng(q.latDeg, q.lonDeg), { radius: 5, color: '#6a1b9a', fillColor: '#ce93d8', fillOpacity: 1, weight: 2 }).bindTooltip(p.deviceId).addTo(layer);
     }
-    const upTo = evs.filter((e) => eventTime(e) <= tMs).slice(-30).reverse();
-    fill(events, ...upTo.map((e) => h('li', {}, `${fmtTime(eventTime(e))} ${e.kind ?? e.type ?? ''} ${e.id ?? ''}`)));
+    const upTo = evs.filter((e) => e.tsMs <= tMs).slice(-30).reverse();
+    fill(events, ...upTo.map((e) => h('li', { 'data-testid': 'hist-event', 'data-group': e.group }, `${fmtTime(e.tsMs)} ${describeEvent(e)}`)));
   };
   slider.addEventListener('input', render);
 
@@ -70,8 +78,10 @@ export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     try {
       const q = `fromMs=${fromMs}&toMs=${toMs}`;
       positions = (await api.get<HistPosition[]>(`/api/history/positions?${q}`)).sort((a, b) => a.tsMs - b.tsMs);
-      const raw = await api.get<HistEvent[] | Record<string, HistEvent[]>>(`/api/history/events?${q}`);
-      evs = (Array.isArray(raw) ? raw : Object.entries(raw).flatMap(([kind, list]) => (Array.isArray(list) ? list.map((e) => ({ kind, ...e })) : []))).sort((a, b) => eventTime(a) - eventTime(b));
+      const raw = await api.get<Record<string, Omit<HistEvent, 'group'>[]>>(`/api/history/events?${q}`);
+      evs = Object.entries(raw)
+        .flatMap(([group, list]) => (Array.isArray(list) ? list.map((e) => ({ ...e, group })) : []))
+        .sort((a, b) => a.tsMs - b.tsMs);
       slider.disabled = false;
       slider.value = '0';
       ctx.toast(t('hist.events', { n: evs.length }));

@@ -313,12 +313,14 @@ async function startConsole(user: User): Promise<void> {
     try {
       await Promise.all(
         site.drones.map(async (d) => {
-          const pts = await api.get<{ tsMs: number; latDeg: number; lonDeg: number }[]>(`/api/history/track/${encodeURIComponent(d.id)}?fromMs=${nowMs - 600_000}&toMs=${nowMs}&maxPoints=120`);
+          const res = await api.get<{ points: { tsMs: number; latDeg: number; lonDeg: number }[] }>(`/api/history/track/${encodeURIComponent(d.id)}?fromMs=${nowMs - 600_000}&toMs=${nowMs}&maxPoints=120`);
+          const pts = res.points ?? [];
           const s = store.drones.get(d.id);
           if (s && pts.length) s.trail = [...pts.map((p) => ({ latDeg: p.latDeg, lonDeg: p.lonDeg, tsMs: p.tsMs })), ...s.trail].slice(-120);
         }),
       );
       flags.influx = true;
+      drones.draw();
     } catch (err) {
       // 404: this server has no history routes (no telemetry service); anything else: the store is down.
       flags.influx = err instanceof ApiFailure && err.status === 404;
