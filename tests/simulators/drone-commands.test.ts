@@ -136,7 +136,9 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     expect((await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, a.latDeg, a.lonDeg, 25])).result).toBe(R.ACCEPTED);
     await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
     await gcs.command(C.SET_MESSAGE_INTERVAL, [common.PositionTargetGlobalInt.MSG_ID, 500_000]);
-    const target = await gcs.next(common.PositionTargetGlobalInt, (p) => p.latInt === Math.round(a.latDeg * 1e7));
+    // COMMAND_LONG carries the latitude as float32 (~20 cm here): that is why COMMAND_INT exists.
+    const latE7 = Math.round(Math.fround(a.latDeg) * 1e7);
+    const target = await gcs.next(common.PositionTargetGlobalInt, (p) => p.latInt === latE7);
     expect(target.alt).toBeCloseTo(drone.dock.altitudeAmslM + 25, 3); // Copter reports the target AMSL
     const moving = await gcs.next(common.GlobalPositionInt, (g) => Math.hypot(g.vx, g.vy) > 600, 10_000);
     expect(Math.hypot(moving.vx, moving.vy)).toBeLessThanOrEqual(8 * 100 + 30); // DO_CHANGE_SPEED held
