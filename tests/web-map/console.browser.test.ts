@@ -152,6 +152,19 @@ describe('web console in Chromium against the running stack', () => {
     await expect.poll(() => page.locator('[data-testid="bc-speaker"][data-state="finished"]').count(), { timeout: 20_000 }).toBe(speakers);
     expect(await page.getByTestId('bc-summary').getAttribute('data-done')).toBe('true');
     await screenshot(page, 'chief-broadcast');
+    await page.getByTestId('bc-stop').click();
+
+    // Targets by a radius drawn on the map: centre clicked on the core, 300 m.
+    const sent = stack.ops.broadcasts!.list().length;
+    await page.getByTestId('bc-mode-radius').check();
+    const box = (await page.getByTestId('map').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.getByTestId('bc-radius').fill('400');
+    await page.getByTestId('bc-send').click();
+    await expect.poll(() => stack.ops.broadcasts!.list().length).toBe(sent + 1);
+    const req = stack.ops.broadcasts!.list().map((b) => b.request as { target: { kind: string; radiusM?: number } }).find((r) => r.target.kind === 'radius');
+    expect(req?.target.radiusM).toBe(400);
+    await expect.poll(() => page.locator('[data-testid="bc-speaker"][data-state="finished"]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
   });
 
   it('switches between English and Chinese, and remembers the choice', async () => {
