@@ -8,15 +8,12 @@ import { MissionType, type MissionStore } from './mission-store.ts';
 import { allowsArming, hasUserTakeoff, requiresPosition, type CopterModeName } from './modes.ts';
 import type { Rng } from './rng.ts';
 import { Rtl } from './rtl.ts';
+import { Failsafes } from './failsafes.ts';
 import { Wind } from './wind.ts';
 
 const S = common.MavSeverity;
 /** Largest physics step; longer ticks (time acceleration) are split into these. */
 const MAX_STEP_S = 0.1;
-/** Copter's land detector plus LAND's disarm: motors stop this long after touchdown. */
-const LANDED_DISARM_MS = 1000;
-/** EKF failsafe fires this long after GPS is lost (FS_EKF_THRESH at default). */
-const EKF_FAILSAFE_MS = 1000;
 
 export interface AutopilotConfig {
   home: Pos3;
@@ -52,12 +49,9 @@ export class Autopilot implements MissionHost {
   readonly battery: Battery;
   readonly fence = new Fence();
   fenceEnabled = true;
-  private fenceBreached = false;
   readonly mission: MissionExecutor;
   private rtl: Rtl | undefined;
-  private batteryFailsafe: 0 | 1 | 2 = 0;
-  private gpsLostSinceMs: number | undefined;
-  private landedArmedSinceMs: number | undefined;
+  private readonly failsafes: Failsafes;
   private storeVersion = -1;
   nowMs = 0;
 
@@ -73,6 +67,11 @@ export class Autopilot implements MissionHost {
     this.limits = { ...DEFAULT_LIMITS, maxSpeedMps: cfg.maxSpeedMps, wpSpeedMps: cfg.cruiseSpeedMps };
     this.battery = new Battery(cfg.initialBatteryPct, cfg.enduranceS, cfg.cruiseSpeedMps, DEFAULT_LIMITS.climbMps);
     this.mission = new MissionExecutor(this, store, (n) => this.setNav(n));
+    this.failsafes = new Failsafes(this, faults, cfg);
+  }
+
+  get config(): Readonly<AutopilotConfig> {
+    return this.cfg;
   }
 
   get rtlAltM(): number {
@@ -130,7 +129,6 @@ export class Autopilot implements MissionHost {
     }
     this.armed = true;
     this.autoArmed = false;
-    this.landedArmedSinceMs = this.nowMs;
     // Copter sets home where it arms.
     this.setHome({ latDeg: this.body.latDeg, lonDeg: this.body.lonDeg, altAmslM: this.body.altAmslM });
     this.enterMode(this.mode);
@@ -154,7 +152,6 @@ export class Autopilot implements MissionHost {
     this.mission.stop();
     this.rtl = undefined;
     this.nav = this.body.landed ? { kind: 'ground' } : { kind: 'land', at: undefined };
-    this.landedArmedSinceMs = undefined;
     return true;
   }
 
@@ -183,7 +180,8 @@ export class Autopilot implements MissionHost {
     return undefined;
   }
 
-  private enterMode(mode: CopterModeName): void {
+  /** Enters a mode without Copter's checks (failsafes, and mode changes while disarmed). */
+  enterMode(mode: CopterModeName): void {
     const leavingAuto = this.mode === 'AUTO' && mode !== 'AUTO';
     this.mode = mode;
     if (leavingAuto) this.mission.stop();
@@ -300,10 +298,7 @@ export class Autopilot implements MissionHost {
       this.battery.sag(this.faults.batterySagPct);
       this.faults.batterySagPct = 0;
     }
-    this.checkLanded();
-    this.checkBattery();
-    this.checkGps();
-    this.checkFence();
+    this.failsafes.check();
   }
 
   lastAirspeedMps = 0;
@@ -311,72 +306,13 @@ export class Autopilot implements MissionHost {
   /** MAV_BATTERY_CHARGE_STATE for BATTERY_STATUS. */
   get batteryState(): number {
     const C = common.MavBatteryChargeState;
-    return this.batteryFailsafe === 2 ? C.CRITICAL : this.batteryFailsafe === 1 ? C.LOW : C.OK;
+    const level = this.failsafes.batteryLevel;
+    return level === 2 ? C.CRITICAL : level === 1 ? C.LOW : C.OK;
   }
 
-  private checkLanded(): void {
-    if (!this.armed || !this.body.landed) {
-      this.landedArmedSinceMs = undefined;
-      return;
-    }
-    this.landedArmedSinceMs ??= this.nowMs;
-    const landing = this.mode === 'LAND' || (this.mode === 'RTL' && this.rtl?.stage === 'done') || (this.mode === 'AUTO' && this.mission.state === 'complete');
-    const delay = landing ? LANDED_DISARM_MS : this.cfg.autoDisarmS > 0 ? this.cfg.autoDisarmS * 1000 : Infinity;
-    // A takeoff in progress is not "landed with throttle low".
-    if (this.nav.kind === 'goto' && this.nav.takeoff) return;
-    if (this.mode === 'AUTO' && this.mission.state === 'running') return;
-    if (this.nowMs - this.landedArmedSinceMs >= delay) {
-      this.disarm(true);
-      this.text(S.INFO, 'Disarming motors');
-    }
-  }
-
-  private checkBattery(): void {
-    const pct = this.battery.pct;
-    const level = pct <= this.cfg.criticalBatteryPct ? 2 : pct <= this.cfg.lowBatteryPct ? 1 : 0;
-    if (level <= this.batteryFailsafe) return;
-    this.batteryFailsafe = level;
-    const kind = level === 2 ? 'critical' : 'low';
-    this.text(S.CRITICAL, `Battery 1 is ${kind} ${this.battery.voltageV.toFixed(2)}V used ${this.battery.consumedMah} mAh`);
-    if (!this.flying) return;
-    // BATT_FS_LOW_ACT = RTL, BATT_FS_CRT_ACT = LAND.
-    if (level === 1 && this.mode !== 'RTL' && this.mode !== 'LAND') {
-      if (!this.setMode('RTL')) this.setMode('LAND');
-    } else if (level === 2 && this.mode !== 'LAND') this.setMode('LAND');
-  }
-
-  private checkGps(): void {
-    const lost = this.faults.gpsLost(this.nowMs);
-    if (lost && this.gpsLostSinceMs === undefined) {
-      this.gpsLostSinceMs = this.nowMs;
-      this.text(S.CRITICAL, 'GPS Glitch or Compass error');
-    } else if (!lost && this.gpsLostSinceMs !== undefined) {
-      this.gpsLostSinceMs = undefined;
-      this.text(S.CRITICAL, 'GPS Glitch cleared');
-      return;
-    }
-    if (!lost || this.gpsLostSinceMs === undefined || this.nowMs - this.gpsLostSinceMs < EKF_FAILSAFE_MS) return;
-    if (this.flying && requiresPosition(this.mode)) {
-      this.text(S.CRITICAL, 'EKF Failsafe: changed to LAND Mode');
-      this.enterMode('LAND');
-    }
-  }
-
-  private checkFence(): void {
-    if (!this.fenceEnabled || this.fence.empty || !this.flying) {
-      this.fenceBreached = false;
-      return;
-    }
-    const breach = this.fence.breach(this.body);
-    if (!breach) {
-      this.fenceBreached = false;
-      return;
-    }
-    if (this.fenceBreached) return;
-    this.fenceBreached = true;
-    this.text(S.CRITICAL, `Fence Breached: ${breach}`);
-    // FENCE_ACTION = RTL or LAND.
-    if (this.mode !== 'RTL' && this.mode !== 'LAND' && !this.setMode('RTL')) this.setMode('LAND');
+  /** Where RTL is (undefined outside RTL mode). */
+  get rtlStage(): Rtl['stage'] | undefined {
+    return this.rtl?.stage;
   }
 }
 
