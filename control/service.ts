@@ -58,6 +58,7 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
   if (o.dataDir) sinks.push(new JsonlLedgerStore(o.dataDir));
   if (o.bus) sinks.push(new MqttLedgerSink(o.bus));
   const ledger = new Ledger(clock, sinks);
+  if (o.dataDir) ledger.restore(JsonlLedgerStore.read(o.dataDir).records);
   const gateway = o.bus ? new TelemetryGateway({ bus: o.bus, clock, telemetryRateHz: o.telemetryRateHz ?? 2 }) : undefined;
   const devices = o.bus ? new DeviceCommands(o.bus, ledger, clock, timeouts) : undefined;
   await devices?.start();

@@ -81,6 +81,19 @@ export class Ledger extends EventEmitter<LedgerEvents> {
     return true;
   }
 
+  /**
+   * Takes back records stored by an earlier run. A command that was still open when the
+   * service stopped can no longer be confirmed by its device: it ends as timed_out.
+   */
+  restore(records: LedgerRecord[]): void {
+    for (const r of records) {
+      if (this.records.has(r.id)) continue;
+      this.records.set(r.id, r);
+      if (!TERMINAL_STATES.has(r.state)) this.move(r.id, 'timed_out', { detail: 'control service restarted before the device answered' });
+    }
+    this.trim();
+  }
+
   get(id: string): LedgerRecord | undefined {
     return this.records.get(id);
   }

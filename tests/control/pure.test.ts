@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common } from 'node-mavlink';
@@ -78,6 +78,36 @@ describe('Ledger', () => {
       const lines = readFileSync(store.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state: string; tsMs: number });
       expect(lines.map((l) => l.state)).toEqual(['queued', 'sent', 'cancelled']);
       expect(lines[1]!.tsMs - lines[0]!.tsMs).toBe(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Ledger restore', () => {
+  it('takes back the stored history; commands left open end as timed_out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-'));
+    try {
+      const clock = fakeClock();
+      const first = new Ledger(clock, [new JsonlLedgerStore(dir)]);
+      const done = first.open({ issuer: 'op', target: { kind: 'drone', id: 'drone-1' }, kind: 'rtl', via: 'mavlink', payload: {} });
+      first.move(done.id, 'sent');
+      first.move(done.id, 'acked');
+      first.move(done.id, 'succeeded');
+      const open = first.open({ issuer: 'op', target: { kind: 'drone', id: 'drone-2' }, kind: 'land', via: 'mavlink', payload: {} });
+      first.move(open.id, 'sent');
+      await first.close();
+      writeFileSync(join(dir, 'ledger.jsonl'), '{"torn":', { flag: 'a' });
+
+      const { records, badLines } = JsonlLedgerStore.read(dir);
+      expect(badLines).toBe(1);
+      const second = new Ledger(clock, [new JsonlLedgerStore(dir)]);
+      second.restore(records);
+      expect(second.get(done.id)!.state).toBe('succeeded');
+      expect(second.get(open.id)!.state).toBe('timed_out');
+      expect(second.get(open.id)!.transitions.map((t) => t.state)).toEqual(['queued', 'sent', 'timed_out']);
+      await second.close();
+      expect(JsonlLedgerStore.read(dir).records.find((r) => r.id === open.id)!.state).toBe('timed_out');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
