@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     await page.waitForFunction(`(window.__rwBench?.frames ?? 0) > 5`, undefined, { timeout: 20_000 });
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
     // Reset the probe and measure the browser's frame intervals over the same window.
-    await page.evaluate(`(() => { const b = window.__rwBench; b.latencyMs = []; b.deliveryMs = []; b.drawMs = []; b.frames = 0;
+    await page.evaluate(`(() => { const b = window.__rwBench; b.latencyMs = []; b.deliveryMs = []; b.browserMs = []; b.drawMs = []; b.frames = 0;
       window.__rwFrames = []; let last = performance.now();
       const loop = (t) => { window.__rwFrames.push(t - last); last = t; if (window.__rwFrames.length < 100000) requestAnimationFrame(loop); };
       requestAnimationFrame(loop); })()`);
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     const drop0 = hub.dropped;
     const cpu0 = process.cpuUsage();
     await new Promise((r) => setTimeout(r, MEASURE_S * 1000));
-    const probe = (await page.evaluate(`({ latencyMs: window.__rwBench.latencyMs, deliveryMs: window.__rwBench.deliveryMs, drawMs: window.__rwBench.drawMs, frames: window.__rwBench.frames, intervals: window.__rwFrames })`)) as { latencyMs: number[]; deliveryMs: number[]; drawMs: number[]; frames: number; intervals: number[] };
+    const probe = (await page.evaluate(`({ latencyMs: window.__rwBench.latencyMs, deliveryMs: window.__rwBench.deliveryMs, browserMs: window.__rwBench.browserMs, drawMs: window.__rwBench.drawMs, frames: window.__rwBench.frames, intervals: window.__rwFrames })`)) as { latencyMs: number[]; deliveryMs: number[]; browserMs: number[]; drawMs: number[]; frames: number; intervals: number[] };
     const cpu = process.cpuUsage(cpu0);
     const drones = (await page.evaluate(`window.__rw.frames()`)) as number;
     const result = {
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
       hubDropped: hub.dropped - drop0,
       latencyMs: { p50: pct(probe.latencyMs, 50), p95: pct(probe.latencyMs, 95), p99: pct(probe.latencyMs, 99), max: Math.max(...probe.latencyMs) },
       deliveryMs: { p50: pct(probe.deliveryMs, 50), p99: pct(probe.deliveryMs, 99) },
+      browserMs: { p50: pct(probe.browserMs, 50), p99: pct(probe.browserMs, 99) },
       drawMs: { p50: pct(probe.drawMs, 50), p99: pct(probe.drawMs, 99), max: Math.max(...probe.drawMs) },
       frameIntervalMs: { p50: pct(probe.intervals, 50), p99: pct(probe.intervals, 99), max: Math.max(...probe.intervals) },
       mapFramesWithUpdates: probe.frames,
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
         `  published ${result.publishedPerS.toFixed(0)}/s, marker updates drawn ${result.markerUpdatesPerS.toFixed(0)}/s, hub drops ${result.hubDropped}`,
         `  publish → marker drawn: ${fmt(probe.latencyMs)}   target p99 < 150 ms: ${result.latencyMs.p99 < 150 ? 'MET' : 'MISSED'}`,
         `    of which publish → batch in browser (broker, hub flush ${FLUSH_MS} ms, SSE): ${fmt(probe.deliveryMs)}`,
+        `    of which batch in browser → marker drawn (parse, frame wait, apply, draw): ${fmt(probe.browserMs)}`,
         `  canvas draw per frame:  ${fmt(probe.drawMs)}`,
         `  browser frame interval: ${fmt(probe.intervals)}`,
         `  machine load average (1 min): ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,

@@ -8,6 +8,8 @@ export interface BenchProbe {
   latencyMs: number[];
   /** Device publish → batch received by the browser (broker, hub flush, SSE), ms. */
   deliveryMs: number[];
+  /** Batch received → marker drawn (parse, wait for the frame, apply, draw), ms. */
+  browserMs: number[];
   drawMs: number[];
   frames: number;
 }
@@ -20,19 +22,22 @@ declare global {
 }
 
 export function droneLayerBench(store: LiveStore, layer: DroneLayer): void {
-  const probe: BenchProbe = { enabled: new URLSearchParams(location.search).has('bench'), latencyMs: [], deliveryMs: [], drawMs: [], frames: 0 };
+  const probe: BenchProbe = { enabled: new URLSearchParams(location.search).has('bench'), latencyMs: [], deliveryMs: [], browserMs: [], drawMs: [], frames: 0 };
   window.__rwBench = probe;
   if (!probe.enabled) return;
-  let applied: number[] = [];
+  let applied: { tsMs: number; receivedMs: number }[] = [];
   store.onTelemetryApplied = (_id, tsMs, receivedMs) => {
-    applied.push(tsMs);
+    applied.push({ tsMs, receivedMs });
     probe.deliveryMs.push(receivedMs - tsMs);
   };
   // Runs after the map's own listener (subscribed earlier), i.e. after the canvas was drawn.
   store.subscribe((changed) => {
     if (!changed.has('drones')) return;
     const now = Date.now();
-    for (const ts of applied) probe.latencyMs.push(now - ts);
+    for (const a of applied) {
+      probe.latencyMs.push(now - a.tsMs);
+      probe.browserMs.push(now - a.receivedMs);
+    }
     applied = [];
     probe.drawMs.push(layer.lastDrawMs);
     probe.frames++;
