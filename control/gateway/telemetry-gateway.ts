@@ -32,22 +32,27 @@ export class TelemetryGateway {
   private readonly vehicles: Vehicle[] = [];
   private readonly timer: NodeJS.Timeout;
 
-  /** Each period is cut in slices of ~50 ms; a tick publishes one slice of the fleet. */
-  private readonly slices: number;
-  private slice = 0;
+  private readonly periodMs: number;
+  /** When each vehicle's next sample is due (index-aligned with `vehicles`). */
+  private readonly dueMs: number[] = [];
 
   constructor(private readonly o: GatewayOptions) {
-    const periodMs = Math.max(10, Math.round(1000 / o.telemetryRateHz));
-    // 1,000 drones published in one burst every 500 ms stall the event loop (and queue
-    // behind a full socket); spreading them over the period keeps latency flat.
-    this.slices = Math.max(1, Math.floor(periodMs / 50));
-    this.timer = setInterval(() => this.tick(), periodMs / this.slices);
+    this.periodMs = Math.max(10, 1000 / o.telemetryRateHz);
+    // Publishing 1,000 drones in one burst per period stalls the event loop and queues
+    // behind a full socket, so each drone has its own due time, staggered across the
+    // period, checked every ~50 ms. Due times advance by the period, so a late timer
+    // (a loaded machine) does not lower the rate.
+    const tickMs = Math.min(50, this.periodMs);
+    this.timer = setInterval(() => this.tick(), tickMs);
     this.timer.unref();
   }
 
   /** Starts speaking for a vehicle: an offline status now, then its live state. */
   add(v: Vehicle): void {
+    // Golden-ratio stagger: any number of drones spread evenly over the period.
+    const phase = ((this.vehicles.length * 0.618_033_988_75) % 1) * this.periodMs;
     this.vehicles.push(v);
+    this.dueMs.push(this.o.clock.nowMs() + phase);
     this.status(v, v.online ? 'online' : 'offline', v.online ? undefined : 'no heartbeat yet');
     v.on('online', () => this.status(v, 'online'));
     v.on('link_regained', () => {
@@ -65,9 +70,11 @@ export class TelemetryGateway {
   private tick(): void {
     const now = this.o.clock.nowMs();
     const staleMs = this.o.staleAfterMs ?? 3000;
-    const k = this.slice;
-    this.slice = (this.slice + 1) % this.slices;
-    for (let i = k; i < this.vehicles.length; i += this.slices) {
+    for (let i = 0; i < this.vehicles.length; i++) {
+      const due = this.dueMs[i]!;
+      if (due > now) continue;
+      // Behind by more than a period (a stalled loop): skip the backlog, keep the phase.
+      this.dueMs[i] = now - due > this.periodMs ? now + this.periodMs : due + this.periodMs;
       const v = this.vehicles[i]!;
       if (!v.online) continue;
       const posMs = v.telemetryState.lastPositionMs;

@@ -52,6 +52,7 @@ export class MissionTransfer {
   private resends = 0;
   private legacy = false;
   private lastLegacy = false;
+  private guessedFor = -1;
   /** INVALID_SEQUENCE acks seen during an upload (tolerated, see onAck). */
   sequenceAcks = 0;
   /** Upload: highest seq the vehicle asked for; download: next seq we need. */
@@ -135,12 +136,20 @@ export class MissionTransfer {
   private onAck(type: number): boolean {
     if (this.direction === 'upload' && this.phase === 'await_request') {
       // ArduPilot answers an item it did not ask for with INVALID_SEQUENCE and keeps the
-      // upload open: not fatal. It asks strictly in order, so a refused resend of item n
-      // (the highest it asked for) means it stored n and its request for n+1 was lost:
-      // answer that request now instead of waiting a second for its re-request.
+      // upload open: not fatal. Usually it means our resend of item n crossed its request
+      // for n+1, which was lost; so send n+1 once, speculatively, instead of idling until
+      // its re-request a second later. The ack does not say which item it refused, so the
+      // cursor moves only on real requests, and only one guess is made per cursor.
       if (type === common.MavMissionResult.INVALID_SEQUENCE) {
         this.sequenceAcks++;
-        if (this.cursor >= 0 && this.cursor + 1 < this.items.length) this.onRequest(this.cursor + 1, this.lastLegacy);
+        const next = this.cursor + 1;
+        if (this.cursor >= 0 && next < this.items.length && this.guessedFor !== this.cursor) {
+          this.guessedFor = this.cursor;
+          const item = this.items[next]!;
+          this.io.send(
+            this.lastLegacy ? toMissionItemLegacy(item, next, this.missionType, this.io) : toMissionItemInt(item, next, this.missionType, this.io),
+          );
+        }
         return true;
       }
       const status = mapMissionResult(type);
