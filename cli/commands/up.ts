@@ -25,7 +25,7 @@ the next start picks up the stored history.
   --host H             address to bind (default 127.0.0.1)
   --http-port N        web map and API (default 8080)
   --mqtt-port N        MQTT over TCP (default 1883)
-  --ws-port N          MQTT over WebSocket (default 9001)
+  --ws-port N          MQTT over WebSocket (default 8083)
   --mqtt URL           use an external broker instead of starting one
   --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd
   --tiles URL|DIR|FILE basemap: XYZ URL template, tile folder or .mbtiles (default: plain grid)
@@ -75,7 +75,7 @@ export const upCommand: Command = {
       host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
       httpPort: parsePort(values['http-port'], 'http-port', 8080),
       mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
-      wsPort: parsePort(values['ws-port'], 'ws-port', 9001),
+      wsPort: parsePort(values['ws-port'], 'ws-port', 8083),
       ...(typeof values['mqtt'] === 'string' ? { mqttUrl: values['mqtt'] } : {}),
       ...(store ? { store } : {}),
         ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
