@@ -23,6 +23,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # The packages ship system services (mosquitto on 1883, influxd on 8086, redis on 6379).
+  # ringwatch starts its own instances (the benchmark's Mosquitto, the stack's influxd,
+  # the tests' redis) on ports it chooses, so a service we just installed is stopped
+  # rather than left holding the port `ringwatch up` uses for MQTT.
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    for svc in mosquitto influxdb redis-server; do
+      case " ${missing[*]} " in *" $svc "*) $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true ;; esac
+    done
+  fi
 fi
 
 echo "setup: npm ci"
