@@ -6,6 +6,7 @@ import { ClientState, getClientState, setClientState } from './client-state.ts';
 import { authenticateClient } from './identity.ts';
 import { DEFAULT_LIMITS, mergeLimits, type BrokerLimits } from './limits.ts';
 import { RateLimitedLog } from './log-limiter.ts';
+import { isStalled } from './socket-writes.ts';
 import { MetricsRegistry, type BrokerMetrics } from './metrics.ts';
 import { DROPPED, isSheddable, judgePublish, type GuardedPacket } from './publish-guard.ts';
 
@@ -121,7 +122,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
 
     authorizeForward(client, packet) {
       const conn = client.conn as { writableLength?: number };
-      if ((conn.writableLength ?? 0) > limits.maxSubscriberBacklogBytes && isSheddable(packet)) {
+      if (((conn.writableLength ?? 0) > limits.maxSubscriberBacklogBytes || isStalled(conn)) && isSheddable(packet)) {
         metrics.reject('slow_consumer');
         return null;
       }

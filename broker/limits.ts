@@ -18,11 +18,13 @@ export interface BrokerLimits {
   /** Priority messages (cmd, ack, status, event) per client. */
   priority: RateLimit;
   /**
-   * When a client's subscriber socket holds more than this many unsent bytes, routine
-   * QoS 0 deliveries to it are shed (counted as `slow_consumer`); cmd/ack/status/event
-   * are still queued. Bounds per-subscriber memory without stalling every publisher.
+   * When a client's subscriber socket holds more than this many unsent bytes, or has
+   * been stalled (full for subscriberStallMs), routine QoS 0 deliveries to it are shed
+   * (counted as `slow_consumer`); cmd/ack/status/event are still queued.
    */
   maxSubscriberBacklogBytes: number;
+  /** A subscriber socket full for this long stops holding publishers back (see socket-writes.ts). */
+  subscriberStallMs: number;
   /**
    * Hard cap on unsent bytes per subscriber socket. Up to it, writes never make
    * publishers wait for a slow subscriber; past it, they do, and a subscriber that does
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   priority: { ratePerS: 500, burst: 1000 },
   maxSubscriberBacklogBytes: 4 * 1024 * 1024,
   maxSubscriberQueueBytes: 16 * 1024 * 1024,
+  subscriberStallMs: 500,
   maxPauseMs: 250,
 };
 

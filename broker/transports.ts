@@ -31,7 +31,7 @@ export async function listenTcp(broker: RingwatchBroker, host: string, port: num
   const server = createTcpServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    adaptSocketWrites(socket, broker.limits.maxSubscriberQueueBytes);
+    adaptSocketWrites(socket, { hardLimitBytes: broker.limits.maxSubscriberQueueBytes, stallMs: broker.limits.subscriberStallMs });
     broker.handle(socket);
   });
   const bound = await listen(server, host, port);
