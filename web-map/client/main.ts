@@ -329,6 +329,14 @@ async function startConsole(user: User): Promise<void> {
   };
   const live = startLive(store, {
     onState(state) {
+      // A stream refused because the session ended looks like an outage to EventSource: ask.
+      if (state === 'down')
+        void api.get('/api/me').catch((err) => {
+          if (err instanceof ApiFailure && err.status === 401) {
+            live.close();
+            showLogin();
+          }
+        });
       const wasDown = flags.server === 'down';
       flags.server = state;
       renderChrome();
