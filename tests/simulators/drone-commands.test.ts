@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { commandLong, demoDrones, offsetDeg, startSimDrones, TestGcs, type SimDroneFleet } from '../helpers/sim-drone.ts';
+import { commandLong, demoDrones, missionItem, offsetDeg, startSimDrones, TestGcs, type SimDroneFleet } from '../helpers/sim-drone.ts';
 import type { SimDroneHandle, SimDroneOptions } from '../../simulators/drone/index.ts';
 
 const C = common.MavCmd;
@@ -234,7 +234,31 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     await gcs.command(C.DO_SET_MODE, [1, GUIDED]);
     await gcs.command(C.COMPONENT_ARM_DISARM, [1]);
     expect((await gcs.command(C.PREFLIGHT_REBOOT_SHUTDOWN, [1])).result).toBe(R.TEMPORARILY_REJECTED);
+    expect((await gcs.command(C.PREFLIGHT_REBOOT_SHUTDOWN, [2])).result).toBe(R.TEMPORARILY_REJECTED);
     expect((await gcs.command(C.PREFLIGHT_CALIBRATION, [1])).result).toBe(R.TEMPORARILY_REJECTED);
+  });
+
+  it('reboots when disarmed: silent, boot banner, time_boot_ms restarts, streams/mode/arming window forgotten, mission kept', async () => {
+    const { gcs } = vehicle({ speed: 10, prearmDelayS: 5 });
+    const items = [missionItem(0, C.NAV_WAYPOINT, { ...drone.dock }), missionItem(1, C.NAV_TAKEOFF, { alt: 10 })];
+    expect((await gcs.upload(items)).ack.type).toBe(common.MavMissionResult.ACCEPTED);
+    await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
+    const before = await gcs.next(common.GlobalPositionInt, (g) => g.timeBootMs > 8000, 5000);
+    await gcs.command(C.DO_SET_MODE, [1, GUIDED]);
+    const banner = gcs.next(common.StatusText, (t) => t.text.startsWith('ArduCopter V4'), 3000);
+    expect((await gcs.command(C.PREFLIGHT_REBOOT_SHUTDOWN, [1])).result).toBe(R.ACCEPTED);
+    const t0 = performance.now();
+    await banner;
+    expect(performance.now() - t0).toBeGreaterThan(250); // 3 s of simulated silence at speed 10
+    expect((await gcs.next(minimal.Heartbeat)).customMode).toBe(0); // STABILIZE again
+    const heard = gcs.received.length;
+    await gcs.next(minimal.Heartbeat);
+    expect(gcs.received.slice(heard).some((m) => m.msgid === common.GlobalPositionInt.MSG_ID)).toBe(false);
+    await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
+    expect((await gcs.next(common.GlobalPositionInt)).timeBootMs).toBeLessThan(before.timeBootMs);
+    await gcs.command(C.DO_SET_MODE, [1, GUIDED]);
+    expect((await gcs.command(C.COMPONENT_ARM_DISARM, [1])).result).toBe(R.FAILED); // position estimate again
+    expect((await gcs.download(0)).length).toBe(2);
   });
 
   it('ignores commands addressed to another system', async () => {

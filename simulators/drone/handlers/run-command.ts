@@ -103,8 +103,11 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
       return Res.ACCEPTED;
     }
     case Cmd.PREFLIGHT_REBOOT_SHUTDOWN:
-      // Copter will not reboot while armed; a simulated reboot is not offered.
-      return ap.armed ? Res.TEMPORARILY_REJECTED : Res.UNSUPPORTED;
+      // param1: 1 reboot the autopilot, 3 reboot into the bootloader (same to a GCS); shutdown is not offered.
+      if (ap.armed) return Res.TEMPORARILY_REJECTED;
+      if (p1 !== 1 && p1 !== 3) return Res.UNSUPPORTED;
+      v.scheduleReboot();
+      return Res.ACCEPTED;
     case Cmd.PREFLIGHT_CALIBRATION:
       return ap.armed ? Res.TEMPORARILY_REJECTED : Res.ACCEPTED;
     default:

@@ -51,7 +51,9 @@ export class Autopilot implements MissionHost {
   fenceEnabled = true;
   readonly mission: MissionExecutor;
   private rtl: Rtl | undefined;
-  private readonly failsafes: Failsafes;
+  private failsafes: Failsafes;
+  /** Simulated time of the last (re)boot; time_boot_ms counts from here. */
+  bootAtMs = 0;
   private storeVersion = -1;
   nowMs = 0;
 
@@ -112,7 +114,7 @@ export class Autopilot implements MissionHost {
   }
   /** EKF has a position: the boot-time alignment window is over and GPS has a fix. */
   positionOk(): boolean {
-    return this.nowMs >= this.cfg.prearmDelayS * 1000 && !this.faults.gpsLost(this.nowMs);
+    return this.nowMs - this.bootAtMs >= this.cfg.prearmDelayS * 1000 && !this.faults.gpsLost(this.nowMs);
   }
 
   // ---- commands ----
@@ -248,6 +250,30 @@ export class Autopilot implements MissionHost {
     if (this.mode !== 'AUTO' && this.mode !== 'GUIDED' && this.mode !== 'RTL') return false;
     this.setWpSpeed(mps);
     return true;
+  }
+
+  /**
+   * A reboot (MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, only when disarmed): modes, arming,
+   * speeds and failsafe latches are forgotten; the stored mission, fence and rally
+   * survive (they live in flash); home becomes where it sits.
+   */
+  rebootAt(bootAtMs: number): void {
+    this.bootAtMs = bootAtMs;
+    this.armed = false;
+    this.autoArmed = false;
+    this.mode = 'STABILIZE';
+    this.rtl = undefined;
+    this.nav = { kind: 'ground' };
+    this.mission.reset();
+    this.failsafes = new Failsafes(this, this.faults, this.cfg);
+    this.fenceEnabled = true;
+    this.limits.wpSpeedMps = this.cfg.cruiseSpeedMps;
+    this.home = { latDeg: this.body.latDeg, lonDeg: this.body.lonDeg, altAmslM: this.body.altAmslM };
+  }
+
+  /** time_boot_ms as the vehicle reports it. */
+  get timeBootMs(): number {
+    return Math.max(0, Math.round(this.nowMs - this.bootAtMs)) >>> 0;
   }
 
   // ---- time ----

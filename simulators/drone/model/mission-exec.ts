@@ -79,6 +79,16 @@ export class MissionExecutor {
     this.begin(this.currentSeq, nowMs);
   }
 
+  /** After a reboot: nothing running, pointer back to the start. */
+  reset(): void {
+    this.state = 'idle';
+    this.currentSeq = 0;
+    this.item = undefined;
+    this.rtl = undefined;
+    this.circle = undefined;
+    this.jumpsLeft.clear();
+  }
+
   stop(): void {
     if (this.state === 'running') this.state = 'idle';
     this.rtl = undefined;

@@ -31,7 +31,7 @@ export interface TelemetrySource {
 export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLinkData): MavLinkData | undefined {
   const { ap, gps } = src;
   const b = ap.body;
-  const t = Math.round(ap.nowMs) >>> 0;
+  const t = ap.timeBootMs;
   switch (msgId) {
     case minimal.Heartbeat.MSG_ID: {
       const m = (into as minimal.Heartbeat | undefined) ?? new minimal.Heartbeat();
@@ -164,7 +164,7 @@ export function homePosition(ap: Autopilot): common.HomePosition {
   m.longitude = Math.round(ap.home.lonDeg * 1e7);
   m.altitude = Math.round(ap.home.altAmslM * 1000);
   m.q = [1, 0, 0, 0];
-  m.timeUsec = BigInt(Math.round(ap.nowMs)) * 1000n;
+  m.timeUsec = BigInt(ap.timeBootMs) * 1000n;
   return m;
 }
 

@@ -12,6 +12,9 @@ import { StreamTable } from './streams.ts';
 import { buildMessage, homePosition, statusText } from './telemetry.ts';
 import { Wind } from './wind.ts';
 
+/** A Copter on a flight controller is silent this long while it reboots. */
+const REBOOT_SILENCE_MS = 3000;
+
 interface Channel {
   streams: StreamTable;
   outbox: MavLinkData[];
@@ -38,6 +41,10 @@ export class SimVehicle {
   private readonly channels = new Map<number, Channel>();
   private nextChannel = 0;
   private delayed: { dueMs: number; ch: number; msg: MavLinkData }[] = [];
+  private rebootAtMs: number | undefined;
+  /** While rebooting the vehicle neither hears nor says anything. */
+  private silentUntilMs = -1;
+  private bannerPending = false;
   /** Reused telemetry objects, one per message id: refilled each time it is due. */
   private readonly built = new Map<number, MavLinkData>();
   /** Messages built in the current advance (shared by every channel due at once). */
@@ -127,6 +134,7 @@ export class SimVehicle {
   /** One inbound message at `nowMs`; lost on a faulty link, ignored when addressed to another system. */
   receive(ch: number, msg: MavlinkMessage, nowMs: number): void {
     this.advance(nowMs);
+    if (nowMs < this.silentUntilMs) return;
     if (!this.channels.has(ch) || !this.faults.passes(nowMs, this.linkRng)) return;
     const target = (msg.data as { targetSystem?: number }).targetSystem;
     if (target !== undefined && target !== 0 && target !== this.systemId) return;
@@ -138,6 +146,13 @@ export class SimVehicle {
     if (nowMs <= this.ap.nowMs) return;
     const dtS = (nowMs - this.ap.nowMs) / 1000;
     this.ap.advance(nowMs);
+    if (this.rebootAtMs !== undefined && nowMs >= this.rebootAtMs) this.reboot(nowMs);
+    if (this.bannerPending && nowMs >= this.silentUntilMs) {
+      this.bannerPending = false;
+      // What ArduPilot prints on boot, and what a GCS sees first after a reboot.
+      this.text(common.MavSeverity.INFO, 'ArduCopter V4.5.7 (2a3dc4b7)');
+      this.text(common.MavSeverity.INFO, 'Frame: QUAD/X');
+    }
     this.gps.update(this.ap.body, dtS, this.faults.gpsLost(nowMs), this.rng);
     this.transfer.update(nowMs);
     if (this.delayed.length > 0) {
@@ -162,7 +177,7 @@ export class SimVehicle {
     const out = c.outbox;
     c.outbox = [];
     const now = this.ap.nowMs;
-    if (now < this.faults.linkLossUntilMs) return [];
+    if (now < this.faults.linkLossUntilMs || now < this.silentUntilMs) return [];
     if (this.faults.packetLossPct <= 0) return out;
     return out.filter(() => !this.linkRng.chance(this.faults.packetLossPct));
   }
@@ -186,6 +201,26 @@ export class SimVehicle {
     if (this.faults.ackDropPct > 0 && this.linkRng.chance(this.faults.ackDropPct)) return;
     if (this.faults.ackDelayMs > 0) this.delayed.push({ dueMs: this.ap.nowMs + this.faults.ackDelayMs, ch: peer.ch, msg: m });
     else this.send(peer.ch, m);
+  }
+
+  /** MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN: the ack goes out first, the reboot starts on the next advance. */
+  scheduleReboot(): void {
+    this.rebootAtMs = this.ap.nowMs;
+  }
+
+  private reboot(nowMs: number): void {
+    this.rebootAtMs = undefined;
+    this.silentUntilMs = nowMs + REBOOT_SILENCE_MS;
+    this.bannerPending = true;
+    this.ap.rebootAt(this.silentUntilMs);
+    this.transfer.reset();
+    this.delayed = [];
+    this.built.clear();
+    this.builtAt.clear();
+    for (const c of this.channels.values()) {
+      c.streams = new StreamTable(this.opts.initialStreamRatesHz, () => this.rng.next());
+      c.outbox = [];
+    }
   }
 
   text(severity: number, text: string): void {

@@ -53,6 +53,12 @@ export class MissionTransfer {
     return this.uploads.size > 0;
   }
 
+  /** A reboot drops any upload half done (ArduPilot keeps it in RAM only). */
+  reset(): void {
+    this.uploads.clear();
+    this.finished.clear();
+  }
+
   onCount(peer: Peer, count: number, type: number, nowMs: number): void {
     if (!isType(type)) return this.ack(peer, type, R.UNSUPPORTED);
     const other = this.uploads.get(type);
