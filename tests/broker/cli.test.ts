@@ -1,0 +1,48 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { afterEach, expect, test } from 'vitest';
+import { connectAs, demoSite } from '../helpers/broker.ts';
+
+let child: ChildProcessWithoutNullStreams | undefined;
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+});
+
+function run(args: string[]): { out: () => string; exit: Promise<number | null> } {
+  const c = spawn(process.execPath, ['bin/ringwatch.js', ...args]);
+  child = c;
+  let out = '';
+  c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return { out: () => out, exit: new Promise((r) => c.on('close', (code) => r(code))) };
+}
+
+test('ringwatch broker --help prints its options', async () => {
+  const r = run(['broker', '--help']);
+  expect(await r.exit).toBe(0);
+  expect(r.out()).toMatch(/--mqtt-port N[\s\S]*--ws-port N[\s\S]*--redis URL/);
+});
+
+test('ringwatch broker logs its ports, serves the site and closes cleanly on SIGINT', async () => {
+  const r = run(['broker', '--site', 'sites/demo.yaml', '--mqtt-port', '0', '--ws-port', '0']);
+  const port = await new Promise<number>((resolve, reject) => {
+    child!.stdout.on('data', () => {
+      const m = /"mqttPort":(\d+)/.exec(r.out());
+      if (m) resolve(Number(m[1]));
+    });
+    child!.once('close', () => reject(new Error(`exited early:\n${r.out()}`)));
+  });
+  const device = await connectAs({ url: `mqtt://127.0.0.1:${port}`, secrets: demoSite().secrets }, 'sp-1');
+  await device.publishAsync('ringwatch/v1/speaker/sp-1/telemetry', JSON.stringify({ tsMs: 1, state: 'idle', volumePct: 3 }), { qos: 1 });
+  child!.kill('SIGINT');
+  expect(await r.exit).toBe(0);
+  expect(r.out()).toMatch(/"msg":"broker closed"/);
+  expect(r.out()).toMatch(/"messagesIn":1/);
+  await device.endAsync(true);
+});
+
+test('ringwatch broker without --site is a usage error', async () => {
+  const r = run(['broker']);
+  expect(await r.exit).toBe(2);
+  expect(r.out()).toMatch(/--site is required/);
+});
