@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Page } from 'playwright-core';
+import { wgs84ToGcj02 } from '../../web-map/client/gcj02.ts';
 import { startWebServer, type WebServer } from '../../web-map/server/standalone.ts';
 import { startWebStack, type WebStack } from '../helpers/stack.ts';
 import { eventually } from '../helpers/control-stack.ts';
@@ -11,6 +12,8 @@ let stack: WebStack;
 let browser: TestBrowser;
 let page: Page;
 const UI_MS = 10_000;
+const metres = (a: { latDeg: number; lonDeg: number }, b: { latDeg: number; lonDeg: number }) =>
+  Math.hypot((a.latDeg - b.latDeg) * 111_320, (a.lonDeg - b.lonDeg) * 111_320 * Math.cos((a.latDeg * Math.PI) / 180));
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'none' }), startBrowser()]);
@@ -204,6 +207,35 @@ describe('web console in Chromium against the running stack', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => blackhole.close(() => r()));
       await web?.close();
+    }
+  });
+
+  it('draws over a GCJ-02 basemap shifted, and turns clicks back into WGS-84', async () => {
+    const web = await startWebServer({ controlUrl: stack.apiUrl, port: 0, datum: 'gcj02' });
+    try {
+      await loginAs(page, web.url, 'operator');
+      await expect.poll(() => screenOf('drone-1').then((p) => p !== undefined)).toBe(true);
+      const wgs = (await position('drone-1'))!;
+      const p = (await screenOf('drone-1'))!;
+      // Drawn where a GCJ-02 basemap has it: the map coordinate under the glyph is the
+      // converted position, about 500 m from the raw WGS-84 one here.
+      const drawnAt = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${p.x}, ${p.y})`);
+      const gcj = wgs84ToGcj02(wgs.latDeg, wgs.lonDeg);
+      expect(metres(drawnAt, gcj)).toBeLessThan(15);
+      expect(metres(drawnAt, wgs)).toBeGreaterThan(300);
+      await page.getByTestId('drone-list').selectOption('drone-1');
+      await page.getByTestId('cmd-goto').click();
+      await page.mouse.click(p.x, p.y);
+      const item = page.locator('[data-testid="ledger-item"][data-kind="goto"]').first();
+      await item.waitFor();
+      const rec = stack.control.ledger.list({ targetId: 'drone-1' }).filter((r) => r.kind === 'goto').sort((a, b) => b.createdMs - a.createdMs)[0]!;
+      const target = rec.payload as { latDeg: number; lonDeg: number };
+      const errM = metres(target, wgs);
+      // A click on the drone's glyph names the drone's own WGS-84 position (pixel rounding,
+      // GPS noise and drift only), not a point offset by the datum shift (~500 m).
+      expect(errM).toBeLessThan(40);
+    } finally {
+      await web.close();
     }
   });
 

@@ -281,6 +281,11 @@ async function startConsole(user: User): Promise<void> {
       return { x: r.left + p.x, y: r.top + p.y };
     },
     frames: () => store.frames,
+    mapLatLngAt: (x: number, y: number) => {
+      const r = mapEl.getBoundingClientRect();
+      const ll = map.containerPointToLatLng([x - r.left, y - r.top]);
+      return { latDeg: ll.lat, lonDeg: ll.lng };
+    },
   };
 
   // Initial state, then live. Each source is optional: a server without a route still shows the rest.
