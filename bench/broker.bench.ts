@@ -21,7 +21,7 @@ import { encodePublishQos0, startRawFlood } from '../tests/broker/raw-mqtt.ts';
 
 const DEVICES = 200;
 const STEP_MS = 1_500;
-const LADDER = [10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 65_000, 80_000, 100_000];
+const LADDER = process.env['BENCH_LADDER']?.split(',').map(Number) ?? [10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 65_000, 80_000, 100_000];
 const LATENCY_RATE = 2_000;
 const LATENCY_MS = 3_000;
 const FLOOD_MS = 4_000;
@@ -191,6 +191,7 @@ async function throughput(t: Target, qos: 0 | 1): Promise<{ best: number; steps:
     }
     steps.push(s);
     process.stderr.write(`  ${t.name} QoS ${qos} offered ${rate}: sent ${s.sent} received ${s.received} → ${s.delivered} msg/s ${s.ok ? 'ok' : 'LOSS'}\n`);
+    if (!s.ok && process.env['BENCH_DEBUG']) process.stderr.write(`    subscriber frames ${sub.received}, broker ${JSON.stringify(await t.extra())}\n`);
     if (!s.ok) break;
     best = Math.max(best, s.delivered);
     await sleep(300);
