@@ -168,6 +168,18 @@ describe('web console in Chromium against the running stack', () => {
     const req = stack.ops.broadcasts!.list().map((b) => b.request as { target: { kind: string; radiusM?: number } }).find((r) => r.target.kind === 'radius');
     expect(req?.target.radiusM).toBe(400);
     await expect.poll(() => page.locator('[data-testid="bc-speaker"][data-state="finished"]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+
+    // The warning library: add an approved warning, see it offered, retire it.
+    await page.getByTestId('lib-id').fill('warn-fireworks-zh');
+    await page.getByTestId('lib-title').fill('禁放烟花');
+    await page.getByTestId('lib-text').fill('此区域禁止燃放烟花爆竹，请立即停止。');
+    await page.getByTestId('lib-save').click();
+    const item = page.locator('[data-testid="lib-item"][data-id="warn-fireworks-zh"]');
+    await item.waitFor();
+    expect(await page.locator('[data-testid="bc-warning"] option[value="warn-fireworks-zh"]').count()).toBe(1);
+    expect((await js<{ id: string }[]>('fetch("/api/warnings").then((r) => r.json())')).some((w) => w.id === 'warn-fireworks-zh')).toBe(true);
+    await item.getByRole('button').click();
+    await expect.poll(() => item.count()).toBe(0);
   });
 
   it('switches between English and Chinese, and remembers the choice', async () => {
