@@ -129,6 +129,11 @@ export class MqttIngest {
     append();
   }
 
+  /** Publishes on our own session (health reports); dropped silently while offline. */
+  publish(topic: string, payload: string, retain: boolean): void {
+    if (this.client?.connected) this.client.publish(topic, payload, { qos: 0, retain });
+  }
+
   get connected(): boolean {
     return this.client?.connected ?? false;
   }

@@ -27,6 +27,8 @@ export interface TelemetryServiceConfig {
   spool?: { maxBytes?: number; segmentBytes?: number; fsync?: FsyncPolicy; fsyncIntervalMs?: number };
   /** Serve Prometheus metrics on 127.0.0.1:PORT/metrics (0 = any free port). */
   metricsPort?: number;
+  /** Publish health (retained) on ringwatch/v1/svc/telemetry/health this often; 0 = never. Default 5 s. */
+  healthIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -47,6 +49,8 @@ export interface TelemetryService {
 }
 
 export const DRAIN_TIMEOUT_MS = 10_000;
+export const HEALTH_TOPIC = 'ringwatch/v1/svc/telemetry/health';
+const HEALTH_INTERVAL_MS = 5_000;
 /** Points older than this when written missed the CQ's resample window: backfill their buckets. */
 const LATE_MS = 15_000;
 const BACKFILL_EVERY_MS = 5_000;
@@ -132,6 +136,11 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
       return metrics.snapshot();
     };
 
+    // Operators see ingest health where they see everything else: on the broker.
+    const healthEvery = cfg.healthIntervalMs ?? HEALTH_INTERVAL_MS;
+    const healthTimer = healthEvery > 0 ? setInterval(() => ingest.publish(HEALTH_TOPIC, JSON.stringify({ tsMs: Date.now(), ...health() }), true), healthEvery) : undefined;
+    healthTimer?.unref();
+
     let metricsUrl: string | undefined;
     let server: Server | undefined;
     if (cfg.metricsPort !== undefined) {
@@ -161,6 +170,7 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
       writer.close();
       spool.close();
       clearInterval(backfill);
+      if (healthTimer) clearInterval(healthTimer);
       if (server) await new Promise<void>((r) => server!.close(() => r()));
       await store.close();
       if (influxd) await influxd.close();

@@ -23,19 +23,27 @@ describe('telemetry ingest through the real broker into a real influxd', () => {
   });
 
   const as = async (id: string) => {
-    const c = await connectAs(broker, id, { clientId: id === 'control' ? `control:test-${clients.length}` : id });
+    const c = await connectAs(broker, id, { clientId: id === 'control' || id === 'web' ? `${id}:test-${clients.length}` : id });
     clients.push(c);
     return c;
   };
-  const fixture = async () => {
-    const f = await serviceFixture(broker, influx);
+  const fixture = async (extra: Parameters<typeof serviceFixture>[2] = {}) => {
+    const f = await serviceFixture(broker, influx, extra);
     fixtures.push(f);
     return f;
   };
 
-  it('stores every channel and the service records, and counts and drops bad ones', async () => {
-    const f = await fixture();
+  it('stores every channel and the service records, counts and drops bad ones, reports health', async () => {
+    const f = await fixture({ healthIntervalMs: 50 });
     const svc = await f.start();
+    const web = await as('web');
+    const healthSeen = new Promise<Record<string, unknown>>((resolve) =>
+      web.on('message', (topic, payload) => {
+        const h = JSON.parse(payload.toString()) as Record<string, unknown>;
+        if (topic === 'ringwatch/v1/svc/telemetry/health' && Number(h['pointsWritten']) >= 7) resolve(h);
+      }),
+    );
+    await web.subscribeAsync('ringwatch/v1/svc/telemetry/health', { qos: 0 });
     const [control, sp1, anpr] = await Promise.all([as('control'), as('sp-1'), as('cp-1-anpr')]);
     const t = Date.now() - 60_000;
     await Promise.all([
@@ -61,6 +69,7 @@ describe('telemetry ingest through the real broker into a real influxd', () => {
     expect((await svc.store.audit(w, { actor: 'operator' })).map((r) => r.id)).toEqual(['A-1']);
     const health = svc.health();
     expect(health).toMatchObject({ pointsWritten: 7, queuedPoints: 0 });
+    expect(await healthSeen).toMatchObject({ pointsWritten: 7, writeErrors: { retryable: 0, rejected: 0 }, spoolSegments: 1 });
   });
 
   it('loses nothing when influxd stops mid-stream and comes back (each point exactly once)', async () => {
