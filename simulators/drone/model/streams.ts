@@ -35,6 +35,9 @@ const DATA_STREAM: Record<number, StreamGroup[]> = {
   12: ['extra3'],
 };
 
+/** Streams this far behind are resynchronised instead of caught up. */
+const MAX_BACKLOG_MS = 1000;
+
 /** ArduPilot caps stream rates at 50 Hz (and at its main loop rate). */
 const MAX_RATE_HZ = 50;
 
@@ -105,7 +108,9 @@ export class StreamTable {
       const iv = this.intervalMs[i]!;
       if (iv <= 0 || nowMs < this.nextDueMs[i]!) continue;
       let next = this.nextDueMs[i]! + iv;
-      if (next <= nowMs) next = nowMs + iv; // fell behind (time acceleration): skip, like a busy link
+      // After a short stall (a busy event loop) the missed sends follow one per tick, so the
+      // rate holds; far behind (time acceleration beyond the tick rate), skip like a busy link.
+      if (nowMs - next > MAX_BACKLOG_MS) next = nowMs + iv;
       this.nextDueMs[i] = next;
       emit(STREAMED[i]!);
     }
