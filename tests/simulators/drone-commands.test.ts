@@ -261,6 +261,25 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     expect((await gcs.download(0)).length).toBe(2);
   });
 
+  it('takes the non-position commands over COMMAND_INT too (arm, RTL), acked under their own ids', async () => {
+    const { gcs, drone: d } = vehicle();
+    const viaInt = (command: number, params: number[]) => {
+      const ci = new common.CommandInt();
+      ci.targetSystem = d.systemId;
+      ci.targetComponent = 1;
+      ci.frame = common.MavFrame.GLOBAL_RELATIVE_ALT_INT;
+      ci.command = command;
+      [ci._param1, ci._param2, ci._param3, ci._param4] = [params[0] ?? 0, params[1] ?? 0, params[2] ?? 0, params[3] ?? 0];
+      const ack = gcs.next(common.CommandAck, (a) => a.command === command);
+      gcs.send(ci);
+      return ack;
+    };
+    expect((await viaInt(C.DO_SET_MODE, [1, GUIDED])).result).toBe(R.ACCEPTED);
+    expect((await viaInt(C.COMPONENT_ARM_DISARM, [1])).result).toBe(R.ACCEPTED);
+    expect(d.state().armed).toBe(true);
+    expect((await viaInt(C.DO_SET_SERVO, [9, 1500])).result).toBe(R.UNSUPPORTED);
+  });
+
   it('ignores commands addressed to another system', async () => {
     const { gcs } = vehicle();
     const ack = gcs.next(common.CommandAck, undefined, 400).then(() => 'acked', () => 'silent');

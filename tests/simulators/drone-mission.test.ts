@@ -146,14 +146,22 @@ describe('sim drone: mission protocol (vehicle side)', () => {
     expect((await gcs.upload(items)).ack.type).toBe(MR.ACCEPTED);
     expect((await gcs.command(C.DO_SET_MODE, [1, 4])).result).toBe(R.ACCEPTED);
     expect((await gcs.command(C.COMPONENT_ARM_DISARM, [1])).result).toBe(R.ACCEPTED);
+    await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
     const reached: number[] = [];
+    let maxSpeedMps = 0;
     gcs.link.on('message', (m) => {
       if (m.msgid === common.MissionItemReached.MSG_ID) reached.push((m.data as common.MissionItemReached).seq);
+      if (m.msgid === common.GlobalPositionInt.MSG_ID) {
+        const g = m.data as common.GlobalPositionInt;
+        maxSpeedMps = Math.max(maxSpeedMps, Math.hypot(g.vx, g.vy) / 100);
+      }
     });
     expect((await gcs.command(C.MISSION_START)).result).toBe(R.ACCEPTED);
     await gcs.next(minimal.Heartbeat, (h) => h.customMode === 3 && (h.baseMode & minimal.MavModeFlag.SAFETY_ARMED) === 0, 25_000);
     // takeoff, wp, loiter, (jump back once) wp, loiter, circle, land
     expect(reached).toEqual([1, 3, 4, 3, 4, 6, 7]);
+    expect(maxSpeedMps).toBeGreaterThan(3); // it did fly the legs…
+    expect(maxSpeedMps).toBeLessThanOrEqual(6.05); // …at the mission's DO_CHANGE_SPEED, not the 12 m/s cruise
     expect(gcs.texts()).toContain('Mission: 6 LoitTurns');
     expect(d.state().altRelM).toBeLessThan(0.2);
   });
