@@ -122,7 +122,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const control = await startControlService({ site: o.site, bus, dataDir: join(o.dataDir, 'control') });
     closers.push({ name: 'control service', close: () => control.close() });
     const time = opsTime(o.sim?.speed ?? 1);
-    const hub = new EventHub(100);
+    const hub = new EventHub();
     closers.push({ name: 'live updates', close: () => hub.close() });
     const warnings = new WarningLibrary(o.site.warnings, join(o.dataDir, 'control'));
     const ops = await startOperations({ site: o.site, control, bus, warnings, hub, time });

@@ -19,8 +19,10 @@ export class EventHub {
   dropped = 0;
 
   constructor(
-    private readonly flushMs = 100,
+    private readonly flushMs = 50,
     private readonly maxQueue = 20_000,
+    /** A batch this large is sent at once rather than waiting out the flush interval. */
+    private readonly flushAt = 500,
   ) {}
 
   publish(ev: LiveEvent): void {
@@ -33,7 +35,14 @@ export class EventHub {
       }
     }
     this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+    this.pending++;
+    if (this.pending >= this.flushAt) {
+      clearTimeout(this.timer);
+      this.flush();
+    }
   }
+
+  private pending = 0;
 
   subscribe(listener: Listener): () => void {
     const s = { listener, queue: [] as LiveEvent[] };
@@ -47,6 +56,7 @@ export class EventHub {
 
   private flush(): void {
     this.timer = undefined;
+    this.pending = 0;
     for (const s of this.subs) {
       if (s.queue.length === 0) continue;
       const batch = s.queue;

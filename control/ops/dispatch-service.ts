@@ -58,7 +58,7 @@ export class DispatchService {
   }
 
   /** Picks and sends the best drone; resolves once the drone has been told (not once it arrived). */
-  async dispatch(alarmId: string, issuer: string): Promise<Alarm> {
+  async dispatch(alarmId: string, issuer: string, opts: { warnNearby?: boolean } = {}): Promise<Alarm> {
     const alarm = this.o.alarms.get(alarmId);
     if (!alarm) throw new Error(`no alarm ${alarmId}`);
     const target = this.o.frame.toXy(alarm.position);
@@ -76,7 +76,7 @@ export class DispatchService {
     this.o.fleet.setTask(droneId, { kind: 'alarm', alarmId: alarm.id, priority: alarm.priority });
     this.o.alarms.assign(alarm.id, { droneId, commandIds: [], dispatchedAtMs: this.o.time.nowMs() });
     this.o.onAlarm?.(alarm);
-    if (this.o.warnNearbySpeakers !== false) this.warnNearby(alarm, issuer);
+    if (opts.warnNearby ?? this.o.warnNearbySpeakers ?? true) this.warnNearby(alarm, issuer);
     void this.fly(alarm, droneId, issuer);
     return alarm;
   }

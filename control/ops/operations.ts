@@ -105,6 +105,14 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     const c = checkPayload<object>('sensor', 'event', payload);
     if (t && c.ok) hub.publish({ type: 'sensor_event', data: { deviceId: t.deviceId, ...c.value } });
   });
+  // Drone telemetry reaches clients as the broker delivers it — the gateway's for MAVLink
+  // drones, a drone's own for MQTT drones — rather than sampled here, which would add up
+  // to a sampling period of delay between the drone and the map.
+  await bus?.subscribe('ringwatch/v1/drone/+/telemetry', (topic, payload) => {
+    const t = parseDeviceTopic(topic);
+    const c = checkPayload<object>('drone', 'telemetry', payload);
+    if (t && c.ok) hub.publish({ type: 'telemetry', data: { droneId: t.deviceId, ...c.value } });
+  });
   await bus?.subscribe('ringwatch/v1/speaker/+/telemetry', (topic, payload) => {
     const t = parseDeviceTopic(topic);
     const c = checkPayload<object>('speaker', 'telemetry', payload);
@@ -118,12 +126,11 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const tickMs = o.tickMs ?? 250;
   const timer = setInterval(() => {
     ticks++;
-    const publish = ticks % Math.max(1, Math.round(500 / tickMs)) === 0; // map at 2 Hz
     for (const d of site.drones) {
       const t = fleet.telemetry(d.id);
-      if (!t) continue;
-      dispatch.onPosition(d.id, t);
-      if (publish) hub.publish({ type: 'telemetry', data: { droneId: d.id, ...t } });
+      if (t) dispatch.onPosition(d.id, t);
+      // Without a broker there is no gateway stream to forward: sample for the map at 2 Hz.
+      if (t && !bus && ticks % Math.max(1, Math.round(500 / tickMs)) === 0) hub.publish({ type: 'telemetry', data: { droneId: d.id, ...t } });
     }
     if (ticks % Math.max(1, Math.round(2000 / tickMs)) === 0) {
       lastCoverage = coverageModel.evaluate(fleet.candidates(coverageModel.frame));

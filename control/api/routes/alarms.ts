@@ -26,6 +26,8 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsync {
               latDeg: Type.Number({ minimum: -90, maximum: 90 }),
               lonDeg: Type.Number({ minimum: -180, maximum: 180 }),
               note: Type.Optional(Type.String({ maxLength: 200 })),
+              /** Play the ring's default warning on speakers near the point (default true). */
+              playWarning: Type.Optional(Type.Boolean()),
               severity: Type.Optional(Type.Union(['low', 'medium', 'high', 'critical'].map((s) => Type.Literal(s)))),
             },
             { additionalProperties: false },
@@ -34,9 +36,9 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsync {
       },
       async (req, reply) => {
         const ops = needOps(deps);
-        const b = req.body as { latDeg: number; lonDeg: number; note?: string; severity?: 'low' | 'medium' | 'high' | 'critical' };
+        const b = req.body as { latDeg: number; lonDeg: number; note?: string; severity?: 'low' | 'medium' | 'high' | 'critical'; playWarning?: boolean };
         const alarm = ops.alarms.raiseManual({ latDeg: b.latDeg, lonDeg: b.lonDeg }, req.user!.username, b.note, b.severity ?? 'high');
-        return reply.status(202).send(await ops.dispatch.dispatch(alarm.id, req.user!.username));
+        return reply.status(202).send(await ops.dispatch.dispatch(alarm.id, req.user!.username, b.playWarning === undefined ? {} : { warnNearby: b.playWarning }));
       },
     );
 
