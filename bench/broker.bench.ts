@@ -9,7 +9,8 @@
  * Each broker runs in its own process. Bounded: stops itself after BENCH_MAX_S (240 s).
  * BENCH_PROFILE=1 writes a CPU profile of our broker to bench/profiles/;
  * BENCH_ONLY=ringwatch|mosquitto runs one broker; BENCH_QUICK=1 runs only the QoS 0 ladder;
- * BENCH_BROKER_NODE_ARGS passes node flags to our broker's process.
+ * BENCH_BROKER_NODE_ARGS sets our broker process's node flags (default: --max-semi-space-size=32,
+ * as `ringwatch broker` runs; set it to '' to measure with V8's defaults).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,7 +47,9 @@ const watchdog = setTimeout(() => {
 }, MAX_S * 1000);
 
 async function startOurs(defaultLimits = false): Promise<Target> {
-  const execArgv = ['--import', 'tsx', ...(process.env['BENCH_BROKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [])];
+  // The same node flag `ringwatch broker` runs with (see cli/commands/broker.ts).
+  const nodeArgs = process.env['BENCH_BROKER_NODE_ARGS'] ?? '--max-semi-space-size=32';
+  const execArgv = ['--import', 'tsx', ...nodeArgs.split(' ').filter(Boolean)];
   if (process.env['BENCH_PROFILE']) execArgv.push('--cpu-prof', '--cpu-prof-dir=bench/profiles');
   const child: ChildProcess = fork('bench/lib/broker-process.ts', [], {
     execArgv,
@@ -286,7 +289,7 @@ async function main(): Promise<void> {
     if (only && !(start === startMosq ? only === 'mosquitto' : only === 'ringwatch')) continue;
     const t = await start();
     process.stderr.write(`${t.name} on port ${t.port}\n`);
-    const q0 = await throughput(t, 0);
+    const q0 = await throughput(t, process.env['BENCH_QOS'] === '1' ? 1 : 0);
     if (process.env['BENCH_QUICK']) {
       results[t.name] = { qos0: q0.best, broker: await t.extra() };
       await t.close();

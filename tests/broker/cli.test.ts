@@ -36,6 +36,7 @@ test('ringwatch broker logs its ports, serves the site and closes cleanly on SIG
   await device.publishAsync('ringwatch/v1/speaker/sp-1/telemetry', JSON.stringify({ tsMs: 1, state: 'idle', volumePct: 3 }), { qos: 1 });
   child!.kill('SIGINT');
   expect(await r.exit).toBe(0);
+  expect(r.out()).toMatch(/"nodeFlags":\[[^\]]*"--max-semi-space-size=32"/);
   expect(r.out()).toMatch(/"msg":"broker closed"/);
   expect(r.out()).toMatch(/"messagesIn":1/);
   await device.endAsync(true);
