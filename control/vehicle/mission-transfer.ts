@@ -251,7 +251,7 @@ export class MissionTransfer {
       if (this.phase === 'done') return;
       if (++this.retries > this.retryLimit) {
         const waiting = this.phase === 'await_item' ? 'item_timeout' : 'ack_timeout';
-        this.finish({ status: waiting, message: `no answer in ${this.phase} after ${this.t.missionRetries} retries` });
+        this.finish({ status: waiting, message: `no answer in ${this.phase} after ${this.retryLimit} resends` });
         return;
       }
       this.resends++;

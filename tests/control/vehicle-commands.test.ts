@@ -65,7 +65,7 @@ describe('vehicle API against a simulated ArduPilot Copter over loopback UDP', (
     const r = await v.action.arm();
     expect(r.status).toBe('failed');
     expect(r.message).toMatch(/no position estimate.*Need Position Estimate/);
-    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(Date.now() - t0).toBeLessThan(4000); // 700 ms budget + one attempt, with room for a loaded machine
   });
 
   it('maps refusals: denied, failed, unsupported', async () => {
