@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TelemetryError } from './errors.ts';
 import { findFreePort } from './free-port.ts';
@@ -91,6 +91,33 @@ async function pingOk(url: string): Promise<boolean> {
 }
 
 /**
+ * An influxd left running by a process that was killed outright (no 'exit' handler ran)
+ * still holds the data directory's lock; stop it before starting a new one. Only a
+ * process whose command line is influxd with this very config is touched.
+ */
+async function reapStale(pidPath: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidPath, 'utf8'));
+  } catch {
+    return;
+  }
+  const alive = () => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return cmdline.includes('influxd') && cmdline.includes(pidPath.replace(/influxd\.pid$/, 'influxdb.conf'));
+    } catch {
+      return false;
+    }
+  };
+  if (alive()) {
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+  }
+  rmSync(pidPath, { force: true });
+}
+
+/**
  * Starts a private influxd 1.x for this stack (or a test) and waits until `/ping`
  * answers 204. The error names `npm run setup` when the binary is missing.
  */
@@ -107,6 +134,7 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
   const port = opts.port || (await findFreePort());
   const rpcPort = opts.rpcPort || (await findFreePort());
   const confPath = join(dataDir, 'influxdb.conf');
+  const pidPath = join(dataDir, 'influxd.pid');
   writeFileSync(confPath, configText(dataDir, port, rpcPort, opts.cqRunInterval ?? '1s'));
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = opts.startTimeoutMs ?? INFLUXD_START_TIMEOUT_MS;
@@ -116,8 +144,12 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
   const start = async (): Promise<void> => {
     if (child) return;
     let stderrTail = '';
-    const proc = spawn(binary, ['-config', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await reapStale(pidPath);
+    // Own process group: a Ctrl-C in the terminal signals the whole foreground group, and
+    // influxd must not stop before telemetry has drained into it; close() stops it last.
+    const proc = spawn(binary, ['-config', confPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     child = proc;
+    if (proc.pid) writeFileSync(pidPath, String(proc.pid));
     proc.stderr?.on('data', (b: Buffer) => {
       stderrTail = (stderrTail + b.toString()).slice(-2000);
     });
@@ -128,6 +160,7 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     exited = new Promise((res) => {
       proc.once('exit', (code, signal) => {
         process.off('exit', killOnExit);
+        rmSync(pidPath, { force: true });
         exitInfo = `code ${code} signal ${signal}`;
         if (child === proc) child = undefined;
         res();
