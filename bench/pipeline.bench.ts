@@ -238,7 +238,8 @@ async function main(): Promise<void> {
     // RINGWATCH_BENCH_PROFILE=DIR writes a V8 CPU profile of the ingest process there.
     const prof = process.env['RINGWATCH_BENCH_PROFILE'];
     const ingest = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), 'bin/ringwatch.js', 'telemetry', '--site', 'sites/demo.yaml', '--mqtt', mqttUrl, '--influx-url', influx.url,
-      '--database', 'bench', '--data-dir', join(dir, 'ingest'), '--client-id', 'telemetry:bench', '--metrics-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--database', 'bench', '--data-dir', join(dir, 'ingest'), '--client-id', 'telemetry:bench', '--metrics-port', '0', '--log-level', 'warn',
+      ...(process.env['RINGWATCH_BENCH_FLUSH_MS'] ? ['--flush-ms', process.env['RINGWATCH_BENCH_FLUSH_MS']] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(ingest);
     const metricsUrl = await new Promise<string>((resolve, reject) => {
       let out = '';

