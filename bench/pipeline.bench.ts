@@ -222,6 +222,9 @@ async function main(): Promise<void> {
     console.log(`raw batched write (line protocol, 5,000/batch): ${Math.round(ref.lineSeq).toLocaleString()} points/s sequential, ${Math.round(ref.linePar).toLocaleString()} points/s with 2 in flight`);
     console.log(`our store's write path (influx package, 5,000/batch, 2 in flight): ${Math.round(ref.store).toLocaleString()} points/s`);
 
+    // Timed before the pipeline runs, so influxd is not busy compacting its output.
+    const lt = await latestStateTiming(influx.url);
+
     const demo = loadSite('sites/demo.yaml');
     const secrets = loadSecretsFile('sites/demo.secrets.yaml');
     const devices = new Map(demo.devices);
@@ -318,9 +321,9 @@ async function main(): Promise<void> {
     pub.send({ type: 'stop' });
 
     if (best) {
-      const refRate = ref.linePar;
+      const refRate = Math.max(ref.lineSeq, ref.linePar);
       console.log(`\nhighest sustained rate with zero loss: ${best.rate.toLocaleString()} msgs/s (that step: ${Math.round(best.e2e).toLocaleString()}/s end to end, from its first publish to its last point written)`);
-      console.log(`raw batched write reference: ${Math.round(refRate).toLocaleString()} points/s (2 in flight); pipeline/raw = ${(best.rate / refRate).toFixed(2)}`);
+      console.log(`raw batched write reference (best of 1 and 2 in flight): ${Math.round(refRate).toLocaleString()} points/s; pipeline/raw = ${(best.rate / refRate).toFixed(2)}`);
       console.log(`target 20,000 msgs/s: ${best.rate >= 20_000 ? 'met' : 'NOT met'}`);
       console.log(`\nwhere the time goes at ${best.rate.toLocaleString()}/s (CPU µs per message; 2 cores = ${Math.round(2e6 / best.rate)} µs/msg available):`);
       for (const [k, v] of Object.entries(best.cpu)) console.log(`  ${k.padEnd(10)} ${v.toFixed(1)} µs/msg  (${((v * best.rate) / 1e4).toFixed(0)}% of one core)`);
@@ -338,7 +341,6 @@ async function main(): Promise<void> {
     }
     console.log('\ningest hot path, in-process micro-measurements:');
     for (const [k, v] of Object.entries(microBreakdown(dir))) console.log(`  ${k}: ${v.toFixed(2)}`);
-    const lt = await latestStateTiming(influx.url);
     console.log(`\nlatest state of every device (${lt.devices} devices, ORDER BY time DESC LIMIT 1 per series, with status): ${lt.latestMs.toFixed(1)} ms median of 5`);
     console.log(`  (for comparison, last() over the same devices: ${lt.naiveLastMs.toFixed(1)} ms — but its time column is the query's lower bound)`);
 
