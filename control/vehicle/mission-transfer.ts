@@ -53,6 +53,8 @@ export class MissionTransfer {
   private legacy = false;
   private lastLegacy = false;
   private guessedFor = -1;
+  /** Upload: highest item seq sent so far, requested or guessed. */
+  private highestSent = -1;
   /** INVALID_SEQUENCE acks seen during an upload (tolerated, see onAck). */
   sequenceAcks = 0;
   /** Upload: highest seq the vehicle asked for; download: next seq we need. */
@@ -121,16 +123,22 @@ export class MissionTransfer {
       this.cursor = seq;
       this.retries = 0;
     }
+    this.sendItem(seq, legacy);
+    return true;
+  }
+
+  private sendItem(seq: number, legacy: boolean): void {
     const item = this.items[seq]!;
-    const send = () =>
+    const send = () => {
+      this.highestSent = Math.max(this.highestSent, seq);
       this.io.send(legacy ? toMissionItemLegacy(item, seq, this.missionType, this.io) : toMissionItemInt(item, seq, this.missionType, this.io));
+    };
     // The vehicle drives an upload (ArduPilot re-requests about every second), so we allow
     // the ack timeout × retries of silence before failing; meanwhile resending the item
     // every item timeout recovers a lost item sooner. A duplicate only earns an
     // INVALID_SEQUENCE ack, tolerated below.
     const resendsAllowed = this.t.missionRetries * Math.max(1, Math.ceil(this.t.missionAckMs / this.t.missionItemMs));
     this.step(send, this.t.missionItemMs, resendsAllowed);
-    return true;
   }
 
   private onAck(type: number): boolean {
@@ -145,16 +153,15 @@ export class MissionTransfer {
         const next = this.cursor + 1;
         if (this.cursor >= 0 && next < this.items.length && this.guessedFor !== this.cursor) {
           this.guessedFor = this.cursor;
-          const item = this.items[next]!;
-          this.io.send(
-            this.lastLegacy ? toMissionItemLegacy(item, next, this.missionType, this.io) : toMissionItemInt(item, next, this.missionType, this.io),
-          );
+          // Resent on timeout like any item: if it was the last one, the vehicle re-acks it.
+          this.sendItem(next, this.lastLegacy);
         }
         return true;
       }
       const status = mapMissionResult(type);
-      if (status === 'success' && this.cursor < this.items.length - 1) {
-        this.finish({ status: 'error', message: `vehicle accepted after ${this.cursor + 1} of ${this.items.length} items` });
+      // Accepted is believable only once every item went out (a guessed last item counts).
+      if (status === 'success' && this.highestSent < this.items.length - 1) {
+        this.finish({ status: 'error', message: `vehicle accepted after ${this.highestSent + 1} of ${this.items.length} items` });
       } else this.finish({ status, message: status === 'success' ? undefined : `MISSION_ACK ${type}` });
       return true;
     }
@@ -264,7 +271,7 @@ export class MissionTransfer {
     if (this.phase === 'done') return;
     this.phase = 'done';
     if (this.timer) clearTimeout(this.timer);
-    const allItemsSent = this.direction === 'upload' && this.cursor === this.items.length - 1;
+    const allItemsSent = this.direction === 'upload' && this.highestSent === this.items.length - 1;
     this.resolve?.({ ...r, resends: this.resends, legacyRequests: this.legacy, allItemsSent });
   }
 }

@@ -149,4 +149,15 @@ describe('mission transfer state machine over an in-memory duplex pair', () => {
     await new Promise<void>((r) => v.once('online', () => r()));
     expect(gl.badFrames).toBeGreaterThan(0);
   });
+
+  it('recovers a lost request from the vehicle’s INVALID_SEQUENCE answer, even for the last item', async () => {
+    const { v, stub } = await pair();
+    stub.requestResendMs = 5000; // the vehicle's own re-request would come far too late
+    stub.loseRequestFor.add(2); // the request for the last item: our guess delivers it
+    const t0 = Date.now();
+    const r = await v.mission.upload(patrol(2)); // wire items: home, 1, 2
+    expect(r).toMatchObject({ status: 'success', verified: true });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(stub.store.get(common.MavMissionType.MISSION)).toHaveLength(3);
+  });
 });

@@ -38,8 +38,10 @@ describe('mission, fence and rally transfer with the simulated Copter', () => {
     const m = await v.mission.upload(patrol(30));
     expect(m, JSON.stringify(m)).toMatchObject({ status: 'success', verified: true });
     expect(m.resends).toBeGreaterThan(0);
-    expect(await v.geofence.upload(fence)).toMatchObject({ status: 'success', verified: true });
-    expect(await v.rally.upload(rally)).toMatchObject({ status: 'success', verified: true });
+    const f = await v.geofence.upload(fence);
+    expect(f, JSON.stringify(f)).toMatchObject({ status: 'success', verified: true });
+    const r = await v.rally.upload(rally);
+    expect(r, JSON.stringify(r)).toMatchObject({ status: 'success', verified: true });
     sim.clearFaults();
     const back = await v.mission.download();
     expect(back.items).toHaveLength(30); // home (item 0) stripped

@@ -34,6 +34,8 @@ export class StubVehicle {
   rejectWith: number | undefined;
   /** Stop answering entirely (a vehicle gone silent). */
   silent = false;
+  /** Upload requests for these seqs are lost once each (deterministic loss for one step). */
+  readonly loseRequestFor = new Set<number>();
   /** Every message received (after loss), for assertions. */
   readonly received: MavLinkData[] = [];
   /** COMMAND_ACK results to send per MAV_CMD, each `afterMs` (default 20) after the command; unlisted commands get no ack. */
@@ -50,7 +52,7 @@ export class StubVehicle {
     stream: Duplex,
     readonly systemId: number,
     seed = 1,
-    private readonly requestResendMs = 40,
+    public requestResendMs = 40,
   ) {
     this.random = rng(seed);
     this.link = new MavlinkLink(stream, { systemId, componentId: 1 });
@@ -119,7 +121,8 @@ export class StubVehicle {
       return this.request();
     }
     if ((d instanceof common.MissionItemInt || d instanceof common.MissionItem) && this.upload && d.missionType === this.upload.type) {
-      if (d.seq !== this.upload.next) return; // out of order: our re-request will fix it
+      // ArduPilot: an item it did not ask for earns INVALID_SEQUENCE; the upload stays open.
+      if (d.seq !== this.upload.next) return this.ack(d.missionType, common.MavMissionResult.INVALID_SEQUENCE);
       this.upload.items.push(d);
       this.upload.next++;
       if (this.upload.next < this.upload.count) return this.request();
@@ -163,7 +166,9 @@ export class StubVehicle {
     r.targetComponent = 190;
     r.seq = u.next;
     r.missionType = u.type;
-    this.send(r);
+    if (this.loseRequestFor.delete(u.next)) {
+      // lost on the way, like a radio drop
+    } else this.send(r);
     clearTimeout(u.timer);
     u.timer = setTimeout(() => this.request(), this.requestResendMs);
   }
