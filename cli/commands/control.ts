@@ -1,20 +1,39 @@
 import { defaultSecretsPath, loadSecretsFile, loadSite } from '../../site/index.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { startControlService } from '../../control/service.ts';
-import { requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+import type { Site } from '../../site/index.ts';
+import type { ControlService } from '../../control/service.ts';
+import { startOperations } from '../../control/ops/operations.ts';
+import { opsTime } from '../../control/ops/sim-time.ts';
+import { buildApi } from '../../control/api/app.ts';
+import { AuditLog } from '../../control/api/audit-log.ts';
+import { EventHub } from '../../control/api/event-hub.ts';
+import { SessionStore } from '../../control/api/sessions.ts';
+import { WarningLibrary } from '../../control/api/warning-library.ts';
+import { InfluxV1Store } from '../../telemetry/store/v1.ts';
+import { AUDIT_TOPIC } from '../../telemetry/service-records.ts';
+import { webMapPlugin } from '../../web-map/server/plugin.ts';
 
 const usage = `Usage: ringwatch control --site FILE [--mqtt URL] [--secrets FILE] [--data-dir DIR] [--rate HZ]
+                        [--http-port N] [--host H] [--influx-url URL] [--web]
 
 Connects to every site drone's MAVLink endpoint (udp://, udpout://, tcp://), publishes
 their telemetry and status on the broker as the control service, and runs the command
-ledger. Ctrl-C closes every link and marks the drones offline.
+ledger. With --http-port it also runs operations (patrols, alarms and dispatch,
+broadcasts, coverage) and serves the HTTP API (and with --web the map on the same port).
+Ctrl-C closes every link and marks the drones offline.
 
   --site FILE       site file (e.g. sites/demo.yaml)
   --mqtt URL        broker URL (default mqtt://127.0.0.1:1883); "none" runs without MQTT
   --secrets FILE    plain secrets file holding services.control
                     (default: the site file's .secrets.yaml, or $RINGWATCH_MQTT_SECRET)
   --data-dir DIR    where the ledger's JSONL lives (default ./data/control)
-  --rate HZ         MQTT telemetry rate per drone (default 2)`;
+  --rate HZ         MQTT telemetry rate per drone (default 2)
+  --http-port N     serve the API on this port (0 = any); needs MQTT
+  --host H          address for the API (default 127.0.0.1)
+  --influx-url URL  InfluxDB 1.x to answer /api/history from
+  --web             serve the web map beside the API`;
 
 export const controlCommand: Command = {
   name: 'control',
@@ -26,6 +45,10 @@ export const controlCommand: Command = {
     secrets: { type: 'string' },
     'data-dir': { type: 'string' },
     rate: { type: 'string' },
+    'http-port': { type: 'string' },
+    host: { type: 'string' },
+    'influx-url': { type: 'string' },
+    web: { type: 'boolean' },
   },
   async run(values) {
     const siteFile = requireString(values, 'site', usage);
@@ -53,9 +76,36 @@ export const controlCommand: Command = {
       v.on('link_lost', () => process.stdout.write(`control: ${v.droneId} link lost\n`));
       v.on('link_regained', () => process.stdout.write(`control: ${v.droneId} link regained\n`));
     }
+    const api = values['http-port'] !== undefined ? await startApi(values, site, svc, bus, dataDir) : undefined;
     const sig = await waitForStopSignal();
     process.stdout.write(`control: ${sig}, closing\n`);
+    await api?.close();
     await svc.close();
     await bus?.close();
   },
 };
+
+/** Part 2 over the running part 1: operations and the HTTP API (and the map with --web). */
+async function startApi(values: Record<string, string | boolean | undefined>, site: Site, svc: ControlService, bus: MqttBus | undefined, dataDir: string): Promise<{ close(): Promise<void> }> {
+  if (!bus) throw new UsageError('--http-port needs the broker (--mqtt URL)');
+  const time = opsTime(1);
+  const hub = new EventHub();
+  const warnings = new WarningLibrary(site.warnings, dataDir);
+  const ops = await startOperations({ site, control: svc, bus, warnings, hub, time });
+  const audit = await AuditLog.open({ dataDir, clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
+  const history = typeof values['influx-url'] === 'string' ? new InfluxV1Store({ url: values['influx-url'] }) : undefined;
+  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) });
+  if (values['web']) await api.register(webMapPlugin({}));
+  const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+  await api.listen({ host, port: parsePort(values['http-port'], 'http-port', 8080) });
+  process.stdout.write(`control: API on http://${host}:${(api.server.address() as { port: number }).port}/api\n`);
+  return {
+    async close() {
+      await api.close();
+      ops.close();
+      hub.close();
+      await audit.close();
+      await history?.close();
+    },
+  };
+}
