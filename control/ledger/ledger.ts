@@ -113,16 +113,16 @@ export class Ledger extends EventEmitter<LedgerEvents> {
     const now = this.records.get(id);
     if (!now) return Promise.reject(new ControlError('CTL_ERR_UNKNOWN_COMMAND', id));
     if (TERMINAL_STATES.has(now.state)) return Promise.resolve(now);
+    // Waiters are kept per id rather than as 'change' listeners: with hundreds of commands
+    // in flight (a broadcast to every speaker) each change would otherwise visit them all.
     return new Promise((resolve) => {
-      const on = (rec: LedgerRecord) => {
-        if (rec.id === id && TERMINAL_STATES.has(rec.state)) {
-          this.off('change', on);
-          resolve(rec);
-        }
-      };
-      this.on('change', on);
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
     });
   }
+
+  private readonly waiters = new Map<string, ((rec: LedgerRecord) => void)[]>();
 
   private emitChange(rec: LedgerRecord, change: LedgerTransition): void {
     for (const s of this.sinks) {
@@ -133,6 +133,11 @@ export class Ledger extends EventEmitter<LedgerEvents> {
       }
     }
     this.emit('change', rec, change);
+    if (TERMINAL_STATES.has(rec.state)) {
+      const waiting = this.waiters.get(rec.id);
+      this.waiters.delete(rec.id);
+      for (const resolve of waiting ?? []) resolve(rec);
+    }
   }
 
   private trim(): void {
