@@ -11,7 +11,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { findFreePort as freePort } from '../telemetry/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Drone } from '../site/schema.ts';
@@ -53,16 +53,6 @@ async function runSims(): Promise<void> {
 }
 
 // ---------------------------------------------------------------- parent: the control side
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 function waitMessage<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {

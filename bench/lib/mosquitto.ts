@@ -1,17 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+export { findFreePort as freePort } from '../../telemetry/free-port.ts';
+import { findFreePort as freePort } from '../../telemetry/free-port.ts';
 
 /** Debian's Mosquitto on a free 127.0.0.1 port, anonymous, no persistence; waits until it listens. */
 export async function startMosquitto(): Promise<{ port: number; child: ChildProcess; close(): Promise<void> }> {
