@@ -89,7 +89,7 @@ export const upCommand: Command = {
     process.stdout.write(
       `\nringwatch is up: ${site.site.name}\n` +
         `  map      ${system.mapUrl}\n` +
-        `  API      ${system.mapUrl}api/openapi.json\n` +
+        `  API      ${system.mapUrl}api/docs (OpenAPI: ${system.mapUrl}api/openapi.json)\n` +
         `  MQTT     ${system.mqttUrl}\n` +
         (logins ? `  logins (demo):\n${logins}\n` : '') +
         `Ctrl-C stops everything.\n\n`,

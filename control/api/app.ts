@@ -1,5 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Site } from '../../site/load.ts';
 import type { Clock } from '../timeouts.ts';
@@ -138,6 +139,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(engineeringRoutes(deps), { prefix: '/api' });
   await app.register(historyRoutes(deps), { prefix: '/api' });
   app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  // Browsable docs for integrators; assets come from node_modules, so they work offline.
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, permission: 'public' };
+    });
+    await docs.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  });
   return app;
 }
 

@@ -181,3 +181,13 @@ describe('site, planning and live updates', () => {
     for (const p of ['/api/login', '/api/me', '/api/site', '/api/warnings/{id}', '/api/patrols/preview', '/api/audit', '/api/live']) expect(doc.paths).toHaveProperty([p]);
   });
 });
+
+describe('API documentation', () => {
+  it('serves browsable docs without a login', async () => {
+    const r = await app.inject({ url: '/api/docs/' });
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('swagger');
+    const spec = await app.inject({ url: '/api/docs/json' });
+    expect(spec.json()).toHaveProperty(['paths', '/api/broadcasts']);
+  });
+});
