@@ -4,7 +4,7 @@
  */
 export type FieldValue = number | string | boolean;
 
-export const MEASUREMENTS = ['telemetry', 'event', 'status', 'ack', 'ledger', 'audit'] as const;
+export const MEASUREMENTS = ['telemetry', 'event', 'status', 'ack', 'ledger', 'audit', 'alarm'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 /** Retention classes: raw positions, downsampled tracks, long-lived records. */
@@ -18,6 +18,7 @@ export const MEASUREMENT_RETENTION: Record<Measurement, RetentionClass> = {
   ack: 'long',
   ledger: 'long',
   audit: 'long',
+  alarm: 'long',
 };
 
 /** The measurement the downsampling writes into (retention class `track`). */

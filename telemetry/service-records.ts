@@ -6,6 +6,7 @@ import { DEVICE_KINDS } from '../protocol/topics.ts';
 /** Topics on which services publish records the telemetry service stores. */
 export const LEDGER_TOPIC = 'ringwatch/v1/svc/ledger';
 export const AUDIT_TOPIC = 'ringwatch/v1/svc/audit';
+export const ALARM_TOPIC = 'ringwatch/v1/svc/alarms';
 
 /** Ledger and audit records carry more than device payloads (the broker allows 256 KiB on svc/). */
 export const MAX_SERVICE_RECORD_BYTES = 64 * 1024;
@@ -74,8 +75,31 @@ export const AuditRecord = Type.Object(
 );
 export type AuditRecord = Static<typeof AuditRecord> & Record<string, unknown>;
 
+/**
+ * An alarm record: one message per change of an alarm (raised, responder assigned, on
+ * scene, acknowledged, resolved), `seq` counting the changes. The control service
+ * publishes the whole alarm; only what the store indexes is checked.
+ */
+export const AlarmRecord = Type.Object(
+  {
+    id: RecordId,
+    tsMs: Type.Integer({ minimum: 0 }),
+    seq: Type.Integer({ minimum: 0 }),
+    state: Short(32),
+    severity: Short(16),
+    ringId: Short(32),
+    source: Type.Optional(Type.Object({ kind: Short(16), deviceId: Type.Optional(DeviceIdStr), checkpointId: Short(64) }, { additionalProperties: true })),
+    position: Type.Optional(Type.Object({ latDeg: Type.Number({ minimum: -90, maximum: 90 }), lonDeg: Type.Number({ minimum: -180, maximum: 180 }) }, { additionalProperties: true })),
+    responder: Type.Optional(
+      Type.Object({ droneId: Type.Optional(DeviceIdStr), timeToSceneS: Type.Optional(Type.Number()), withinTarget: Type.Optional(Type.Boolean()) }, { additionalProperties: true }),
+    ),
+  },
+  { additionalProperties: true },
+);
+export type AlarmRecord = Static<typeof AlarmRecord> & Record<string, unknown>;
+
 const ajv = new Ajv({ strict: true, allowUnionTypes: true });
-const validators = { ledger: ajv.compile(LedgerRecord), audit: ajv.compile(AuditRecord) };
+const validators = { ledger: ajv.compile(LedgerRecord), audit: ajv.compile(AuditRecord), alarm: ajv.compile(AlarmRecord) };
 
 export type ServiceRecordKind = keyof typeof validators;
 

@@ -9,6 +9,7 @@ import { LocalFrame } from '../geo/local-frame.ts';
 import type { PlanOptions } from '../planning/types.ts';
 import type { ControlService } from '../service.ts';
 import type { Bus } from '../mqtt/bus.ts';
+import { ALARM_TOPIC } from '../../telemetry/service-records.ts';
 import { BroadcastService } from './broadcast-service.ts';
 import { DispatchService } from './dispatch-service.ts';
 import { FleetView } from './fleet-view.ts';
@@ -40,6 +41,8 @@ export interface Operations {
   broadcasts: BroadcastService | undefined;
   frame: LocalFrame;
   coverage(): RingCoverage[];
+  /** Reports an alarm change made outside dispatch (an acknowledgement) to clients and the store. */
+  alarmChanged(a: Alarm): void;
   close(): void;
 }
 
@@ -67,7 +70,16 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
         })
       : undefined;
   await broadcasts?.start();
-  const onAlarm = (a: Alarm) => hub.publish({ type: 'alarm', data: a });
+  // Every change of an alarm goes to clients and, as a record, to the broker, where the
+  // telemetry service stores it for history. Record times are wall-clock (the store's).
+  const alarmSeq = new Map<string, number>();
+  const onAlarm = (a: Alarm) => {
+    hub.publish({ type: 'alarm', data: a });
+    if (!bus) return;
+    const seq = alarmSeq.get(a.id) ?? 0;
+    alarmSeq.set(a.id, seq + 1);
+    bus.publish(ALARM_TOPIC, JSON.stringify({ ...a, tsMs: Date.now(), seq }), { qos: 1 });
+  };
   const dispatch = new DispatchService({ site, alarms, fleet, drones: control.drones, frame, time, ...(bus ? { bus } : {}), ...(broadcasts ? { broadcasts } : {}), onAlarm });
   await dispatch.start();
   const patrols = new PatrolService({ site, fleet, drones: control.drones, frame, time, ...(o.planOptions ? { planOptions: o.planOptions } : {}), onChange: (s) => hub.publish({ type: 'patrol', data: s }) });
@@ -148,6 +160,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     broadcasts,
     frame,
     coverage: () => lastCoverage,
+    alarmChanged: onAlarm,
     close() {
       clearInterval(timer);
       control.ledger.off('change', onLedger);

@@ -41,21 +41,41 @@ function auditParts(v: Rec): { tags: Record<string, string | undefined>; fields:
   };
 }
 
+function alarmParts(v: Rec): { tags: Record<string, string | undefined>; fields: Record<string, FieldValue | undefined> } {
+  const source = (typeof v['source'] === 'object' && v['source'] !== null ? v['source'] : {}) as Rec;
+  const responder = (typeof v['responder'] === 'object' && v['responder'] !== null ? v['responder'] : {}) as Rec;
+  const position = (typeof v['position'] === 'object' && v['position'] !== null ? v['position'] : {}) as Rec;
+  const num = (x: unknown) => (typeof x === 'number' ? x : undefined);
+  return {
+    tags: { ringId: str(v['ringId']), severity: str(v['severity']), state: str(v['state']), source: str(source['kind']) },
+    fields: {
+      id: String(v['id']),
+      checkpointId: str(source['checkpointId']),
+      sensorId: str(source['deviceId']),
+      droneId: str(responder['droneId']),
+      timeToSceneS: num(responder['timeToSceneS']),
+      withinTarget: typeof responder['withinTarget'] === 'boolean' ? responder['withinTarget'] : undefined,
+      latDeg: num(position['latDeg']),
+      lonDeg: num(position['lonDeg']),
+    },
+  };
+}
+
 /**
- * `ringwatch/v1/svc/ledger|audit` → measurement `ledger` / `audit`. The whole record
+ * `ringwatch/v1/svc/ledger|audit|alarms` → measurement `ledger` / `audit`. The whole record
  * is kept as `recordJson` so fields the schema does not know survive the round trip.
  * Identity: a ledger message is one state change of command `id`, so (id, state)
- * identifies it; an audit record is identified by its id.
+ * identifies it; an audit record is identified by its id; an alarm change by (id, seq).
  */
 export function mapServiceRecord(kind: ServiceRecordKind, site: string, payload: Uint8Array): MapResult {
   const c = checkServiceRecord(kind, payload);
   if (!c.ok) return c;
   const v = c.value;
-  const parts = kind === 'ledger' ? ledgerParts(v) : auditParts(v);
+  const parts = kind === 'ledger' ? ledgerParts(v) : kind === 'alarm' ? alarmParts(v) : auditParts(v);
   const tags: Record<string, string> = { site };
   for (const [k, x] of Object.entries(parts.tags)) if (x !== undefined) tags[k] = x;
   const fields: Record<string, FieldValue> = { recordJson: JSON.stringify(v) };
   for (const [k, x] of Object.entries(parts.fields)) if (x !== undefined) fields[k] = x;
-  const identity = kind === 'ledger' ? `${v.id}/${typeof v['state'] === 'string' ? v['state'] : ''}` : v.id;
+  const identity = kind === 'ledger' ? `${v.id}/${typeof v['state'] === 'string' ? v['state'] : ''}` : kind === 'alarm' ? `${v.id}/${String(v['seq'])}` : v.id;
   return { ok: true, point: { measurement: kind, tags, fields, timeNs: identityTimeNs(v.tsMs, identity) } };
 }

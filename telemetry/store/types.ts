@@ -118,6 +118,8 @@ export interface TelemetryStore {
   alarms(window: TimeWindow, opts?: Omit<EventQuery, 'minSeverity'>): Promise<EventRow[]>;
   ledger(window: TimeWindow, opts?: { deviceId?: string; limit?: number }): Promise<RecordRow[]>;
   audit(window: TimeWindow, opts?: { actor?: string; limit?: number }): Promise<RecordRow[]>;
+  /** Alarm changes published by the control service (raised, dispatched, on scene, resolved). */
+  alarmRecords(window: TimeWindow, opts?: { limit?: number }): Promise<RecordRow[]>;
   describeRetention(): Promise<RetentionInfo>;
   close(): Promise<void>;
 }
@@ -140,3 +142,10 @@ export function decimationBucketMs(window: TimeWindow, maxPoints: number): numbe
   const span = Math.max(1, window.toMs - window.fromMs);
   return Math.max(1, Math.ceil(span / Math.max(1, maxPoints - 1)));
 }
+
+/** The tags each record measurement carries (the rest is in fields and `recordJson`). */
+export const RECORD_TAGS: Record<'ledger' | 'audit' | 'alarm', string[]> = {
+  ledger: ['site', 'deviceId', 'kind', 'action', 'state'],
+  audit: ['site', 'action', 'outcome', 'role'],
+  alarm: ['site', 'ringId', 'severity', 'state', 'source'],
+};

@@ -19,6 +19,7 @@ import {
   type TimeWindow,
   type TrackPoint,
   type TrackResult,
+  RECORD_TAGS,
 } from './types.ts';
 
 export interface InfluxV1Options {
@@ -222,9 +223,13 @@ export class InfluxV1Store implements TelemetryStore {
     return this.records('audit', w, extra, opts.limit);
   }
 
-  private async records(m: 'ledger' | 'audit', w: TimeWindow, extra: string, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
+  alarmRecords(w: TimeWindow, opts: { limit?: number } = {}): Promise<RecordRow[]> {
+    return this.records('alarm', w, '', opts.limit);
+  }
+
+  private async records(m: 'ledger' | 'audit' | 'alarm', w: TimeWindow, extra: string, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
     const [r] = await this.queryMany([`SELECT * FROM ${this.rp('long')}.${ident(m)} WHERE ${timeClause(w)}${extra} LIMIT ${limit}`]);
-    const tagNames = m === 'ledger' ? ['site', 'deviceId', 'kind', 'action', 'state'] : ['site', 'action', 'outcome', 'role'];
+    const tagNames = RECORD_TAGS[m];
     return (r?.series ?? []).flatMap(seriesRows).map((row) => {
       const tags: Record<string, string> = {};
       for (const t of tagNames) if (typeof row[t] === 'string') tags[t] = row[t];

@@ -19,6 +19,7 @@ import {
   type TimeWindow,
   type TrackPoint,
   type TrackResult,
+  RECORD_TAGS,
 } from './types.ts';
 
 export interface InfluxV2Options {
@@ -235,7 +236,11 @@ export class InfluxV2Store implements TelemetryStore {
     return this.records('audit', w, undefined, opts.limit, opts.actor ? `r.actor == ${fstr(opts.actor)}` : undefined);
   }
 
-  private async records(m: 'ledger' | 'audit', w: TimeWindow, tagCond: string | undefined, limit = DEFAULT_LIMIT, fieldCond: string | undefined): Promise<RecordRow[]> {
+  alarmRecords(w: TimeWindow, opts: { limit?: number } = {}): Promise<RecordRow[]> {
+    return this.records('alarm', w, undefined, opts.limit, undefined);
+  }
+
+  private async records(m: 'ledger' | 'audit' | 'alarm', w: TimeWindow, tagCond: string | undefined, limit = DEFAULT_LIMIT, fieldCond: string | undefined): Promise<RecordRow[]> {
     const rows = await this.rows(`from(bucket: ${fstr(this.names.long)})
   |> range(start: ${fluxTime(w.fromMs)}, stop: ${fluxTime(w.toMs)})
   |> filter(fn: (r) => r._measurement == ${fstr(m)}${tagCond ? ` and ${tagCond}` : ''})
@@ -243,7 +248,7 @@ export class InfluxV2Store implements TelemetryStore {
   |> group()
   |> sort(columns: ["_time"])
   |> limit(n: ${limit})`);
-    const tagNames = m === 'ledger' ? ['site', 'deviceId', 'kind', 'action', 'state'] : ['site', 'action', 'outcome', 'role'];
+    const tagNames = RECORD_TAGS[m];
     return rows.map((r) => {
       const tags: Record<string, string> = {};
       for (const t of tagNames) if (typeof r[t] === 'string' && r[t] !== '') tags[t] = r[t];

@@ -189,6 +189,13 @@ describe('ringwatch up with the demo site', () => {
     expect(report.speakers.map((s) => s.speakerId)).toContain('sp-5');
     for (const s of report.speakers) expect(s.state, s.speakerId).not.toBe('no_answer');
 
+    // The alarm's changes, time to scene included, are stored through telemetry for history.
+    const stored = await poll('the alarm on scene stored in InfluxDB', async () => {
+      const h = await api<{ alarms: { id: string; record: { responder?: { timeToSceneS?: number } } }[] }>(`/api/history/events?fromMs=${Date.now() - 10 * 60_000}&toMs=${Date.now() + 1000}`);
+      return h.alarms.find((a) => a.id === alarm.id && a.record.responder?.timeToSceneS !== undefined);
+    }, 30_000);
+    expect(stored.record.responder!.timeToSceneS).toBe(alarm.responder!.timeToSceneS);
+
     // Resolved, the responder goes back to what it was doing.
     await api(`/api/alarms/${alarm.id}/resolve`, { method: 'POST' });
     const responder = alarm.responder!.droneId;

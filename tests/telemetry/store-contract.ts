@@ -125,6 +125,24 @@ export function storeContract(name: string, target: () => Promise<ContractTarget
       expect(rows.find((r) => r.tags['state'] === 'failed')?.record).toMatchObject({ detail: 'MAV_RESULT DENIED', record: { via: 'mavlink' } });
     });
 
+    it('stores alarm changes as the control service publishes them, one point per change', async () => {
+      const s = await fresh();
+      const alarm = { id: 'al-1', source: { kind: 'sensor', deviceId: 'cp-3-perimeter', checkpointId: 'cp-3', type: 'perimeter_intrusion' }, severity: 'high', ringId: 'prevention', position: { latDeg: 30.258, lonDeg: 120.062 } };
+      const raised = point('ringwatch/v1/svc/alarms', { ...alarm, tsMs: base, seq: 0, state: 'open' });
+      await s.write([
+        raised,
+        raised, // a redelivery changes nothing
+        point('ringwatch/v1/svc/alarms', { ...alarm, tsMs: base, seq: 1, state: 'open', responder: { droneId: 'drone-1' } }),
+        point('ringwatch/v1/svc/alarms', { ...alarm, tsMs: base + 95_000, seq: 2, state: 'open', responder: { droneId: 'drone-1', timeToSceneS: 95, withinTarget: true } }),
+        point('ringwatch/v1/svc/alarms', { ...alarm, tsMs: base + 300_000, seq: 3, state: 'resolved', responder: { droneId: 'drone-1', timeToSceneS: 95, withinTarget: true } }),
+      ]);
+      const rows = await s.alarmRecords({ fromMs: base, toMs: base + 400_000 });
+      expect(rows).toHaveLength(4);
+      expect(rows.every((r) => r.id === 'al-1' && r.tags['ringId'] === 'prevention' && r.tags['severity'] === 'high' && r.tags['source'] === 'sensor')).toBe(true);
+      expect(rows.map((r) => r.tags['state'])).toEqual(['open', 'open', 'open', 'resolved']);
+      expect(rows[2]?.record).toMatchObject({ responder: { timeToSceneS: 95, withinTarget: true } });
+    });
+
     it('makes a duplicate write harmless and keeps distinct records of the same millisecond', async () => {
       const s = await fresh();
       const batch = [

@@ -43,9 +43,10 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsync {
     );
 
     app.post('/alarms/:id/ack', { config: { permission: 'alarm.manage' }, schema: { tags: ['alarms'], params: AlarmId } }, async (req) => {
-      const r = needOps(deps).alarms.acknowledge((req.params as { id: string }).id, req.user!.username);
+      const ops = needOps(deps);
+      const r = ops.alarms.acknowledge((req.params as { id: string }).id, req.user!.username);
       if (!r.ok) throw new ApiError(r.reason.startsWith('no alarm') ? 'API_ERR_NOT_FOUND' : 'API_ERR_CONFLICT', r.reason);
-      deps.hub.publish({ type: 'alarm', data: r.alarm });
+      ops.alarmChanged(r.alarm);
       return r.alarm;
     });
 

@@ -70,8 +70,8 @@ export function historyRoutes(deps: ApiDeps): FastifyPluginAsync {
         const limit = q.limit ?? 5000;
         const store = needStore(deps);
         return guarded(async () => {
-          const [events, ledger, audit] = await Promise.all([store.events(w, { limit }), store.ledger(w, { limit }), store.audit(w, { limit })]);
-          return { events, ledger, audit };
+          const [events, ledger, audit, alarms] = await Promise.all([store.events(w, { limit }), store.ledger(w, { limit }), store.audit(w, { limit }), store.alarmRecords(w, { limit })]);
+          return { events, ledger, audit, alarms };
         });
       },
     );
