@@ -3,45 +3,9 @@ import { ApiFailure } from './api.ts';
 import type { Ctx } from './context.ts';
 import { describeError, fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
+import { describeEvent, positionsAt, type HistEvent, type HistPosition } from './history-model.ts';
 
-export interface HistPosition {
-  deviceId: string;
-  tsMs: number;
-  latDeg: number;
-  lonDeg: number;
-  altRelM?: number;
-  headingDeg?: number;
-}
-/** A row of `GET /api/history/events`: telemetry events, and ledger/audit records with the record itself. */
-interface HistEvent {
-  tsMs: number;
-  group: string;
-  id?: string;
-  deviceId?: string;
-  type?: string;
-  severity?: string;
-  record?: Record<string, unknown>;
-}
-
-/** One line per past event for the slider's list. Pure. */
-export function describeEvent(e: HistEvent): string {
-  const r = e.record ?? {};
-  const target = (r['target'] as { id?: string } | undefined)?.id;
-  if (e.group === 'ledger') return `${String(r['kind'] ?? '?')} → ${String(r['state'] ?? '?')}${target ? ` (${target})` : ''}`;
-  if (e.group === 'audit') return `${String(r['username'] ?? '?')}: ${String(r['action'] ?? '?')} ${String(r['outcome'] ?? '')}`;
-  return `${e.deviceId ?? ''} ${e.type ?? ''}${e.severity ? ` [${e.severity}]` : ''}`;
-}
-
-/** The last position of each device at or before `atMs` (positions sorted by time). Pure. */
-export function positionsAt(sorted: readonly HistPosition[], atMs: number): Map<string, HistPosition> {
-  const out = new Map<string, HistPosition>();
-  for (const p of sorted) {
-    if (p.tsMs > atMs) break;
-    out.set(p.deviceId, p);
-  }
-  return out;
-}
-
+export { describeEvent, positionsAt };
 
 /** A window of the past on a slider: positions, alarms, commands and broadcasts as they were. */
 export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
