@@ -1,4 +1,4 @@
-import { SiteError } from '../site/load.ts';
+import { ConfigError } from '../site/load.ts';
 import { UsageError, parseCommandArgs } from './args.ts';
 import { COMMANDS } from './commands/index.ts';
 
@@ -33,7 +33,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof SiteError) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`ringwatch: ${err.message}\n`);
       process.exitCode = 2;
     } else {

@@ -13,14 +13,19 @@ export interface SiteIssue {
   message: string;
 }
 
-export class SiteError extends Error {
+/** A configuration file (site, scenario) that did not validate: every issue with file, path and line. */
+export class ConfigError extends Error {
   constructor(
     readonly file: string,
     readonly issues: SiteIssue[],
   ) {
     super(issues.map((i) => `${file}: ${i.path}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`).join('\n'));
-    this.name = 'SiteError';
+    this.name = 'ConfigError';
   }
+}
+
+export class SiteError extends ConfigError {
+  override name = 'SiteError';
 }
 
 export interface DeviceEntry {

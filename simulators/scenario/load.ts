@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError, type SiteIssue } from '../../site/load.ts';
 import { describeAjvError, type SensorEventType } from '../../protocol/index.ts';
 import type { Site } from '../../site/index.ts';
 import { checkFaultParams, type EventRequest, type FaultRequest } from '../fleet/faults.ts';
@@ -10,20 +11,10 @@ import { resolveSelection, siteDeviceIds } from '../fleet/select.ts';
 import { DEFAULT_EMITS, type SensorType } from '../sensor/events.ts';
 import { durationS, ScenarioFile, TimelineStep } from './schema.ts';
 
-export interface ScenarioIssue {
-  path: string;
-  line?: number;
-  message: string;
-}
+export type ScenarioIssue = SiteIssue;
 
-export class ScenarioError extends Error {
-  constructor(
-    readonly file: string,
-    readonly issues: ScenarioIssue[],
-  ) {
-    super(issues.map((i) => `${file}: ${i.path}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`).join('\n'));
-    this.name = 'ScenarioError';
-  }
+export class ScenarioError extends ConfigError {
+  override name = 'ScenarioError';
 }
 
 export type ScenarioAction =
