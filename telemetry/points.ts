@@ -4,7 +4,7 @@
  */
 export type FieldValue = number | string | boolean;
 
-export const MEASUREMENTS = ['telemetry', 'event', 'status', 'ack', 'ledger', 'audit', 'alarm'] as const;
+export const MEASUREMENTS = ['telemetry', 'event', 'status', 'ack', 'ledger', 'audit', 'alarm', 'broadcast'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 /** Retention classes: raw positions, downsampled tracks, long-lived records. */
@@ -19,6 +19,7 @@ export const MEASUREMENT_RETENTION: Record<Measurement, RetentionClass> = {
   ledger: 'long',
   audit: 'long',
   alarm: 'long',
+  broadcast: 'long',
 };
 
 /** The measurement the downsampling writes into (retention class `track`). */

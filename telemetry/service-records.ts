@@ -7,6 +7,7 @@ import { DEVICE_KINDS } from '../protocol/topics.ts';
 export const LEDGER_TOPIC = 'ringwatch/v1/svc/ledger';
 export const AUDIT_TOPIC = 'ringwatch/v1/svc/audit';
 export const ALARM_TOPIC = 'ringwatch/v1/svc/alarms';
+export const BROADCAST_TOPIC = 'ringwatch/v1/svc/broadcasts';
 
 /** Ledger and audit records carry more than device payloads (the broker allows 256 KiB on svc/). */
 export const MAX_SERVICE_RECORD_BYTES = 64 * 1024;
@@ -98,8 +99,24 @@ export const AlarmRecord = Type.Object(
 );
 export type AlarmRecord = Static<typeof AlarmRecord> & Record<string, unknown>;
 
+/**
+ * A broadcast record: published when a broadcast starts and when every speaker has
+ * answered (`state` started | done), with the per-speaker report in `speakers`.
+ */
+export const BroadcastRecord = Type.Object(
+  {
+    id: RecordId,
+    tsMs: Type.Integer({ minimum: 0 }),
+    state: Type.Union([Type.Literal('started'), Type.Literal('done')]),
+    issuer: Short(64),
+    counts: Type.Optional(Type.Record(Type.String(), Type.Integer({ minimum: 0 }))),
+  },
+  { additionalProperties: true },
+);
+export type BroadcastRecord = Static<typeof BroadcastRecord> & Record<string, unknown>;
+
 const ajv = new Ajv({ strict: true, allowUnionTypes: true });
-const validators = { ledger: ajv.compile(LedgerRecord), audit: ajv.compile(AuditRecord), alarm: ajv.compile(AlarmRecord) };
+const validators = { ledger: ajv.compile(LedgerRecord), audit: ajv.compile(AuditRecord), alarm: ajv.compile(AlarmRecord), broadcast: ajv.compile(BroadcastRecord) };
 
 export type ServiceRecordKind = keyof typeof validators;
 

@@ -8,6 +8,7 @@ import { resolveTargets, type BroadcastTarget } from '../broadcast/targets.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { DeviceCommands } from '../mqtt/device-commands.ts';
 import type { Clock } from '../timeouts.ts';
+import { BROADCAST_TOPIC } from '../../telemetry/service-records.ts';
 
 export interface BroadcastRequest {
   target: BroadcastTarget;
@@ -26,6 +27,8 @@ export interface BroadcastRecord {
   report: DeliveryReport;
   skipped: { id: string; reason: string }[];
   stoppedAtMs?: number;
+  /** The finished report has been recorded (once). */
+  doneRecorded?: boolean;
 }
 
 export class BroadcastError extends Error {
@@ -106,7 +109,27 @@ export class BroadcastService {
       this.byCommand.set(cmd.id, { broadcastId: id, speakerId: s.id });
     }
     this.o.onUpdate?.(rec.report.snapshot());
+    this.record(rec, 'started');
     return rec;
+  }
+
+  /**
+   * Broadcasts are recorded for history when they start and once every speaker has
+   * answered (not on every ack: 500 speakers would be 2,000 records).
+   */
+  private record(rec: BroadcastRecord, state: 'started' | 'done'): void {
+    const snap = rec.report.snapshot();
+    const body = { id: rec.id, tsMs: Date.now(), state, issuer: rec.issuer, request: rec.request, counts: snap.counts, speakers: snap.speakers, skipped: rec.skipped };
+    this.o.bus.publish(BROADCAST_TOPIC, JSON.stringify(body), { qos: 1 });
+  }
+
+  private updated(rec: BroadcastRecord): void {
+    const snap = rec.report.snapshot();
+    this.o.onUpdate?.(snap);
+    if (snap.done && !rec.doneRecorded) {
+      rec.doneRecorded = true;
+      this.record(rec, 'done');
+    }
   }
 
   /** Stops the broadcast on every speaker still accepted or playing it. */
@@ -140,14 +163,14 @@ export class BroadcastService {
     const rec = this.broadcasts.get(ref.broadcastId)!;
     const { state, reason, progressPct } = check.value;
     if (rec.report.onAck(ref.speakerId, { state, ...(reason !== undefined ? { reason } : {}), ...(progressPct !== undefined ? { progressPct } : {}) }, this.o.clock.nowMs())) {
-      this.o.onUpdate?.(rec.report.snapshot());
+      this.updated(rec);
     }
   }
 
   private sweep(): void {
     const now = this.o.clock.nowMs();
     for (const rec of this.broadcasts.values()) {
-      if (rec.report.tick(now).length > 0) this.o.onUpdate?.(rec.report.snapshot());
+      if (rec.report.tick(now).length > 0) this.updated(rec);
     }
   }
 

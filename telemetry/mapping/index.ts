@@ -1,5 +1,5 @@
 import { parseDeviceTopic } from '../../protocol/index.ts';
-import { ALARM_TOPIC, AUDIT_TOPIC, LEDGER_TOPIC } from '../service-records.ts';
+import { ALARM_TOPIC, AUDIT_TOPIC, BROADCAST_TOPIC, LEDGER_TOPIC } from '../service-records.ts';
 import { mapAck } from './ack.ts';
 import { mapEvent } from './event.ts';
 import { mapServiceRecord } from './service-record.ts';
@@ -17,6 +17,7 @@ export function mapMessage(site: string, topic: string, payload: Uint8Array): Ma
   if (topic === LEDGER_TOPIC) return mapServiceRecord('ledger', site, payload);
   if (topic === AUDIT_TOPIC) return mapServiceRecord('audit', site, payload);
   if (topic === ALARM_TOPIC) return mapServiceRecord('alarm', site, payload);
+  if (topic === BROADCAST_TOPIC) return mapServiceRecord('broadcast', site, payload);
   const t = parseDeviceTopic(topic);
   if (!t) {
     if (topic.startsWith('ringwatch/v1/svc/')) return { ok: false, reason: 'ignored', message: `service topic ${topic} is not stored` };

@@ -61,8 +61,18 @@ function alarmParts(v: Rec): { tags: Record<string, string | undefined>; fields:
   };
 }
 
+function broadcastParts(v: Rec): { tags: Record<string, string | undefined>; fields: Record<string, FieldValue | undefined> } {
+  const counts = (typeof v['counts'] === 'object' && v['counts'] !== null ? v['counts'] : {}) as Record<string, unknown>;
+  const n = (k: string) => (typeof counts[k] === 'number' ? counts[k] : undefined);
+  const speakers = Object.values(counts).reduce<number>((s, x) => s + (typeof x === 'number' ? x : 0), 0);
+  return {
+    tags: { state: str(v['state']) },
+    fields: { id: String(v['id']), issuer: str(v['issuer']), speakers, finished: n('finished'), failed: n('failed'), noAnswer: n('no_answer'), rejected: n('rejected') },
+  };
+}
+
 /**
- * `ringwatch/v1/svc/ledger|audit|alarms` → measurement `ledger` / `audit`. The whole record
+ * `ringwatch/v1/svc/ledger|audit|alarms|broadcasts` → measurement `ledger` / `audit`. The whole record
  * is kept as `recordJson` so fields the schema does not know survive the round trip.
  * Identity: a ledger message is one state change of command `id`, so (id, state)
  * identifies it; an audit record is identified by its id; an alarm change by (id, seq).
@@ -71,11 +81,12 @@ export function mapServiceRecord(kind: ServiceRecordKind, site: string, payload:
   const c = checkServiceRecord(kind, payload);
   if (!c.ok) return c;
   const v = c.value;
-  const parts = kind === 'ledger' ? ledgerParts(v) : kind === 'alarm' ? alarmParts(v) : auditParts(v);
+  const parts = kind === 'ledger' ? ledgerParts(v) : kind === 'alarm' ? alarmParts(v) : kind === 'broadcast' ? broadcastParts(v) : auditParts(v);
   const tags: Record<string, string> = { site };
   for (const [k, x] of Object.entries(parts.tags)) if (x !== undefined) tags[k] = x;
   const fields: Record<string, FieldValue> = { recordJson: JSON.stringify(v) };
   for (const [k, x] of Object.entries(parts.fields)) if (x !== undefined) fields[k] = x;
-  const identity = kind === 'ledger' ? `${v.id}/${typeof v['state'] === 'string' ? v['state'] : ''}` : kind === 'alarm' ? `${v.id}/${String(v['seq'])}` : v.id;
+  const identity =
+    kind === 'ledger' || kind === 'broadcast' ? `${v.id}/${typeof v['state'] === 'string' ? v['state'] : ''}` : kind === 'alarm' ? `${v.id}/${String(v['seq'])}` : v.id;
   return { ok: true, point: { measurement: kind, tags, fields, timeNs: identityTimeNs(v.tsMs, identity) } };
 }

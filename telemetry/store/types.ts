@@ -120,6 +120,8 @@ export interface TelemetryStore {
   audit(window: TimeWindow, opts?: { actor?: string; limit?: number }): Promise<RecordRow[]>;
   /** Alarm changes published by the control service (raised, dispatched, on scene, resolved). */
   alarmRecords(window: TimeWindow, opts?: { limit?: number }): Promise<RecordRow[]>;
+  /** Broadcasts as started and as finished, with the per-speaker report. */
+  broadcastRecords(window: TimeWindow, opts?: { limit?: number }): Promise<RecordRow[]>;
   describeRetention(): Promise<RetentionInfo>;
   close(): Promise<void>;
 }
@@ -144,8 +146,9 @@ export function decimationBucketMs(window: TimeWindow, maxPoints: number): numbe
 }
 
 /** The tags each record measurement carries (the rest is in fields and `recordJson`). */
-export const RECORD_TAGS: Record<'ledger' | 'audit' | 'alarm', string[]> = {
+export const RECORD_TAGS: Record<'ledger' | 'audit' | 'alarm' | 'broadcast', string[]> = {
   ledger: ['site', 'deviceId', 'kind', 'action', 'state'],
   audit: ['site', 'action', 'outcome', 'role'],
   alarm: ['site', 'ringId', 'severity', 'state', 'source'],
+  broadcast: ['site', 'state'],
 };

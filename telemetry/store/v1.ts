@@ -227,7 +227,11 @@ export class InfluxV1Store implements TelemetryStore {
     return this.records('alarm', w, '', opts.limit);
   }
 
-  private async records(m: 'ledger' | 'audit' | 'alarm', w: TimeWindow, extra: string, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
+  broadcastRecords(w: TimeWindow, opts: { limit?: number } = {}): Promise<RecordRow[]> {
+    return this.records('broadcast', w, '', opts.limit);
+  }
+
+  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, extra: string, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
     const [r] = await this.queryMany([`SELECT * FROM ${this.rp('long')}.${ident(m)} WHERE ${timeClause(w)}${extra} LIMIT ${limit}`]);
     const tagNames = RECORD_TAGS[m];
     return (r?.series ?? []).flatMap(seriesRows).map((row) => {

@@ -240,7 +240,11 @@ export class InfluxV2Store implements TelemetryStore {
     return this.records('alarm', w, undefined, opts.limit, undefined);
   }
 
-  private async records(m: 'ledger' | 'audit' | 'alarm', w: TimeWindow, tagCond: string | undefined, limit = DEFAULT_LIMIT, fieldCond: string | undefined): Promise<RecordRow[]> {
+  broadcastRecords(w: TimeWindow, opts: { limit?: number } = {}): Promise<RecordRow[]> {
+    return this.records('broadcast', w, undefined, opts.limit, undefined);
+  }
+
+  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, tagCond: string | undefined, limit = DEFAULT_LIMIT, fieldCond: string | undefined): Promise<RecordRow[]> {
     const rows = await this.rows(`from(bucket: ${fstr(this.names.long)})
   |> range(start: ${fluxTime(w.fromMs)}, stop: ${fluxTime(w.toMs)})
   |> filter(fn: (r) => r._measurement == ${fstr(m)}${tagCond ? ` and ${tagCond}` : ''})

@@ -195,6 +195,11 @@ describe('ringwatch up with the demo site', () => {
       return h.alarms.find((a) => a.id === alarm.id && a.record.responder?.timeToSceneS !== undefined);
     }, 30_000);
     expect(stored.record.responder!.timeToSceneS).toBe(alarm.responder!.timeToSceneS);
+    const storedBroadcast = await poll('the warning broadcast stored once every speaker answered', async () => {
+      const h = await api<{ broadcasts: { id: string; tags: { state?: string }; record: { counts?: Record<string, number> } }[] }>(`/api/history/events?fromMs=${Date.now() - 10 * 60_000}&toMs=${Date.now() + 1000}`);
+      return h.broadcasts.find((b) => b.id === alarm.broadcastId && b.tags.state === 'done');
+    }, 30_000);
+    expect(storedBroadcast.record.counts?.['pending']).toBe(0);
 
     // Resolved, the responder goes back to what it was doing.
     await api(`/api/alarms/${alarm.id}/resolve`, { method: 'POST' });

@@ -143,6 +143,19 @@ export function storeContract(name: string, target: () => Promise<ContractTarget
       expect(rows[2]?.record).toMatchObject({ responder: { timeToSceneS: 95, withinTarget: true } });
     });
 
+    it('stores broadcasts as started and when done, with the delivery counts', async () => {
+      const s = await fresh();
+      const started = point('ringwatch/v1/svc/broadcasts', { id: 'bc-1', tsMs: base, state: 'started', issuer: 'chief', counts: { pending: 3 } });
+      await s.write([
+        started,
+        started,
+        point('ringwatch/v1/svc/broadcasts', { id: 'bc-1', tsMs: base + 8000, state: 'done', issuer: 'chief', counts: { pending: 0, finished: 2, no_answer: 1 }, speakers: [{ speakerId: 'sp-1', state: 'finished' }] }),
+      ]);
+      const rows = await s.broadcastRecords({ fromMs: base, toMs: base + 10_000 });
+      expect(rows.map((r) => r.tags['state'])).toEqual(['started', 'done']);
+      expect(rows[1]?.record).toMatchObject({ counts: { finished: 2, no_answer: 1 }, speakers: [{ speakerId: 'sp-1' }] });
+    });
+
     it('makes a duplicate write harmless and keeps distinct records of the same millisecond', async () => {
       const s = await fresh();
       const batch = [

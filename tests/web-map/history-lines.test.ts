@@ -5,6 +5,7 @@ describe('history list lines', () => {
   it('describes alarm, ledger and audit records and sensor events', () => {
     expect(describeEvent({ tsMs: 1, group: 'alarms', record: { ringId: 'prevention', state: 'open', responder: { droneId: 'drone-1', timeToSceneS: 94.6 } } })).toBe('alarm prevention open → drone-1 95 s');
     expect(describeEvent({ tsMs: 1, group: 'alarms', record: { ringId: 'control', state: 'resolved' } })).toBe('alarm control resolved');
+    expect(describeEvent({ tsMs: 1, group: 'broadcasts', record: { state: 'done', issuer: 'chief', counts: { pending: 0, finished: 3, no_answer: 1 } } })).toBe('broadcast done by chief: 4/4 answered');
     expect(describeEvent({ tsMs: 1, group: 'ledger', record: { kind: 'rtl', state: 'succeeded', target: { id: 'drone-2' } } })).toBe('rtl → succeeded (drone-2)');
     expect(describeEvent({ tsMs: 1, group: 'audit', record: { username: 'chief', action: 'POST /api/broadcasts', outcome: 'ok' } })).toBe('chief: POST /api/broadcasts ok');
     expect(describeEvent({ tsMs: 1, group: 'events', deviceId: 'cp-3-perimeter', type: 'perimeter_intrusion', severity: 'high' })).toBe('cp-3-perimeter perimeter_intrusion [high]');

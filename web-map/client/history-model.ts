@@ -25,6 +25,11 @@ export function describeEvent(e: HistEvent): string {
   const target = (r['target'] as { id?: string } | undefined)?.id;
   if (e.group === 'ledger') return `${String(r['kind'] ?? '?')} → ${String(r['state'] ?? '?')}${target ? ` (${target})` : ''}`;
   if (e.group === 'audit') return `${String(r['username'] ?? '?')}: ${String(r['action'] ?? '?')} ${String(r['outcome'] ?? '')}`;
+  if (e.group === 'broadcasts') {
+    const counts = (r['counts'] ?? {}) as Record<string, number>;
+    const answered = Object.entries(counts).filter(([k]) => k !== 'pending').reduce((s, [, n]) => s + n, 0);
+    return `broadcast ${String(r['state'] ?? '?')} by ${String(r['issuer'] ?? '?')}: ${answered}/${answered + (counts['pending'] ?? 0)} answered`;
+  }
   if (e.group === 'alarms') {
     const resp = r['responder'] as { droneId?: string; timeToSceneS?: number } | undefined;
     const scene = resp?.timeToSceneS !== undefined ? ` ${Math.round(resp.timeToSceneS)} s` : '';

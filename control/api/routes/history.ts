@@ -70,8 +70,14 @@ export function historyRoutes(deps: ApiDeps): FastifyPluginAsync {
         const limit = q.limit ?? 5000;
         const store = needStore(deps);
         return guarded(async () => {
-          const [events, ledger, audit, alarms] = await Promise.all([store.events(w, { limit }), store.ledger(w, { limit }), store.audit(w, { limit }), store.alarmRecords(w, { limit })]);
-          return { events, ledger, audit, alarms };
+          const [events, ledger, audit, alarms, broadcasts] = await Promise.all([
+            store.events(w, { limit }),
+            store.ledger(w, { limit }),
+            store.audit(w, { limit }),
+            store.alarmRecords(w, { limit }),
+            store.broadcastRecords(w, { limit }),
+          ]);
+          return { events, ledger, audit, alarms, broadcasts };
         });
       },
     );
