@@ -34,8 +34,10 @@ const GLOBAL_FRAMES = new Set<number>([
   common.MavFrame.GLOBAL_TERRAIN_ALT_INT,
 ]);
 
-export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType, target: { systemId: number; componentId: number }) {
-  const m = new common.MissionItemInt();
+type Target = { systemId: number; componentId: number };
+
+/** The fields MISSION_ITEM and MISSION_ITEM_INT share; only x/y differ between them. */
+function fillItem<M extends common.MissionItemInt | common.MissionItem>(m: M, item: PlanItem, seq: number, type: MissionType, target: Target): M {
   m.targetSystem = target.systemId;
   m.targetComponent = target.componentId;
   m.seq = seq;
@@ -47,32 +49,24 @@ export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType,
   m.param2 = item.param2;
   m.param3 = item.param3;
   m.param4 = item.param4;
-  m.x = item.x;
-  m.y = item.y;
   m.z = item.z;
   m.missionType = MISSION_TYPE_CODE[type];
   return m;
 }
 
+export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType, target: Target) {
+  const m = fillItem(new common.MissionItemInt(), item, seq, type, target);
+  m.x = item.x;
+  m.y = item.y;
+  return m;
+}
+
 /** Legacy MISSION_ITEM (float x/y in degrees) for vehicles that asked with MISSION_REQUEST. */
-export function toMissionItemLegacy(item: PlanItem, seq: number, type: MissionType, target: { systemId: number; componentId: number }) {
-  const m = new common.MissionItem();
-  m.targetSystem = target.systemId;
-  m.targetComponent = target.componentId;
-  m.seq = seq;
-  m.frame = item.frame;
-  m.command = item.command;
-  m.current = 0;
-  m.autocontinue = item.autocontinue ? 1 : 0;
-  m.param1 = item.param1;
-  m.param2 = item.param2;
-  m.param3 = item.param3;
-  m.param4 = item.param4;
+export function toMissionItemLegacy(item: PlanItem, seq: number, type: MissionType, target: Target) {
+  const m = fillItem(new common.MissionItem(), item, seq, type, target);
   const global = GLOBAL_FRAMES.has(item.frame);
   m.x = global ? item.x / 1e7 : item.x;
   m.y = global ? item.y / 1e7 : item.y;
-  m.z = item.z;
-  m.missionType = MISSION_TYPE_CODE[type];
   return m;
 }
 
