@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 
 /**
  * Asks the kernel for a free TCP port on 127.0.0.1 (bind port 0, read it, close).
@@ -16,4 +17,13 @@ export function findFreePort(): Promise<number> {
       srv.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
     });
   });
+}
+
+/** The same for a UDP port (MAVLink endpoints in a site file written by a test). */
+export async function findFreeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

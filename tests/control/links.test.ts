@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
+import { findFreeUdpPort } from '../../telemetry/free-port.ts';
 import { common, minimal } from 'node-mavlink';
 import { UdpDuplex } from '../../mavlink/index.ts';
 import { startSimDrone, type SimDroneHandle } from '../../simulators/drone/index.ts';
@@ -22,14 +22,6 @@ const drone = (id: string, url: string, systemId: number, autopilot?: 'ardupilot
   mavlink: { url, systemId, ...(autopilot ? { autopilot } : {}) },
 });
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 async function service(drones: ReturnType<typeof drone>[], openStream?: Parameters<typeof startControlService>[0]['openStream']): Promise<ControlService> {
   const svc = await startControlService({ site: { drones }, timeouts: FAST_TIMEOUTS, ...(openStream ? { openStream } : {}) });
   closers.push(() => svc.close());
@@ -38,7 +30,7 @@ async function service(drones: ReturnType<typeof drone>[], openStream?: Paramete
 
 describe('links', () => {
   it('udp:// listens for many vehicles on one port, maps them by system id, and answers each', async () => {
-    const port = await freeUdpPort();
+    const port = await findFreeUdpPort();
     const url = `udp://127.0.0.1:${port}`;
     const svc = await service([drone('drone-1', url, 1), drone('drone-2', url, 2)]);
     expect(svc.links.size).toBe(1);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findFreeUdpPort } from '../../telemetry/free-port.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,14 +24,6 @@ let mqttUrl: string;
 let token: string;
 let browser: TestBrowser;
 const secrets = loadSecretsFile('sites/demo.secrets.yaml');
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function startUp(): Promise<void> {
   out = '';
@@ -125,7 +117,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rw-e2e-'));
   // The demo site, with each simulated drone on a free UDP port of this machine.
   const site = parse(readFileSync('sites/demo.yaml', 'utf8'));
-  for (const d of site.drones) d.mavlink.url = `udpout://127.0.0.1:${await freeUdpPort()}`;
+  for (const d of site.drones) d.mavlink.url = `udpout://127.0.0.1:${await findFreeUdpPort()}`;
   writeFileSync(join(dir, 'site.yaml'), stringify(site));
   copyFileSync('sites/demo.secrets.yaml', join(dir, 'site.secrets.yaml'));
   await startUp();
