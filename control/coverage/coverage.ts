@@ -1,4 +1,4 @@
-import type { Feature, FeatureCollection, MultiPolygon } from 'geojson';
+import type { Feature, MultiPolygon } from 'geojson';
 import type { Site } from '../../site/load.ts';
 import type { RingId } from '../../site/schema.ts';
 import { LocalFrame, type Xy } from '../geo/local-frame.ts';
@@ -103,11 +103,6 @@ export class CoverageModel {
     });
     flush();
     return { type: 'Feature', geometry: { type: 'MultiPolygon', coordinates: polys }, properties: { ringId: r.ringId, kind: 'coverage-gap' } };
-  }
-
-  /** All rings' gaps as one collection, for the map. */
-  static gapsGeoJson(rings: RingCoverage[]): FeatureCollection {
-    return { type: 'FeatureCollection', features: rings.map((r) => r.uncovered) };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { NoFlyZone, Shape } from '../../site/schema.ts';
+import type { NoFlyZone } from '../../site/schema.ts';
 import type { LocalFrame, Xy } from '../geo/local-frame.ts';
 import { shapeToXy } from '../geo/shapes.ts';
 import { pointInPolygonXy } from '../geo/polyline.ts';
@@ -10,8 +10,4 @@ export function noFlyPolygons(zones: NoFlyZone[], frame: LocalFrame, marginM: nu
 
 export function zoneContaining(q: Xy, zones: { id: string; polygon: Xy[] }[]): string | undefined {
   return zones.find((z) => pointInPolygonXy(q, z.polygon))?.id;
-}
-
-export function shapeXy(shape: Shape, frame: LocalFrame): Xy[] {
-  return shapeToXy(shape, frame, 0);
 }
