@@ -19,6 +19,7 @@ the next start picks up the stored history.
   --sim                run the site's simulated fleet and start patrols on every ring
   --scenario FILE      with --sim: a scenario (default simulators/scenarios/demo.yaml for the demo site)
   --speed X            with --sim: time acceleration (default the scenario's, else 1)
+  --no-patrol          with --sim: do not start patrols by themselves (an operator starts them)
   --secrets FILE       plain secrets for services (and simulated devices)
                        (default: the site file's .secrets.yaml)
   --data-dir DIR       persistent state (default ./data)
@@ -38,6 +39,7 @@ export const upCommand: Command = {
   options: {
     site: { type: 'string' },
     sim: { type: 'boolean' },
+    'no-patrol': { type: 'boolean' },
     scenario: { type: 'string' },
     speed: { type: 'string' },
     secrets: { type: 'string' },
@@ -79,7 +81,7 @@ export const upCommand: Command = {
       ...(typeof values['mqtt'] === 'string' ? { mqttUrl: values['mqtt'] } : {}),
       ...(store ? { store } : {}),
         ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
-      ...(sim ? { sim: { speed, ...(scenario ? { scenario } : {}) }, autoPatrol: true } : {}),
+      ...(sim ? { sim: { speed, ...(scenario ? { scenario } : {}) }, autoPatrol: values['no-patrol'] !== true } : {}),
       logger,
     });
 
