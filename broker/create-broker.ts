@@ -1,4 +1,5 @@
-import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import type { IncomingMessage } from 'node:http';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type Connection, type PublishPacket } from 'aedes';
 import { pino, type Logger } from 'pino';
 import type { Site } from '../site/index.ts';
 import { createAcl, type Acl } from './acl.ts';
@@ -7,8 +8,10 @@ import { authenticateClient } from './identity.ts';
 import { DEFAULT_LIMITS, mergeLimits, type BrokerLimits } from './limits.ts';
 import { RateLimitedLog } from './log-limiter.ts';
 import { isStalled } from './socket-writes.ts';
+import { ConnectionGate } from './connection-gate.ts';
+import { guardPacketSizes } from './packet-size-guard.ts';
 import { MetricsRegistry, type BrokerMetrics } from './metrics.ts';
-import { DROPPED, isSheddable, judgePublish, type GuardedPacket } from './publish-guard.ts';
+import { DROPPED, isSheddable, judgePublish, type GuardedPacket, type PublishRules } from './publish-guard.ts';
 
 export interface CreateBrokerOptions {
   site: Site;
@@ -29,7 +32,10 @@ export interface RingwatchBroker {
   aedes: Aedes;
   acl: Acl;
   limits: BrokerLimits;
-  handle: Aedes['handle'];
+  /** Feeds one client stream to the broker, after the connection caps and packet-size guard. */
+  handle(stream: Connection, req?: IncomingMessage): Client | undefined;
+  /** Streams currently admitted (all transports). */
+  openConnections(): number;
   metrics(): BrokerMetrics;
   close(): Promise<void>;
 }
@@ -49,6 +55,9 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   const acl = createAcl(site.devices);
   const metrics = new MetricsRegistry();
   const warn = new RateLimitedLog(log, 10_000, nowMs);
+  const rules: PublishRules = { nowMs, maxClockAheadMs: limits.maxClockAheadMs };
+  // Devices warned about their clock: once per device for the broker's life (bounded by the site).
+  const clockWarned = new Set<string>();
 
   const aedes = await Aedes.createBroker({
     ...(opts.id ? { id: opts.id } : {}),
@@ -82,7 +91,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
       // device can still be told (CONNACK refused), rather than drop it silently at the worst moment.
       const will = (client as Client & { _will?: PublishPacket | null })._will;
       if (will) {
-        const verdict = judgePublish(acl, client, will);
+        const verdict = judgePublish(acl, client, will, rules);
         if (!verdict.ok) {
           metrics.reject('will');
           warn.warn(client.id, { clientId: client.id, topic: will.topic, reason: verdict.reason }, `connection refused: will ${verdict.message}`);
@@ -94,15 +103,21 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     },
 
     authorizePublish(client, packet, callback) {
-      const verdict = judgePublish(acl, client, packet);
+      const verdict = judgePublish(acl, client, packet, rules);
       if (verdict.ok) {
         metrics.messagesIn++;
+        if (verdict.retainCleared) metrics.retainCleared++;
         return callback(null);
       }
       metrics.reject(verdict.reason);
       (packet as GuardedPacket)[DROPPED] = true;
       const key = client?.id ?? '<will>';
-      warn.warn(key, { clientId: client?.id, topic: packet.topic, reason: verdict.reason }, `publish dropped: ${verdict.message}`);
+      if (verdict.reason === 'future_ts') {
+        if (!clockWarned.has(key)) {
+          clockWarned.add(key);
+          log.warn({ clientId: client?.id, topic: packet.topic, reason: verdict.reason }, `publish dropped: ${verdict.message} (logged once per device)`);
+        }
+      } else warn.warn(key, { clientId: client?.id, topic: packet.topic, reason: verdict.reason }, `publish dropped: ${verdict.message}`);
       const state = getClientState(client);
       // Over the rate: complete the packet only when the bucket refills, which stops aedes
       // reading this socket meanwhile (backpressure), see ClientState.
@@ -161,11 +176,36 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   });
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
 
+  const gate = new ConnectionGate(limits);
+  const sizeLimits = { maxConnectBytes: limits.maxConnectBytes, maxPacketBytes: limits.maxPacketBytes };
+  /**
+   * Every transport's streams enter here: the connection caps and the packet-size guard
+   * come before aedes sees a byte, so they hold for TCP, TLS, WebSocket and in-memory alike.
+   */
+  const handle = (stream: Connection, req?: IncomingMessage): Client | undefined => {
+    const address = (stream as { remoteAddress?: string }).remoteAddress ?? req?.socket?.remoteAddress;
+    const admission = gate.admit(address);
+    if (!admission.ok) {
+      metrics.reject('connection_cap');
+      warn.warn(`cap:${admission.reason}`, { address, reason: admission.reason }, `connection refused: ${admission.message}`);
+      stream.destroy();
+      return undefined;
+    }
+    stream.once('close', admission.release);
+    guardPacketSizes(stream, sizeLimits, (refusal) => {
+      metrics.reject(refusal.reason === 'oversize_packet' ? 'oversize_packet' : 'protocol');
+      const detail = refusal.reason === 'oversize_packet' ? `packet type ${refusal.packetType} declares ${refusal.declaredBytes} bytes, limit ${refusal.limitBytes}` : 'malformed remaining length';
+      warn.warn(`size:${address ?? ''}`, { address, ...refusal }, `connection closed: ${detail}`);
+    });
+    return aedes.handle(stream, req);
+  };
+
   return {
     aedes,
     acl,
     limits,
-    handle: (stream, req) => aedes.handle(stream, req),
+    handle,
+    openConnections: () => gate.open,
     metrics: () => metrics.snapshot(),
     close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),
   };

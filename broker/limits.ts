@@ -33,6 +33,16 @@ export interface BrokerLimits {
   maxSubscriberQueueBytes: number;
   /** Upper bound on how long a rate-limited client's socket stays unread before it is read again. */
   maxPauseMs: number;
+  /** Largest CONNECT remaining length; refused once its fixed header is read (see packet-size-guard.ts). */
+  maxConnectBytes: number;
+  /** Largest remaining length of any other packet. */
+  maxPacketBytes: number;
+  /** Open connections in total (TCP, TLS and WebSocket together). */
+  maxConnections: number;
+  /** Open connections from one source address. */
+  maxConnectionsPerAddress: number;
+  /** A device payload stamped further ahead of the broker's clock than this is refused. */
+  maxClockAheadMs: number;
 }
 
 /**
@@ -54,6 +64,17 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   maxSubscriberQueueBytes: 16 * 1024 * 1024,
   subscriberStallMs: 500,
   maxPauseMs: 250,
+  // A CONNECT is credentials, a client id and a small will: 64 KiB is far above any real one.
+  maxConnectBytes: 64 * 1024,
+  // Device payloads are a few KiB; service payloads up to MAX_SERVICE_PAYLOAD_BYTES (256 KiB)
+  // plus topic and header, so the packet cap leaves room for those.
+  maxPacketBytes: 256 * 1024 + 1024,
+  maxConnections: 20_000,
+  // Sensors behind one cellular NAT share an address; the local services and simulators
+  // all come from loopback.
+  maxConnectionsPerAddress: 1_000,
+  // Device clocks drift; five minutes ahead is a broken clock, not drift.
+  maxClockAheadMs: 5 * 60_000,
 };
 
 export function mergeLimits(base: BrokerLimits, patch: Partial<BrokerLimits> | undefined): BrokerLimits {

@@ -16,7 +16,11 @@ export type RejectReason =
   | 'oversize'
   | 'rate' // over the client's rate limit
   | 'slow_consumer' // delivery shed because the subscriber is not reading
-  | 'subscribe'; // subscription refused by the ACL
+  | 'subscribe' // subscription refused by the ACL
+  | 'future_ts' // a device payload stamped more than maxClockAheadMs ahead of the broker's clock
+  | 'oversize_packet' // a fixed header declared more than the packet size limit: connection closed
+  | 'connection_cap' // over the total or per-address connection cap: connection closed
+  | 'protocol'; // an MQTT 3.1.1 rule broken at the door: connection closed
 
 /** A point-in-time copy of the broker's counters. */
 export interface BrokerMetrics {
@@ -28,6 +32,11 @@ export interface BrokerMetrics {
   messagesOut: number;
   rejects: Partial<Record<RejectReason, number>>;
   rejectsTotal: number;
+  /**
+   * Publishes with retain set on a channel that may not be retained (telemetry, event,
+   * ack, cmd): routed, but not stored as retained, so they are never replayed.
+   */
+  retainCleared: number;
 }
 
 export class MetricsRegistry {
@@ -35,6 +44,7 @@ export class MetricsRegistry {
   private readonly rejects: Partial<Record<RejectReason, number>> = {};
   messagesIn = 0;
   messagesOut = 0;
+  retainCleared = 0;
 
   clientConnected(label: IdentityLabel): void {
     this.clients[label]++;
@@ -58,6 +68,7 @@ export class MetricsRegistry {
       messagesOut: this.messagesOut,
       rejects,
       rejectsTotal: Object.values(rejects).reduce((a, b) => a + b, 0),
+      retainCleared: this.retainCleared,
     };
   }
 }

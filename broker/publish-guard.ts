@@ -16,10 +16,19 @@ export const PRIORITY_CHANNELS: ReadonlySet<Channel> = new Set(['cmd', 'ack', 's
 export const DROPPED = Symbol('ringwatch.dropped');
 export type GuardedPacket = PublishPacket & { [DROPPED]?: true };
 
-export type Verdict = { ok: true } | { ok: false; reason: RejectReason; message: string; exhausted?: TokenBucket };
+export type Verdict =
+  | { ok: true; retainCleared?: true }
+  | { ok: false; reason: RejectReason; message: string; exhausted?: TokenBucket };
 
 /** Shared: the hot path allocates nothing for an accepted message. */
 const OK: Verdict = { ok: true };
+const OK_RETAIN_CLEARED: Verdict = { ok: true, retainCleared: true };
+
+/** What judging a publish needs besides the ACL: the broker's clock and how far ahead a device may be. */
+export interface PublishRules {
+  nowMs: () => number;
+  maxClockAheadMs: number;
+}
 
 const ACL_REASON: Record<AclDenyReason, RejectReason> = {
   sys_topic: 'sys_topic',
@@ -31,12 +40,17 @@ const ACL_REASON: Record<AclDenyReason, RejectReason> = {
 };
 
 /**
- * Decides one PUBLISH: ACL, rate, payload. Validation parses the JSON exactly once,
- * here; nothing downstream parses it again. Also normalises the retain flag: `status`
- * is always retained (so a late subscriber learns who is online) and `cmd` never is
- * (a retained command would be executed again by every reconnecting device).
+ * Decides one PUBLISH: ACL, rate, payload, device clock. Validation parses the JSON
+ * exactly once, here; nothing downstream parses it again. Also normalises the retain
+ * flag: `status` is always retained (so a late subscriber learns who is online) and
+ * nothing else ever is. A retained `cmd` would be executed again by every reconnecting
+ * device, and a retained `event`/`telemetry`/`ack` is replayed to every service that
+ * resubscribes: a replayed sensor event dispatched a drone again. Such a publish is
+ * routed live but stored unretained (and counted), rather than refused, because its
+ * content is still true and wanted once: a sensor that sets retain by mistake must not
+ * lose its alarms.
  */
-export function judgePublish(acl: Acl, client: Client | null, packet: PublishPacket): Verdict {
+export function judgePublish(acl: Acl, client: Client | null, packet: PublishPacket, rules: PublishRules): Verdict {
   const state = getClientState(client);
   if (client && !state) return { ok: false, reason: 'acl', message: 'client not authenticated' };
   if (state) {
@@ -51,8 +65,23 @@ export function judgePublish(acl: Acl, client: Client | null, packet: PublishPac
   if (device) {
     const check = checkPayload(device.kind, device.channel, packet.payload);
     if (!check.ok) return { ok: false, reason: check.reason, message: check.message };
-    if (device.channel === 'status') packet.retain = true;
-    else if (device.channel === 'cmd') packet.retain = false;
+    if (state?.identity.type === 'device') {
+      // A device clock far ahead would pin its "latest" state in the store forever
+      // (nothing newer ever sorts after it). Services stamp with the station's clock.
+      const tsMs = (check.value as { tsMs?: unknown }).tsMs;
+      if (typeof tsMs === 'number' && tsMs - rules.nowMs() > rules.maxClockAheadMs) {
+        const aheadS = Math.round((tsMs - rules.nowMs()) / 1000);
+        return { ok: false, reason: 'future_ts', message: `tsMs is ${aheadS} s ahead of the broker's clock (limit ${rules.maxClockAheadMs / 1000} s): check the device's clock` };
+      }
+    }
+    if (device.channel === 'status') {
+      packet.retain = true;
+      return OK;
+    }
+    if (packet.retain) {
+      packet.retain = false;
+      return OK_RETAIN_CLEARED;
+    }
     return OK;
   }
   if (packet.topic.startsWith(SERVICE_TOPIC_ROOT + '/')) {

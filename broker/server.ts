@@ -4,7 +4,20 @@ import { createBroker, type RingwatchBroker } from './create-broker.ts';
 import type { BrokerLimits } from './limits.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { redisBackends } from './redis.ts';
-import { listenTcp, listenWebSocket } from './transports.ts';
+import { readTlsFiles, type TlsFiles, type TlsPaths } from './tls-files.ts';
+import { listenTcp, listenWebSocket, type Listener } from './transports.ts';
+
+/** TLS listeners (mqtts, wss), beside the plain ones. */
+export interface BrokerTlsOptions {
+  /** PEM files (read at start) or their contents. */
+  files: TlsPaths | TlsFiles;
+  /** Address for the TLS listeners (default: the plain listeners' host). */
+  host?: string;
+  /** MQTT over TLS; 0 picks a free port; `null` disables it (default 8883). */
+  mqttsPort?: number | null;
+  /** MQTT over WebSocket over TLS; 0 picks a free port; `null` disables it (default 8084). */
+  wssPort?: number | null;
+}
 
 export interface BrokerServerOptions {
   site: Site;
@@ -19,12 +32,18 @@ export interface BrokerServerOptions {
   id?: string;
   logger?: Logger;
   limits?: Partial<BrokerLimits>;
+  /** mqtts and wss from certificate files; the plain listeners stay (bind them to loopback). */
+  tls?: BrokerTlsOptions;
 }
 
 export interface BrokerServer {
   mqttPort: number;
   /** 0 when WebSocket is disabled. */
   wsPort: number;
+  /** 0 when mqtts is not offered. */
+  mqttsPort: number;
+  /** 0 when wss is not offered. */
+  wssPort: number;
   broker: RingwatchBroker;
   metrics(): BrokerMetrics;
   close(): Promise<void>;
@@ -33,6 +52,8 @@ export interface BrokerServer {
 /** The broker core with its TCP and WebSocket listeners (and Redis backends when asked). */
 export async function startBrokerServer(opts: BrokerServerOptions): Promise<BrokerServer> {
   const host = opts.host ?? '127.0.0.1';
+  // Read the certificate files before anything listens: a bad path is a start-up error.
+  const tlsFiles = opts.tls ? ('certFile' in opts.tls.files ? readTlsFiles(opts.tls.files) : opts.tls.files) : undefined;
   const backends = opts.redis ? redisBackends(opts.redis) : undefined;
   const broker = await createBroker({
     site: opts.site,
@@ -41,27 +62,34 @@ export async function startBrokerServer(opts: BrokerServerOptions): Promise<Brok
     ...(opts.id ? { id: opts.id } : {}),
     ...(backends ?? {}),
   });
-  const tcp = await listenTcp(broker, host, opts.mqttPort ?? 1883).catch(async (err: unknown) => {
-    await broker.close();
-    throw err;
-  });
-  const ws =
-    opts.wsPort === null
-      ? undefined
-      : await listenWebSocket(broker, host, opts.wsPort ?? 8883).catch(async (err: unknown) => {
-          await tcp.close();
-          await broker.close();
-          throw err;
-        });
+  const listeners: Listener[] = [];
+  const open = async (start: () => Promise<Listener>): Promise<Listener> => {
+    try {
+      const l = await start();
+      listeners.push(l);
+      return l;
+    } catch (err) {
+      await Promise.all(listeners.map((l) => l.close()));
+      await broker.close();
+      throw err;
+    }
+  };
+  const tcp = await open(() => listenTcp(broker, host, opts.mqttPort ?? 1883));
+  const ws = opts.wsPort === null ? undefined : await open(() => listenWebSocket(broker, host, opts.wsPort ?? 8083));
+  const tlsHost = opts.tls?.host ?? host;
+  const mqtts = tlsFiles && opts.tls?.mqttsPort !== null ? await open(() => listenTcp(broker, tlsHost, opts.tls?.mqttsPort ?? 8883, tlsFiles)) : undefined;
+  const wss = tlsFiles && opts.tls?.wssPort !== null ? await open(() => listenWebSocket(broker, tlsHost, opts.tls?.wssPort ?? 8084, tlsFiles)) : undefined;
   let closing: Promise<void> | undefined;
   return {
     mqttPort: tcp.port,
     wsPort: ws?.port ?? 0,
+    mqttsPort: mqtts?.port ?? 0,
+    wssPort: wss?.port ?? 0,
     broker,
     metrics: broker.metrics,
     close: () =>
       (closing ??= (async () => {
-        await Promise.all([tcp.close(), ws?.close()]);
+        await Promise.all(listeners.map((l) => l.close()));
         await broker.close();
         if (backends) await closeBackends(backends);
       })()),
