@@ -1,13 +1,19 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Site } from '../../site/load.ts';
 import type { Clock } from '../timeouts.ts';
-import { authorize, type Permission } from '../auth/roles.ts';
+import type { Permission } from '../auth/roles.ts';
+import { authenticate } from './authenticate.ts';
+import { limitConnections } from './connection-limits.ts';
+import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE, type HttpServerOptions } from './http-options.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
+import { apiValidatorCompiler } from './validators.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { EventHub } from './event-hub.ts';
-import { ApiError, toApiError } from './http-errors.ts';
+import { toApiError } from './http-errors.ts';
 import type { SessionStore, SessionUser } from './sessions.ts';
 import type { WarningLibrary } from './warning-library.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -61,16 +67,31 @@ export interface ApiDeps {
   history?: TelemetryStore;
 }
 
-export const SESSION_COOKIE = 'rw_session';
+export { SESSION_COOKIE } from './authenticate.ts';
 
 /**
  * The HTTP API as a fastify instance with no listener (fastify/demo's app.ts): tests
  * use `inject()`, `server.ts` listens. Every route has a schema; every mutating route
  * names the permission it needs (refused at startup otherwise) and is audited durably
- * before its answer is sent.
+ * before its answer is sent. `http` sets the transport (TLS) and the server's limits.
  */
-export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, ajv: { customOptions: { allErrors: false, removeAdditional: false } } });
+export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Promise<FastifyInstance> {
+  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...http.timeouts };
+  const app = Fastify({
+    ...(http.tls ? { https: { cert: http.tls.cert, key: http.tls.key } } : {}),
+    // Warnings and errors only: fastify logs every request at info, which costs more
+    // than the requests themselves under the map's polling.
+    ...(http.logger ? { loggerInstance: http.logger.child({ part: 'http' }, { level: 'warn' }) } : { logger: false }),
+    genReqId: () => randomUUID(),
+    connectionTimeout: timeouts.idleTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+  });
+  // Node refuses a headers timeout above the request timeout.
+  app.server.headersTimeout = Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs);
+  limitConnections(app.server, { maxTotal: http.maxConnections ?? DEFAULT_MAX_CONNECTIONS, maxPerSource: http.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE });
+  app.setValidatorCompiler(apiValidatorCompiler());
+  await registerSecurityHeaders(app, { tls: Boolean(http.tls), extraImgSrc: http.extraImgSrc ?? [] });
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -88,70 +109,61 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     for (const m of methods) if (m !== 'HEAD') app.routePermissions.push({ method: m, url: route.url, permission: route.config?.permission ?? 'read' });
   });
 
-  app.addHook('onRequest', async (req) => {
-    const permission = req.routeOptions.config?.permission;
-    // Only the API is guarded: the web console's static files (mounted beside it) are
-    // public, since the login page must load before anyone can log in.
-    if (!req.url.startsWith('/api/')) return;
-    if (permission === 'public' || req.url.startsWith('/api/docs')) return;
-    const token = bearer(req) ?? req.cookies[SESSION_COOKIE];
-    const user = token ? deps.sessions.touch(token) : undefined;
-    if (!user) throw new ApiError('API_ERR_UNAUTHENTICATED');
-    req.user = user;
-    const decision = authorize(user.role, permission ?? 'read');
-    if (!decision.allow) throw new ApiError('API_ERR_FORBIDDEN', decision.reason);
-  });
-
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const body = toApiError(err);
-    void reply.status(body.statusCode).send(body);
+    // A 500 says nothing to the client but its request id, which finds the stack here.
+    if (body.statusCode >= 500) req.log.error({ err, reqId: req.id, method: req.method, url: req.url }, `request ${req.id} failed`);
+    void reply.status(body.statusCode).send(body.statusCode >= 500 ? { ...body, requestId: req.id } : body);
   });
 
-  // Audit after the handler (or the refusal) and before the answer leaves.
-  app.addHook('onSend', async (req, reply, payload) => {
-    const cfg = req.routeOptions.config;
-    const audited = cfg?.audit ?? (req.method !== 'GET' && req.method !== 'HEAD');
-    if (!audited || cfg?.permission === 'public' || !req.routeOptions.url?.startsWith('/api/')) return payload;
-    const status = reply.statusCode;
-    await deps.audit.record({
-      username: req.user?.username ?? '(anonymous)',
-      role: req.user?.role ?? '(none)',
-      action: `${req.method} ${req.routeOptions.url}`,
-      target: req.url,
-      request: req.body,
-      outcome: status < 400 ? 'ok' : status === 401 || status === 403 ? 'refused' : 'failed',
-      status,
-      ...(status >= 400 && typeof payload === 'string' ? { detail: safeMessage(payload) } : {}),
-    });
-    return payload;
-  });
-
-  await app.register(authRoutes(deps), { prefix: '/api' });
-  await app.register(siteRoutes(deps), { prefix: '/api' });
-  await app.register(warningRoutes(deps), { prefix: '/api' });
-  await app.register(planningRoutes(deps), { prefix: '/api' });
-  await app.register(auditRoutes(deps), { prefix: '/api' });
-  await app.register(liveRoutes(deps), { prefix: '/api' });
-  await app.register(droneRoutes(deps), { prefix: '/api' });
-  await app.register(patrolRoutes(deps), { prefix: '/api' });
-  await app.register(alarmRoutes(deps), { prefix: '/api' });
-  await app.register(broadcastRoutes(deps), { prefix: '/api' });
-  await app.register(engineeringRoutes(deps), { prefix: '/api' });
-  await app.register(historyRoutes(deps), { prefix: '/api' });
-  app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  // Browsable docs for integrators; assets come from node_modules, so they work offline.
-  await app.register(async (docs) => {
-    docs.addHook('onRoute', (route) => {
-      route.config = { ...route.config, permission: 'public' };
-    });
-    await docs.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
-  });
+  // Every API route lives in this one scope, whose onRequest hook authenticates and
+  // authorises from the matched route's config: no URL spelling reaches a handler
+  // around it. The web console (mounted beside, outside this scope) stays public.
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authenticate(deps.sessions));
+      // Audit after the handler (or the refusal) and before the answer leaves.
+      api.addHook('onSend', async (req, reply, payload) => {
+        const cfg = req.routeOptions.config;
+        const audited = cfg?.audit ?? (req.method !== 'GET' && req.method !== 'HEAD');
+        if (!audited || cfg?.permission === 'public') return payload;
+        const status = reply.statusCode;
+        await deps.audit.record({
+          username: req.user?.username ?? '(anonymous)',
+          role: req.user?.role ?? '(none)',
+          action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+          target: req.url,
+          request: req.body,
+          outcome: status < 400 ? 'ok' : status === 401 || status === 403 ? 'refused' : 'failed',
+          status,
+          ...(status >= 400 && typeof payload === 'string' ? { detail: safeMessage(payload) } : {}),
+        });
+        return payload;
+      });
+      await api.register(authRoutes(deps));
+      await api.register(siteRoutes(deps));
+      await api.register(warningRoutes(deps));
+      await api.register(planningRoutes(deps));
+      await api.register(auditRoutes(deps));
+      await api.register(liveRoutes(deps));
+      await api.register(droneRoutes(deps));
+      await api.register(patrolRoutes(deps));
+      await api.register(alarmRoutes(deps));
+      await api.register(broadcastRoutes(deps));
+      await api.register(engineeringRoutes(deps));
+      await api.register(historyRoutes(deps));
+      api.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
+      // Browsable docs for integrators; assets come from node_modules, so they work offline.
+      await api.register(async (docs) => {
+        docs.addHook('onRoute', (route) => {
+          route.config = { ...route.config, permission: 'public' };
+        });
+        await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
+      });
+    },
+    { prefix: '/api' },
+  );
   return app;
-}
-
-function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
 
 function safeMessage(payload: string): string | undefined {

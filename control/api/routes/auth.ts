@@ -31,7 +31,8 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
           status: r.ok ? 200 : r.reason === 'locked' ? 429 : 401,
         });
         if (!r.ok) throw new ApiError(r.reason === 'locked' ? 'API_ERR_LOCKED' : 'API_ERR_BAD_LOGIN');
-        void reply.setCookie(SESSION_COOKIE, r.token, { httpOnly: true, sameSite: 'strict', path: '/', expires: new Date(r.expiresAtMs) });
+        // Secure under TLS, so the browser never sends the session over plain HTTP.
+        void reply.setCookie(SESSION_COOKIE, r.token, { httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', path: '/', expires: new Date(r.expiresAtMs) });
         return { token: r.token, user: r.user, expiresAtMs: r.expiresAtMs };
       },
     );
