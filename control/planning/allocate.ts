@@ -5,6 +5,8 @@ import type { FleetDrone, PlanOptions } from './types.ts';
 export interface RingDemand {
   ringId: RingId;
   loopLengthM: number;
+  /** One lap at the commanded speed, corners included (lap-time.ts). */
+  lapS: number;
   loop: Xy[];
   responseTargetS: number;
   /** Fixed slot count from the site file (patrolDrones). */
@@ -95,7 +97,7 @@ export function allocateFleet(
 
   const wanted = (r: RingDemand): number | undefined => {
     if (r.fixedSlots !== undefined) return r.fixedSlots;
-    if (r.revisitTargetS !== undefined) return Math.ceil(r.loopLengthM / speedMps / r.revisitTargetS);
+    if (r.revisitTargetS !== undefined) return Math.ceil(r.lapS / r.revisitTargetS);
     return undefined;
   };
 
@@ -117,7 +119,7 @@ export function allocateFleet(
   const flexible = demands.filter((r) => wanted(r) === undefined);
   for (;;) {
     const worst = flexible
-      .map((r) => ({ r, ratio: r.loopLengthM / speedMps / Math.max(1, allocs.get(r.ringId)!.slots) / r.responseTargetS }))
+      .map((r) => ({ r, ratio: r.lapS / Math.max(1, allocs.get(r.ringId)!.slots) / r.responseTargetS }))
       .filter(({ r }) => allocs.get(r.ringId)!.slots > 0)
       .sort((a, b) => b.ratio - a.ratio);
     if (!worst.some(({ r }) => take(r))) break;

@@ -66,7 +66,8 @@ export function patrolMission(
   // Fly exactly the distance the on-station time allows: whole laps by DO_JUMP, then
   // the part of one more lap that still fits, then home.
   const onStationS = (sortie.offStationAtMs - sortie.onStationAtMs) / 1000;
-  const distanceM = Math.max(0, onStationS * ring.speedMps);
+  // The loop is flown at its mean speed (slower than commanded: corners), not at speedMps.
+  const distanceM = Math.max(0, onStationS * ring.meanSpeedMps);
   const laps = Math.floor(distanceM / L);
   const remainderM = distanceM - laps * L;
 

@@ -4,6 +4,7 @@ import type { RingId, Shape } from '../../site/schema.ts';
 import { pointInShape } from '../../site/geometry.ts';
 import { LocalFrame, type Xy } from '../geo/local-frame.ts';
 import { allocateFleet, transitS, type RingDemand } from './allocate.ts';
+import { pathTiming } from './lap-time.ts';
 import { buildRingLoop, type RingLoop } from './ring-loop.ts';
 import { scheduleRing } from './schedule.ts';
 import { noFlyPolygons } from './zones.ts';
@@ -62,23 +63,30 @@ export function planPatrol(input: PlanInput): PatrolPlan {
     loops.set(ring.id, loop);
   });
 
+  // Loops are flown at the slowest drone's cruise speed (allocateFleet); the lap takes
+  // what the aircraft really needs at that speed, corners included.
+  const loopSpeedMps = Math.min(...fleet.map((d) => d.cruiseSpeedMps));
+  const lapS = new Map<RingId, number>([...loops].map(([id, l]) => [id, pathTiming(l.path, true, { ...opts.flight, speedMps: loopSpeedMps }).timeS]));
   const demands: RingDemand[] = site.rings.map((r) => ({
     ringId: r.id,
     loop: loops.get(r.id)!.path,
     loopLengthM: loops.get(r.id)!.lengthM,
+    lapS: lapS.get(r.id)!,
     responseTargetS: r.responseTargetS,
     ...(r.patrolDrones !== undefined ? { fixedSlots: r.patrolDrones } : {}),
     ...(r.revisitTargetS !== undefined ? { revisitTargetS: r.revisitTargetS } : {}),
   }));
   const allocations = allocateFleet(demands, fleet, docksXy, opts, (m) => warnings.push(m));
 
+  const meanSpeed = (id: RingId) => (lapS.get(id)! > 0 ? loops.get(id)!.lengthM / lapS.get(id)! : loopSpeedMps);
   const schedule = (i: number) =>
     scheduleRing({
       ringId: site.rings[i]!.id,
       loop: loops.get(site.rings[i]!.id)!.path,
       loopLengthM: loops.get(site.rings[i]!.id)!.lengthM,
       slots: allocations[i]!.slots,
-      speedMps: allocations[i]!.speedMps,
+      // Stations move round the loop at the speed the drones average, so the spacing holds.
+      speedMps: meanSpeed(site.rings[i]!.id),
       drones: fleet.filter((d) => allocations[i]!.droneIds.includes(d.id)),
       docksXy,
       nowMs: input.nowMs,
@@ -116,9 +124,11 @@ export function planPatrol(input: PlanInput): PatrolPlan {
       loop: loop.path.map((p) => ({ ...frame.toPoint(p), ...(p.checkpointId ? { checkpointId: p.checkpointId } : {}) })),
       loopLengthM: loop.lengthM,
       speedMps: alloc.speedMps,
+      lapS: lapS.get(ring.id)!,
+      meanSpeedMps: meanSpeed(ring.id),
       slots: alloc.slots,
       drones: alloc.droneIds,
-      revisitIntervalS: alloc.slots > 0 ? loop.lengthM / alloc.speedMps / alloc.slots : Infinity,
+      revisitIntervalS: alloc.slots > 0 ? lapS.get(ring.id)! / alloc.slots : Infinity,
       epochMs: sched.epochMs,
       checkpointsCovered: loop.covered,
       checkpointsMissed: loop.missed,

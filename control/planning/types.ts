@@ -1,5 +1,6 @@
 import type { FeatureCollection } from 'geojson';
 import type { Point, RingId } from '../../site/schema.ts';
+import { ARDUCOPTER_LIMITS, type FlightLimits } from './lap-time.ts';
 
 /** A drone as the planner sees it now. */
 export interface FleetDrone {
@@ -32,6 +33,8 @@ export interface PlanOptions {
   landingS: number;
   /** Drones held back on the ground for alarm dispatch. */
   dispatchReserve: number;
+  /** How the aircraft flies waypoints (acceleration, jerk, corner radius): lap times come from it. */
+  flight: Omit<FlightLimits, 'speedMps'>;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
@@ -42,6 +45,7 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   takeoffS: 30,
   landingS: 45,
   dispatchReserve: 0,
+  flight: ARDUCOPTER_LIMITS,
 };
 
 export interface Sortie {
@@ -73,12 +77,20 @@ export interface RingPlan {
   altitudeRelM: number;
   loop: PatrolWaypoint[];
   loopLengthM: number;
+  /** The speed the mission commands on the loop (DO_CHANGE_SPEED). */
   speedMps: number;
+  /**
+   * One lap as the aircraft really flies it at `speedMps`: it slows for every corner
+   * (lap-time.ts), so this is longer than length / speed.
+   */
+  lapS: number;
+  /** loopLengthM / lapS: the speed the drones average on the loop. */
+  meanSpeedMps: number;
   /** Drones on the loop at once, evenly spaced. */
   slots: number;
   /** Every drone that flies this ring's sorties, reliefs included. */
   drones: string[];
-  /** Longest time between two passes over any point of the loop. */
+  /** Longest time between two passes over any point of the loop: lapS / slots. */
   revisitIntervalS: number;
   /** When every slot is first on station; slot positions are defined from here. */
   epochMs: number;

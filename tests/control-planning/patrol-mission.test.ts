@@ -27,7 +27,8 @@ describe('patrol mission for a sortie', () => {
     const key = (x: number, y: number) => `${x},${y}`;
     expect(new Set(loopItems.map((i) => key(i.x, i.y)))).toEqual(new Set(ring.loop.map((p) => key(Math.round(p.latDeg * 1e7), Math.round(p.lonDeg * 1e7)))));
     const onStationS = (sortie.offStationAtMs - sortie.onStationAtMs) / 1000;
-    expect(m.laps).toBe(Math.floor((onStationS * ring.speedMps) / ring.loopLengthM));
+    // Laps at the speed the loop is really flown (corners slow it), not the commanded one.
+    expect(m.laps).toBe(Math.floor((onStationS * ring.meanSpeedMps) / ring.loopLengthM));
     const jump = m.items.find((i) => i.command === common.MavCmd.DO_JUMP)!;
     expect(jump.param1).toBe(m.loopStartIndex + 1); // ArduPilot: home is wire item 0
     expect(jump.param2).toBe(m.laps - 1);

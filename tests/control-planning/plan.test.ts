@@ -82,7 +82,8 @@ describe('ring patrol planning', () => {
 
   it('reports loop length, drones, revisit interval consistently', () => {
     for (const r of plan.rings) {
-      expect(r.revisitIntervalS).toBeCloseTo(r.loopLengthM / r.speedMps / r.slots, 6);
+      expect(r.revisitIntervalS).toBeCloseTo(r.lapS / r.slots, 6);
+      expect(r.meanSpeedMps).toBeCloseTo(r.loopLengthM / r.lapS, 6);
       expect(new Set(r.drones).size).toBe(r.drones.length);
       for (const s of r.sorties) expect(r.drones).toContain(s.droneId);
     }
@@ -138,7 +139,7 @@ describe('ring patrol planning', () => {
       expect(s.onStationAtMs).toBe(ring.epochMs);
       expect(s.joinAtM).toBeCloseTo((k * L) / 3, 3);
     }
-    expect(ring.revisitIntervalS).toBeCloseTo(L / ring.speedMps / 3, 6);
+    expect(ring.revisitIntervalS).toBeCloseTo(ring.lapS / 3, 6);
   });
 
   it('routes around a no-fly zone placed on the loop and keeps clear of it', () => {
