@@ -5,7 +5,6 @@ import {
   fromMissionItem,
   MISSION_TYPE_CODE,
   toMissionItemInt,
-  toMissionItemLegacy,
   type MissionType,
   type PlanItem,
 } from './plan-item.ts';
@@ -36,7 +35,7 @@ type Phase = 'idle' | 'await_request' | 'await_count' | 'await_item' | 'done';
 /**
  * The MAVLink mission protocol, one transfer at a time (QGroundControl's PlanManager):
  *
- * upload:   MISSION_COUNT → (MISSION_REQUEST[_INT] n → MISSION_ITEM[_INT] n)* → MISSION_ACK
+ * upload:   MISSION_COUNT → (MISSION_REQUEST[_INT] n → MISSION_ITEM_INT n)* → MISSION_ACK
  * download: MISSION_REQUEST_LIST → MISSION_COUNT → (MISSION_REQUEST_INT n → MISSION_ITEM_INT n)* → MISSION_ACK
  *
  * Every step waits a named timeout (ack 1500 ms; 250 ms per requested item on download)
@@ -51,7 +50,6 @@ export class MissionTransfer {
   private retryLimit = 0;
   private resends = 0;
   private legacy = false;
-  private lastLegacy = false;
   private guessedFor = -1;
   /** Upload: highest item seq sent so far, requested or guessed. */
   private highestSent = -1;
@@ -118,20 +116,22 @@ export class MissionTransfer {
       return true;
     }
     if (legacy) this.legacy = true;
-    this.lastLegacy = legacy;
     if (seq > this.cursor) {
       this.cursor = seq;
       this.retries = 0;
     }
-    this.sendItem(seq, legacy);
+    this.sendItem(seq);
     return true;
   }
 
-  private sendItem(seq: number, legacy: boolean): void {
+  private sendItem(seq: number): void {
     const item = this.items[seq]!;
+    // Always MISSION_ITEM_INT, whichever request came: ArduPilot and PX4 accept it for
+    // MISSION_REQUEST too, and ArduPilot warns "got MISSION_ITEM; GCS should send
+    // MISSION_ITEM_INT" at a float item (whose lat/lon also lose ~1 m in float32).
     const send = () => {
       this.highestSent = Math.max(this.highestSent, seq);
-      this.io.send(legacy ? toMissionItemLegacy(item, seq, this.missionType, this.io) : toMissionItemInt(item, seq, this.missionType, this.io));
+      this.io.send(toMissionItemInt(item, seq, this.missionType, this.io));
     };
     // The vehicle drives an upload (ArduPilot re-requests about every second), so we allow
     // the ack timeout × retries of silence before failing; meanwhile resending the item
@@ -154,7 +154,7 @@ export class MissionTransfer {
         if (this.cursor >= 0 && next < this.items.length && this.guessedFor !== this.cursor) {
           this.guessedFor = this.cursor;
           // Resent on timeout like any item: if it was the last one, the vehicle re-acks it.
-          this.sendItem(next, this.lastLegacy);
+          this.sendItem(next);
         }
         return true;
       }

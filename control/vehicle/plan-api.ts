@@ -1,7 +1,9 @@
 import { common } from 'node-mavlink';
 import type { ControlTimeouts } from '../timeouts.ts';
 import { MissionTransfer, type TransferResult } from './mission-transfer.ts';
-import { firstMismatch, type MissionType, type PlanItem } from './plan-item.ts';
+import { encodeMission } from './autopilot-encoding.ts';
+import { firstMismatch } from './plan-compare.ts';
+import type { MissionType, PlanItem } from './plan-item.ts';
 import type { TransferStatus } from './result.ts';
 import type { Vehicle } from './vehicle.ts';
 
@@ -28,9 +30,11 @@ export interface TransferHooks {
 
 /**
  * Mission, geofence and rally capability over the mission protocol. The wire transfer is
- * MissionTransfer; this adds what a GCS must do around it: ArduPilot's item 0 is home
- * (sent as a placeholder, ignored on read-back), and every upload is read back and compared,
- * so a patrol only starts on a plan the vehicle really holds.
+ * MissionTransfer; this adds what a GCS must do around it: items are encoded for the
+ * autopilot (autopilot-encoding.ts); ArduPilot's item 0 is home (sent as a placeholder,
+ * dropped from the read-back; PX4 keeps home outside the mission); and every upload is read
+ * back and compared by meaning (plan-compare.ts), so a patrol only starts on a plan the
+ * vehicle really holds.
  */
 export class PlanApi {
   /** The last upload was read back and matched (reset by any new upload). */
@@ -74,8 +78,10 @@ export class PlanApi {
   }
 
   /** Uploads, then reads back and compares. `verified` is true only when both succeed. */
-  async upload(items: PlanItem[], hooks: TransferHooks = {}): Promise<UploadResult> {
+  async upload(planned: PlanItem[], hooks: TransferHooks = {}): Promise<UploadResult> {
     this.verified = false;
+    // Every plan goes through the per-autopilot encoder, whoever built it.
+    const items = encodeMission(this.v.autopilot, this.type, planned);
     const wire = this.homeOffset && items.length > 0 ? [this.homePlaceholder(), ...items] : items;
     hooks.onSent?.();
     const up = await this.transfer('upload', wire, hooks.signal);
@@ -92,9 +98,9 @@ export class PlanApi {
     if (back.status !== 'success' || !back.items) {
       return { ...base, status: back.status, message: `read-back failed: ${back.message ?? back.status}`, verified: false };
     }
-    const at = firstMismatch(items, back.items);
-    if (at >= 0) {
-      return { ...base, status: 'item_mismatch', message: `read-back differs at item ${at}`, verified: false, mismatchAt: at };
+    const diff = firstMismatch(items, back.items);
+    if (diff) {
+      return { ...base, status: 'item_mismatch', message: `read-back differs at item ${diff.index}: ${diff.why}`, verified: false, mismatchAt: diff.index };
     }
     if (up.status !== 'success') hooks.onAcked?.();
     this.verified = true;

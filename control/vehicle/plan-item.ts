@@ -25,7 +25,7 @@ export const MISSION_TYPE_CODE: Record<MissionType, number> = {
   rally: common.MavMissionType.RALLY,
 };
 
-const GLOBAL_FRAMES = new Set<number>([
+export const GLOBAL_FRAMES = new Set<number>([
   common.MavFrame.GLOBAL,
   common.MavFrame.GLOBAL_RELATIVE_ALT,
   common.MavFrame.GLOBAL_INT,
@@ -36,8 +36,8 @@ const GLOBAL_FRAMES = new Set<number>([
 
 type Target = { systemId: number; componentId: number };
 
-/** The fields MISSION_ITEM and MISSION_ITEM_INT share; only x/y differ between them. */
-function fillItem<M extends common.MissionItemInt | common.MissionItem>(m: M, item: PlanItem, seq: number, type: MissionType, target: Target): M {
+/** Fills MISSION_ITEM_INT's fields. */
+function fillItem<M extends common.MissionItemInt>(m: M, item: PlanItem, seq: number, type: MissionType, target: Target): M {
   m.targetSystem = target.systemId;
   m.targetComponent = target.componentId;
   m.seq = seq;
@@ -61,15 +61,6 @@ export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType,
   return m;
 }
 
-/** Legacy MISSION_ITEM (float x/y in degrees) for vehicles that asked with MISSION_REQUEST. */
-export function toMissionItemLegacy(item: PlanItem, seq: number, type: MissionType, target: Target) {
-  const m = fillItem(new common.MissionItem(), item, seq, type, target);
-  const global = GLOBAL_FRAMES.has(item.frame);
-  m.x = global ? item.x / 1e7 : item.x;
-  m.y = global ? item.y / 1e7 : item.y;
-  return m;
-}
-
 export function fromMissionItem(m: common.MissionItemInt | common.MissionItem, legacy: boolean): PlanItem {
   const global = GLOBAL_FRAMES.has(m.frame);
   return {
@@ -84,40 +75,6 @@ export function fromMissionItem(m: common.MissionItemInt | common.MissionItem, l
     z: m.z,
     autocontinue: m.autocontinue !== 0,
   };
-}
-
-/** NaN ("unset", e.g. yaw) and 0 are the same to an autopilot that stores unset as 0. */
-const near = (a: number, b: number, tol: number) => Math.abs((Number.isNaN(a) ? 0 : a) - (Number.isNaN(b) ? 0 : b)) <= tol;
-
-/**
- * Item equality after a round trip. Floats went through float32; a legacy MISSION_ITEM
- * carried lat/lon as float32 degrees (~7.6e-6° resolution near 120°E), so x/y may differ
- * by up to 100 degE7 (about 1 m).
- */
-export function sameItem(a: PlanItem, b: PlanItem): boolean {
-  return (
-    a.command === b.command &&
-    a.frame === b.frame &&
-    a.autocontinue === b.autocontinue &&
-    near(a.param1, b.param1, 1e-3) &&
-    near(a.param2, b.param2, 1e-3) &&
-    near(a.param3, b.param3, 1e-3) &&
-    near(a.param4, b.param4, 1e-3) &&
-    near(a.x, b.x, 100) &&
-    near(a.y, b.y, 100) &&
-    near(a.z, b.z, 0.01)
-  );
-}
-
-/** Index of the first differing item, -1 when the plans match. */
-export function firstMismatch(sent: PlanItem[], got: PlanItem[]): number {
-  const n = Math.max(sent.length, got.length);
-  for (let i = 0; i < n; i++) {
-    const a = sent[i];
-    const b = got[i];
-    if (!a || !b || !sameItem(a, b)) return i;
-  }
-  return -1;
 }
 
 const e7 = (deg: number) => Math.round(deg * 1e7);

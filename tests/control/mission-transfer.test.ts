@@ -58,13 +58,13 @@ describe('mission transfer state machine over an in-memory duplex pair', () => {
     expect(r.resends).toBeGreaterThan(0);
   });
 
-  it('answers a vehicle that asks with legacy MISSION_REQUEST (float MISSION_ITEM)', async () => {
+  it('answers a vehicle that asks with legacy MISSION_REQUEST with MISSION_ITEM_INT', async () => {
     const { v, stub } = await pair(3);
     stub.legacy = true;
     const items = patrol(10);
     const r = await v.mission.upload(items);
     expect(r).toMatchObject({ status: 'success', verified: true, legacyRequests: true });
-    expect(stub.store.get(0)![3]).toBeInstanceOf(common.MissionItem);
+    expect(stub.store.get(0)![3]).toBeInstanceOf(common.MissionItemInt);
   });
 
   it('uploads fence and rally plans (no home item) with 20% loss', async () => {

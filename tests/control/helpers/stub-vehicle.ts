@@ -9,6 +9,24 @@ export function duplexPair(): [Duplex, Duplex] {
   return [Duplex.from({ readable: bToA, writable: aToB }), Duplex.from({ readable: aToB, writable: bToA })];
 }
 
+const FRAME_FREE = new Set<number>([common.MavCmd.DO_CHANGE_SPEED, common.MavCmd.DO_JUMP, common.MavCmd.NAV_RETURN_TO_LAUNCH]);
+
+/** ArduCopter's AP_Mission round trip, as observed on SITL 4.7-dev. */
+function asArduCopterReturnsIt(m: common.MissionItemInt): void {
+  if (FRAME_FREE.has(m.command)) {
+    m.frame = common.MavFrame.GLOBAL;
+    m.x = 0;
+    m.y = 0;
+    m.z = 0;
+    if (m.command === common.MavCmd.NAV_RETURN_TO_LAUNCH) m.param1 = m.param2 = m.param3 = m.param4 = 0;
+    m.param4 = 0;
+    return;
+  }
+  m.frame = common.MavFrame.GLOBAL_RELATIVE_ALT;
+  m.param1 = Math.trunc(m.param1);
+  m.param2 = m.param3 = m.param4 = 0;
+}
+
 /** Deterministic PRNG (mulberry32) so lossy tests fail the same way every run. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -44,6 +62,14 @@ export class StubVehicle {
   /** Report a SET_POSITION_TARGET_GLOBAL_INT back as POSITION_TARGET_GLOBAL_INT (ArduPilot in GUIDED). */
   echoPositionTarget = false;
   customMode = 0;
+  /**
+   * How stored mission items come back on download: verbatim, or re-encoded as ArduCopter
+   * 4.7 does (positional items in GLOBAL_RELATIVE_ALT, DO_* and RTL in frame 0, unused
+   * params zeroed, hold time in whole seconds).
+   */
+  readBack: 'verbatim' | 'ardupilot' = 'verbatim';
+  /** PX4: refuse DO_CHANGE_SPEED / DO_JUMP / NAV_RETURN_TO_LAUNCH unless in MAV_FRAME_MISSION (MISSION_ACK 3). */
+  px4MissionFrames = false;
   private upload: { type: number; count: number; next: number; items: (common.MissionItemInt | common.MissionItem)[]; timer?: NodeJS.Timeout } | undefined;
   private readonly random: () => number;
   private readonly hbTimer: NodeJS.Timeout;
@@ -123,6 +149,12 @@ export class StubVehicle {
     if ((d instanceof common.MissionItemInt || d instanceof common.MissionItem) && this.upload && d.missionType === this.upload.type) {
       // ArduPilot: an item it did not ask for earns INVALID_SEQUENCE; the upload stays open.
       if (d.seq !== this.upload.next) return this.ack(d.missionType, common.MavMissionResult.INVALID_SEQUENCE);
+      if (this.px4MissionFrames && FRAME_FREE.has(d.command) && d.frame !== common.MavFrame.MISSION) {
+        clearTimeout(this.upload.timer);
+        const type = this.upload.type;
+        this.upload = undefined;
+        return this.ack(type, common.MavMissionResult.UNSUPPORTED);
+      }
       this.upload.items.push(d);
       this.upload.next++;
       if (this.upload.next < this.upload.count) return this.request();
@@ -154,6 +186,7 @@ export class StubVehicle {
       }
       out.targetSystem = m.sysid;
       out.targetComponent = m.compid;
+      if (this.readBack === 'ardupilot' && d.missionType === common.MavMissionType.MISSION && d.seq > 0) asArduCopterReturnsIt(out);
       return this.send(out);
     }
   }
