@@ -77,8 +77,15 @@ export { SESSION_COOKIE } from './authenticate.ts';
  */
 export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Promise<FastifyInstance> {
   const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...http.timeouts };
+  // Node checks the headers and request timeouts only every connectionsCheckingInterval
+  // (30 s by default), which would let slow clients outlive the timeouts by that much.
+  const nodeServer = {
+    headersTimeout: Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs),
+    requestTimeout: timeouts.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(timeouts.headersTimeoutMs / 2)),
+  };
   const app = Fastify({
-    ...(http.tls ? { https: { cert: http.tls.cert, key: http.tls.key } } : {}),
+    ...(http.tls ? { https: { ...nodeServer, cert: http.tls.cert, key: http.tls.key } } : { http: nodeServer }),
     // Warnings and errors only: fastify logs every request at info, which costs more
     // than the requests themselves under the map's polling.
     ...(http.logger ? { loggerInstance: http.logger.child({ part: 'http' }, { level: 'warn' }) } : { logger: false }),
@@ -87,8 +94,6 @@ export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Pro
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
   });
-  // Node refuses a headers timeout above the request timeout.
-  app.server.headersTimeout = Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs);
   limitConnections(app.server, { maxTotal: http.maxConnections ?? DEFAULT_MAX_CONNECTIONS, maxPerSource: http.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE });
   app.setValidatorCompiler(apiValidatorCompiler());
   await registerSecurityHeaders(app, { tls: Boolean(http.tls), extraImgSrc: http.extraImgSrc ?? [] });
