@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { openGroundStream, parseEndpoint } from '../mavlink/index.ts';
+import { openGroundStream, parseEndpoint, type RejectCounts } from '../mavlink/index.ts';
 import type { Site } from '../site/index.ts';
 import { ControlError } from './errors.ts';
 import { DroneCommands } from './commands/drone-commands.ts';
@@ -27,6 +27,10 @@ export interface ControlServiceOptions {
   streamRates?: StreamRates;
   /** Opens the ground side of an endpoint; tests substitute in-memory pairs. */
   openStream?: (url: string) => Promise<Duplex>;
+  /** MAVLink 2 signing keys by drone id (site/mavlink-keys.ts reads them from the secrets file). */
+  signingKeys?: ReadonlyMap<string, Buffer>;
+  /** Refused MAVLink frames are logged here, rate-limited per source (default stderr). */
+  log?: (line: string) => void;
 }
 
 export interface ControlService {
@@ -43,7 +47,7 @@ export interface ControlService {
 }
 
 export interface ControlStats {
-  links: { url: string; rxPackets: number; txPackets: number; badFrames: number; unknownSystem: number; vehicles: number; online: number }[];
+  links: { url: string; rxPackets: number; txPackets: number; badFrames: number; unknownSystem: number; rejected: RejectCounts; vehicles: number; online: number }[];
   ledgerRefusedTransitions: number;
 }
 
@@ -70,6 +74,8 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
     } catch (err) {
       throw new ControlError('CTL_ERR_BAD_ENDPOINT', `${d.id}: ${(err as Error).message}`);
     }
+    // Fail closed: a drone whose site entry asks for signing never runs unsigned.
+    if (d.mavlink.signing && !o.signingKeys?.has(d.id)) throw new Error(`${d.id}: the site asks for MAVLink signing (key "${d.mavlink.signing.keyId}") but no key was given`);
     const list = byUrl.get(d.mavlink.url) ?? [];
     list.push(d);
     byUrl.set(d.mavlink.url, list);
@@ -83,10 +89,11 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
       const stream = await open(url);
       const gl = new GroundLink(stream, {
         endpointUrl: url,
-        vehicles: drones.map((d) => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot })),
+        vehicles: drones.map((d) => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot, signingKey: o.signingKeys?.get(d.id) })),
         timeouts,
         clock,
         streamRates: o.streamRates,
+        ...(o.log ? { log: o.log } : {}),
       });
       links.set(url, gl);
       for (const v of gl.vehicles.values()) {
@@ -122,6 +129,7 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
           txPackets: gl.link.counters.txPackets,
           badFrames: gl.badFrames,
           unknownSystem: gl.counters.unknownSystem,
+          rejected: { ...gl.link.counters.rejected },
           vehicles: gl.vehicles.size,
           online: [...gl.vehicles.values()].filter((v) => v.online).length,
         })),

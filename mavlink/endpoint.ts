@@ -25,8 +25,14 @@ export async function openGroundStream(ep: MavlinkEndpoint): Promise<Duplex> {
     case 'udp':
       return UdpDuplex.open({ bindPort: ep.port, bindHost: ep.host });
     case 'udpout':
-      return UdpDuplex.open({ bindPort: 0, remote: { host: ep.host, port: ep.port } });
+      // Bound to loopback only when the vehicle is local: a socket bound to 127.0.0.1
+      // cannot send to a vehicle on the network.
+      return UdpDuplex.open({ bindPort: 0, bindHost: isLoopback(ep.host) ? '127.0.0.1' : '0.0.0.0', remote: { host: ep.host, port: ep.port } });
     case 'tcp':
       return new ReconnectingTcpDuplex({ host: ep.host, port: ep.port });
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host.startsWith('127.');
 }

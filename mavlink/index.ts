@@ -3,3 +3,7 @@ export * from './registry.ts';
 export * from './endpoint.ts';
 export * from './transports/udp.ts';
 export * from './transports/tcp.ts';
+export * from './signing.ts';
+export * from './frames.ts';
+export * from './peer-pinning.ts';
+export * from './reject-log.ts';

@@ -5,6 +5,7 @@
  */
 import type { SensorEvent } from '../protocol/index.ts';
 import type { SecretsFile, Site } from '../site/index.ts';
+import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
 import type { SimDroneHandle, SimDroneOptions } from './drone/types.ts';
 import { SimError } from './fleet/errors.ts';
 import { checkFaultParams, droneTimesItself, toDroneFault, type EventRequest, type FaultRequest } from './fleet/faults.ts';
@@ -104,7 +105,14 @@ export async function startSimFleet(opts: SimFleetOptions): Promise<SimFleet> {
 
   try {
     // Drones first: drone-mounted speakers read their position from them.
-    await startFleetDrones(site, want.drones, drones, { speed, seed, droneUdpPorts: opts.droneUdpPorts ?? 'site', startDrone: opts.startDrone, log });
+    await startFleetDrones(site, want.drones, drones, {
+      speed,
+      seed,
+      droneUdpPorts: opts.droneUdpPorts ?? 'site',
+      signingKeys: mavlinkSigningKeys(site.drones, opts.secrets),
+      startDrone: opts.startDrone,
+      log,
+    });
     for (const id of drones.keys()) droneFaults.set(id, []);
     await startFleetSpeakers(site, want.speakers, speakers, {
       mqttUrl: opts.mqttUrl,

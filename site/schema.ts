@@ -89,6 +89,12 @@ export const MavlinkEndpoint = Type.Object(
     url: Type.String({ pattern: '^(udp|udpout|tcp)://[^\\s:/]+:[0-9]{1,5}$' }),
     systemId: Type.Integer({ minimum: 1, maximum: 250 }),
     autopilot: Type.Optional(Type.Union([Type.Literal('ardupilot'), Type.Literal('px4')])),
+    /**
+     * MAVLink 2 message signing. The site names the key only; the 32-byte key itself is in
+     * the secrets file under `mavlinkKeys.<keyId>` and never in the site file. With a key,
+     * ringwatch signs everything it sends this drone and refuses its unsigned frames.
+     */
+    signing: Type.Optional(Type.Object({ keyId: Id }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

@@ -14,6 +14,8 @@ export const SecretsFile = Type.Object(
     devices: Type.Record(Type.String(), Type.String({ minLength: 1 })),
     services: Type.Record(Type.String(), Type.String({ minLength: 1 })),
     users: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
+    /** MAVLink 2 signing keys by key id (the site's `drones[].mavlink.signing.keyId`): 64 hex digits, 32 bytes. */
+    mavlinkKeys: Type.Optional(Type.Record(Type.String(), Type.String({ pattern: '^[0-9a-fA-F]{64}$' }))),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Site } from '../site/load.ts';
 import type { SecretsFile } from '../site/secrets-file.ts';
+import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
 import { startBrokerServer, type BrokerServer } from '../broker/index.ts';
 import { startTelemetryService, type TelemetryService } from '../telemetry/service.ts';
 import type { StoreConfig } from '../telemetry/store/create.ts';
@@ -119,7 +120,13 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
 
     const bus = await MqttBus.connect({ url: mqttUrl, username: 'control', password: secret('control'), clientSuffix: `up-${process.pid}` });
     closers.push({ name: 'control broker link', close: () => bus.client.endAsync() });
-    const control = await startControlService({ site: o.site, bus, dataDir: join(o.dataDir, 'control') });
+    const control = await startControlService({
+      site: o.site,
+      bus,
+      dataDir: join(o.dataDir, 'control'),
+      signingKeys: mavlinkSigningKeys(o.site.drones, o.secrets),
+      log: (line) => log.child({ part: 'mavlink' }).warn(line),
+    });
     closers.push({ name: 'control service', close: () => control.close() });
     const time = opsTime(o.sim?.speed ?? 1);
     const hub = new EventHub();

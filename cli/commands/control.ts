@@ -1,4 +1,4 @@
-import { defaultSecretsPath, loadSecretsFile, loadSite } from '../../site/index.ts';
+import { defaultSecretsPath, loadSecretsFile, loadSite, mavlinkSigningKeys } from '../../site/index.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { startControlService } from '../../control/service.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
@@ -26,7 +26,8 @@ Ctrl-C closes every link and marks the drones offline.
 
   --site FILE       site file (e.g. sites/demo.yaml)
   --mqtt URL        broker URL (default mqtt://127.0.0.1:1883); "none" runs without MQTT
-  --secrets FILE    plain secrets file holding services.control
+  --secrets FILE    plain secrets file holding services.control and the drones'
+                    MAVLink signing keys (mavlinkKeys)
                     (default: the site file's .secrets.yaml, or $RINGWATCH_MQTT_SECRET)
   --data-dir DIR    where the ledger's JSONL lives (default ./data/control)
   --rate HZ         MQTT telemetry rate per drone (default 2)
@@ -66,7 +67,11 @@ export const controlCommand: Command = {
       if (!password) throw new UsageError('no secret for the control service (services.control in the secrets file)');
       bus = await MqttBus.connect({ url: mqttUrl, username: 'control', password, clientSuffix: `gw-${process.pid}` });
     }
-    const svc = await startControlService({ site, bus, dataDir, telemetryRateHz: rate });
+    // Signing keys come from the secrets file only when some drone asks for signing.
+    const signingKeys = site.drones.some((d) => d.mavlink.signing)
+      ? mavlinkSigningKeys(site.drones, loadSecretsFile(typeof values['secrets'] === 'string' ? values['secrets'] : defaultSecretsPath(siteFile)))
+      : new Map<string, Buffer>();
+    const svc = await startControlService({ site, bus, dataDir, telemetryRateHz: rate, signingKeys });
     process.stdout.write(
       `control: ${svc.vehicles.size} drones on ${svc.links.size} MAVLink endpoints; ` +
         `${bus ? `publishing to ${mqttUrl}` : 'no MQTT'}; ledger in ${dataDir}\n`,

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { minimal } from 'node-mavlink';
-import { MavlinkLink, type MavlinkMessage } from '../../mavlink/index.ts';
+import { FrameSigner, MavlinkLink, PeerPinning, UdpDuplex, type MavlinkMessage } from '../../mavlink/index.ts';
 import type { Clock, ControlTimeouts } from '../timeouts.ts';
 import { Vehicle } from '../vehicle/vehicle.ts';
 import type { Autopilot } from '../vehicle/modes.ts';
@@ -11,10 +11,24 @@ import { routeMessage, type RouterCounters } from './router.ts';
 /** GCS identity on every link (MAVLink convention: system 255, MAV_COMP_ID_MISSIONPLANNER). */
 export const GCS_IDENTITY = { systemId: 255, componentId: 190 } as const;
 
+/**
+ * The vehicle component whose messages drive a Vehicle: MAV_COMP_ID_AUTOPILOT1. ArduPilot
+ * always speaks as component 1, PX4 as MAV_COMP_ID (default 1); the cameras (100-105),
+ * gimbals (154), companion computers (191-194) and OSDs on the same system id are real but
+ * do not report the flight state nor answer our commands, which we address to component 1.
+ * Their frames are admitted (signed with the system's key like the rest) and counted, not routed.
+ */
+export const AUTOPILOT_COMPONENT_ID = 1;
+
+/** The signing link id we put on every frame we send (one ground link per endpoint). */
+export const GCS_SIGNING_LINK_ID = 0;
+
 export interface GroundLinkVehicle {
   droneId: string;
   systemId: number;
   autopilot?: Autopilot;
+  /** The drone's 32-byte MAVLink 2 signing key: with one, everything we send it is signed and everything it sends must be. */
+  signingKey?: Buffer;
 }
 
 export interface GroundLinkOptions {
@@ -24,12 +38,22 @@ export interface GroundLinkOptions {
   timeouts: ControlTimeouts;
   clock: Clock;
   streamRates?: StreamRates;
+  /** Refused frames are logged here, rate-limited per source (default: stderr). */
+  log?: (line: string) => void;
+  /** Wall clock for signing timestamps and the replay window (default Date.now). */
+  wallClockMs?: () => number;
+  /** Signed `udp://` systems may move to a new address after this much silence from the pinned one (default 10 s). */
+  repinAfterSilenceMs?: number;
 }
 
 export interface GroundLinkCounters extends RouterCounters {
   /** Messages from system ids not on the site for this endpoint: counted and ignored. */
   unknownSystem: number;
   unknownSystemIds: Set<number>;
+  /** Messages addressed (target_system/target_component) to someone other than us, e.g. another GCS's acks. */
+  notForUs: number;
+  /** Messages from components of a vehicle's system other than its autopilot (camera, gimbal, companion). */
+  otherComponent: number;
 }
 
 /**
@@ -40,7 +64,11 @@ export interface GroundLinkCounters extends RouterCounters {
 export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> {
   readonly link: MavlinkLink;
   readonly vehicles = new Map<number, Vehicle>();
-  readonly counters: GroundLinkCounters = { unhandled: 0, handlerErrors: 0, unknownSystem: 0, unknownSystemIds: new Set() };
+  readonly counters: GroundLinkCounters = { unhandled: 0, handlerErrors: 0, unknownSystem: 0, unknownSystemIds: new Set(), notForUs: 0, otherComponent: 0 };
+  /** Set on `udp://` and `udpout://` links: which address each system is pinned to. */
+  readonly pinning: PeerPinning | undefined;
+  /** One signer per distinct key, so a key's timestamps stay monotonic whatever sends with it; `undefined` stands for unsigned. */
+  private readonly heartbeatSigners: (FrameSigner | undefined)[] = [];
   private readonly heartbeatTimer: NodeJS.Timeout;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
@@ -50,12 +78,49 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
     readonly opts: GroundLinkOptions,
   ) {
     super();
-    this.link = new MavlinkLink(stream, GCS_IDENTITY);
+    const log = opts.log ?? ((line: string) => console.warn(line));
+    const keys = new Map<number, Buffer>();
+    for (const v of opts.vehicles) if (v.signingKey) keys.set(v.systemId, v.signingKey);
+    this.link = new MavlinkLink(stream, GCS_IDENTITY, {
+      security: {
+        acceptSystems: new Set(opts.vehicles.map((v) => v.systemId)),
+        ...(keys.size > 0 ? { keyOf: (sysid: number) => keys.get(sysid) } : {}),
+        ...(opts.wallClockMs ? { wallClockMs: opts.wallClockMs } : {}),
+      },
+      log,
+      name: opts.endpointUrl,
+    });
+    this.link.on('rejected', (reason, sysid) => {
+      if (reason !== 'wrongSystem' || sysid === undefined || sysid === GCS_IDENTITY.systemId) return;
+      this.counters.unknownSystem++;
+      if (this.counters.unknownSystemIds.size < 256) this.counters.unknownSystemIds.add(sysid);
+    });
+    if (stream instanceof UdpDuplex) {
+      this.pinning = new PeerPinning({
+        systems: new Map(opts.vehicles.map((v) => [v.systemId, v.signingKey ? { key: v.signingKey } : {}])),
+        ...(stream.remote ? { fixedPeer: stream.remote } : {}),
+        ...(opts.repinAfterSilenceMs !== undefined ? { repinAfterSilenceMs: opts.repinAfterSilenceMs } : {}),
+        ...(opts.wallClockMs ? { wallClockMs: opts.wallClockMs } : {}),
+        onReject: (reason, sysid, source, detail) => this.link.reject(reason, sysid, source, detail),
+        onPin: (sysid, peer, previous) => log(`MAVLink ${opts.endpointUrl}: system ${sysid} ${previous ? `moved from ${previous} to` : 'pinned to'} ${peer}`),
+      });
+      stream.setGate(this.pinning);
+    }
+    const signers = new Map<string, FrameSigner>();
+    const signerFor = (key: Buffer | undefined) => {
+      if (!key) return undefined;
+      const id = key.toString('hex');
+      let s = signers.get(id);
+      if (!s) signers.set(id, (s = new FrameSigner({ key, linkId: GCS_SIGNING_LINK_ID, ...(opts.wallClockMs ? { wallClockMs: opts.wallClockMs } : {}) })));
+      return s;
+    };
     this.link.on('error', () => {
       // Transport errors end in 'close'; the reconnecting TCP transport never surfaces them.
     });
     this.link.on('close', () => this.close());
     for (const v of opts.vehicles) {
+      const signer = signerFor(v.signingKey);
+      if (!this.heartbeatSigners.includes(signer)) this.heartbeatSigners.push(signer);
       const vehicle = new Vehicle({
         droneId: v.droneId,
         systemId: v.systemId,
@@ -64,10 +129,11 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
         timeouts: opts.timeouts,
         clock: opts.clock,
         streamRates: opts.streamRates,
-        send: (msg) => this.link.send(msg),
+        send: (msg) => this.link.send(msg, signer),
       });
       this.vehicles.set(v.systemId, vehicle);
     }
+    if (this.heartbeatSigners.length === 0) this.heartbeatSigners.push(undefined);
     this.link.on('message', (m) => this.onMessage(m));
     this.sendHeartbeat();
     this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), opts.timeouts.gcsHeartbeatMs);
@@ -79,13 +145,22 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
   private onMessage(m: MavlinkMessage): void {
     const v = this.vehicles.get(m.sysid);
     if (!v) {
+      // Only RADIO_STATUS gets here from a system id we do not serve (the link refuses the rest).
       if (m.sysid !== GCS_IDENTITY.systemId) {
         this.counters.unknownSystem++;
         if (this.counters.unknownSystemIds.size < 256) this.counters.unknownSystemIds.add(m.sysid);
       }
       return;
     }
-    if (m.compid === v.componentId) v.linkMeter.packet(m.seq);
+    if (m.compid !== AUTOPILOT_COMPONENT_ID) {
+      this.counters.otherComponent++;
+      return;
+    }
+    if (!addressedToUs(m)) {
+      this.counters.notForUs++;
+      return;
+    }
+    v.linkMeter.packet(m.seq);
     routeMessage(v, m, this.opts.clock.nowMs(), this.counters);
   }
 
@@ -97,7 +172,8 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
     hb.customMode = 0;
     hb.systemStatus = minimal.MavState.ACTIVE;
     hb.mavlinkVersion = 3;
-    this.link.send(hb);
+    // Once per key: a vehicle drops frames signed with another vehicle's key (or unsigned).
+    for (const signer of this.heartbeatSigners) this.link.send(hb, signer);
   }
 
   private sweep(): void {
@@ -119,4 +195,22 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
     this.link.close();
     this.emit('close');
   }
+}
+
+/**
+ * Whether a message that names a target (COMMAND_ACK, MISSION_ACK, MISSION_REQUEST(_INT),
+ * MISSION_COUNT, MISSION_ITEM(_INT)...) is meant for us. ArduPilot (GCS_Common.cpp,
+ * MissionItemProtocol.cpp) and PX4 (mavlink_receiver.cpp, mavlink_mission.cpp) both fill
+ * target_system/target_component with the sender of the command or transfer, so another
+ * GCS's acks name that GCS and must not settle our ledger. 0 is accepted for either field:
+ * it is MAVLink's broadcast id, and what a MAVLink 1 COMMAND_ACK (whose target fields are
+ * MAVLink 2 extensions) or older firmware decodes to. A forged broadcast-addressed ack
+ * still has to come from the pinned address, and be signed when the drone has a key.
+ */
+export function addressedToUs(m: MavlinkMessage): boolean {
+  const d = m.data as { targetSystem?: unknown; targetComponent?: unknown };
+  if (typeof d.targetSystem !== 'number') return true;
+  const ts = d.targetSystem;
+  const tc = typeof d.targetComponent === 'number' ? d.targetComponent : 0;
+  return (ts === 0 || ts === GCS_IDENTITY.systemId) && (tc === 0 || tc === GCS_IDENTITY.componentId);
 }

@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { UdpDuplex } from '../../mavlink/transports/udp.ts';
-import { SimDroneRunner } from './runner/runner.ts';
+import { SimDroneRunner, type SimLinkOptions } from './runner/runner.ts';
 import type { SimDroneHandle, SimDroneOptions } from './types.ts';
 
 export type * from './types.ts';
@@ -15,7 +15,7 @@ export { SimVehicle } from './model/vehicle.ts';
 
 /** Starts one vehicle on its own UDP port and/or TCP server (port 0 = any free port). */
 export async function startSimDrone(opts: SimDroneOptions): Promise<SimDroneHandle> {
-  const runner = new SimDroneRunner(opts, opts.speed ?? 1);
+  const runner = new SimDroneRunner(opts, opts.speed ?? 1, linkOptionsOf(opts));
   let udp: UdpDuplex | undefined;
   let tcp: Server | undefined;
   const sockets = new Set<Socket>();
@@ -62,7 +62,7 @@ export async function startSimDrone(opts: SimDroneOptions): Promise<SimDroneHand
 
 /** Same vehicle over any Duplex (an in-memory pair in unit tests). */
 export function attachSimDrone(stream: Duplex, opts: Omit<SimDroneOptions, 'udpPort' | 'tcpPort'>): SimDroneHandle {
-  const runner = new SimDroneRunner(opts, opts.speed ?? 1);
+  const runner = new SimDroneRunner(opts, opts.speed ?? 1, linkOptionsOf(opts));
   runner.attach(stream);
   return {
     ...handleOf(runner, opts),
@@ -80,4 +80,8 @@ function handleOf(runner: SimDroneRunner, opts: Pick<SimDroneOptions, 'drone'>):
     injectFault: (f) => runner.injectFault(f),
     clearFaults: () => runner.clearFaults(),
   };
+}
+
+function linkOptionsOf(opts: Pick<SimDroneOptions, 'signingKey'>): SimLinkOptions {
+  return opts.signingKey ? { signingKey: opts.signingKey } : {};
 }

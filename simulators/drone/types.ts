@@ -25,6 +25,8 @@ export interface SimDroneOptions {
   udpPort?: number;
   /** 0 = any free port; undefined = no TCP server (like SITL's 5760; several clients allowed). */
   tcpPort?: number;
+  /** The drone's 32-byte MAVLink 2 signing key (from the secrets file): the vehicle then signs and requires signing. */
+  signingKey?: Buffer;
   /** Time acceleration, default 1. Every duration below is in simulated time. */
   speed?: number;
   /** Upload requests as MISSION_REQUEST_INT ('int', default) or the older MISSION_REQUEST ('legacy'). */

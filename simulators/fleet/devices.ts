@@ -10,6 +10,8 @@ export interface FleetDroneOptions {
   speed: number;
   seed: number;
   droneUdpPorts: 'site' | 'any';
+  /** MAVLink signing keys by drone id: a drone with one signs, as the real one would once its key is installed. */
+  signingKeys?: ReadonlyMap<string, Buffer>;
   startDrone?(opts: SimDroneOptions): Promise<SimDroneHandle>;
   log(line: string): void;
 }
@@ -25,7 +27,8 @@ export async function startFleetDrones(site: Site, ids: readonly string[], into:
     if (!ids.includes(d.id)) continue;
     const ep = parseEndpoint(d.mavlink.url);
     const port = opts.droneUdpPorts === 'any' ? 0 : ep.port;
-    const droneOpts: SimDroneOptions = { drone: d, speed: opts.speed, seed: opts.seed * 1000 + i };
+    const signingKey = opts.signingKeys?.get(d.id);
+    const droneOpts: SimDroneOptions = { drone: d, speed: opts.speed, seed: opts.seed * 1000 + i, ...(signingKey ? { signingKey } : {}) };
     if (ep.transport === 'udp' && opts.droneUdpPorts !== 'any' && !opts.startDrone) {
       // udp:// means the ground station listens on that port and the vehicle speaks
       // first, as ArduPilot's UDP output to a GCS does: the sim sends to it.

@@ -1,11 +1,23 @@
 import type { Duplex } from 'node:stream';
 import { MavlinkLink } from '../../../mavlink/link.ts';
+import { FrameSigner } from '../../../mavlink/signing.ts';
 import { SimVehicle, type VehicleOptions } from '../model/vehicle.ts';
 import type { DroneFault, SimDroneState } from '../types.ts';
 import { scheduler } from './scheduler.ts';
 
 /** Telemetry is skipped (as ArduPilot skips when txspace is short) once this much is queued on a link. */
 const MAX_QUEUED_BYTES = 256 * 1024;
+
+export interface SimLinkOptions {
+  /**
+   * The drone's 32-byte MAVLink 2 signing key. With one the vehicle behaves as ArduPilot
+   * does once SETUP_SIGNING has installed a key: it signs everything it sends (link id =
+   * its channel number) and drops unsigned or wrongly signed frames and replays.
+   */
+  signingKey?: Buffer;
+  /** Where refused frames are logged (rate-limited); default nowhere. */
+  log?: (line: string) => void;
+}
 
 interface Attached {
   link: MavlinkLink;
@@ -25,7 +37,11 @@ export class SimDroneRunner {
   private readonly stop: () => void;
   private closed = false;
 
-  constructor(opts: VehicleOptions, private readonly speed = 1) {
+  constructor(
+    opts: VehicleOptions,
+    private readonly speed = 1,
+    private readonly linkOpts: SimLinkOptions = {},
+  ) {
     if (!(speed > 0)) throw new Error(`sim drone ${opts.drone.id}: speed must be > 0, got ${speed}`);
     this.vehicle = new SimVehicle(opts);
     this.stop = scheduler.add((now) => this.tick(now));
@@ -41,8 +57,14 @@ export class SimDroneRunner {
       stream.destroy();
       return;
     }
-    const link = new MavlinkLink(stream, { systemId: this.vehicle.systemId, componentId: 1 });
-    const a: Attached = { link, stream, ch: this.vehicle.openChannel() };
+    const ch = this.vehicle.openChannel();
+    const key = this.linkOpts.signingKey;
+    const link = new MavlinkLink(stream, { systemId: this.vehicle.systemId, componentId: 1 }, {
+      ...(key ? { security: { keyOf: () => key }, signer: new FrameSigner({ key, linkId: ch & 0xff }) } : {}),
+      ...(this.linkOpts.log ? { log: this.linkOpts.log } : {}),
+      name: `sim ${this.vehicle.systemId} channel ${ch}`,
+    });
+    const a: Attached = { link, stream, ch };
     this.links.add(a);
     link.on('message', (m) => {
       this.vehicle.receive(a.ch, m, this.simNowMs());
