@@ -32,6 +32,8 @@ export interface BrokerServerOptions {
   id?: string;
   logger?: Logger;
   limits?: Partial<BrokerLimits>;
+  /** Injected clock (rate limits, device clock checks); Date.now by default. */
+  nowMs?: () => number;
   /** mqtts and wss from certificate files; the plain listeners stay (bind them to loopback). */
   tls?: BrokerTlsOptions;
 }
@@ -60,6 +62,7 @@ export async function startBrokerServer(opts: BrokerServerOptions): Promise<Brok
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.id ? { id: opts.id } : {}),
+    ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
     ...(backends ?? {}),
   });
   const listeners: Listener[] = [];

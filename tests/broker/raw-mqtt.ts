@@ -37,6 +37,14 @@ export function encodePublishQos0(topic: string, payload: Buffer | string): Buff
   return Buffer.concat([Buffer.from([0x30]), remainingLength(body.length), body]);
 }
 
+/** A QoS 1 PUBLISH with packet identifier `packetId` (the broker answers PUBACK 40 02 id). */
+export function encodePublishQos1(topic: string, payload: Buffer | string, packetId: number, retain = false): Buffer {
+  const id = Buffer.alloc(2);
+  id.writeUInt16BE(packetId);
+  const body = Buffer.concat([str(topic), id, Buffer.from(payload)]);
+  return Buffer.concat([Buffer.from([0x32 | (retain ? 1 : 0)]), remainingLength(body.length), body]);
+}
+
 export interface RawFlood {
   /** Stops writing and closes the socket; returns how many packets were handed to TCP. */
   stop(): Promise<{ packetsWritten: number }>;

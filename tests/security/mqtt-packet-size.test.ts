@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PacketSizeScanner } from '../../broker/packet-size-guard.ts';
-import { encodeConnect, encodePublishQos0, remainingLength } from '../broker/raw-mqtt.ts';
+import { encodeConnect, encodePublishQos1, remainingLength } from '../broker/raw-mqtt.ts';
 import { startBroker, type TestBroker } from '../helpers/broker.ts';
 
 /**
@@ -36,8 +36,9 @@ async function trickle(port: number, header: Buffer, opts: { chunkBytes: number;
   let sentBytes = 0;
   const filler = Buffer.alloc(opts.chunkBytes, 0x41);
   while (!closed && sentBytes < opts.maxBytes) {
-    if (!s.write(filler)) await new Promise((r) => setTimeout(r, opts.pauseMs * 4));
     sentBytes += filler.length;
+    // Wait for TCP to take it, so what we count was sent and nothing piles up on our side.
+    if (!s.write(filler)) await new Promise<void>((r) => (s.once('drain', r), s.once('close', r)));
     await new Promise((r) => setTimeout(r, opts.pauseMs));
   }
   s.destroy();
@@ -80,8 +81,10 @@ describe('packet size limit, enforced on the fixed header', () => {
     s.write(encodeConnect('sp-1', 'sp-1', broker.secrets.devices['sp-1']!));
     const connack = await new Promise<Buffer>((r) => s.once('data', r));
     expect(connack[3]).toBe(0);
-    // A legal small publish first, then a header declaring 10 MB.
-    s.write(encodePublishQos0('ringwatch/v1/speaker/sp-1/telemetry', JSON.stringify({ tsMs: Date.now(), state: 'idle', volumePct: 40 })));
+    // A legal small publish first (QoS 1, answered by PUBACK), then a header declaring 10 MB.
+    s.write(encodePublishQos1('ringwatch/v1/speaker/sp-1/telemetry', JSON.stringify({ tsMs: Date.now(), state: 'idle', volumePct: 40 }), 7));
+    const puback = await new Promise<Buffer>((r) => s.once('data', r));
+    expect([...puback]).toEqual([0x40, 2, 0, 7]);
     s.write(Buffer.concat([Buffer.from([0x30]), remainingLength(10 * MB), Buffer.alloc(1024)]));
     await closed;
     expect(broker.metrics().rejects.oversize_packet).toBe(2);
