@@ -1,6 +1,7 @@
-import { booleanPointInPolygon, booleanWithin, circle, distance, point, polygon } from '@turf/turf';
+import { booleanPointInPolygon, circle, distance, point, polygon } from '@turf/turf';
 import type { Feature, Polygon } from 'geojson';
 import type { Point, Shape } from './schema.ts';
+import { polygonWithin } from './polygon-within.ts';
 
 /** Circles become 64-gons: under 0.13% radius error, plenty for ring policy. */
 const CIRCLE_STEPS = 64;
@@ -19,8 +20,14 @@ export function pointInShape(p: Point, shape: Shape): boolean {
   return booleanPointInPolygon([p.lonDeg, p.latDeg], shapeToPolygon(shape));
 }
 
+/** Whether `inner` lies within `outer` (boundary contact allowed), as Turf's booleanWithin decides it. */
 export function shapeWithin(inner: Shape, outer: Shape): boolean {
-  return booleanWithin(shapeToPolygon(inner), shapeToPolygon(outer));
+  if (inner.type === 'circle' && outer.type === 'circle') {
+    // Exact for circles, and what the 64-gon approximation would only approach.
+    return distanceM(inner.center, outer.center) + inner.radiusM <= outer.radiusM;
+  }
+  const open = (s: Shape) => shapeToPolygon(s).geometry.coordinates[0]!.slice(0, -1).map((c) => [c[0]!, c[1]!] as const);
+  return polygonWithin(open(inner), open(outer));
 }
 
 /** Great-circle distance in metres. */

@@ -1,28 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import { ConfigError, type SiteIssue } from './config-error.ts';
+import { SITE_LIMITS, SiteLimitError } from './limits.ts';
 import { SiteFile, DEFAULT_RESPONSE_TARGET_S, RING_IDS, type RingId, type Ring } from './schema.ts';
 import { shapeWithin, pointInShape } from './geometry.ts';
 import { describeAjvError } from '../protocol/validate.ts';
 import type { DeviceKind } from '../protocol/topics.ts';
 
-/** One problem in a site file: where it is and what is wrong. */
-export interface SiteIssue {
-  path: string;
-  line?: number;
-  message: string;
-}
-
-/** A configuration file (site, scenario) that did not validate: every issue with file, path and line. */
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly issues: SiteIssue[],
-  ) {
-    super(issues.map((i) => `${file}: ${i.path}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`).join('\n'));
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError, type SiteIssue } from './config-error.ts';
+export { SITE_LIMITS, SiteLimitError } from './limits.ts';
 
 export class SiteError extends ConfigError {
   override name = 'SiteError';
@@ -59,6 +46,10 @@ export function loadSite(file: string): Site {
 }
 
 export function parseSite(text: string, file = '<site>'): Site {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > SITE_LIMITS.maxFileBytes) {
+    throw new SiteLimitError(file, [{ path: '/', message: `file is ${bytes} bytes; the limit is ${SITE_LIMITS.maxFileBytes} bytes (SITE_LIMITS.maxFileBytes)` }]);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -67,7 +58,17 @@ export function parseSite(text: string, file = '<site>'): Site {
       doc.errors.map((e) => ({ path: '/', line: lineCounter.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // yaml counts alias resolutions and throws past the limit: a billion-laughs file
+    // is refused here instead of expanding into gigabytes.
+    data = doc.toJS({ maxAliasCount: SITE_LIMITS.maxAliasCount });
+  } catch (err) {
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new SiteLimitError(file, [{ path: '/', message: `too many YAML alias expansions; the limit is ${SITE_LIMITS.maxAliasCount} (SITE_LIMITS.maxAliasCount)` }]);
+    }
+    throw new SiteError(file, [{ path: '/', message: `YAML: ${(err as Error).message}` }]);
+  }
   const lineOf = (path: string): number | undefined => {
     const segs = path.split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     // Walk up until a node with a position exists (a missing property has none).
@@ -91,6 +92,11 @@ export function parseSite(text: string, file = '<site>'): Site {
     throw new SiteError(file, dedupe(issues));
   }
 
+  const points = countPolygonPoints(data);
+  if (points > SITE_LIMITS.maxTotalPolygonPoints) {
+    throw new SiteLimitError(file, [{ path: '/', message: `polygons have ${points} points in all; the limit is ${SITE_LIMITS.maxTotalPolygonPoints} (SITE_LIMITS.maxTotalPolygonPoints)` }]);
+  }
+
   const issues: SiteIssue[] = [];
   const problem = (path: string, message: string) => issues.push({ path, line: lineOf(path), message });
   checkSemantics(data, problem);
@@ -101,6 +107,11 @@ export function parseSite(text: string, file = '<site>'): Site {
     return { ...r, responseTargetS: r.responseTargetS ?? DEFAULT_RESPONSE_TARGET_S[id] };
   });
   return { ...data, file, rings, devices: indexDevices(data) };
+}
+
+function countPolygonPoints(site: SiteFile): number {
+  const shapes = [site.core.shape, ...site.rings.map((r) => r.shape), ...site.noFlyZones.map((z) => z.shape)];
+  return shapes.reduce((n, s) => n + (s.type === 'polygon' ? s.points.length : 0), 0);
 }
 
 function dedupe(issues: SiteIssue[]): SiteIssue[] {

@@ -29,6 +29,7 @@ import { broadcastRoutes } from './routes/broadcasts.ts';
 import { engineeringRoutes } from './routes/engineering.ts';
 import { historyRoutes } from './routes/history.ts';
 import type { TelemetryStore } from '../../telemetry/store/types.ts';
+import type { SiteValidator } from '../../site/site-validator.ts';
 import type { ControlService } from '../service.ts';
 import type { Operations } from '../ops/operations.ts';
 
@@ -65,6 +66,8 @@ export interface ApiDeps {
   simFaults?: (req: Record<string, unknown>) => Promise<void>;
   /** The telemetry store for history and replay. */
   history?: TelemetryStore;
+  /** Site-file checks off the event loop; one is made (and closed with the API) when absent. */
+  siteValidator?: SiteValidator;
 }
 
 export { SESSION_COOKIE } from './authenticate.ts';

@@ -16,6 +16,8 @@ export const API_ERRORS = {
   API_ERR_NOT_FOUND: { status: 404, message: 'not found' },
   API_ERR_CONFLICT: { status: 409, message: 'conflict' },
   API_ERR_UNAVAILABLE: { status: 503, message: 'this part of the system is not running' },
+  API_ERR_BUSY: { status: 503, message: 'busy; try again shortly' },
+  API_ERR_SITE_LIMIT: { status: 422, message: 'the site file exceeds a resource limit' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
@@ -31,7 +33,7 @@ export class ApiError extends Error {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
 /** The one mapping from any thrown error to an HTTP answer. */
 export function toApiError(err: unknown): ApiErrorBody {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { parseSite, SiteError } from '../../../site/load.ts';
+import { SiteValidator } from '../../../site/site-validator.ts';
 import type { ApiDeps } from '../app.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
@@ -9,22 +9,32 @@ import { FaultRequest } from '../../../simulators/fleet/faults.ts';
 /** What an engineer needs: device presence, site-file checks, fault injection into the simulators. */
 export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsync {
   return async (app) => {
+    const validator = deps.siteValidator ?? new SiteValidator();
+    if (!deps.siteValidator) app.addHook('onClose', async () => validator.close());
     app.get('/devices', { schema: { tags: ['devices'] } }, async () => needOps(deps).presence.list());
 
-    // Checks a site file before it is deployed; nothing is applied.
+    // Checks a site file before it is deployed; nothing is applied. The check runs in a
+    // worker thread with a time budget (site/site-validator.ts): this process also holds
+    // the MAVLink links. A file over a resource limit is a 422 naming the limit.
     app.post(
       '/config/validate',
       {
         config: { permission: 'config.manage', audit: true },
+        // JSON escaping may grow a 1 MiB file; the file-size limit itself is checked by the loader.
+        bodyLimit: 4 * 1024 * 1024,
         schema: { tags: ['config'], body: Type.Object({ yaml: Type.String({ minLength: 1, maxLength: 2_000_000 }) }, { additionalProperties: false }) },
       },
       async (req) => {
-        try {
-          const site = parseSite((req.body as { yaml: string }).yaml, 'submitted.yaml');
-          return { ok: true, issues: [], summary: { rings: site.rings.length, drones: site.drones.length, speakers: site.speakers.length, checkpoints: site.checkpoints.length } };
-        } catch (err) {
-          if (err instanceof SiteError) return { ok: false, issues: err.issues };
-          throw err;
+        const outcome = await validator.validate((req.body as { yaml: string }).yaml, 'submitted.yaml');
+        switch (outcome.kind) {
+          case 'valid':
+            return { ok: true, issues: [], summary: outcome.summary };
+          case 'invalid':
+            return { ok: false, issues: outcome.issues };
+          case 'limit':
+            throw new ApiError('API_ERR_SITE_LIMIT', outcome.issues.map((i) => i.message).join('; '));
+          case 'busy':
+            throw new ApiError('API_ERR_BUSY', outcome.message);
         }
       },
     );

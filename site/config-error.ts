@@ -1,0 +1,17 @@
+/** One problem in a site file: where it is and what is wrong. */
+export interface SiteIssue {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+/** A configuration file (site, scenario) that did not validate: every issue with file, path and line. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: SiteIssue[],
+  ) {
+    super(issues.map((i) => `${file}: ${i.path}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
