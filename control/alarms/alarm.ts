@@ -18,6 +18,8 @@ export interface AlarmResponder {
   /** The ring's response target the time is judged against. */
   targetS: number;
   withinTarget?: boolean;
+  /** What became of the drone when the alarm was resolved (back to patrol, home, nothing sent). */
+  release?: string;
 }
 
 export interface Alarm {

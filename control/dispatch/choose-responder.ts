@@ -6,6 +6,8 @@ export type DroneTask =
   | { kind: 'docked' }
   | { kind: 'patrol'; ringId: string }
   | { kind: 'returning' }
+  /** In the air under an operator's direct commands (take-off, goto) rather than a task of ours. */
+  | { kind: 'manual' }
   | { kind: 'alarm'; alarmId: string; priority: number };
 
 export interface Candidate extends ResponderState {

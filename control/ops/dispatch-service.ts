@@ -6,6 +6,9 @@ import type { DroneCommands, DroneRequest } from '../commands/drone-commands.ts'
 import { rankResponders, DEFAULT_DISPATCH_RULES, type DispatchRules, type DroneTask } from '../dispatch/choose-responder.ts';
 import type { LocalFrame } from '../geo/local-frame.ts';
 import type { Bus } from '../mqtt/bus.ts';
+import { distXy } from '../geo/local-frame.ts';
+import { ARDUCOPTER_LIMITS, speedChange } from '../planning/lap-time.ts';
+import type { AchievedSpeed } from './achieved-speed.ts';
 import type { BroadcastService } from './broadcast-service.ts';
 import { failureText, runSteps, waitFor } from './drone-steps.ts';
 import type { FleetView } from './fleet-view.ts';
@@ -27,6 +30,10 @@ export interface DispatchServiceOptions {
   warningRadiusM?: number;
   /** Alarm raised or changed: for the live stream and storage. */
   onAlarm?: (a: Alarm) => void;
+  /** Speeds the drones really fly (fed by operations); ETAs are capped by them. */
+  speeds?: AchievedSpeed;
+  /** Whether the drone still flies a sortie of a running patrol on that ring (PatrolService). */
+  patrolFlying?: (droneId: string, ringId: string) => boolean;
 }
 
 /**
@@ -62,7 +69,7 @@ export class DispatchService {
     const alarm = this.o.alarms.get(alarmId);
     if (!alarm) throw new Error(`no alarm ${alarmId}`);
     const target = this.o.frame.toXy(alarm.position);
-    const ranked = rankResponders(target, alarm.priority, this.o.fleet.candidates(this.o.frame), this.rules);
+    const ranked = rankResponders(target, alarm.priority, this.candidates(), this.rules);
     const best = ranked[0];
     if (!best?.eligible) {
       alarm.noResponderReason = ranked.length === 0 ? 'no drones' : ranked.map((r) => `${r.droneId}: ${r.eligible ? 'ok' : r.reason}`).join(', ');
@@ -81,10 +88,26 @@ export class DispatchService {
     return alarm;
   }
 
+  /** Dispatch candidates with the speed each really flies. */
+  candidates() {
+    return this.o.fleet.candidates(this.o.frame).map((c) => {
+      const achieved = this.o.speeds?.achievedMps(c.id);
+      return achieved === undefined ? c : { ...c, achievedSpeedMps: achieved };
+    });
+  }
+
   private async fly(alarm: Alarm, droneId: string, issuer: string): Promise<void> {
     const ring = this.o.site.rings.find((r) => r.id === alarm.ringId) ?? this.o.site.rings[this.o.site.rings.length - 1]!;
     const altitudeRelM = (ring.altitudeBandM.minRelM + ring.altitudeBandM.maxRelM) / 2;
-    const goto: DroneRequest = { action: 'goto', latDeg: alarm.position.latDeg, lonDeg: alarm.position.lonDeg, altitudeRelM };
+    // Command the speed the ETA assumed: without it ArduCopter flies its default
+    // WPNAV_SPEED (it resets the speed on entering GUIDED).
+    const speedMps = this.o.site.drones.find((d) => d.id === droneId)!.maxSpeedMps;
+    const goto: DroneRequest = { action: 'goto', latDeg: alarm.position.latDeg, lonDeg: alarm.position.lonDeg, altitudeRelM, speedMps };
+    const startLeg = () => {
+      const from = this.o.fleet.position(droneId);
+      const distanceM = from ? distXy(this.o.frame.toXy(from), this.o.frame.toXy(alarm.position)) : 0;
+      this.o.speeds?.startLeg(droneId, speedMps, distanceM, speedChange(0, speedMps, ARDUCOPTER_LIMITS).distM);
+    };
     const track = (id: string) => {
       alarm.responder?.commandIds.push(id);
       this.o.onAlarm?.(alarm);
@@ -101,18 +124,22 @@ export class DispatchService {
       const climbM = Math.min(10, altitudeRelM / 2);
       const climbing = await waitFor(() => (this.o.fleet.telemetry(droneId)?.altRelM ?? 0) >= climbM, (60_000 / this.o.time.speed));
       if (!climbing) return fail(`did not climb to ${climbM} m after take-off`);
+      startLeg();
       const r = await runSteps(this.o.drones, droneId, [goto], issuer, track);
       if (!r.ok) fail(failureText(r.failed));
       return;
     }
+    startLeg();
     const r = await runSteps(this.o.drones, droneId, [{ action: 'set_mode', mode: 'GUIDED' }, goto], issuer, track);
     if (!r.ok) fail(failureText(r.failed));
   }
 
   /** Feed live positions: measures time to scene, then loiters and speaks from the drone. */
-  onPosition(droneId: string, p: { latDeg: number; lonDeg: number }): void {
+  onPosition(droneId: string, p: { latDeg: number; lonDeg: number; groundSpeedMps?: number }): void {
+    if (p.groundSpeedMps !== undefined) this.o.speeds?.sample(droneId, p.groundSpeedMps);
     const arrived = this.o.alarms.onDronePosition(droneId, p);
     if (!arrived) return;
+    this.o.speeds?.endLeg(droneId);
     this.o.onAlarm?.(arrived);
     const loiter = this.o.drones.issue(droneId, { action: 'loiter' }, 'control');
     arrived.responder?.commandIds.push(loiter.id);
@@ -126,17 +153,33 @@ export class DispatchService {
     }
   }
 
-  /** Resolves the alarm and sends its drone back to its patrol, or home. */
+  /**
+   * Resolves the alarm and releases its drone: back to its patrol only if it is in the
+   * air and that patrol still runs (AUTO resumes the mission where it left it), home if
+   * it is in the air otherwise, and nothing at all when it is on the ground: a command
+   * to a landed drone is at best refused and at worst a take-off nobody asked for.
+   */
   resolve(alarmId: string, username: string): Alarm | { error: string } {
     const r = this.o.alarms.resolve(alarmId, username);
     if (!r.ok) return { error: r.reason };
     const droneId = r.alarm.responder?.droneId;
-    if (droneId && this.o.fleet.task(droneId).kind === 'alarm') {
+    const task = droneId ? this.o.fleet.task(droneId) : undefined;
+    if (droneId && task?.kind === 'alarm' && task.alarmId === r.alarm.id) {
       const back = this.previousTask.get(droneId) ?? { kind: 'docked' };
       this.previousTask.delete(droneId);
-      this.o.fleet.setTask(droneId, back.kind === 'patrol' ? back : { kind: 'returning' });
-      const req: DroneRequest = back.kind === 'patrol' ? { action: 'set_mode', mode: 'AUTO' } : { action: 'rtl' };
-      r.alarm.responder?.commandIds.push(this.o.drones.issue(droneId, req, username).id);
+      this.o.speeds?.endLeg(droneId);
+      if (!this.o.fleet.airborne(droneId)) {
+        this.o.fleet.setTask(droneId, { kind: 'docked' });
+        r.alarm.responder!.release = 'on the ground: nothing sent';
+      } else if (back.kind === 'patrol' && (this.o.patrolFlying?.(droneId, back.ringId) ?? false)) {
+        this.o.fleet.setTask(droneId, back);
+        r.alarm.responder!.release = `back to the ${back.ringId} patrol`;
+        r.alarm.responder!.commandIds.push(this.o.drones.issue(droneId, { action: 'set_mode', mode: 'AUTO' }, username).id);
+      } else {
+        this.o.fleet.setTask(droneId, { kind: 'returning' });
+        r.alarm.responder!.release = 'sent home';
+        r.alarm.responder!.commandIds.push(this.o.drones.issue(droneId, { action: 'rtl' }, username).id);
+      }
     }
     this.o.onAlarm?.(r.alarm);
     return r.alarm;

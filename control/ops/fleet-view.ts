@@ -7,16 +7,27 @@ import type { FleetDrone } from '../planning/types.ts';
 import { normaliseTelemetry } from '../vehicle/telemetry-state.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
 import type { Clock } from '../timeouts.ts';
+import { deriveTask, isAirborne } from './vehicle-state.ts';
 
-/** Above this height a drone counts as flying. */
-const AIRBORNE_REL_M = 2;
+/** Telemetry older than this (or from a lost link) is shown as stale, never as current. */
+export const TELEMETRY_STALE_MS = 3000;
+
+export interface TelemetryFreshness {
+  /** How long ago the vehicle last reported its position, in ms. */
+  ageMs: number;
+  /** The link is lost or the last position is older than TELEMETRY_STALE_MS. */
+  stale: boolean;
+}
 
 /**
  * The operations layer's view of the fleet: live telemetry from the vehicles (as the
- * drones reported it, never as we asked for it) and what task each drone is on.
+ * drones reported it, never as we asked for it) and what task each drone is on, as
+ * corrected by what the drone itself reports (vehicle-state.ts).
  */
 export class FleetView {
   private readonly tasks = new Map<string, DroneTask>();
+  /** Drones seen airborne since their task was last set. */
+  private readonly flown = new Set<string>();
 
   constructor(
     private readonly site: Site,
@@ -24,10 +35,25 @@ export class FleetView {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * The drone's last report, stamped with when it was measured: after a link loss this
+   * is the last known state with its own (old) time, not a current-looking copy.
+   */
   telemetry(droneId: string): DroneTelemetry | undefined {
     const v = this.vehicles.get(droneId);
     if (!v) return undefined;
-    return normaliseTelemetry(v.telemetryState, v.autopilot, this.clock.nowMs(), v.linkMeter.qualityPct);
+    const age = this.freshness(droneId);
+    return normaliseTelemetry(v.telemetryState, v.autopilot, this.clock.nowMs() - (age?.ageMs ?? 0), v.linkMeter.qualityPct);
+  }
+
+  /** Age of the drone's last position report; undefined before any. */
+  freshness(droneId: string): TelemetryFreshness | undefined {
+    const v = this.vehicles.get(droneId);
+    const at = v?.telemetryState.lastPositionMs;
+    if (!v || at === undefined) return undefined;
+    // lastPositionMs is on the vehicle's (link's) clock: measure the age there.
+    const ageMs = Math.max(0, v.clock.nowMs() - at);
+    return { ageMs, stale: !v.online || ageMs > TELEMETRY_STALE_MS };
   }
 
   online(droneId: string): boolean {
@@ -40,16 +66,29 @@ export class FleetView {
   }
 
   airborne(droneId: string): boolean {
-    const t = this.telemetry(droneId);
-    return !!t && t.armed && t.altRelM > AIRBORNE_REL_M;
+    return isAirborne(this.telemetry(droneId));
   }
 
+  /** The drone's task, corrected by its own report (landed ⇒ docked, RTL ⇒ returning, airborne ⇒ not docked). */
   task(droneId: string): DroneTask {
-    return this.tasks.get(droneId) ?? { kind: 'docked' };
+    const stored = this.tasks.get(droneId) ?? { kind: 'docked' };
+    const t = this.telemetry(droneId);
+    if (isAirborne(t)) this.flown.add(droneId);
+    // A stale report says nothing about now: keep the task as it was.
+    if (!t || this.freshness(droneId)?.stale) return stored;
+    const derived = deriveTask(stored, t, this.flown.has(droneId));
+    if (derived !== stored) this.store(droneId, derived);
+    return derived;
   }
 
   setTask(droneId: string, task: DroneTask): void {
+    this.store(droneId, task);
+  }
+
+  private store(droneId: string, task: DroneTask): void {
     this.tasks.set(droneId, task);
+    if (this.airborne(droneId)) this.flown.add(droneId);
+    else this.flown.delete(droneId);
   }
 
   /** Dispatch candidates in a planning frame. */

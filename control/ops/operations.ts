@@ -16,6 +16,7 @@ import { FleetView } from './fleet-view.ts';
 import { PatrolService } from './patrol-service.ts';
 import { PresenceBook } from './device-presence.ts';
 import type { OpsTime } from './sim-time.ts';
+import { AchievedSpeed } from './achieved-speed.ts';
 
 export interface OperationsOptions {
   site: Site;
@@ -80,9 +81,32 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     alarmSeq.set(a.id, seq + 1);
     bus.publish(ALARM_TOPIC, JSON.stringify({ ...a, tsMs: Date.now(), seq }), { qos: 1 });
   };
-  const dispatch = new DispatchService({ site, alarms, fleet, drones: control.drones, frame, time, ...(bus ? { bus } : {}), ...(broadcasts ? { broadcasts } : {}), onAlarm });
+  const speeds = new AchievedSpeed();
+  const patrols = new PatrolService({
+    site,
+    fleet,
+    drones: control.drones,
+    frame,
+    time,
+    vehicles: control.vehicles,
+    speeds,
+    ...(o.planOptions ? { planOptions: o.planOptions } : {}),
+    onChange: (s) => hub.publish({ type: 'patrol', data: s }),
+  });
+  const dispatch = new DispatchService({
+    site,
+    alarms,
+    fleet,
+    drones: control.drones,
+    frame,
+    time,
+    speeds,
+    patrolFlying: (droneId, ringId) => patrols.flyingPatrol(droneId, ringId),
+    ...(bus ? { bus } : {}),
+    ...(broadcasts ? { broadcasts } : {}),
+    onAlarm,
+  });
   await dispatch.start();
-  const patrols = new PatrolService({ site, fleet, drones: control.drones, frame, time, ...(o.planOptions ? { planOptions: o.planOptions } : {}), onChange: (s) => hub.publish({ type: 'patrol', data: s }) });
   const presence = new PresenceBook(site, time);
   const coverageModel = new CoverageModel(site);
   let lastCoverage: RingCoverage[] = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
@@ -140,10 +164,13 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     ticks++;
     for (const d of site.drones) {
       const t = fleet.telemetry(d.id);
-      if (t) dispatch.onPosition(d.id, t);
+      // Tasks follow what the drones report (landed ⇒ docked, RTL ⇒ returning...).
+      fleet.task(d.id);
+      if (t && !fleet.freshness(d.id)?.stale) dispatch.onPosition(d.id, t);
       // Without a broker there is no gateway stream to forward: sample for the map at 2 Hz.
       if (t && !bus && ticks % Math.max(1, Math.round(500 / tickMs)) === 0) hub.publish({ type: 'telemetry', data: { droneId: d.id, ...t } });
     }
+    patrols.observe();
     if (ticks % Math.max(1, Math.round(2000 / tickMs)) === 0) {
       lastCoverage = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
       hub.publish({ type: 'coverage', data: lastCoverage });

@@ -1,14 +1,21 @@
 import type { Site } from '../../site/load.ts';
 import type { RingId } from '../../site/schema.ts';
-import type { DroneCommands } from '../commands/drone-commands.ts';
+import type { DroneCommands, DroneRequest } from '../commands/drone-commands.ts';
 import type { LocalFrame } from '../geo/local-frame.ts';
-import { patrolMission } from '../planning/patrol-mission.ts';
+import { distXy } from '../geo/local-frame.ts';
+import { patrolMission, type PatrolMission } from '../planning/patrol-mission.ts';
 import { planPatrol } from '../planning/plan.ts';
-import type { PatrolPlan, PlanOptions, RingPlan, Sortie } from '../planning/types.ts';
+import { DrainMeter, returnNeed } from '../planning/return-reserve.ts';
+import { siteFence, type SiteFence } from '../planning/site-fence.ts';
+import { DEFAULT_PLAN_OPTIONS, type PatrolPlan, type PlanOptions, type RingPlan, type Sortie } from '../planning/types.ts';
 import { noFlyPolygons } from '../planning/zones.ts';
-import { failureText, runSteps } from './drone-steps.ts';
+import type { Vehicle } from '../vehicle/vehicle.ts';
+import type { AchievedSpeed } from './achieved-speed.ts';
+import { failureText } from './drone-steps.ts';
 import type { FleetView } from './fleet-view.ts';
+import { RevisitMeter } from './revisit-meter.ts';
 import type { OpsTime } from './sim-time.ts';
+import { isAirborne, isHomeward, isLanded } from './vehicle-state.ts';
 
 export type SortieStatus = 'scheduled' | 'launching' | 'flying' | 'returning' | 'done' | 'failed' | 'cancelled';
 
@@ -16,6 +23,20 @@ export interface SortieState extends Sortie {
   status: SortieStatus;
   commandIds: string[];
   failure?: string;
+  /** Why the sortie ended or turned home other than as planned (battery, a manual RTL, a landing). */
+  note?: string;
+  /** The drone was seen in the air during this sortie (a landing before take-off is no landing). */
+  airborneSeen?: boolean;
+}
+
+export interface RevisitFigures {
+  /** The plan's promise: one lap as the aircraft flies it, over the drones on the loop. */
+  plannedS: number;
+  /** Measured from the drones' passes over the loop's waypoints (MISSION_ITEM_REACHED). */
+  measuredS?: number;
+  plannedLapS: number;
+  measuredLapS?: number;
+  passes: number;
 }
 
 export interface RingPatrolState {
@@ -24,6 +45,7 @@ export interface RingPatrolState {
   startedAtMs?: number;
   plan?: Omit<RingPlan, 'sorties'>;
   sorties: SortieState[];
+  revisit?: RevisitFigures;
 }
 
 export interface PatrolServiceOptions {
@@ -33,26 +55,59 @@ export interface PatrolServiceOptions {
   frame: LocalFrame;
   time: OpsTime;
   planOptions?: Partial<PlanOptions>;
+  /** For MISSION_ITEM_REACHED (measured revisit); without it only the plan's figure is shown. */
+  vehicles?: ReadonlyMap<string, Vehicle>;
+  /** Speeds the drones really fly, for the way home. */
+  speeds?: AchievedSpeed;
   onChange?: (state: RingPatrolState[]) => void;
 }
 
+/** A drone turning home for its battery this long before the plan said is relieved early. */
+const EARLY_RELIEF_SLACK_MS = 30_000;
+
 /**
  * Flies ring patrols: plans with the fleet as it is now, then runs each sortie at its
- * launch time — mission upload (read back and compared before anything flies), GUIDED,
- * arm, MISSION_START — so reliefs take off on schedule and reach the slot as the drone
- * they relieve turns home. Every step goes through the ledger.
+ * launch time — geofence upload (inclusion ring + no-fly exclusions, read back), mission
+ * upload (read back), GUIDED, arm, MISSION_START — so reliefs take off on schedule and
+ * reach the slot as the drone they relieve turns home. Every step goes through the
+ * ledger. What happens after launch is taken from the drones' own reports (`observe`):
+ * a drone that turned home (its mission's end, a manual RTL, a failsafe) is returning,
+ * one that landed and disarmed has ended its sortie, and one whose battery will not
+ * last to its planned turn is sent home early and relieved early.
  */
 export class PatrolService {
   private readonly rings = new Map<RingId, RingPatrolState>();
   private readonly timers = new Map<RingId, { cancel(): void }[]>();
+  private readonly launchTimers = new Map<SortieState, { cancel(): void }>();
+  private readonly missions = new Map<SortieState, PatrolMission>();
+  private readonly drains = new Map<SortieState, DrainMeter>();
+  private readonly meters = new Map<RingId, RevisitMeter>();
+  private readonly unsubscribe = new Map<SortieState, () => void>();
+  private readonly opts: PlanOptions;
+  private readonly fence: SiteFence;
   lastPlan: PatrolPlan | undefined;
 
   constructor(private readonly o: PatrolServiceOptions) {
+    this.opts = { ...DEFAULT_PLAN_OPTIONS, ...o.planOptions };
+    this.fence = siteFence(o.site, o.frame, this.opts.nfzMarginM);
     for (const r of o.site.rings) this.rings.set(r.id, { ringId: r.id, active: false, sorties: [] });
   }
 
   state(): RingPatrolState[] {
-    return [...this.rings.values()];
+    return [...this.rings.values()].map((r) => {
+      const m = this.meters.get(r.ringId);
+      if (!r.plan) return r;
+      const revisit: RevisitFigures = { plannedS: r.plan.revisitIntervalS, plannedLapS: r.plan.lapS, passes: m?.passes ?? 0 };
+      if (m?.revisitIntervalS !== undefined) revisit.measuredS = m.revisitIntervalS;
+      if (m?.lapS !== undefined) revisit.measuredLapS = m.lapS;
+      return { ...r, revisit };
+    });
+  }
+
+  /** Whether the drone flies a sortie of a running patrol on this ring now. */
+  flyingPatrol(droneId: string, ringId: string): boolean {
+    const r = this.rings.get(ringId as RingId);
+    return !!r?.active && r.sorties.some((s) => s.droneId === droneId && s.status === 'flying');
   }
 
   /** Starts patrols on the given rings (default: all). Rings already running keep their plan. */
@@ -68,16 +123,24 @@ export class PatrolService {
       const { sorties, ...summary } = ringPlan;
       const st: RingPatrolState = { ringId: ringPlan.ringId, active: true, startedAtMs: now, plan: summary, sorties: sorties.map((s) => ({ ...s, status: 'scheduled', commandIds: [] })) };
       this.rings.set(ringPlan.ringId, st);
-      this.timers.set(
-        ringPlan.ringId,
-        st.sorties.map((s) => this.o.time.after(s.launchAtMs - now, () => void this.launch(ringPlan, s))),
-      );
+      this.meters.set(ringPlan.ringId, new RevisitMeter());
+      this.timers.set(ringPlan.ringId, []);
+      for (const s of st.sorties) this.scheduleLaunch(ringPlan, s, s.launchAtMs - now);
     }
     this.changed();
     return this.state();
   }
 
-  /** Stops patrols: pending sorties are cancelled and airborne patrol drones come home. */
+  private scheduleLaunch(ring: RingPlan, s: SortieState, inMs: number): void {
+    this.launchTimers.get(s)?.cancel();
+    this.launchTimers.set(s, this.o.time.after(Math.max(0, inMs), () => void this.launch(ring, s)));
+  }
+
+  /**
+   * Stops patrols: pending sorties are cancelled, airborne patrol drones come home. A
+   * drone on the ground is sent nothing (an RTL to a landed drone is refused or, worse,
+   * makes it take off); one taken by an alarm or an operator stays with them.
+   */
   stop(ringIds: RingId[] = this.o.site.rings.map((r) => r.id), issuer = 'control'): RingPatrolState[] {
     for (const id of ringIds) {
       for (const t of this.timers.get(id) ?? []) t.cancel();
@@ -86,10 +149,27 @@ export class PatrolService {
       if (!st?.active) continue;
       st.active = false;
       for (const s of st.sorties) {
+        this.launchTimers.get(s)?.cancel();
+        this.launchTimers.delete(s);
         if (s.status === 'scheduled') s.status = 'cancelled';
-        if (s.status === 'launching' || s.status === 'flying') {
-          s.status = 'returning';
-          if (this.o.fleet.task(s.droneId).kind === 'patrol') {
+        else if (s.status === 'launching') {
+          // The launch sees this between its steps and sends nothing further.
+          s.status = 'cancelled';
+          s.note = 'patrol stopped during launch';
+        } else if (s.status === 'flying') {
+          const task = this.o.fleet.task(s.droneId);
+          if (task.kind !== 'patrol') {
+            s.status = 'cancelled';
+            s.note = `drone taken for ${task.kind === 'alarm' ? `alarm ${task.alarmId}` : task.kind}; not recalled`;
+            this.release(s);
+          } else if (!this.o.fleet.airborne(s.droneId)) {
+            s.status = s.airborneSeen ? 'done' : 'cancelled';
+            s.note = 'patrol stopped with the drone on the ground: nothing sent';
+            this.o.fleet.setTask(s.droneId, { kind: 'docked' });
+            this.release(s);
+          } else {
+            s.status = 'returning';
+            s.note = 'patrol stopped';
             s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, issuer).id);
             this.o.fleet.setTask(s.droneId, { kind: 'returning' });
           }
@@ -101,55 +181,198 @@ export class PatrolService {
   }
 
   private async launch(ring: RingPlan, s: SortieState): Promise<void> {
+    this.launchTimers.delete(s);
+    if (s.status !== 'scheduled' || !this.rings.get(ring.ringId)?.active) return;
     const drone = this.o.site.drones.find((d) => d.id === s.droneId)!;
-    if (this.o.fleet.task(s.droneId).kind === 'alarm') {
+    const fail = (why: string) => {
       s.status = 'failed';
-      s.failure = 'drone is responding to an alarm';
-      return this.changed();
-    }
+      s.failure = why;
+      this.o.fleet.setTask(s.droneId, { kind: 'docked' });
+      this.changed();
+    };
+    if (this.o.fleet.task(s.droneId).kind === 'alarm') return fail('drone is responding to an alarm');
+    if (this.fence.problems.length > 0) return fail(`fence: ${this.fence.problems.join('; ')}`);
     s.status = 'launching';
     this.o.fleet.setTask(s.droneId, { kind: 'patrol', ringId: ring.ringId });
     this.changed();
-    const zones = noFlyPolygons(this.o.site.noFlyZones, this.o.frame, this.o.planOptions?.nfzMarginM ?? 50);
+    const zones = noFlyPolygons(this.o.site.noFlyZones, this.o.frame, this.opts.nfzMarginM);
     const mission = patrolMission(ring, s, drone.dock, zones, this.o.frame, drone.mavlink.autopilot === 'px4' ? 0 : 1);
-    const r = await runSteps(
-      this.o.drones,
-      s.droneId,
-      [
-        { action: 'plan_upload', missionType: 'mission', items: mission.items },
-        { action: 'set_mode', mode: 'GUIDED' },
-        { action: 'arm' },
-        { action: 'mission_start' },
-      ],
-      'patrol',
-      (id) => s.commandIds.push(id),
-    );
-    if (!r.ok) {
-      s.status = 'failed';
-      s.failure = failureText(r.failed);
-      this.o.fleet.setTask(s.droneId, { kind: 'docked' });
+    this.missions.set(s, mission);
+    // The fence goes first: nothing arms until the vehicle holds the site's fence as sent.
+    const steps: { req: DroneRequest; what: string }[] = [
+      { req: { action: 'plan_upload', missionType: 'fence', items: this.fence.items }, what: 'fence' },
+      { req: { action: 'plan_upload', missionType: 'mission', items: mission.items }, what: 'mission' },
+      { req: { action: 'set_mode', mode: 'GUIDED' }, what: 'mode' },
+      { req: { action: 'arm' }, what: 'arm' },
+      { req: { action: 'mission_start' }, what: 'start' },
+    ];
+    for (const step of steps) {
+      // Stopped meanwhile: send nothing more. An armed drone left in GUIDED on the ground
+      // disarms by itself (ArduCopter DISARM_DELAY, PX4 COM_DISARM_PRFLT).
+      if (s.status !== 'launching') return this.changed();
+      const cmd = this.o.drones.issue(s.droneId, step.req, 'patrol');
+      s.commandIds.push(cmd.id);
+      const rec = await cmd.done;
+      if (rec.state !== 'succeeded') {
+        if (s.status !== 'launching') return this.changed();
+        return fail(`${step.what === 'fence' ? 'fence ' : ''}${failureText(rec)}`);
+      }
+    }
+    if (s.status !== 'launching') {
+      // Stopped between MISSION_START's send and its ack: the drone is taking off.
+      s.status = 'returning';
+      s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, 'patrol').id);
+      this.o.fleet.setTask(s.droneId, { kind: 'returning' });
       return this.changed();
     }
     s.status = 'flying';
+    this.listen(ring.ringId, s, mission);
     this.changed();
     // The mission flies the planned distance and then returns by itself, which covers a
-    // lost link. Corners and checkpoint spurs make a real drone slower than cruise, so the
-    // energy budget is enforced by time as well: at the planned off-station time, home.
-    const offIn = s.offStationAtMs - this.o.time.nowMs();
-    const recall = this.o.time.after(Math.max(0, offIn), () => {
-      if (s.status !== 'flying' || this.o.fleet.task(s.droneId).kind !== 'patrol') return;
-      s.status = 'returning';
-      s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, 'patrol').id);
-      this.changed();
+    // lost link; the planned turn home is enforced by time as well, in case the drone
+    // flew slower than planned.
+    const recall = this.o.time.after(Math.max(0, s.offStationAtMs - this.o.time.nowMs()), () => {
+      if (s.status !== 'flying' || this.o.fleet.task(s.droneId).kind !== 'patrol' || !this.o.fleet.airborne(s.droneId)) return;
+      this.sendHome(s, 'planned turn home');
     });
     this.timers.get(ring.ringId)?.push(recall);
-    const landIn = s.landAtMs - this.o.time.nowMs();
-    const t = this.o.time.after(Math.max(0, landIn), () => {
-      if (s.status === 'flying' || s.status === 'returning') s.status = 'done';
-      if (this.o.fleet.task(s.droneId).kind === 'patrol') this.o.fleet.setTask(s.droneId, { kind: 'docked' });
-      this.changed();
+  }
+
+  /** MISSION_ITEM_REACHED for a loop waypoint is a pass over that vertex. */
+  private listen(ringId: RingId, s: SortieState, mission: PatrolMission): void {
+    const v = this.o.vehicles?.get(s.droneId);
+    const meter = this.meters.get(ringId);
+    if (!v || !meter) return;
+    const firstSeq = v.autopilot === 'px4' ? 0 : 1;
+    const onReached = (seq: number) => {
+      const vertex = mission.loopVertexOf[seq - firstSeq];
+      if (vertex !== undefined && s.status === 'flying') meter.pass(s.droneId, vertex, this.o.time.nowMs());
+    };
+    v.on('mission_item_reached', onReached);
+    this.unsubscribe.set(s, () => v.off('mission_item_reached', onReached));
+  }
+
+  private release(s: SortieState): void {
+    this.unsubscribe.get(s)?.();
+    this.unsubscribe.delete(s);
+    this.drains.delete(s);
+    this.missions.delete(s);
+  }
+
+  private sendHome(s: SortieState, why: string): void {
+    s.status = 'returning';
+    s.note = why;
+    s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, 'patrol').id);
+    this.o.fleet.setTask(s.droneId, { kind: 'returning' });
+    this.changed();
+  }
+
+  /**
+   * Brings sorties up to date with what the drones report; called on every operations
+   * tick. Stale telemetry (a lost link) changes nothing: the mission's own RTL covers it.
+   */
+  observe(): void {
+    let changed = false;
+    const now = this.o.time.nowMs();
+    for (const st of this.rings.values()) {
+      for (const s of st.sorties) {
+        if (s.status !== 'flying' && s.status !== 'returning') continue;
+        const t = this.o.fleet.telemetry(s.droneId);
+        if (!t || this.o.fleet.freshness(s.droneId)?.stale) continue;
+        if (isAirborne(t) && !s.airborneSeen) {
+          s.airborneSeen = true;
+          changed = true;
+        }
+        if (!s.airborneSeen) continue;
+        const drone = this.o.site.drones.find((d) => d.id === s.droneId)!;
+        const reservePct = drone.reservePct ?? 25;
+        if (isLanded(t)) {
+          const early = s.status === 'flying';
+          s.status = 'done';
+          if (t.batteryPct <= reservePct) s.note = `landed with ${t.batteryPct}% battery`;
+          else if (early) s.note ??= `landed (${t.mode}) before its planned turn home`;
+          this.release(s);
+          changed = true;
+          continue;
+        }
+        if (s.status === 'flying' && isHomeward(t)) {
+          // The mission's own RTL at its end, or an operator's or a failsafe's before it.
+          s.status = 'returning';
+          if (s.note === undefined && now < s.offStationAtMs - EARLY_RELIEF_SLACK_MS) s.note = `${t.mode} reported by the drone before its planned turn home`;
+          this.reliefNow(st, s);
+          changed = true;
+          continue;
+        }
+        if (s.status === 'flying' && isAirborne(t)) changed = this.checkBattery(st, s, t, drone, reservePct) || changed;
+      }
+    }
+    if (changed) this.changed();
+  }
+
+  /** Sends the drone home when its reported battery only just covers the way home; relieves it early when it will. */
+  private checkBattery(
+    st: RingPatrolState,
+    s: SortieState,
+    t: { batteryPct: number; latDeg: number; lonDeg: number },
+    drone: Site['drones'][number],
+    reservePct: number,
+  ): boolean {
+    let meter = this.drains.get(s);
+    if (!meter) this.drains.set(s, (meter = new DrainMeter(100 / drone.enduranceS)));
+    const now = this.o.time.nowMs();
+    meter.sample(now, t.batteryPct);
+    const need = returnNeed({
+      batteryPct: t.batteryPct,
+      distanceHomeM: distXy(this.o.frame.toXy(t), this.o.frame.toXy(drone.dock)),
+      homeSpeedMps: this.o.speeds?.speedMps(s.droneId, drone.cruiseSpeedMps) ?? drone.cruiseSpeedMps,
+      drainPctPerS: meter.pctPerS,
+      reservePct,
+      landingS: this.opts.landingS,
+      flight: this.opts.flight,
     });
-    this.timers.get(ring.ringId)?.push(t);
+    if (need.mustReturn) {
+      this.sendHome(s, `battery ${t.batteryPct}%: the way home needs ${Math.ceil(need.needPct)}%`);
+      this.reliefNow(st, s);
+      return true;
+    }
+    // Draining faster than planned: the relief must be there when this drone has to turn.
+    const mustTurnAtMs = now + need.spareS * 1000;
+    if (mustTurnAtMs < s.offStationAtMs - EARLY_RELIEF_SLACK_MS) return this.reliefBy(st, s, mustTurnAtMs);
+    return false;
+  }
+
+  private nextInSlot(st: RingPatrolState, s: SortieState): SortieState | undefined {
+    return st.sorties.filter((x) => x.slot === s.slot && x.status === 'scheduled' && x.launchAtMs >= s.launchAtMs && x !== s).sort((a, b) => a.launchAtMs - b.launchAtMs)[0];
+  }
+
+  private reliefNow(st: RingPatrolState, s: SortieState): void {
+    this.reliefBy(st, s, this.o.time.nowMs());
+  }
+
+  /** Moves the slot's next sortie so it is on station by `atMs` (or launches it now). */
+  private reliefBy(st: RingPatrolState, s: SortieState, atMs: number): boolean {
+    const next = this.nextInSlot(st, s);
+    const ring = this.lastPlanRing(st);
+    if (!next || !ring || !st.active) return false;
+    const transitMs = next.onStationAtMs - next.launchAtMs;
+    const launchAtMs = Math.max(this.o.time.nowMs(), atMs - transitMs);
+    if (launchAtMs >= next.launchAtMs - 1000) return false;
+    // The whole sortie moves (same time on station, same battery), and it joins the loop
+    // where its slot's station is at the earlier time.
+    const shiftMs = next.launchAtMs - launchAtMs;
+    next.launchAtMs -= shiftMs;
+    next.onStationAtMs -= shiftMs;
+    next.offStationAtMs -= shiftMs;
+    next.landAtMs -= shiftMs;
+    const L = ring.loopLengthM;
+    next.joinAtM = (((next.joinAtM - (ring.meanSpeedMps * shiftMs) / 1000) % L) + L) % L;
+    next.note = `launched ${Math.round(shiftMs / 1000)} s early: ${s.droneId} drains faster than planned`;
+    this.scheduleLaunch(ring, next, launchAtMs - this.o.time.nowMs());
+    return true;
+  }
+
+  private lastPlanRing(st: RingPatrolState): RingPlan | undefined {
+    return st.plan ? { ...st.plan, sorties: [] } : undefined;
   }
 
   private changed(): void {
@@ -158,6 +381,10 @@ export class PatrolService {
 
   close(): void {
     for (const list of this.timers.values()) for (const t of list) t.cancel();
+    for (const t of this.launchTimers.values()) t.cancel();
+    for (const off of this.unsubscribe.values()) off();
     this.timers.clear();
+    this.launchTimers.clear();
+    this.unsubscribe.clear();
   }
 }

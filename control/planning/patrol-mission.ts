@@ -28,6 +28,11 @@ export interface PatrolMission {
   /** Index (in `items`, home excluded) of the first loop waypoint; DO_JUMP returns here. */
   loopStartIndex: number;
   laps: number;
+  /**
+   * For each item, the index in `ring.loop` of the vertex it flies to (undefined for
+   * other items): a MISSION_ITEM_REACHED for that item is a pass over that vertex.
+   */
+  loopVertexOf: (number | undefined)[];
 }
 
 /**
@@ -77,10 +82,16 @@ export function patrolMission(
     ...transit.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)),
   ];
   const loopStartIndex = items.length;
+  const loopVertexOf: (number | undefined)[] = items.map(() => undefined);
+  const vertexAt = (k: number) => (joinIndex + k) % loop.length;
   if (laps >= 1) {
     items.push(...loop.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)));
+    loopVertexOf.push(...loop.map((_, k) => vertexAt(k)));
     // DO_JUMP: param1 = target wire sequence, param2 = repeats.
-    if (laps > 1) items.push(item(common.MavCmd.DO_JUMP, undefined, 0, [loopStartIndex + firstSeq, laps - 1, 0, 0]));
+    if (laps > 1) {
+      items.push(item(common.MavCmd.DO_JUMP, undefined, 0, [loopStartIndex + firstSeq, laps - 1, 0, 0]));
+      loopVertexOf.push(undefined);
+    }
   }
   const loopXyRotated = loop.map((p) => frame.toXy(p));
   let walked = 0;
@@ -88,14 +99,17 @@ export function patrolMission(
     const a = loopXyRotated[i]!;
     const b = loopXyRotated[(i + 1) % loop.length]!;
     items.push(item(common.MavCmd.NAV_WAYPOINT, loop[i], alt));
+    loopVertexOf.push(vertexAt(i));
     const seg = Math.hypot(b.xM - a.xM, b.yM - a.yM);
     if (walked + seg >= remainderM) {
       const t = seg === 0 ? 0 : (remainderM - walked) / seg;
       items.push(item(common.MavCmd.NAV_WAYPOINT, frame.toPoint({ xM: a.xM + (b.xM - a.xM) * t, yM: a.yM + (b.yM - a.yM) * t }), alt));
+      loopVertexOf.push(undefined);
       break;
     }
     walked += seg;
   }
   items.push(item(common.MavCmd.NAV_RETURN_TO_LAUNCH, undefined, 0));
-  return { items, loopStartIndex, laps };
+  loopVertexOf.push(undefined);
+  return { items, loopStartIndex, laps, loopVertexOf };
 }

@@ -31,11 +31,14 @@ export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
       return deps.site.drones.map((d) => {
         const v = control.vehicles.get(d.id);
         const telemetry = deps.ops?.fleet.telemetry(d.id);
+        const fresh = deps.ops?.fleet.freshness(d.id);
         return {
           id: d.id,
           name: d.name,
           link: !v || v.lastHeartbeatMs === undefined ? 'never' : v.online ? 'ok' : 'lost',
+          // After a link loss this is the last report, stamped when it was measured.
           ...(telemetry ? { telemetry } : {}),
+          ...(fresh ? { telemetryAgeMs: Math.round(fresh.ageMs), telemetryStale: fresh.stale } : {}),
           task: deps.ops?.fleet.task(d.id) ?? { kind: 'docked' },
           statusText: v?.statusTexts.at(-1)?.text,
         };
