@@ -20,10 +20,23 @@ export interface ControlTimeouts {
   linkLostMs: number;
   /** Our GCS heartbeat period (MAVLink: 1 Hz). */
   gcsHeartbeatMs: number;
-  /** Arming refused for a missing position estimate: keep retrying this long. */
-  armEstimateBudgetMs: number;
+  /**
+   * Arming refused for a transient pre-arm reason (boot, EKF, GPS settling, PX4's
+   * TEMPORARILY_REJECTED): keep retrying this long. ArduCopter SITL was armable ~41 s after
+   * a cold boot, so this covers a real boot with margin.
+   */
+  armReadyBudgetMs: number;
   /** …waiting this long between attempts. */
   armRetryIntervalMs: number;
+  /**
+   * After a refused COMMAND_ACK, wait this long for the STATUSTEXT that gives the reason:
+   * ArduPilot sends it a few ms after the ack, PX4 ~880 ms after.
+   */
+  commandReasonMs: number;
+  /** A chunked STATUSTEXT whose last chunk never came is delivered as-is after this. */
+  statusTextChunkMs: number;
+  /** After an accepted take-off, the vehicle must reach the requested altitude within this. */
+  takeoffClimbMs: number;
   /** MQTT device commands: first ack expected within this. */
   deviceAckMs: number;
   /** MQTT device commands: a terminal ack expected within this after the first. */
@@ -39,8 +52,11 @@ export const DEFAULT_TIMEOUTS: ControlTimeouts = {
   missionRetries: 5,
   linkLostMs: 3000,
   gcsHeartbeatMs: 1000,
-  armEstimateBudgetMs: 30_000,
+  armReadyBudgetMs: 90_000,
   armRetryIntervalMs: 2000,
+  commandReasonMs: 1500,
+  statusTextChunkMs: 1000,
+  takeoffClimbMs: 90_000,
   deviceAckMs: 3000,
   deviceCompletionMs: 120_000,
 };
@@ -55,8 +71,11 @@ export const FAST_TIMEOUTS: ControlTimeouts = {
   missionRetries: 8,
   linkLostMs: 600,
   gcsHeartbeatMs: 100,
-  armEstimateBudgetMs: 5000,
+  armReadyBudgetMs: 5000,
   armRetryIntervalMs: 200,
+  commandReasonMs: 400,
+  statusTextChunkMs: 300,
+  takeoffClimbMs: 10_000,
   deviceAckMs: 500,
   deviceCompletionMs: 3000,
 };

@@ -13,6 +13,8 @@ export type DroneRequest =
   | { action: 'takeoff'; altitudeRelM: number }
   | { action: 'land' }
   | { action: 'rtl' }
+  | { action: 'hold' }
+  /** Old name of `hold`, kept for API clients: never ArduCopter's LOITER (it needs a pilot). */
   | { action: 'loiter' }
   | { action: 'goto'; latDeg: number; lonDeg: number; altitudeRelM: number; speedMps?: number }
   | { action: 'orbit'; latDeg: number; lonDeg: number; altitudeRelM: number; radiusM: number; velocityMps?: number }
@@ -59,6 +61,10 @@ export class DroneCommands {
         if (this.ledger.get(rec.id)?.state === 'sent') this.ledger.move(rec.id, 'acked', { detail: 'IN_PROGRESS' });
         this.ledger.move(rec.id, 'in_progress', pct === undefined ? {} : { progressPct: pct });
       },
+      onAccepted: () => {
+        if (this.ledger.get(rec.id)?.state === 'sent') this.ledger.move(rec.id, 'acked', { detail: 'accepted; checking the outcome' });
+      },
+      onWaiting: (reason) => this.ledger.note(rec.id, reason),
     };
     if (req.action === 'plan_upload') {
       const api = req.missionType === 'mission' ? v.mission : req.missionType === 'fence' ? v.geofence : v.rally;
@@ -84,8 +90,9 @@ export class DroneCommands {
         return a.land(hooks);
       case 'rtl':
         return a.rtl(hooks);
+      case 'hold':
       case 'loiter':
-        return a.loiter(hooks);
+        return a.hold(hooks);
       case 'goto':
         return a.goto({ latDeg: req.latDeg, lonDeg: req.lonDeg, altRelM: req.altitudeRelM, speedMps: req.speedMps }, hooks);
       case 'orbit':

@@ -11,7 +11,10 @@ export function settleCommand(ledger: Ledger, id: string, r: CommandResult): voi
   switch (r.status) {
     case 'success':
       if (ledger.get(id)?.state === 'sent') ledger.move(id, 'acked', { detail: 'accepted' });
-      ledger.move(id, 'succeeded', { detail: r.message ?? 'accepted' });
+      ledger.move(id, 'succeeded', {
+        detail: r.message ?? 'accepted',
+        ...(r.commandedSpeedMps !== undefined ? { result: { commandedSpeedMps: r.commandedSpeedMps } } : {}),
+      });
       return;
     case 'timeout':
       ledger.move(id, 'timed_out', { detail });

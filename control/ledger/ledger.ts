@@ -56,7 +56,7 @@ export class Ledger extends EventEmitter<LedgerEvents> {
   }
 
   /** Applies a transition; returns false (and counts it) when the machine refuses. */
-  move(id: string, to: LedgerState, extra: { detail?: string; progressPct?: number } = {}): boolean {
+  move(id: string, to: LedgerState, extra: { detail?: string; progressPct?: number; result?: LedgerRecord['result'] } = {}): boolean {
     const rec = this.records.get(id);
     if (!rec) return false;
     const out = transition(rec, to, this.clock.nowMs(), extra);
@@ -68,6 +68,13 @@ export class Ledger extends EventEmitter<LedgerEvents> {
     if (TERMINAL_STATES.has(to)) this.cancellers.delete(id);
     this.emitChange(out.record, out.change);
     return true;
+  }
+
+  /** Records why a sent command is still open (it stays in its state). */
+  note(id: string, detail: string): boolean {
+    const rec = this.records.get(id);
+    if (!rec) return false;
+    return this.move(id, rec.state, { detail });
   }
 
   /** Asks the command's runner to stop; the runner moves the record to `cancelled`. */

@@ -9,10 +9,14 @@ export type LedgerState = (typeof LEDGER_STATES)[number];
 
 export const TERMINAL_STATES: ReadonlySet<LedgerState> = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
 
-/** Allowed moves. in_progress → in_progress records progress updates. */
+/**
+ * Allowed moves. in_progress → in_progress records progress updates; sent → sent records
+ * why a command is still being retried (an arm refused during boot: "PreArm: Need
+ * Position Estimate; retrying"), so the record never sits as a bare "sent".
+ */
 const NEXT: Record<LedgerState, readonly LedgerState[]> = {
   queued: ['sent', 'failed', 'cancelled'],
-  sent: ['acked', 'in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'],
+  sent: ['sent', 'acked', 'in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'],
   acked: ['in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'],
   in_progress: ['in_progress', 'succeeded', 'failed', 'timed_out', 'cancelled'],
   succeeded: [],
@@ -51,6 +55,8 @@ export interface LedgerRecord {
   createdMs: number;
   updatedMs: number;
   transitions: LedgerTransition[];
+  /** What the device confirmed doing, where it differs from what was asked (a go-to's commanded speed). */
+  result?: Record<string, number | string | boolean>;
 }
 
 export interface NewRecord {
@@ -75,7 +81,7 @@ export function transition(
   record: LedgerRecord,
   to: LedgerState,
   nowMs: number,
-  extra: { detail?: string; progressPct?: number } = {},
+  extra: { detail?: string; progressPct?: number; result?: LedgerRecord['result'] } = {},
 ): TransitionOutcome {
   if (!canTransition(record.state, to)) {
     return { ok: false, reason: `${record.id}: ${record.state} → ${to} is not allowed` };
@@ -86,6 +92,12 @@ export function transition(
   return {
     ok: true,
     change,
-    record: { ...record, state: to, updatedMs: nowMs, transitions: [...record.transitions, change] },
+    record: {
+      ...record,
+      state: to,
+      updatedMs: nowMs,
+      transitions: [...record.transitions, change],
+      ...(extra.result ? { result: { ...record.result, ...extra.result } } : {}),
+    },
   };
 }

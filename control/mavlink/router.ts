@@ -16,6 +16,7 @@ import { handleMissionAck } from './handlers/mission-ack.ts';
 import { handleMissionCount } from './handlers/mission-count.ts';
 import { handleMissionItem } from './handlers/mission-item-int.ts';
 import { handlePositionTarget } from './handlers/position-target-global-int.ts';
+import { handleHomePosition } from './handlers/home-position.ts';
 
 /** The one table from inbound message id to its handler. */
 const HANDLERS = new Map<number, Handler>([
@@ -35,6 +36,7 @@ const HANDLERS = new Map<number, Handler>([
   [common.MissionItemInt.MSG_ID, handleMissionItem],
   [common.MissionItem.MSG_ID, handleMissionItem],
   [common.PositionTargetGlobalInt.MSG_ID, handlePositionTarget],
+  [common.HomePosition.MSG_ID, handleHomePosition],
 ]);
 
 export interface RouterCounters {

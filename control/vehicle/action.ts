@@ -1,8 +1,12 @@
 import { common, minimal } from 'node-mavlink';
 import type { ControlTimeouts } from '../timeouts.ts';
 import type { CommandHooks, CommandSpec } from './command-sender.ts';
+import { classifyArmRefusal } from './arming-readiness.ts';
+import { encodeChangeSpeed, encodeReposition, encodeTakeoff, holdModeName, speedNeedsChangeSpeed } from './autopilot-encoding.ts';
+import { homeAmslM } from './home.ts';
 import { encodeMode, modeName, sameMode } from './modes.ts';
 import { confirmPositionTarget } from './position-target.ts';
+import { awaitAltitude } from './takeoff-outcome.ts';
 import type { CommandResult } from './result.ts';
 import type { Vehicle } from './vehicle.ts';
 
@@ -13,20 +17,21 @@ const p7 = (...p: number[]): CommandSpec['params'] => {
   return out;
 };
 
-/** ArduPilot's words for "the EKF has no position yet" (AP_Arming / prearm checks). */
-const ESTIMATE_MISSING = /position estimate|need 3d fix|gps.*(fix|lock)|ekf|waiting for home|bad gps/i;
-
 export interface GotoTarget {
   latDeg: number;
   lonDeg: number;
   altRelM: number;
-  /** Ground speed to fly at; the vehicle default when omitted. */
+  /** Ground speed to fly at; the vehicle's default when omitted. */
   speedMps?: number;
 }
 
+/** The first command of a multi-command action carries the hooks' onSent; later ones do not. */
+const quiet = (hooks?: CommandHooks): CommandHooks => ({ signal: hooks?.signal });
+
 /**
  * Action capability (MAVSDK Action): one method per vehicle action, each returning the
- * one CommandResult type. Hooks let the ledger see sends and the vehicle's acks.
+ * one CommandResult type. Hooks let the ledger see sends and the vehicle's acks. How each
+ * command is encoded for ArduPilot or PX4 is decided in autopilot-encoding.ts only.
  */
 export class ActionApi {
   constructor(
@@ -40,31 +45,31 @@ export class ActionApi {
   }
 
   /**
-   * Arms. ArduPilot refuses for the first seconds after boot ("PreArm: Need Position
-   * Estimate"); that refusal is retried every `armRetryIntervalMs` within
-   * `armEstimateBudgetMs`, and the final answer names the reason.
+   * Arms, from a cold boot if need be: every transient pre-arm refusal (boot, AHRS/EKF,
+   * GPS settling, PX4's TEMPORARILY_REJECTED) is retried every `armRetryIntervalMs` within
+   * `armReadyBudgetMs`, telling `onWaiting` the current reason; a permanent one (mode not
+   * armable, battery, fence) fails at once. The answer names the autopilot's reason.
    */
-  async arm(hooks: CommandHooks & { onWaiting?(reason: string): void } = {}): Promise<CommandResult> {
+  async arm(hooks: CommandHooks = {}): Promise<CommandResult> {
     const started = this.v.clock.nowMs();
     let sentOnce = false;
     let attempts = 0;
-    for (let round = 0; round < 1000; round++) {
+    for (let round = 0; round < 10_000; round++) {
       const r = await this.cmd(
         { command: common.MavCmd.COMPONENT_ARM_DISARM, params: p7(1) },
         { ...hooks, onSent: () => (sentOnce ? undefined : ((sentOnce = true), hooks.onSent?.())) },
       );
       attempts += r.attempts ?? 0;
       if (r.status === 'success' || hooks.signal?.aborted) return { ...r, attempts };
-      const refusedForEstimate =
-        (r.status === 'failed' || r.status === 'denied' || r.status === 'temporarily_rejected') && ESTIMATE_MISSING.test(r.message ?? '');
+      if (classifyArmRefusal(r) === 'permanent') return { ...r, attempts };
       const elapsed = this.v.clock.nowMs() - started;
-      if (!refusedForEstimate) return { ...r, attempts };
-      if (elapsed + this.t.armRetryIntervalMs > this.t.armEstimateBudgetMs) {
-        return { ...r, attempts, message: `arming refused, no position estimate after ${Math.round(elapsed / 1000)} s: ${r.message}` };
+      const why = r.message ?? r.status;
+      if (elapsed + this.t.armRetryIntervalMs > this.t.armReadyBudgetMs) {
+        return { ...r, attempts, message: `arming refused, vehicle not ready after ${Math.round(elapsed / 1000)} s: ${why}` };
       }
-      hooks.onWaiting?.(`arming refused: ${r.message}; retrying`);
+      hooks.onWaiting?.(`arming refused (${why}); retrying, ${Math.round(elapsed / 1000)} s since first attempt`);
       await waitOrAbort(this.t.armRetryIntervalMs, hooks.signal);
-      if (hooks.signal?.aborted) return { status: 'cancelled', attempts, message: 'cancelled while waiting for a position estimate' };
+      if (hooks.signal?.aborted) return { status: 'cancelled', attempts, message: 'cancelled while waiting for the vehicle to be ready' };
     }
     return { status: 'failed', attempts, message: 'arm retry bound reached' };
   }
@@ -74,8 +79,19 @@ export class ActionApi {
     return this.cmd({ command: common.MavCmd.COMPONENT_ARM_DISARM, params: p7(0, hooks?.force ? 21196 : 0) }, hooks);
   }
 
-  takeoff(altRelM: number, hooks?: CommandHooks): Promise<CommandResult> {
-    return this.cmd({ command: common.MavCmd.NAV_TAKEOFF, params: p7(0, 0, 0, NaN7, NaN7, NaN7, altRelM) }, hooks);
+  /**
+   * Takes off to `altRelM` above home. Succeeds only once the vehicle reports itself near
+   * that altitude (an accepted NAV_TAKEOFF is not a drone at height): within
+   * `takeoffClimbMs`, to within max(1 m, 5 %). param7 is AMSL on PX4 (home + altRelM).
+   */
+  async takeoff(altRelM: number, hooks: CommandHooks = {}): Promise<CommandResult> {
+    const home = this.v.autopilot === 'px4' ? await homeAmslM(this.v) : undefined;
+    const enc = encodeTakeoff(this.v.autopilot, altRelM, { homeAmslM: home });
+    if (!enc.ok) return { status: 'failed', message: `take-off not sent: ${enc.reason}`, attempts: 0 };
+    const r = await this.cmd(enc.spec, hooks);
+    if (r.status !== 'success') return r;
+    hooks.onAccepted?.();
+    return awaitAltitude(this.v, altRelM, this.t.takeoffClimbMs, r, hooks);
   }
 
   land(hooks?: CommandHooks): Promise<CommandResult> {
@@ -96,41 +112,52 @@ export class ActionApi {
   }
 
   setSpeed(speedMps: number, hooks?: CommandHooks): Promise<CommandResult> {
-    // param1 = 1: ground speed; param3 = -1: throttle unchanged.
-    return this.cmd({ command: common.MavCmd.DO_CHANGE_SPEED, params: p7(1, speedMps, -1) }, hooks);
+    return this.cmd(encodeChangeSpeed(speedMps), hooks);
+  }
+
+  /** Why a positional command makes no sense now (disarmed or on the ground), if it does not. */
+  private notAirborne(): string | undefined {
+    const s = this.v.telemetryState;
+    if (s.armed === false) return 'vehicle is disarmed: arm and take off first';
+    if (s.relAltMm !== undefined && s.relAltMm < 1000) return `vehicle is on the ground (${(s.relAltMm / 1000).toFixed(1)} m above home): take off first`;
+    return undefined;
   }
 
   /**
-   * Flies to a point and holds there. DO_REPOSITION by COMMAND_INT (PX4, ArduPilot 4.1+);
-   * when the vehicle does not know it, GUIDED + SET_POSITION_TARGET_GLOBAL_INT, confirmed
-   * by the vehicle reporting that target back in POSITION_TARGET_GLOBAL_INT.
+   * Flies to a point and holds there: DO_REPOSITION by COMMAND_INT, encoded per autopilot
+   * (PX4: GLOBAL_INT, AMSL). Speed: PX4 flies DO_REPOSITION's param1; ArduCopter ignores it
+   * and resets its speed on entering GUIDED, so DO_CHANGE_SPEED follows once the
+   * reposition (which puts it in GUIDED) is accepted. `commandedSpeedMps` says what the
+   * vehicle accepted, for ETAs. Only on an ArduPilot without DO_REPOSITION does it fall
+   * back to GUIDED + SET_POSITION_TARGET_GLOBAL_INT; never on PX4, which ignores that
+   * outside Offboard.
    */
-  async goto(to: GotoTarget, hooks?: CommandHooks): Promise<CommandResult> {
-    const r = await this.cmd(
-      {
-        command: common.MavCmd.DO_REPOSITION,
-        // param2 bit 0 MAV_DO_REPOSITION_FLAGS_CHANGE_MODE: switch to guided if needed.
-        params: p7(to.speedMps ?? -1, 1, 0, NaN7, Math.round(to.latDeg * 1e7), Math.round(to.lonDeg * 1e7), to.altRelM),
-        int: { frame: common.MavFrame.GLOBAL_RELATIVE_ALT_INT },
-      },
-      hooks,
-    );
-    if (r.status !== 'unsupported') return r;
-    return this.gotoByPositionTarget(to, hooks);
+  async goto(to: GotoTarget, hooks: CommandHooks = {}): Promise<CommandResult> {
+    const grounded = this.notAirborne();
+    if (grounded) return { status: 'denied', message: `go-to refused: ${grounded}`, attempts: 0 };
+    const ap = this.v.autopilot;
+    const home = ap === 'px4' ? await homeAmslM(this.v) : undefined;
+    const enc = encodeReposition(ap, to, { homeAmslM: home });
+    if (!enc.ok) return { status: 'failed', message: `go-to not sent: ${enc.reason}`, attempts: 0 };
+    let r = await this.cmd(enc.spec, hooks);
+    if (r.status === 'unsupported' && ap === 'ardupilot') r = await this.gotoByPositionTarget(to, hooks);
+    if (r.status !== 'success') return r;
+    if (to.speedMps === undefined) return r;
+    if (!speedNeedsChangeSpeed(ap)) return { ...r, commandedSpeedMps: to.speedMps };
+    const sp = await this.setSpeed(to.speedMps, quiet(hooks));
+    if (sp.status === 'success') return { ...r, commandedSpeedMps: to.speedMps, attempts: (r.attempts ?? 0) + (sp.attempts ?? 0) };
+    // The vehicle is flying to the target, at its default speed: say so, do not hide it.
+    return { ...r, message: `going to the target at the vehicle's default speed; DO_CHANGE_SPEED ${sp.status}${sp.message ? `: ${sp.message}` : ''}` };
   }
 
   private async gotoByPositionTarget(to: GotoTarget, hooks?: CommandHooks): Promise<CommandResult> {
-    const guided = this.v.telemetryState.customMode;
-    const inGuided = guided !== undefined && sameMode(this.v.autopilot, 'GUIDED', modeNameOf(this.v));
-    if (!inGuided) {
-      const m = await this.setMode('GUIDED', { ...hooks, onSent: undefined });
+    if (!sameMode(this.v.autopilot, 'GUIDED', modeNameOf(this.v))) {
+      const m = await this.setMode('GUIDED', quiet(hooks));
       if (m.status !== 'success') return { ...m, message: `GUIDED refused for go-to fallback: ${m.message ?? m.status}` };
     }
-    if (to.speedMps !== undefined) await this.setSpeed(to.speedMps, { ...hooks, onSent: undefined });
     return confirmPositionTarget(this.v, to, this.t, hooks);
   }
-
-  /** Circles a point (MAV_CMD_DO_ORBIT; PX4 and recent ArduPilot). */
+/** Circles a point (MAV_CMD_DO_ORBIT; PX4 and recent ArduPilot). */
   orbit(p: { latDeg: number; lonDeg: number; altRelM: number; radiusM: number; velocityMps?: number }, hooks?: CommandHooks) {
     return this.cmd(
       {
@@ -142,9 +169,33 @@ export class ActionApi {
     );
   }
 
-  /** Holds the current position (LOITER on ArduPilot, Hold on PX4). */
-  loiter(hooks?: CommandHooks): Promise<CommandResult> {
-    return this.setMode('LOITER', hooks);
+  /**
+   * Holds the current position and altitude with no pilot: GUIDED on ArduCopter (its
+   * LOITER takes the climb rate from RC throttle, and with no pilot it descends and lands),
+   * Hold (AUTO.LOITER) on PX4. A vehicle already in that mode may be flying to an earlier
+   * target, so the current position is then pinned with DO_REPOSITION.
+   */
+  async hold(hooks: CommandHooks = {}): Promise<CommandResult> {
+    const grounded = this.notAirborne();
+    if (grounded) return { status: 'denied', message: `hold refused: ${grounded}`, attempts: 0 };
+    const ap = this.v.autopilot;
+    const mode = holdModeName(ap);
+    if (!sameMode(ap, mode, modeNameOf(this.v))) {
+      const m = await this.setMode(mode, hooks);
+      // Entering GUIDED / Hold stops at the current position by itself.
+      if (m.status !== 'success') return m;
+      return { ...m, message: `holding in ${mode}` };
+    }
+    const s = this.v.telemetryState;
+    if (s.latE7 === undefined || s.lonE7 === undefined || s.relAltMm === undefined) {
+      return { status: 'failed', message: 'hold: current position unknown', attempts: 0 };
+    }
+    const home = ap === 'px4' ? await homeAmslM(this.v) : undefined;
+    const here = { latDeg: s.latE7 / 1e7, lonDeg: s.lonE7 / 1e7, altRelM: s.relAltMm / 1000 };
+    const enc = encodeReposition(ap, here, { homeAmslM: home });
+    if (!enc.ok) return { status: 'failed', message: `hold not sent: ${enc.reason}`, attempts: 0 };
+    const r = await this.cmd(enc.spec, hooks);
+    return r.status === 'success' ? { ...r, message: `holding in ${mode} at the current position` } : r;
   }
 
   /** Starts the uploaded mission; refused unless the plan was read back and matched. */

@@ -1,5 +1,6 @@
 import { common, type MavLinkData } from 'node-mavlink';
-import type { ControlTimeouts } from '../timeouts.ts';
+import type { Clock, ControlTimeouts } from '../timeouts.ts';
+import { pickRefusalReason, type TimedText } from './refusal-reason.ts';
 import { mapMavResult, type CommandResult } from './result.ts';
 
 /** A MAV_CMD with its seven parameters; `int` sends COMMAND_INT in that frame. */
@@ -17,10 +18,15 @@ export interface CommandHooks {
   onSent?(): void;
   /** COMMAND_ACK IN_PROGRESS (with progress % when the vehicle gives one). */
   onProgress?(progressPct: number | undefined): void;
+  /** The vehicle accepted, and the action goes on to check the outcome (a take-off's climb). */
+  onAccepted?(): void;
+  /** Still trying after a transient refusal, or waiting for the outcome: the current reason. */
+  onWaiting?(reason: string): void;
 }
 
 interface Pending {
   spec: CommandSpec;
+  sentAtMs: number;
   attempts: number;
   inProgress: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -32,8 +38,18 @@ export interface CommandTarget {
   send(msg: MavLinkData): void;
   readonly systemId: number;
   readonly componentId: number;
-  /** The autopilot's last words (STATUSTEXT), to explain a refusal. */
-  recentStatusText?(): string | undefined;
+  readonly clock: Clock;
+  /** The autopilot's STATUSTEXTs received at or after `tsMs`, oldest first. */
+  statusTextsSince(tsMs: number): TimedText[];
+}
+
+/** A refused command waiting for the STATUSTEXT that explains it. */
+interface ReasonWait {
+  command: number;
+  sentAtMs: number;
+  result: CommandResult;
+  timer: NodeJS.Timeout;
+  resolve(r: CommandResult): void;
 }
 
 /**
@@ -44,6 +60,7 @@ export interface CommandTarget {
  */
 export class CommandSender {
   private readonly pending = new Map<number, Pending>();
+  private readonly reasonWaits = new Set<ReasonWait>();
 
   constructor(
     private readonly target: CommandTarget,
@@ -56,7 +73,7 @@ export class CommandSender {
     }
     if (hooks.signal?.aborted) return Promise.resolve({ status: 'cancelled', attempts: 0 });
     return new Promise<CommandResult>((resolve) => {
-      const p: Pending = { spec, attempts: 0, inProgress: false, timer: undefined, hooks, resolve };
+      const p: Pending = { spec, sentAtMs: this.target.clock.nowMs(), attempts: 0, inProgress: false, timer: undefined, hooks, resolve };
       this.pending.set(spec.command, p);
       hooks.signal?.addEventListener('abort', () => this.finish(spec.command, { status: 'cancelled', message: 'cancelled by request' }), {
         once: true,
@@ -120,16 +137,56 @@ export class CommandSender {
       return;
     }
     const result: CommandResult = { status, mavResult: ack.result };
-    if (status !== 'success') {
-      const text = this.target.recentStatusText?.();
-      if (text) result.message = text;
+    if (status === 'success') return this.finish(ack.command, result);
+    this.awaitReason(p, { ...result, attempts: p.attempts });
+  }
+
+  /**
+   * The refusal's reason follows the ack (ArduPilot: ms later; PX4: ~880 ms later): take a
+   * matching STATUSTEXT as soon as one arrives, else the best one when `commandReasonMs`
+   * ends. The command itself is over, so a resend of it is not blocked meanwhile.
+   */
+  private awaitReason(p: Pending, result: CommandResult): void {
+    this.pending.delete(p.spec.command);
+    if (p.timer) clearTimeout(p.timer);
+    const done = (w: ReasonWait) => {
+      clearTimeout(w.timer);
+      this.reasonWaits.delete(w);
+      const reason = pickRefusalReason(w.command, w.sentAtMs, this.target.statusTextsSince(w.sentAtMs));
+      w.resolve(reason ? { ...w.result, message: reason.text } : w.result);
+    };
+    const w: ReasonWait = {
+      command: p.spec.command,
+      sentAtMs: p.sentAtMs,
+      result,
+      resolve: p.resolve,
+      timer: setTimeout(() => done(w), this.timeouts.commandReasonMs),
+    };
+    this.reasonWaits.add(w);
+    if (pickRefusalReason(w.command, w.sentAtMs, this.target.statusTextsSince(w.sentAtMs))?.matches) done(w);
+  }
+
+  /** A STATUSTEXT arrived (the vehicle calls this): it may be the reason a refusal awaits. */
+  onStatusText(): void {
+    for (const w of [...this.reasonWaits]) {
+      const reason = pickRefusalReason(w.command, w.sentAtMs, this.target.statusTextsSince(w.sentAtMs));
+      if (reason?.matches) {
+        clearTimeout(w.timer);
+        this.reasonWaits.delete(w);
+        w.resolve({ ...w.result, message: reason.text });
+      }
     }
-    this.finish(ack.command, result);
   }
 
   /** The link went quiet: every command in flight ends as link_lost. */
   failAll(status: 'link_lost' | 'cancelled', message: string): void {
     for (const cmd of [...this.pending.keys()]) this.finish(cmd, { status, message });
+    // Refusals already answered keep their answer; only the wait for a reason ends.
+    for (const w of [...this.reasonWaits]) {
+      clearTimeout(w.timer);
+      this.reasonWaits.delete(w);
+      w.resolve(w.result);
+    }
   }
 
   get inFlight(): number {

@@ -27,6 +27,8 @@ export interface CommandResult {
   mavResult?: number;
   /** Sends made, including retransmissions. */
   attempts?: number;
+  /** Go-to: the ground speed the vehicle accepted (absent: it flies its default). */
+  commandedSpeedMps?: number;
 }
 
 /** MAV_RESULT → CommandStatus. The only place this mapping exists. */

@@ -26,6 +26,8 @@ export interface TelemetryState {
   missionSeq?: number;
   missionCount?: number;
   lastPositionMs?: number;
+  /** HOME_POSITION.altitude, mm AMSL. */
+  homeAmslMm?: number;
 }
 
 /** Link quality from MAVLink sequence gaps, decayed so it tracks the recent past. */
@@ -63,6 +65,14 @@ export class SeqGapMeter {
   }
 }
 
+/**
+ * A position worth publishing or flying from: a GPS fix of 2D or better and not 0,0.
+ * After boot ArduCopter streams GLOBAL_POSITION_INT at 0,0 with fix 0 for seconds.
+ */
+export function positionValid(s: TelemetryState): boolean {
+  return s.latE7 !== undefined && s.lonE7 !== undefined && !(s.latE7 === 0 && s.lonE7 === 0) && (s.gpsFix ?? 0) >= 2;
+}
+
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 const round = (v: number, digits: number) => {
   const f = 10 ** digits;
@@ -71,7 +81,8 @@ const round = (v: number, digits: number) => {
 
 /**
  * Normalises to DroneTelemetry: degrees, metres, m/s, %, volts. Returns undefined until
- * position, battery, GPS fix and mode are known, so nothing half-true is ever published.
+ * position, battery, GPS fix and mode are known and the position is valid (see
+ * `positionValid`), so nothing half-true is ever published.
  */
 export function normaliseTelemetry(
   s: TelemetryState,
@@ -82,6 +93,7 @@ export function normaliseTelemetry(
   if (s.latE7 === undefined || s.lonE7 === undefined || s.altAmslMm === undefined || s.relAltMm === undefined) return undefined;
   if (s.customMode === undefined || s.armed === undefined) return undefined;
   if (s.batteryPct === undefined || s.batteryMv === undefined || s.gpsFix === undefined) return undefined;
+  if (!positionValid(s)) return undefined;
   let headingDeg = 0;
   if (s.hdgCdeg !== undefined && s.hdgCdeg !== 65535) headingDeg = s.hdgCdeg / 100;
   else if (s.vxCmps !== undefined && s.vyCmps !== undefined && (s.vxCmps !== 0 || s.vyCmps !== 0)) {

@@ -9,6 +9,7 @@ import type { DroneTelemetry } from '../../protocol/index.ts';
 import { ActionApi } from './action.ts';
 import { PlanApi } from './plan-api.ts';
 import { StreamRequester, type StreamRates } from './streams.ts';
+import { StatusTextAssembler } from '../mavlink/statustext-chunks.ts';
 
 export interface VehicleStatusText {
   severity: number;
@@ -64,6 +65,7 @@ export class Vehicle extends EventEmitter<VehicleEvents> {
   readonly geofence: PlanApi;
   readonly rally: PlanApi;
   readonly streams: StreamRequester;
+  private readonly statusTextChunks: StatusTextAssembler;
   /** The one mission-protocol transfer in flight (the protocol allows one at a time). */
   transfer: MissionTransfer | undefined;
   private transferQueue: Promise<unknown> = Promise.resolve();
@@ -80,6 +82,10 @@ export class Vehicle extends EventEmitter<VehicleEvents> {
     this.geofence = new PlanApi(this, 'fence', opts.timeouts);
     this.rally = new PlanApi(this, 'rally', opts.timeouts);
     this.streams = new StreamRequester(this, opts.streamRates);
+    this.statusTextChunks = new StatusTextAssembler((sev, whole) => {
+      const text = whole.replace(/ +/g, ' ').trim();
+      if (text) this.statusText(sev, text);
+    }, opts.timeouts.statusTextChunkMs);
   }
 
   get timeouts(): ControlTimeouts {
@@ -120,22 +126,23 @@ export class Vehicle extends EventEmitter<VehicleEvents> {
     this.emit('link_lost');
   }
 
+  /** One STATUSTEXT message as received; chunked texts are reassembled first. */
+  statusTextChunk(severity: number, text: string, id: number | undefined, chunkSeq: number | undefined): void {
+    this.statusTextChunks.push(severity, text, id, chunkSeq);
+  }
+
+  /** A whole autopilot text: kept for refusal reasons, emitted as an event. */
   statusText(severity: number, text: string): void {
     const st = { severity, text, tsMs: this.clock.nowMs() };
     this.statusTexts.push(st);
     if (this.statusTexts.length > 20) this.statusTexts.shift();
     this.emit('statustext', st);
+    this.commands.onStatusText();
   }
 
-  /** The autopilot's most recent warning-or-worse STATUSTEXT within the last few seconds. */
-  recentStatusText(withinMs = 3000): string | undefined {
-    const now = this.clock.nowMs();
-    for (let i = this.statusTexts.length - 1; i >= 0; i--) {
-      const s = this.statusTexts[i]!;
-      if (now - s.tsMs > withinMs) break;
-      if (s.severity <= 4) return s.text; // MAV_SEVERITY_WARNING or worse
-    }
-    return undefined;
+  /** The autopilot's texts received at or after `tsMs`, oldest first. */
+  statusTextsSince(tsMs: number): VehicleStatusText[] {
+    return this.statusTexts.filter((s) => s.tsMs >= tsMs);
   }
 
   /** Runs one mission-protocol transfer after any in flight (never two at once). */
@@ -162,5 +169,6 @@ export class Vehicle extends EventEmitter<VehicleEvents> {
     this.commands.failAll('cancelled', 'control service closing');
     this.transfer?.cancel('cancelled', 'control service closing');
     this.streams.close();
+    this.statusTextChunks.close();
   }
 }

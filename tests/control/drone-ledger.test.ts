@@ -51,15 +51,15 @@ describe('command ledger for MAVLink drones (simulated Copter)', () => {
     }
   });
 
-  it('denial: failed, with the vehicle’s answer as the detail', async () => {
+  it('go-to on a disarmed drone: failed at once with the reason, nothing sent (never "succeeded")', async () => {
     const { drones } = await ready();
-    const rec = await drones.issue('drone-1', { action: 'goto', latDeg: 0, lonDeg: 0, altitudeRelM: 20 }, 'op1').done;
-    expect(states(rec)).toEqual(['queued', 'sent', 'failed']);
-    expect(rec.transitions.at(-1)!.detail).toMatch(/^denied/);
+    const rec = await drones.issue('drone-1', { action: 'goto', latDeg: 30.27, lonDeg: 120.065, altitudeRelM: 20 }, 'op1').done;
+    expect(states(rec)).toEqual(['queued', 'failed']);
+    expect(rec.transitions.at(-1)!.detail).toMatch(/^denied: go-to refused: vehicle is disarmed/);
   });
 
   it('arming refused for the position estimate: failed, detail names the PreArm reason', async () => {
-    const { drones } = await ready({ sim: { prearmDelayS: 600 }, timeouts: { armEstimateBudgetMs: 300, armRetryIntervalMs: 100 } });
+    const { drones } = await ready({ sim: { prearmDelayS: 600 }, timeouts: { armReadyBudgetMs: 300, armRetryIntervalMs: 100 } });
     await drones.issue('drone-1', { action: 'set_mode', mode: 'GUIDED' }, 'op1').done;
     const rec = await drones.issue('drone-1', { action: 'arm' }, 'op1').done;
     expect(rec.state).toBe('failed');

@@ -70,7 +70,7 @@ describe('telemetry gateway on the real broker', () => {
   });
 
   it('announces link loss (offline status + link_lost event) and regain, and relays STATUSTEXT', async () => {
-    rig = await startRig({ broker: true, sim: { prearmDelayS: 600 }, timeouts: { armEstimateBudgetMs: 100 } });
+    rig = await startRig({ broker: true, sim: { prearmDelayS: 600 }, timeouts: { armReadyBudgetMs: 100 } });
     web = await connectAs(rig.broker!, 'telemetry', { clientId: 'telemetry:t' });
     await web.subscribeAsync('ringwatch/v1/drone/drone-1/+', { qos: 1 });
     const v = rig.svc.vehicle('drone-1');

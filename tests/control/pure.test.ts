@@ -12,7 +12,7 @@ import { encodeMode, modeName } from '../../control/vehicle/modes.ts';
 import { normaliseTelemetry, SeqGapMeter } from '../../control/vehicle/telemetry-state.ts';
 import { ledgerStateForAck } from '../../control/mqtt/device-commands.ts';
 import { statusTextEvent } from '../../control/gateway/events.ts';
-import { headingForTarget } from '../../control/vehicle/position-target.ts';
+import { motionTowards, sampleOf } from '../../control/vehicle/position-target.ts';
 
 const fakeClock = (start = 1_700_000_000_000) => {
   let t = start;
@@ -218,13 +218,24 @@ describe('telemetry normalisation', () => {
 
 describe('go-to confirmation from telemetry', () => {
   const at = (latE7: number, lonE7: number, vx: number, vy: number) => Object.assign(new common.GlobalPositionInt(), { lat: latE7, lon: lonE7, vx, vy });
-  it('accepts flying towards the target or holding at it, nothing else', () => {
-    const target = [302710000, 1200650000] as const; // ~111 m north
-    expect(headingForTarget(at(302700000, 1200650000, 500, 0), ...target)).toBe(true); // 5 m/s north
-    expect(headingForTarget(at(302700000, 1200650000, 400, 350), ...target)).toBe(true); // ~41° off
-    expect(headingForTarget(at(302700000, 1200650000, 0, 500), ...target)).toBe(false); // east
-    expect(headingForTarget(at(302700000, 1200650000, -500, 0), ...target)).toBe(false); // away
-    expect(headingForTarget(at(302700000, 1200650000, 20, 0), ...target)).toBe(false); // hovering far away
-    expect(headingForTarget(at(302709990, 1200650000, 0, 0), ...target)).toBe(true); // holding ~0.1 m off
+  const target = [302710000, 1200650000] as const; // ~111 m north of 30.27
+  /** Samples 0.25 s apart along latitude, at the given north speeds (cm/s). */
+  const track = (speedsCmps: number[], startLatE7 = 302700000) => {
+    let lat = startLatE7;
+    return speedsCmps.map((vx) => {
+      const s = sampleOf(at(lat, 1200650000, vx, 0), ...target);
+      lat += Math.round(((vx / 100) * 0.25 * 1e7) / 111_320);
+      return s;
+    });
+  };
+  it('accepts sustained flight towards the target or holding at it, nothing else', () => {
+    expect(motionTowards(track([300, 400, 500, 600]))).toMatch(/flying to the target/); // accelerating north
+    expect(motionTowards(track([800, 800, 800, 800]))).toMatch(/flying to the target/); // cruising
+    // PX4 SITL: braking into Hold while pointing at the target is not a go-to being flown.
+    expect(motionTowards(track([900, 600, 300, 100]))).toBeUndefined();
+    expect(motionTowards(track([-500, -500, -500, -500]))).toBeUndefined(); // away
+    expect(motionTowards(track([500, 500]))).toBeUndefined(); // too little evidence
+    expect(motionTowards([sampleOf(at(302700000, 1200650000, 0, 500), ...target)].concat(track([0, 0, 0])))).toBeUndefined(); // east, then hovering
+    expect(motionTowards(track([0, 0], 302709990))).toMatch(/holding at the target/); // ~0.1 m off
   });
 });

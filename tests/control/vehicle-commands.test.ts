@@ -59,12 +59,12 @@ describe('vehicle API against a simulated ArduPilot Copter over loopback UDP', (
   });
 
   it('gives up arming within its bound and names the reason', async () => {
-    const { v } = await onlineRig({ sim: { prearmDelayS: 600 }, timeouts: { armEstimateBudgetMs: 700, armRetryIntervalMs: 200 } });
+    const { v } = await onlineRig({ sim: { prearmDelayS: 600 }, timeouts: { armReadyBudgetMs: 700, armRetryIntervalMs: 200 } });
     await v.action.setMode('GUIDED');
     const t0 = Date.now();
     const r = await v.action.arm();
     expect(r.status).toBe('failed');
-    expect(r.message).toMatch(/no position estimate.*Need Position Estimate/);
+    expect(r.message).toMatch(/not ready after.*Need Position Estimate/);
     expect(Date.now() - t0).toBeLessThan(4000); // 700 ms budget + one attempt, with room for a loaded machine
   });
 

@@ -1,12 +1,16 @@
 import type { common } from 'node-mavlink';
 import type { Handler } from './types.ts';
 
-/** STATUSTEXT: the autopilot's own words (PreArm failures, failsafes). */
+/**
+ * STATUSTEXT: the autopilot's own words (PreArm failures, failsafes). Chunks of a long
+ * text (id ≠ 0) go to the vehicle's reassembler whole: their length marks the last one.
+ */
 export const handleStatusText: Handler = (v, m) => {
   const t = m.data as common.StatusText;
-  // Text is NUL padded to 50 bytes; strip it and any control characters.
+  // The parser cuts the NUL padding; control characters become spaces.
   let text = '';
   for (const ch of String(t.text ?? '')) text += ch.charCodeAt(0) < 0x20 ? ' ' : ch;
+  if (t.id) return v.statusTextChunk(t.severity, text, t.id, t.chunkSeq);
   text = text.replace(/ +/g, ' ').trim();
   if (text) v.statusText(t.severity, text);
 };

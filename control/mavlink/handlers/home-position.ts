@@ -1,0 +1,10 @@
+import type { common } from 'node-mavlink';
+import type { Handler } from './types.ts';
+
+/** HOME_POSITION: home's altitude AMSL (mm), which PX4 needs for AMSL take-off and reposition. */
+export const handleHomePosition: Handler = (v, m) => {
+  const h = m.data as common.HomePosition;
+  // Before the EKF has an origin some autopilots report 0,0; that is no home.
+  if (h.latitude === 0 && h.longitude === 0) return;
+  v.telemetryState.homeAmslMm = h.altitude;
+};
