@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Role, User } from '../../site/schema.ts';
 import { verifySecretAsync } from '../../site/secrets.ts';
 import type { Clock } from '../timeouts.ts';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../auth/login-throttle.ts';
 
 export interface SessionUser {
   username: string;
@@ -14,9 +15,11 @@ export interface SessionOptions {
   maxAgeMs: number;
   /** …or after this long without a request. */
   idleMs: number;
-  /** Failed logins allowed per username within the window before logins are refused. */
+  /** Failed logins allowed per (username, source address) within the window before that pair is locked. */
   maxFailures: number;
   failureWindowMs: number;
+  /** The rest of the login throttle (per-source delays, per-user limit, trusted sources); see control/auth/login-throttle.ts. */
+  throttle?: Partial<Omit<LoginThrottleOptions, 'windowMs' | 'maxFailuresPerUserSource'>>;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
@@ -28,7 +31,8 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
 
 export type LoginResult =
   | { ok: true; token: string; user: SessionUser; expiresAtMs: number }
-  | { ok: false; reason: 'bad_credentials' | 'locked' };
+  | { ok: false; reason: 'bad_credentials' }
+  | { ok: false; reason: 'locked'; retryAfterMs: number };
 
 interface Session {
   user: SessionUser;
@@ -39,32 +43,35 @@ interface Session {
 /**
  * Logins against the site's users (scrypt hashes) and opaque random session tokens.
  * Tokens live only in memory: a restart logs everyone out, which is acceptable for a
- * console and avoids storing bearer secrets on disk. Repeated failures lock the
- * username for the window, so a password cannot be guessed at HTTP speed.
+ * console and avoids storing bearer secrets on disk. Failures are throttled per
+ * (username, source), per source and per username (control/auth/login-throttle.ts),
+ * counted before the hash check so parallel guesses cannot all be checked.
  */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
-  private readonly failures = new Map<string, number[]>();
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly users: readonly User[],
     private readonly clock: Clock,
     private readonly opts: SessionOptions = DEFAULT_SESSION_OPTIONS,
-  ) {}
+  ) {
+    this.throttle = new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...opts.throttle, windowMs: opts.failureWindowMs, maxFailuresPerUserSource: opts.maxFailures });
+  }
 
-  async login(username: string, password: string): Promise<LoginResult> {
+  /** Checks a password; `source` is the client's address, for the throttle. */
+  async login(username: string, password: string, source = 'unknown'): Promise<LoginResult> {
     const now = this.clock.nowMs();
-    const recent = (this.failures.get(username) ?? []).filter((t) => now - t < this.opts.failureWindowMs);
-    if (recent.length >= this.opts.maxFailures) return { ok: false, reason: 'locked' };
+    const decision = this.throttle.begin(username, source, now);
+    if (!decision.allow) return { ok: false, reason: 'locked', retryAfterMs: Math.max(0, decision.retryAfterMs) };
     const user = this.users.find((u) => u.username === username);
     // Hash even for unknown users so timing does not reveal which usernames exist.
     const ok = await verifySecretAsync(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) {
-      recent.push(now);
-      this.failures.set(username, recent);
+      decision.attempt.failed();
       return { ok: false, reason: 'bad_credentials' };
     }
-    this.failures.delete(username);
+    decision.attempt.succeeded();
     const token = randomBytes(32).toString('base64url');
     const s: Session = { user: { username: user.username, displayName: user.displayName, role: user.role }, createdAtMs: now, lastSeenMs: now };
     this.sessions.set(token, s);

@@ -20,7 +20,7 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
       },
       async (req, reply) => {
         const { username, password } = req.body as { username: string; password: string };
-        const r = await deps.sessions.login(username, password);
+        const r = await deps.sessions.login(username, password, req.ip);
         // Logins are audited too, successful or not: who tried to get in matters.
         await deps.audit.record({
           username,
@@ -30,7 +30,11 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
           outcome: r.ok ? 'ok' : 'refused',
           status: r.ok ? 200 : r.reason === 'locked' ? 429 : 401,
         });
-        if (!r.ok) throw new ApiError(r.reason === 'locked' ? 'API_ERR_LOCKED' : 'API_ERR_BAD_LOGIN');
+        if (!r.ok && r.reason === 'locked') {
+          void reply.header('retry-after', String(Math.max(1, Math.ceil(r.retryAfterMs / 1000))));
+          throw new ApiError('API_ERR_LOCKED');
+        }
+        if (!r.ok) throw new ApiError('API_ERR_BAD_LOGIN');
         // Secure under TLS, so the browser never sends the session over plain HTTP.
         void reply.setCookie(SESSION_COOKIE, r.token, { httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', path: '/', expires: new Date(r.expiresAtMs) });
         return { token: r.token, user: r.user, expiresAtMs: r.expiresAtMs };
