@@ -29,10 +29,39 @@ export interface SimDroneOptions {
   signingKey?: Buffer;
   /** Time acceleration, default 1. Every duration below is in simulated time. */
   speed?: number;
-  /** Upload requests as MISSION_REQUEST_INT ('int', default) or the older MISSION_REQUEST ('legacy'). */
+  /**
+   * Which autopilot to imitate (default: the site entry's `autopilot`, else ArduPilot
+   * Copter). See README: what each personality reproduces.
+   */
+  autopilot?: 'ardupilot' | 'px4';
+  /**
+   * Upload requests as MISSION_REQUEST_INT ('int') or the older MISSION_REQUEST
+   * ('legacy'). Default: what the autopilot did on SITL (ArduCopter 'legacy', PX4 'int').
+   */
   missionRequestStyle?: 'int' | 'legacy';
-  /** "PreArm: Need Position Estimate" window after boot, seconds (default 10). */
+  /**
+   * Seconds after boot until the vehicle can arm (ArduCopter SITL: 41, walking through
+   * "System not initialised", "Accels inconsistent", "AHRS: waiting for home", "Need
+   * Position Estimate"; PX4 SIH: 3). Tests wanting a vehicle ready at once pass 0.
+   */
   prearmDelayS?: number;
+  /**
+   * Seconds after boot until the GPS has its first fix; until then GPS_RAW_INT and
+   * GLOBAL_POSITION_INT carry lat/lon 0 and fix type 0 (ArduCopter SITL: 6.5; PX4: 1.5).
+   * Never later than `prearmDelayS`.
+   */
+  gpsFixDelayS?: number;
+  /**
+   * The default horizontal speed, m/s (ArduCopter WPNAV_SPEED 10; PX4 MPC_XY_CRUISE 5).
+   * ArduCopter returns to it on every entry to GUIDED, AUTO and RTL.
+   */
+  wpSpeedMps?: number;
+  /**
+   * Battery endurance at the site's cruise speed, seconds, or 'site' for the site's
+   * `enduranceS`. Default: ArduCopter SITL's default battery (100 % → 18 % in ~6.5 min
+   * of patrol); PX4: the site's.
+   */
+  batteryEnduranceS?: number | 'site';
   /** Seed for GPS noise, gusts and packet loss (default: derived from the system id). */
   seed?: number;
   /** Stream rates active at boot. Copter's habit (default): none, only HEARTBEAT until requested. */
@@ -40,7 +69,7 @@ export interface SimDroneOptions {
   /** 1-sigma GPS position noise in metres (default 0.6; 0 disables). */
   gpsNoiseM?: number;
   wind?: WindOptions;
-  /** Copter RTL_ALT in metres (default 15). */
+  /** RTL altitude in metres (Copter RTL_ALT 15; PX4 RTL_RETURN_ALT 60). */
   rtlAltM?: number;
   /** BATT_LOW failsafe threshold in percent, action RTL (default 20). */
   lowBatteryPct?: number;
@@ -83,7 +112,7 @@ export interface SimDroneState {
   headingDeg: number;
   groundSpeedMps: number;
   batteryPct: number;
-  /** Copter mode name: STABILIZE, AUTO, GUIDED, LOITER, RTL, LAND. */
+  /** Mode as the autopilot names it: Copter STABILIZE, AUTO, GUIDED, LOITER, RTL, LAND…; PX4 AUTO.LOITER, AUTO.MISSION, OFFBOARD… */
   mode: string;
   armed: boolean;
   /** Current mission item (MISSION_CURRENT.seq). */

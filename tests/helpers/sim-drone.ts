@@ -4,7 +4,8 @@ import { MavlinkLink, type MavlinkMessage } from '../../mavlink/link.ts';
 import { UdpDuplex } from '../../mavlink/transports/udp.ts';
 import { loadSite } from '../../site/load.ts';
 import type { Drone } from '../../site/schema.ts';
-import { attachSimDrone, startSimDrone, type SimDroneHandle, type SimDroneOptions } from '../../simulators/drone/index.ts';
+import { attachSimDrone, SimVehicle, startSimDrone, type SimDroneHandle, type SimDroneOptions, type SimDroneState } from '../../simulators/drone/index.ts';
+import type { VehicleOptions } from '../../simulators/drone/model/vehicle.ts';
 
 export const DEMO_SITE = new URL('../../sites/demo.yaml', import.meta.url).pathname;
 
@@ -251,4 +252,48 @@ export function offsetDeg(p: { latDeg: number; lonDeg: number }, northM: number,
     latDeg: p.latDeg + northM / 111_320,
     lonDeg: p.lonDeg + eastM / (111_320 * Math.cos((p.latDeg * Math.PI) / 180)),
   };
+}
+
+/** A message the pure model sent, with the simulated time it left. */
+export interface TimedMessage {
+  atMs: number;
+  data: MavLinkData;
+}
+
+/**
+ * The pure vehicle model (no sockets, no timers) on a hand-driven clock, as a GCS sees
+ * it: `send` delivers one MAVLink message, `run` advances simulated time in `stepMs`
+ * steps, and `out` records every message the vehicle sent with its simulated time.
+ */
+export function simModel(opts: Partial<VehicleOptions> & { drone?: Drone; stepMs?: number } = {}) {
+  const { drone: given, stepMs = 100, ...rest } = opts;
+  const drone = given ?? demoDrones()[0]!;
+  const v = new SimVehicle({ drone, ...rest });
+  const ch = v.openChannel();
+  let now = 0;
+  const out: TimedMessage[] = [];
+  const collect = (): void => {
+    for (const data of v.takeOutbox(ch)) out.push({ atMs: now, data });
+  };
+  const send = (data: MavLinkData): void => {
+    const msgid = (data.constructor as unknown as { MSG_ID: number }).MSG_ID;
+    v.receive(ch, { sysid: 255, compid: 190, msgid, seq: 0, data } as MavlinkMessage, now);
+    collect();
+  };
+  const cmd = (command: number, params: number[] = []): void => send(commandLong(v.systemId, command, params));
+  /** Advances `s` simulated seconds; `sample` sees the true state after every step. */
+  const run = (s: number, sample?: (st: SimDroneState, tMs: number) => void): void => {
+    const end = now + s * 1000;
+    while (now < end - 1e-9) {
+      now = Math.min(end, now + stepMs);
+      v.advance(now);
+      collect();
+      sample?.(v.state(), now);
+    }
+  };
+  const of = <T extends MavLinkData>(cls: { MSG_ID: number; new (): T }): (TimedMessage & { data: T })[] =>
+    out.filter((m): m is TimedMessage & { data: T } => m.data instanceof cls);
+  const acks = (command?: number) => of(common.CommandAck).filter((a) => command === undefined || a.data.command === command);
+  const texts = () => of(common.StatusText);
+  return { v, drone, send, cmd, run, out, of, acks, texts, nowMs: () => now };
 }

@@ -85,7 +85,8 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
   });
 
   it('refuses to arm with "PreArm: Need Position Estimate" until the boot window ends', async () => {
-    const { gcs } = vehicle({ prearmDelayS: 3, speed: 10 });
+    // gpsFixDelayS 0: straight to the last boot stage (the whole timeline: drone-ardupilot-boot.test.ts).
+    const { gcs } = vehicle({ prearmDelayS: 3, gpsFixDelayS: 0, speed: 10 });
     await gcs.command(C.DO_SET_MODE, [1, GUIDED]);
     const text = gcs.next(common.StatusText, (t) => t.text.startsWith('PreArm'));
     expect((await gcs.command(C.COMPONENT_ARM_DISARM, [1])).result).toBe(R.FAILED);

@@ -50,8 +50,9 @@ describe('sim drone: failsafes and injected faults, seen from the GCS', () => {
 
   it('low battery: warning, BATTERY_STATUS charge state LOW, and RTL', async () => {
     const { gcs } = vehicle({ initialBatteryPct: 21, lowBatteryPct: 20, speed: 40 });
-    await airborne(gcs, 10);
+    // SITL's battery loses the last point within the takeoff: listen from the start.
     const low = gcs.next(common.StatusText, (t) => t.text.startsWith('Battery 1 is low'), 15_000);
+    await airborne(gcs, 10);
     await gcs.command(C.SET_MESSAGE_INTERVAL, [common.BatteryStatus.MSG_ID, 500_000]);
     await low;
     await heartbeatMode(gcs, RTL);

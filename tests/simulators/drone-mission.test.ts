@@ -107,7 +107,7 @@ describe('sim drone: mission protocol (vehicle side)', () => {
   });
 
   it('re-requests an unanswered item and cancels a silent upload with OPERATION_CANCELLED', async () => {
-    const { gcs } = vehicle({ missionTimeouts: { requestResendMs: 100, uploadTimeoutMs: 400 } });
+    const { gcs } = vehicle({ missionRequestStyle: 'int', missionTimeouts: { requestResendMs: 100, uploadTimeoutMs: 400 } });
     const firstTwo: number[] = [];
     const requests = new Promise<void>((resolve) => {
       gcs.link.on('message', (m) => {

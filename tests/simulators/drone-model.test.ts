@@ -57,8 +57,9 @@ describe('sim drone model (pure, injected clock)', () => {
       maxAccel = Math.max(maxAccel, (s.groundSpeedMps - prev) / (STEP_MS / 1000));
       prev = s.groundSpeedMps;
     });
-    expect(maxSpeed).toBeLessThanOrEqual(drone.cruiseSpeedMps + 1e-6);
-    expect(maxSpeed).toBeGreaterThan(drone.cruiseSpeedMps - 0.5);
+    // GUIDED flies WPNAV_SPEED (10 m/s), not the site's cruise speed, until told otherwise.
+    expect(maxSpeed).toBeLessThanOrEqual(10 + 1e-6);
+    expect(maxSpeed).toBeGreaterThan(10 - 0.5);
     expect(maxAccel).toBeLessThanOrEqual(2.5 + 1e-6); // WPNAV_ACCEL
   });
 
@@ -81,7 +82,7 @@ describe('sim drone model (pure, injected clock)', () => {
   });
 
   it('drains the battery by hover and airspeed so cruise lasts the site endurance', () => {
-    const hover = model({ gpsNoiseM: 0 });
+    const hover = model({ gpsNoiseM: 0, batteryEnduranceS: 'site' });
     hover.cmd(C.DO_SET_MODE, [1, 4]);
     hover.cmd(C.COMPONENT_ARM_DISARM, [1]);
     hover.cmd(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 10]);
@@ -91,13 +92,14 @@ describe('sim drone model (pure, injected clock)', () => {
     const hoverPerMin = start - hover.v.state().batteryPct;
     expect(hoverPerMin).toBeCloseTo((0.75 * 100 * 60) / drone.enduranceS, 1);
 
-    const cruise = model({ gpsNoiseM: 0 });
+    const cruise = model({ gpsNoiseM: 0, batteryEnduranceS: 'site' });
     cruise.cmd(C.DO_SET_MODE, [1, 4]);
     cruise.cmd(C.COMPONENT_ARM_DISARM, [1]);
     cruise.cmd(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 10]);
     cruise.run(10);
     const far = offsetDeg(drone.dock, 5000, 0);
     cruise.cmd(C.DO_REPOSITION, [-1, 0, 0, 0, far.latDeg, far.lonDeg, 10]);
+    cruise.cmd(C.DO_CHANGE_SPEED, [1, drone.cruiseSpeedMps]);
     cruise.run(10);
     const s0 = cruise.v.state().batteryPct;
     cruise.run(60);

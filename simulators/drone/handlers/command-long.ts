@@ -2,7 +2,10 @@ import type { common } from 'node-mavlink';
 import type { Handler } from './index.ts';
 import { runCommand } from './run-command.ts';
 
-/** COMMAND_LONG: positions arrive as float degrees in param5/6 and altitude relative to home. */
+/**
+ * COMMAND_LONG: positions arrive as float degrees in param5/6; param7's altitude
+ * reference is the autopilot's (ArduPilot: above home; PX4: AMSL).
+ */
 export const handleCommandLong: Handler<common.CommandLong> = (v, peer, m) => {
   runCommand(v, peer, {
     command: m.command,
@@ -10,7 +13,7 @@ export const handleCommandLong: Handler<common.CommandLong> = (v, peer, m) => {
     latDeg: m._param5,
     lonDeg: m._param6,
     alt: m._param7,
-    altFrame: 'relative',
+    altFrame: v.personality.commandLongAlt(m.command),
     raw5: m._param5,
     raw6: m._param6,
   });

@@ -9,7 +9,7 @@ export const handleMissionItemInt: Handler<common.MissionItemInt> = (v, peer, m)
 /** Legacy MISSION_ITEM: float degrees, converted as ArduPilot's convert_MISSION_ITEM_to_MISSION_ITEM_INT does. */
 export const handleMissionItem: Handler<common.MissionItem> = (v, peer, m) => {
   const global = GLOBAL_FRAMES.has(m.frame);
-  v.transfer.onItem(peer, stored(m, global ? Math.round(m.x * 1e7) : m.x, global ? Math.round(m.y * 1e7) : m.y), v.nowMs);
+  v.transfer.onItem(peer, stored(m, global ? Math.round(m.x * 1e7) : m.x, global ? Math.round(m.y * 1e7) : m.y), v.nowMs, true);
 };
 
 function stored(m: common.MissionItemInt | common.MissionItem, x: number, y: number): StoredItem {

@@ -1,6 +1,7 @@
 import { common, standard } from 'node-mavlink';
 import type { SimVehicle } from '../model/vehicle.ts';
 import type { Peer } from '../transfer/mission-transfer.ts';
+import type { AltFrame } from '../model/personality/personality.ts';
 import { setModeResult } from './set-mode.ts';
 
 const Cmd = common.MavCmd;
@@ -8,7 +9,7 @@ const Res = common.MavResult;
 /** ArduPilot's magic param2 that forces arming/disarming past the checks. */
 const FORCE_MAGIC = 21196;
 
-export type AltFrame = 'relative' | 'amsl';
+export type { AltFrame };
 
 /** COMMAND_LONG and COMMAND_INT, normalised: positions in degrees, altitude with its frame. */
 export interface CommandRequest {
@@ -22,10 +23,15 @@ export interface CommandRequest {
   raw6: number;
 }
 
-/** Runs one command the way Copter's GCS_MAVLINK_Copter does and acks it (through the ack faults). */
+/**
+ * Runs one command the way Copter's GCS_MAVLINK_Copter (or PX4's commander) does and
+ * acks it (through the ack faults). Texts it raises follow the ack, never precede it.
+ */
 export function runCommand(v: SimVehicle, peer: Peer, req: CommandRequest): void {
-  const result = execute(v, peer, req);
-  if (result !== undefined) v.commandAck(peer, req.command, result);
+  v.withCommandTexts(() => {
+    const result = execute(v, peer, req);
+    if (result !== undefined) v.commandAck(peer, req.command, result);
+  });
 }
 
 function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undefined {
@@ -34,14 +40,14 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
   switch (req.command) {
     case Cmd.COMPONENT_ARM_DISARM: {
       const force = Math.round(p2) === FORCE_MAGIC;
-      if (p1 === 1) return ap.arm(force) ? Res.ACCEPTED : Res.FAILED;
+      if (p1 === 1) return ap.arm(force) ? Res.ACCEPTED : v.personality.armRefusedResult;
       if (p1 === 0) return ap.disarm(force) ? Res.ACCEPTED : Res.FAILED;
       return Res.DENIED;
     }
     case Cmd.NAV_TAKEOFF:
-      return ap.takeoff(req.alt) ? Res.ACCEPTED : Res.FAILED;
+      return ap.takeoff(takeoffAltAmsl(v, req)) ? Res.ACCEPTED : Res.FAILED;
     case Cmd.DO_SET_MODE:
-      return setModeResult(v, p1, p2);
+      return setModeResult(v, p1, v.personality.modeFromCommand(p2, p3));
     case Cmd.NAV_RETURN_TO_LAUNCH:
       return ap.setMode('RTL') ? Res.ACCEPTED : Res.FAILED;
     case Cmd.NAV_LAND:
@@ -123,13 +129,26 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
  */
 function reposition(v: SimVehicle, req: CommandRequest): number {
   const ap = v.ap;
-  const changeMode = (Math.round(req.p[1]) & common.MavDoRepositionFlags.CHANGE_MODE) !== 0;
+  const p = v.personality;
+  // PX4's navigator always switches to Hold for a reposition; Copter needs the flag.
+  const changeMode = p.repositionSwitchesMode || (Math.round(req.p[1]) & common.MavDoRepositionFlags.CHANGE_MODE) !== 0;
   if (ap.mode !== 'GUIDED' && !changeMode) return Res.DENIED;
   if (!validLatLon(req.latDeg, req.lonDeg)) return Res.DENIED;
   if (ap.mode !== 'GUIDED' && !ap.setMode('GUIDED')) return Res.FAILED;
-  if (req.p[0] > 0) ap.setWpSpeed(req.p[0]);
+  // Copter ignores param1 (SITL flew WPNAV_SPEED whatever it said, issue 11); PX4 obeys it.
+  if (p.repositionSetsSpeed && req.p[0] > 0) ap.setWpSpeed(req.p[0]);
   const altAmslM = Number.isNaN(req.alt) ? ap.body.altAmslM : req.altFrame === 'amsl' ? req.alt : ap.home.altAmslM + req.alt;
   return ap.guidedGoto({ latDeg: req.latDeg, lonDeg: req.lonDeg, altAmslM }) ? Res.ACCEPTED : Res.FAILED;
+}
+
+/**
+ * NAV_TAKEOFF's target altitude, AMSL. Copter reads param7 above home; PX4 reads it AMSL
+ * (NaN: its MIS_TAKEOFF_ALT, 2.5 m above home).
+ */
+function takeoffAltAmsl(v: SimVehicle, req: CommandRequest): number {
+  const home = v.ap.home.altAmslM;
+  if (Number.isNaN(req.alt)) return v.personality.kind === 'px4' ? home + 2.5 : NaN;
+  return req.altFrame === 'amsl' ? req.alt : home + req.alt;
 }
 
 function validLatLon(lat: number, lon: number): boolean {
@@ -142,7 +161,7 @@ function autopilotVersion(v: SimVehicle): standard.AutopilotVersion {
   // uint64 on the wire: node-mavlink writes it with writeBigUInt64LE.
   m.capabilities = BigInt(C.MISSION_FLOAT | C.PARAM_FLOAT | C.MISSION_INT | C.COMMAND_INT | C.SET_POSITION_TARGET_GLOBAL_INT |
     C.FLIGHT_TERMINATION | C.COMPASS_CALIBRATION | C.MAVLINK2 | C.MISSION_FENCE | C.MISSION_RALLY) as unknown as standard.MavProtocolCapability;
-  m.flightSwVersion = (4 << 24) | (5 << 16) | (7 << 8) | 255; // 4.5.7 official
+  m.flightSwVersion = v.personality.flightSwVersion;
   m.middlewareSwVersion = 0;
   m.osSwVersion = 0;
   m.boardVersion = 0;

@@ -7,11 +7,12 @@ const VEL_IGNORED = M.VX_IGNORE | M.VY_IGNORE | M.VZ_IGNORE;
 const F = common.MavFrame;
 
 /**
- * SET_POSITION_TARGET_GLOBAL_INT: Copter acts on it only in GUIDED and never acks it
- * (there is no ack for this message); elsewhere it is silently ignored.
+ * SET_POSITION_TARGET_GLOBAL_INT: followed only in the personality's guided mode (Copter
+ * GUIDED, PX4 Offboard) and never acked (there is no ack for this message); elsewhere it
+ * is silently ignored. PX4 SITL in Hold did not move (issue 17).
  */
 export const handleSetPositionTargetGlobalInt: Handler<common.SetPositionTargetGlobalInt> = (v, _peer, m) => {
-  if (v.ap.mode !== 'GUIDED') return;
+  if (v.ap.mode !== v.personality.positionTargetMode) return;
   const frame = m.coordinateFrame;
   if (frame !== F.GLOBAL_INT && frame !== F.GLOBAL_RELATIVE_ALT_INT && frame !== F.GLOBAL_TERRAIN_ALT_INT &&
     frame !== F.GLOBAL && frame !== F.GLOBAL_RELATIVE_ALT && frame !== F.GLOBAL_TERRAIN_ALT) return;

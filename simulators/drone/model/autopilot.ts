@@ -5,7 +5,8 @@ import type { FaultState } from './faults.ts';
 import { DEFAULT_LIMITS, stepBody, type Body, type Limits, type Nav, type Pos3, type WindNow } from './kinematics.ts';
 import { MissionExecutor, type MissionHost } from './mission-exec.ts';
 import { MissionType, type MissionStore } from './mission-store.ts';
-import { allowsArming, hasUserTakeoff, requiresPosition, type CopterModeName } from './modes.ts';
+import { allowsArming, hasUserTakeoff, pilotThrottle, requiresPosition, type ModeName } from './modes.ts';
+import type { BootStage, Personality } from './personality/personality.ts';
 import type { Rng } from './rng.ts';
 import { Rtl } from './rtl.ts';
 import { Failsafes } from './failsafes.ts';
@@ -15,12 +16,23 @@ const S = common.MavSeverity;
 /** Largest physics step; longer ticks (time acceleration) are split into these. */
 const MAX_STEP_S = 0.1;
 
+/** Pilot climb rate with the throttle stick at the bottom (PILOT_SPEED_DN 0 → PILOT_SPEED_UP 250 cm/s). */
+const PILOT_DESCENT_MPS = 2.5;
+
 export interface AutopilotConfig {
+  personality: Personality;
   home: Pos3;
-  cruiseSpeedMps: number;
+  /** WPNAV_SPEED (PX4: MPC_XY_CRUISE): the speed every mode entry starts from. */
+  wpSpeedMps: number;
   maxSpeedMps: number;
-  enduranceS: number;
+  /** Battery endurance at cruise power, seconds. */
+  batteryEnduranceS: number;
+  /** The speed the battery model calls cruise (the site's cruise speed). */
+  cruiseSpeedMps: number;
+  /** Arming is refused with the boot stages' texts until this long after boot. */
   prearmDelayS: number;
+  /** GPS has no fix (and reports 0,0) until this long after boot. */
+  gpsFixDelayS: number;
   rtlAltM: number;
   lowBatteryPct: number;
   criticalBatteryPct: number;
@@ -42,7 +54,7 @@ export class Autopilot implements MissionHost {
   home: Pos3;
   nav: Nav = { kind: 'ground' };
   readonly limits: Limits;
-  mode: CopterModeName = 'STABILIZE';
+  mode: ModeName;
   armed = false;
   /** Copter's auto_armed: AUTO waits on the ground until MISSION_START or a takeoff. */
   autoArmed = false;
@@ -55,6 +67,7 @@ export class Autopilot implements MissionHost {
   /** Simulated time of the last (re)boot; time_boot_ms counts from here. */
   bootAtMs = 0;
   private storeVersion = -1;
+  private readonly bootStages: BootStage[];
   nowMs = 0;
 
   constructor(
@@ -64,10 +77,12 @@ export class Autopilot implements MissionHost {
     private readonly rng: Rng,
     private readonly out: AutopilotOutput,
   ) {
+    this.mode = cfg.personality.bootMode;
+    this.bootStages = cfg.personality.bootStages(cfg.prearmDelayS, cfg.gpsFixDelayS);
     this.home = { ...cfg.home };
     this.body = { ...cfg.home, vn: 0, ve: 0, vu: 0, headingDeg: 0, aFwd: 0, aRight: 0, yawRateDegS: 0, landed: true, groundAmslM: cfg.home.altAmslM };
-    this.limits = { ...DEFAULT_LIMITS, maxSpeedMps: cfg.maxSpeedMps, wpSpeedMps: cfg.cruiseSpeedMps };
-    this.battery = new Battery(cfg.initialBatteryPct, cfg.enduranceS, cfg.cruiseSpeedMps, DEFAULT_LIMITS.climbMps);
+    this.limits = { ...DEFAULT_LIMITS, maxSpeedMps: cfg.maxSpeedMps, wpSpeedMps: Math.min(cfg.wpSpeedMps, cfg.maxSpeedMps) };
+    this.battery = new Battery(cfg.initialBatteryPct, cfg.batteryEnduranceS, cfg.cruiseSpeedMps, DEFAULT_LIMITS.climbMps);
     this.mission = new MissionExecutor(this, store, (n) => this.setNav(n));
     this.failsafes = new Failsafes(this, faults, cfg);
   }
@@ -112,9 +127,26 @@ export class Autopilot implements MissionHost {
   get flying(): boolean {
     return this.armed && !this.body.landed;
   }
+  get personality(): Personality {
+    return this.cfg.personality;
+  }
+  /** Seconds since the last (re)boot. */
+  get sinceBootS(): number {
+    return (this.nowMs - this.bootAtMs) / 1000;
+  }
   /** EKF has a position: the boot-time alignment window is over and GPS has a fix. */
   positionOk(): boolean {
-    return this.nowMs - this.bootAtMs >= this.cfg.prearmDelayS * 1000 && !this.faults.gpsLost(this.nowMs);
+    return this.sinceBootS >= this.cfg.prearmDelayS && !this.faults.gpsLost(this.nowMs);
+  }
+  /** The GPS has its first fix (before it, the vehicle reports 0,0 with fix type 0). */
+  gpsFixed(): boolean {
+    return this.sinceBootS >= this.cfg.gpsFixDelayS;
+  }
+  /** Why arming is refused during the boot, or undefined once the boot is over. */
+  private bootRefusal(): string | undefined {
+    const t = this.sinceBootS;
+    for (const s of this.bootStages) if (t < s.untilS) return s.text;
+    return undefined;
   }
 
   // ---- commands ----
@@ -138,8 +170,12 @@ export class Autopilot implements MissionHost {
   }
 
   prearmFailure(): string | undefined {
-    if (!allowsArming(this.mode)) return 'Arm: Mode not armable';
-    if (requiresPosition(this.mode) && !this.positionOk()) return 'PreArm: Need Position Estimate';
+    const px4 = this.cfg.personality.kind === 'px4';
+    // PX4 refuses everything until its health checks pass; Copter's early stages block any mode.
+    const boot = this.bootRefusal();
+    if (boot && (px4 || boot !== 'PreArm: Need Position Estimate' || requiresPosition(this.mode))) return boot;
+    if (!allowsArming(this.mode)) return px4 ? 'Arming denied: not in an armable mode' : 'Arm: Mode not armable';
+    if (requiresPosition(this.mode) && !this.positionOk()) return px4 ? 'Arming denied: Resolve system health failures first' : 'PreArm: Need Position Estimate';
     if (this.battery.pct <= this.cfg.lowBatteryPct) return 'PreArm: Battery 1 below minimum arming capacity';
     if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return 'PreArm: Fence: vehicle outside fence';
     return undefined;
@@ -158,7 +194,7 @@ export class Autopilot implements MissionHost {
   }
 
   /** Copter::set_mode: checks are skipped while disarmed, the arming checks cover them. */
-  setMode(mode: CopterModeName): boolean {
+  setMode(mode: ModeName): boolean {
     if (this.armed) {
       const why = this.modeRefusal(mode);
       if (why) {
@@ -170,7 +206,7 @@ export class Autopilot implements MissionHost {
     return true;
   }
 
-  private modeRefusal(mode: CopterModeName): string | undefined {
+  private modeRefusal(mode: ModeName): string | undefined {
     if (requiresPosition(mode) && !this.positionOk()) return 'requires position';
     if (mode === 'AUTO') {
       if (!this.mission.hasNavItems()) return 'init failed';
@@ -183,11 +219,12 @@ export class Autopilot implements MissionHost {
   }
 
   /** Enters a mode without Copter's checks (failsafes, and mode changes while disarmed). */
-  enterMode(mode: CopterModeName): void {
+  enterMode(mode: ModeName): void {
     const leavingAuto = this.mode === 'AUTO' && mode !== 'AUTO';
     this.mode = mode;
     if (leavingAuto) this.mission.stop();
     this.rtl = undefined;
+    if (this.cfg.personality.resetsSpeedOnEntry(mode)) this.limits.wpSpeedMps = Math.min(this.cfg.wpSpeedMps, this.limits.maxSpeedMps);
     const b = this.body;
     const here: Pos3 = { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM: b.altAmslM };
     switch (mode) {
@@ -203,21 +240,43 @@ export class Autopilot implements MissionHost {
         break;
       case 'STABILIZE':
       case 'ALT_HOLD':
-        this.nav = b.landed ? { kind: 'ground' } : { kind: 'drift', altAmslM: b.altAmslM };
+      case 'LOITER':
+        this.nav = this.pilotNav();
+        break;
+      case 'TAKEOFF':
+        this.nav = b.landed ? { kind: 'ground' } : { kind: 'goto', target: here };
         break;
       default:
         this.nav = b.landed ? { kind: 'ground' } : { kind: 'goto', target: here };
     }
   }
 
-  /** MAV_CMD_NAV_TAKEOFF: armed, on the ground, in a mode with a user takeoff, target above us. */
-  takeoff(altRelM: number): boolean {
+  /**
+   * Modes flown on the pilot's sticks. No pilot here: the sticks rest centred and the
+   * throttle at the bottom, as on SITL with no RC input, so the vehicle descends at
+   * the pilot's full descent rate and lands (LOITER holds position while it does).
+   */
+  private pilotNav(): Nav {
     const b = this.body;
-    if (!this.armed || !b.landed || !hasUserTakeoff(this.mode)) return false;
-    const targetAmsl = this.home.altAmslM + altRelM;
-    if (!(altRelM > 0) || targetAmsl <= b.altAmslM) return false;
+    if (b.landed) return { kind: 'ground' };
+    const at = this.mode === 'LOITER' && this.positionOk() ? { latDeg: b.latDeg, lonDeg: b.lonDeg } : undefined;
+    return { kind: 'pilot', at, vuMps: -PILOT_DESCENT_MPS };
+  }
+
+  /**
+   * MAV_CMD_NAV_TAKEOFF: armed, on the ground, in a mode with a user takeoff, target
+   * above us. PX4 switches to AUTO.TAKEOFF and holds (Hold) once there.
+   */
+  takeoff(altAmslM: number): boolean {
+    const b = this.body;
+    if (!this.armed || !b.landed) return false;
+    // Copter takes off only in modes with a user takeoff; PX4 switches to AUTO.TAKEOFF from any.
+    if (this.cfg.personality.kind === 'ardupilot' && !hasUserTakeoff(this.mode)) return false;
+    const altRelM = altAmslM - this.home.altAmslM;
+    if (!(altRelM > 0) || altAmslM <= b.altAmslM) return false;
+    if (this.cfg.personality.kind === 'px4') this.enterMode('TAKEOFF');
     this.autoArmed = true;
-    this.nav = { kind: 'goto', takeoff: true, target: { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM: targetAmsl } };
+    this.nav = { kind: 'goto', takeoff: true, target: { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM } };
     this.text(S.INFO, `Takeoff to ${altRelM.toFixed(1)}m`);
     return true;
   }
@@ -230,16 +289,16 @@ export class Autopilot implements MissionHost {
     return true;
   }
 
-  /** Guided destination; only in GUIDED (DO_REPOSITION may switch mode first). */
+  /** Guided destination; only in GUIDED / PX4 Offboard (DO_REPOSITION may switch mode first). */
   guidedGoto(target: Pos3): boolean {
-    if (this.mode !== 'GUIDED') return false;
+    if (this.mode !== 'GUIDED' && this.mode !== 'OFFBOARD') return false;
     if (this.armed && !this.body.landed) this.nav = { kind: 'goto', target };
     else this.nav = this.body.landed ? { kind: 'ground' } : { kind: 'goto', target };
     return true;
   }
 
   guidedVelocity(vn: number, ve: number, vu: number): boolean {
-    if (this.mode !== 'GUIDED' || !this.flying) return false;
+    if ((this.mode !== 'GUIDED' && this.mode !== 'OFFBOARD') || !this.flying) return false;
     this.nav = { kind: 'velocity', vn, ve, vu, untilMs: this.nowMs + 3000 };
     return true;
   }
@@ -261,13 +320,13 @@ export class Autopilot implements MissionHost {
     this.bootAtMs = bootAtMs;
     this.armed = false;
     this.autoArmed = false;
-    this.mode = 'STABILIZE';
+    this.mode = this.cfg.personality.bootMode;
     this.rtl = undefined;
     this.nav = { kind: 'ground' };
     this.mission.reset();
     this.failsafes = new Failsafes(this, this.faults, this.cfg);
     this.fenceEnabled = true;
-    this.limits.wpSpeedMps = this.cfg.cruiseSpeedMps;
+    this.limits.wpSpeedMps = Math.min(this.cfg.wpSpeedMps, this.limits.maxSpeedMps);
     this.home = { latDeg: this.body.latDeg, lonDeg: this.body.lonDeg, altAmslM: this.body.altAmslM };
   }
 
@@ -312,6 +371,11 @@ export class Autopilot implements MissionHost {
     if (this.armed || !b.landed) {
       if (this.mode === 'AUTO') this.mission.update(this.nowMs);
       if (this.rtl) this.rtl.update(this.nowMs);
+      // PX4 AUTO.TAKEOFF ends in Hold once the takeoff altitude is reached.
+      if (this.mode === 'TAKEOFF' && this.nav.kind === 'goto' && this.nav.takeoff && b.altAmslM >= this.nav.target.altAmslM - 0.5) {
+        this.mode = 'GUIDED';
+        this.nav = { kind: 'goto', target: { ...this.nav.target } };
+      }
       // Disarmed in the air (forced): no position control, straight down at the descent limit.
       if (!this.armed && !b.landed) this.nav = { kind: 'drift', altAmslM: -1e6 };
       stepBody(b, this.nav, this.limits, wind, dtS, this.nowMs);

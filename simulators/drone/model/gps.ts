@@ -12,6 +12,8 @@ const NOISE_TAU_S = 20;
 export class GpsSensor {
   fixType = 3; // GPS_FIX_TYPE_3D_FIX
   satellites = 14;
+  /** Set at the first fix after boot: from then on a lost fix freezes the estimate instead of zeroing it. */
+  everFixed = false;
   latDeg = 0;
   lonDeg = 0;
   altAmslM = 0;
@@ -21,12 +23,23 @@ export class GpsSensor {
 
   constructor(private readonly sigmaM: number) {}
 
-  update(b: Body, dtS: number, lost: boolean, rng: Rng): void {
+  /** `lost`: no fix now (fault); `acquiring`: no fix yet since boot (fix type 0, position 0,0). */
+  update(b: Body, dtS: number, lost: boolean, rng: Rng, acquiring = false): void {
+    if (acquiring) {
+      this.fixType = 0; // GPS_FIX_TYPE_NO_GPS: SITL's receiver before its first fix
+      this.satellites = 0;
+      this.everFixed = false;
+      this.latDeg = 0;
+      this.lonDeg = 0;
+      this.altAmslM = 0;
+      return;
+    }
     if (lost) {
       this.fixType = 1; // GPS_FIX_TYPE_NO_FIX
       this.satellites = 0;
       return;
     }
+    this.everFixed = true;
     this.fixType = 3;
     this.satellites = 14;
     if (this.sigmaM > 0 && dtS > 0) {

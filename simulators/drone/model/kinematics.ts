@@ -16,8 +16,13 @@ export type Nav =
   | { kind: 'land'; at: LatLon | undefined }
   /** Orbit `center`; `rateDegS` signed (negative = counter-clockwise), `angleDeg` from north. */
   | { kind: 'circle'; center: LatLon; altAmslM: number; radiusM: number; rateDegS: number; angleDeg: number }
-  /** No position control (STABILIZE, or any mode without GPS): hold altitude, drift with the wind. */
-  | { kind: 'drift'; altAmslM: number };
+  /** No position control (any mode without GPS): hold altitude, drift with the wind. */
+  | { kind: 'drift'; altAmslM: number }
+  /**
+   * Flown on the pilot's sticks (LOITER, ALT_HOLD, STABILIZE): climb rate `vuMps` from the
+   * throttle; horizontally hold `at` (LOITER) or drift with the wind.
+   */
+  | { kind: 'pilot'; at: LatLon | undefined; vuMps: number };
 
 export interface Limits {
   maxSpeedMps: number;
@@ -128,6 +133,14 @@ export function stepBody(b: Body, nav: Nav, lim: Limits, wind: WindNow, dtS: num
     case 'drift':
       drift = true;
       du = vertical(nav.altAmslM - b.altAmslM, lim);
+      break;
+    case 'pilot':
+      du = nav.vuMps;
+      if (nav.at) {
+        const o = offsetNE(b, nav.at);
+        dn = Math.max(-speedCap, Math.min(speedCap, POS_GAIN * o.n));
+        de = Math.max(-speedCap, Math.min(speedCap, POS_GAIN * o.e));
+      } else drift = true;
       break;
   }
   if (b.landed && du <= 0) {

@@ -49,8 +49,13 @@ export class MissionExecutor {
   }
 
   /** Whether the first NAV command is a takeoff (Copter refuses AUTO on the ground otherwise). */
+  /** Index of the first item a mission runs (after ArduPilot's home at 0). */
+  get firstSeq(): number {
+    return this.store.firstSeq;
+  }
+
   startsWithTakeoff(): boolean {
-    for (let i = 1; i < this.items.length; i++) {
+    for (let i = this.firstSeq; i < this.items.length; i++) {
       const c = this.items[i]!.command;
       if (isNav(c)) return c === Cmd.NAV_TAKEOFF;
     }
@@ -58,22 +63,22 @@ export class MissionExecutor {
   }
 
   hasNavItems(): boolean {
-    return this.items.slice(1).some((i) => isNav(i.command));
+    return this.items.slice(this.firstSeq).some((i) => isNav(i.command));
   }
 
   /** MISSION_SET_CURRENT / DO_SET_MISSION_CURRENT. Returns false for a seq out of range. */
   setCurrent(seq: number, running: boolean, nowMs: number): boolean {
     if (seq < 0 || seq >= this.total) return false;
-    this.currentSeq = Math.max(1, seq);
+    this.currentSeq = Math.max(this.firstSeq, seq);
     if (running) this.begin(this.currentSeq, nowMs);
     return true;
   }
 
   /** Starts or resumes at the current item (Copter's AP_Mission::start_or_resume). */
   start(nowMs: number, fromSeq?: number): void {
-    if (fromSeq !== undefined && fromSeq >= 1) this.currentSeq = fromSeq;
-    if (this.state === 'complete' || this.currentSeq < 1 || this.currentSeq >= this.items.length) {
-      this.currentSeq = 1;
+    if (fromSeq !== undefined && fromSeq >= this.firstSeq) this.currentSeq = fromSeq;
+    if (this.state === 'complete' || this.currentSeq < this.firstSeq || this.currentSeq >= this.items.length) {
+      this.currentSeq = this.firstSeq;
       this.jumpsLeft.clear();
     }
     this.begin(this.currentSeq, nowMs);

@@ -47,10 +47,10 @@ const FENCE_COMMANDS: ReadonlySet<number> = new Set<number>([
  * Checks one uploaded item the way ArduPilot does while it arrives; returns the
  * MAV_MISSION_RESULT to refuse it with, or undefined when it is acceptable.
  */
-export function checkItem(item: StoredItem): number | undefined {
+export function checkItem(item: StoredItem, hasHome = true): number | undefined {
   const R = common.MavMissionResult;
   if (item.missionType === MissionType.MISSION) {
-    if (item.seq === 0) return undefined; // home: ArduPilot overwrites it with its own home
+    if (item.seq === 0 && hasHome) return undefined; // home: ArduPilot overwrites it with its own home
     if (!MISSION_COMMANDS.has(item.command)) return R.UNSUPPORTED;
     if (!MISSION_FRAMES.has(item.frame)) return R.UNSUPPORTED_FRAME;
   } else {
@@ -85,13 +85,21 @@ export function checkFenceList(items: readonly StoredItem[]): boolean {
   return true;
 }
 
-/** The three lists a Copter keeps. Mission item 0 is always home (filled in on download). */
+/**
+ * The three lists an autopilot keeps. On ArduPilot (`hasHome`) mission item 0 is always
+ * home (filled in on download); PX4's mission is the uploaded items alone.
+ */
 export class MissionStore {
   private readonly lists: [StoredItem[], StoredItem[], StoredItem[]] = [[], [], []];
   /** Bumped on every change, so the executor and fence notice a new upload. */
   version = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number, readonly hasHome = true) {}
+
+  /** Index of the first item a mission runs (1 after ArduPilot's home, else 0). */
+  get firstSeq(): number {
+    return this.hasHome ? 1 : 0;
+  }
 
   items(type: number): readonly StoredItem[] {
     return this.lists[type as MissionTypeNumber] ?? [];
@@ -106,9 +114,9 @@ export class MissionStore {
     this.replace(type, []);
   }
 
-  /** Count as MISSION_COUNT reports it: missions always include home at 0. */
+  /** Count as MISSION_COUNT reports it: ArduPilot's missions always include home at 0. */
   count(type: number): number {
     const n = this.items(type).length;
-    return type === MissionType.MISSION ? Math.max(1, n) : n;
+    return type === MissionType.MISSION && this.hasHome ? Math.max(1, n) : n;
   }
 }

@@ -1,36 +1,34 @@
-/** ArduPilot Copter custom modes (HEARTBEAT.custom_mode) that ringwatch uses. */
-export const CopterMode = {
-  STABILIZE: 0,
-  ALT_HOLD: 2,
-  AUTO: 3,
-  GUIDED: 4,
-  LOITER: 5,
-  RTL: 6,
-  LAND: 9,
-  BRAKE: 17,
-} as const;
-export type CopterModeName = keyof typeof CopterMode;
-export type CopterModeNumber = (typeof CopterMode)[CopterModeName];
-
-const BY_NUMBER = new Map<number, CopterModeName>(
-  Object.entries(CopterMode).map(([name, n]) => [n, name as CopterModeName]),
-);
-
-export function modeName(n: number): CopterModeName | undefined {
-  return BY_NUMBER.get(n);
-}
+/**
+ * The simulator's flight behaviours. ArduPilot Copter's modes are the base set; PX4's
+ * modes map onto them (Hold → GUIDED's position hold, Mission → AUTO…) plus the two PX4
+ * has and Copter lacks: TAKEOFF (AUTO.TAKEOFF, climb then Hold) and OFFBOARD (the only
+ * mode in which PX4 follows SET_POSITION_TARGET_*). Wire numbers live in the
+ * personalities (personality/ardupilot.ts, personality/px4.ts).
+ */
+export const MODE_NAMES = ['STABILIZE', 'ALT_HOLD', 'AUTO', 'GUIDED', 'LOITER', 'RTL', 'LAND', 'BRAKE', 'TAKEOFF', 'OFFBOARD'] as const;
+export type ModeName = (typeof MODE_NAMES)[number];
+/** Kept for readers of the older name. */
+export type CopterModeName = ModeName;
 
 /** Modes that need a position estimate (Copter: Mode::requires_GPS()). */
-export function requiresPosition(m: CopterModeName): boolean {
-  return m === 'AUTO' || m === 'GUIDED' || m === 'LOITER' || m === 'RTL' || m === 'BRAKE';
+export function requiresPosition(m: ModeName): boolean {
+  return m === 'AUTO' || m === 'GUIDED' || m === 'LOITER' || m === 'RTL' || m === 'BRAKE' || m === 'TAKEOFF' || m === 'OFFBOARD';
 }
 
 /** Modes Copter lets you arm in (AUTO, RTL and LAND answer "Mode not armable"). */
-export function allowsArming(m: CopterModeName): boolean {
-  return m === 'STABILIZE' || m === 'ALT_HOLD' || m === 'GUIDED' || m === 'LOITER' || m === 'BRAKE';
+export function allowsArming(m: ModeName): boolean {
+  return m === 'STABILIZE' || m === 'ALT_HOLD' || m === 'GUIDED' || m === 'LOITER' || m === 'BRAKE' || m === 'TAKEOFF' || m === 'OFFBOARD';
 }
 
 /** Modes with a pilot/GCS takeoff (Copter: Mode::has_user_takeoff). */
-export function hasUserTakeoff(m: CopterModeName): boolean {
-  return m === 'GUIDED' || m === 'LOITER' || m === 'ALT_HOLD';
+export function hasUserTakeoff(m: ModeName): boolean {
+  return m === 'GUIDED' || m === 'LOITER' || m === 'ALT_HOLD' || m === 'TAKEOFF';
+}
+
+/**
+ * Modes whose climb rate comes from the pilot's throttle stick (Copter LOITER, ALT_HOLD,
+ * STABILIZE). With no pilot, SITL's throttle channel sits low and these descend and land.
+ */
+export function pilotThrottle(m: ModeName): boolean {
+  return m === 'LOITER' || m === 'ALT_HOLD' || m === 'STABILIZE';
 }

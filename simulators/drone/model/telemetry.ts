@@ -3,9 +3,8 @@ import type { MavLinkData } from 'node-mavlink';
 import type { Autopilot } from './autopilot.ts';
 import { DEG } from './geo.ts';
 import type { GpsSensor } from './gps.ts';
-import { CopterMode, requiresPosition } from './modes.ts';
 
-const Flag = minimal.MavModeFlag;
+
 const Sensor = common.MavSysStatusSensor;
 /** Sensors a Copter reports present/enabled/healthy in SYS_STATUS. */
 const SENSORS = Sensor.SENSOR_3D_GYRO | Sensor.SENSOR_3D_ACCEL | Sensor.SENSOR_3D_MAG | Sensor.SENSOR_ABSOLUTE_PRESSURE |
@@ -35,15 +34,11 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
   switch (msgId) {
     case minimal.Heartbeat.MSG_ID: {
       const m = (into as minimal.Heartbeat | undefined) ?? new minimal.Heartbeat();
+      const p = ap.personality;
       m.type = minimal.MavType.QUADROTOR;
-      m.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
-      // GCS_MAVLINK_Copter::base_mode: stabilize always, guided for autopilot modes, armed flag.
-      let base = Flag.CUSTOM_MODE_ENABLED | Flag.STABILIZE_ENABLED;
-      if (requiresPosition(ap.mode) || ap.mode === 'LAND') base |= Flag.GUIDED_ENABLED;
-      else base |= Flag.MANUAL_INPUT_ENABLED;
-      if (ap.armed) base |= Flag.SAFETY_ARMED;
-      m.baseMode = base;
-      m.customMode = CopterMode[ap.mode];
+      m.autopilot = p.mavAutopilot;
+      m.baseMode = p.baseMode(ap.mode, ap.armed);
+      m.customMode = p.customMode(ap.mode);
       m.systemStatus = ap.armed ? minimal.MavState.ACTIVE : minimal.MavState.STANDBY;
       m.mavlinkVersion = 3;
       return m;
@@ -67,6 +62,7 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
       m.timeUsec = BigInt(t) * 1000n;
       m.fixType = gps.fixType;
       const fix = gps.fixType >= 3;
+      // Before the first fix SITL reports lat/lon 0 with fix type 0 (issue 11: 6.5 s of 0,0).
       m.lat = fix ? Math.round(gps.latDeg * 1e7) : 0;
       m.lon = fix ? Math.round(gps.lonDeg * 1e7) : 0;
       m.alt = fix ? Math.round(gps.altAmslM * 1000) : 0;
@@ -80,18 +76,19 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
     case common.MissionCurrent.MSG_ID: {
       const m = (into as common.MissionCurrent | undefined) ?? new common.MissionCurrent();
       m.seq = ap.mission.currentSeq;
-      m.total = ap.mission.total - 1;
+      m.total = ap.mission.total - ap.mission.firstSeq; // home (ArduPilot's item 0) is not counted
       m.missionState = ap.mission.state === 'complete' ? common.MissionState.COMPLETE
         : ap.mission.state === 'running' && ap.mode === 'AUTO' ? common.MissionState.ACTIVE
-          : ap.mission.total > 1 ? common.MissionState.NOT_STARTED : common.MissionState.NO_MISSION;
+          : ap.mission.total > ap.mission.firstSeq ? common.MissionState.NOT_STARTED : common.MissionState.NO_MISSION;
       m.missionMode = ap.mode === 'AUTO' ? 1 : 0;
       return m;
     }
     case common.GlobalPositionInt.MSG_ID: {
       const m = (into as common.GlobalPositionInt | undefined) ?? new common.GlobalPositionInt();
       m.timeBootMs = t;
-      m.lat = Math.round(gps.latDeg * 1e7);
-      m.lon = Math.round(gps.lonDeg * 1e7);
+      // Until the GPS has a fix the EKF has no origin: SITL sends 0,0 (issue 11).
+      m.lat = gps.fixType >= 3 || gps.everFixed ? Math.round(gps.latDeg * 1e7) : 0;
+      m.lon = gps.fixType >= 3 || gps.everFixed ? Math.round(gps.lonDeg * 1e7) : 0;
       // The EKF's altitude leans on the barometer, not on the GPS's noisier height.
       m.alt = Math.round(b.altAmslM * 1000);
       m.relativeAlt = Math.round((b.altAmslM - ap.home.altAmslM) * 1000);
@@ -168,9 +165,4 @@ export function homePosition(ap: Autopilot): common.HomePosition {
   return m;
 }
 
-export function statusText(severity: number, text: string): common.StatusText {
-  const m = new common.StatusText();
-  m.severity = severity;
-  m.text = text.slice(0, 50);
-  return m;
-}
+

@@ -9,7 +9,8 @@ import { GpsSensor } from './gps.ts';
 import { MissionStore, type StoredItem } from './mission-store.ts';
 import { Rng } from './rng.ts';
 import { StreamTable } from './streams.ts';
-import { buildMessage, homePosition, statusText } from './telemetry.ts';
+import { buildMessage, homePosition } from './telemetry.ts';
+import { personalityFor, type Personality } from './personality/index.ts';
 import { Wind } from './wind.ts';
 
 /** A Copter on a flight controller is silent this long while it reboots. */
@@ -45,6 +46,11 @@ export class SimVehicle {
   /** While rebooting the vehicle neither hears nor says anything. */
   private silentUntilMs = -1;
   private bannerPending = false;
+  readonly personality: Personality;
+  /** STATUSTEXTs raised while a command runs: they leave after its COMMAND_ACK, as on the real autopilots. */
+  private heldTexts: { severity: number; text: string }[] | undefined;
+  private delayedTexts: { dueMs: number; severity: number; text: string }[] = [];
+  private statusTextId = 0;
   /** Reused telemetry objects, one per message id: refilled each time it is due. */
   private readonly built = new Map<number, MavLinkData>();
   /** Messages built in the current advance (shared by every channel due at once). */
@@ -68,16 +74,21 @@ export class SimVehicle {
     this.id = d.id;
     this.rng = new Rng(opts.seed ?? d.mavlink.systemId * 7919);
     this.linkRng = new Rng((opts.seed ?? d.mavlink.systemId * 7919) ^ 0x5bd1e995);
-    this.store = new MissionStore(opts.maxMissionItems ?? 700);
+    const p = (this.personality = personalityFor(opts.autopilot ?? d.mavlink.autopilot));
+    this.store = new MissionStore(opts.maxMissionItems ?? 700, p.missionHasHome);
     this.gps = new GpsSensor(opts.gpsNoiseM ?? 0.6);
+    const prearmDelayS = opts.prearmDelayS ?? p.defaults.prearmDelayS;
     this.ap = new Autopilot(
       {
+        personality: p,
         home: { latDeg: d.dock.latDeg, lonDeg: d.dock.lonDeg, altAmslM: d.dock.altitudeAmslM },
+        wpSpeedMps: opts.wpSpeedMps ?? p.defaults.wpSpeedMps,
         cruiseSpeedMps: d.cruiseSpeedMps,
         maxSpeedMps: d.maxSpeedMps,
-        enduranceS: d.enduranceS,
-        prearmDelayS: opts.prearmDelayS ?? 10,
-        rtlAltM: opts.rtlAltM ?? 15,
+        batteryEnduranceS: batteryEndurance(opts.batteryEnduranceS, p, d.enduranceS),
+        prearmDelayS,
+        gpsFixDelayS: Math.min(opts.gpsFixDelayS ?? p.defaults.gpsFixDelayS, prearmDelayS),
+        rtlAltM: opts.rtlAltM ?? p.defaults.rtlAltM,
         lowBatteryPct: opts.lowBatteryPct ?? 20,
         criticalBatteryPct: opts.criticalBatteryPct ?? 10,
         initialBatteryPct: opts.initialBatteryPct ?? 100,
@@ -88,7 +99,7 @@ export class SimVehicle {
       this.faults,
       this.rng,
       {
-        text: (sev, text) => this.broadcast(statusText(sev, text)),
+        text: (sev, text) => this.text(sev, text),
         itemReached: (seq) => {
           const m = new common.MissionItemReached();
           m.seq = seq;
@@ -97,17 +108,18 @@ export class SimVehicle {
         homeChanged: () => this.broadcast(homePosition(this.ap)),
       },
     );
-    this.gps.update(this.ap.body, 0, false, this.rng);
+    this.gps.update(this.ap.body, 0, false, this.rng, !this.ap.gpsFixed());
     this.transfer = new MissionTransfer(
       this.store,
       {
         send: (ch, msg) => this.send(ch, msg),
-        text: (sev, text) => this.broadcast(statusText(sev, text)),
+        text: (sev, text) => this.text(sev, text),
         home: () => this.homeItem(),
         rejection: (type) => this.faults.uploadRejection(type),
+        personality: p,
       },
       {
-        legacyRequests: opts.missionRequestStyle === 'legacy',
+        legacyRequests: (opts.missionRequestStyle ?? p.defaultRequestStyle) === 'legacy',
         timeouts: { ...DEFAULT_TRANSFER_TIMEOUTS, ...opts.missionTimeouts },
       },
     );
@@ -149,11 +161,11 @@ export class SimVehicle {
     if (this.rebootAtMs !== undefined && nowMs >= this.rebootAtMs) this.reboot(nowMs);
     if (this.bannerPending && nowMs >= this.silentUntilMs) {
       this.bannerPending = false;
-      // What ArduPilot prints on boot, and what a GCS sees first after a reboot.
-      this.text(common.MavSeverity.INFO, 'ArduCopter V4.5.7 (2a3dc4b7)');
-      this.text(common.MavSeverity.INFO, 'Frame: QUAD/X');
+      // What the autopilot prints on boot, and what a GCS sees first after a reboot.
+      for (const line of this.personality.banner) this.text(common.MavSeverity.INFO, line);
     }
-    this.gps.update(this.ap.body, dtS, this.faults.gpsLost(nowMs), this.rng);
+    this.gps.update(this.ap.body, dtS, this.faults.gpsLost(nowMs), this.rng, !this.ap.gpsFixed());
+    if (this.delayedTexts.length > 0) this.releaseTexts(nowMs);
     this.transfer.update(nowMs);
     if (this.delayed.length > 0) {
       const still = [];
@@ -215,6 +227,7 @@ export class SimVehicle {
     this.ap.rebootAt(this.silentUntilMs);
     this.transfer.reset();
     this.delayed = [];
+    this.delayedTexts = [];
     this.built.clear();
     this.builtAt.clear();
     for (const c of this.channels.values()) {
@@ -223,8 +236,38 @@ export class SimVehicle {
     }
   }
 
+  /** A STATUSTEXT to every GCS (held back while a command runs, so it follows the command's ack). */
   text(severity: number, text: string): void {
-    this.broadcast(statusText(severity, text));
+    if (this.heldTexts) {
+      this.heldTexts.push({ severity, text });
+      return;
+    }
+    for (const m of this.personality.statusTexts(severity, text, () => (this.statusTextId = (this.statusTextId % 255) + 1))) this.broadcast(m);
+  }
+
+  /**
+   * Runs one command: STATUSTEXTs it raises (refusal reasons) leave `reasonDelayMs` after
+   * its COMMAND_ACK (ArduPilot: a few ms, from its text queue; PX4: ~880 ms), never before.
+   */
+  withCommandTexts(run: () => void): void {
+    const outer = this.heldTexts;
+    const held: { severity: number; text: string }[] = [];
+    this.heldTexts = held;
+    try {
+      run();
+    } finally {
+      this.heldTexts = outer;
+    }
+    if (held.length === 0) return;
+    const dueMs = this.ap.nowMs + this.faults.ackDelayMs + this.personality.reasonDelayMs;
+    for (const t of held) this.delayedTexts.push({ dueMs, ...t });
+  }
+
+  private releaseTexts(nowMs: number): void {
+    const due = this.delayedTexts.filter((t) => t.dueMs <= nowMs);
+    if (due.length === 0) return;
+    this.delayedTexts = this.delayedTexts.filter((t) => t.dueMs > nowMs);
+    for (const t of due) this.text(t.severity, t.text);
   }
 
   injectFault(f: DroneFault): void {
@@ -245,7 +288,7 @@ export class SimVehicle {
       headingDeg: b.headingDeg,
       groundSpeedMps: Math.hypot(b.vn, b.ve),
       batteryPct: this.ap.battery.pct,
-      mode: this.ap.mode,
+      mode: this.personality.modeLabel(this.ap.mode),
       armed: this.ap.armed,
       missionSeq: this.ap.mission.currentSeq,
       gpsFix: this.gps.fixType,
@@ -268,3 +311,10 @@ export class SimVehicle {
 }
 
 export { minimal };
+
+/** Battery endurance at cruise power: an explicit option, 'site' (the site's enduranceS), or the personality's SITL-calibrated default. */
+function batteryEndurance(opt: number | 'site' | undefined, p: Personality, siteS: number): number {
+  if (typeof opt === 'number') return opt;
+  if (opt === 'site') return siteS;
+  return p.defaults.batteryEnduranceS ?? siteS;
+}

@@ -1,6 +1,7 @@
 import { common } from 'node-mavlink';
 import type { MavLinkData } from 'node-mavlink';
 import { checkFenceList, checkItem, MissionType, type MissionStore, type StoredItem } from '../model/mission-store.ts';
+import type { Personality } from '../model/personality/personality.ts';
 import type { MissionTransferTimeouts } from '../types.ts';
 
 const R = common.MavMissionResult;
@@ -21,6 +22,8 @@ export interface TransferPort {
   home(): StoredItem;
   /** MISSION_ACK error forced by the mission-upload-rejection fault, if any. */
   rejection(missionType: number): number | undefined;
+  /** Item rules, download encoding and warnings of the autopilot imitated. */
+  personality: Personality;
 }
 
 interface Upload {
@@ -30,6 +33,8 @@ interface Upload {
   items: StoredItem[];
   lastRequestMs: number;
   lastReceiveMs: number;
+  /** The float-MISSION_ITEM warning was sent for this upload. */
+  warnedFloat: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export class MissionTransfer {
   private readonly uploads = new Map<number, Upload>();
   /** The last finished upload per type, to re-ack a repeated last item whose ACK was lost. */
   private readonly finished = new Map<number, { peer: Peer; count: number }>();
+  /** ArduPilot warns about legacy MISSION_REQUEST downloads once per boot. */
+  private warnedLegacyRequest = false;
 
   constructor(
     private readonly store: MissionStore,
@@ -57,6 +64,7 @@ export class MissionTransfer {
   reset(): void {
     this.uploads.clear();
     this.finished.clear();
+    this.warnedLegacyRequest = false;
   }
 
   onCount(peer: Peer, count: number, type: number, nowMs: number): void {
@@ -74,12 +82,13 @@ export class MissionTransfer {
       return this.ack(peer, type, R.ACCEPTED);
     }
     if (count > this.store.capacity) return this.ack(peer, type, R.NO_SPACE);
-    const up: Upload = { peer, count, next: 0, items: [], lastRequestMs: nowMs, lastReceiveMs: nowMs };
+    const up: Upload = { peer, count, next: 0, items: [], lastRequestMs: nowMs, lastReceiveMs: nowMs, warnedFloat: false };
     this.uploads.set(type, up);
     this.request(up, type);
   }
 
-  onItem(peer: Peer, item: StoredItem, nowMs: number): void {
+  /** One uploaded item; `float` when it came as the legacy MISSION_ITEM. */
+  onItem(peer: Peer, item: StoredItem, nowMs: number, float = false): void {
     const type = item.missionType;
     const up = this.uploads.get(type);
     if (!up || up.peer.sysid !== peer.sysid) {
@@ -88,11 +97,22 @@ export class MissionTransfer {
       return;
     }
     up.lastReceiveMs = nowMs;
+    const p = this.port.personality;
+    if (float && p.floatItemWarning && !up.warnedFloat) {
+      up.warnedFloat = true;
+      this.port.text(common.MavSeverity.WARNING, p.floatItemWarning);
+    }
     if (item.seq !== up.next) return this.ack(peer, type, R.INVALID_SEQUENCE);
-    const bad = checkItem(item);
+    const bad = checkItem(item, p.missionHasHome);
     if (bad !== undefined) {
       this.uploads.delete(type);
       return this.ack(peer, type, bad);
+    }
+    const refused = p.checkMissionItem(item);
+    if (refused) {
+      this.uploads.delete(type);
+      if (refused.text) this.port.text(common.MavSeverity.CRITICAL, refused.text);
+      return this.ack(peer, type, refused.result);
     }
     up.items.push(item);
     up.next++;
@@ -123,9 +143,16 @@ export class MissionTransfer {
   onRequest(peer: Peer, seq: number, type: number, legacy: boolean): void {
     if (!isType(type)) return this.ack(peer, type, R.UNSUPPORTED);
     if (seq >= this.store.count(type)) return this.ack(peer, type, R.INVALID_SEQUENCE);
-    const stored = type === MissionType.MISSION && seq === 0 ? this.port.home() : this.store.items(type)[seq];
+    const p = this.port.personality;
+    const home = type === MissionType.MISSION && seq === 0 && p.missionHasHome;
+    const stored = home ? this.port.home() : this.store.items(type)[seq];
     if (!stored) return this.ack(peer, type, R.INVALID_SEQUENCE);
-    this.port.send(peer.ch, legacy ? toMissionItem(stored, peer) : toMissionItemInt(stored, peer));
+    if (legacy && p.legacyRequestWarning && !this.warnedLegacyRequest) {
+      this.warnedLegacyRequest = true;
+      this.port.text(common.MavSeverity.WARNING, p.legacyRequestWarning);
+    }
+    const reported = home ? stored : p.downloadItem(stored);
+    this.port.send(peer.ch, legacy ? toMissionItem(reported, peer) : toMissionItemInt(reported, peer));
   }
 
   /** A GCS ack during our upload that is not ACCEPTED cancels it. */

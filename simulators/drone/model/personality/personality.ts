@@ -1,0 +1,98 @@
+import type { common } from 'node-mavlink';
+import type { StoredItem } from '../mission-store.ts';
+import type { ModeName } from '../modes.ts';
+
+export type AutopilotKind = 'ardupilot' | 'px4';
+
+/** Altitude reference of a command's z / param7. */
+export type AltFrame = 'relative' | 'amsl';
+
+/** A refusal the vehicle answers with: MAV_RESULT or MAV_MISSION_RESULT, and the STATUSTEXT that explains it. */
+export interface Refusal {
+  result: number;
+  text?: string;
+}
+
+/** One stage of the boot: until `untilS` after boot, arming is refused with `text`. */
+export interface BootStage {
+  untilS: number;
+  text: string;
+}
+
+/**
+ * Everything that differs between the autopilots the simulator imitates, in one place:
+ * wire encodings (modes, frames, altitude references, STATUSTEXT), the mission list's
+ * shape, and the few behaviours where ArduPilot and PX4 disagree. The flight model
+ * (autopilot.ts, kinematics.ts) is shared and asks the personality instead of testing
+ * `autopilot === 'px4'`.
+ */
+export interface Personality {
+  readonly kind: AutopilotKind;
+  /** HEARTBEAT.autopilot (MAV_AUTOPILOT). */
+  readonly mavAutopilot: number;
+  /** HEARTBEAT.custom_mode and base_mode for a behaviour. */
+  customMode(mode: ModeName): number;
+  baseMode(mode: ModeName, armed: boolean): number;
+  /** SET_MODE.custom_mode → behaviour (undefined: no such mode). */
+  modeFromCustomMode(customMode: number): ModeName | undefined;
+  /** DO_SET_MODE param2 (custom or PX4 main mode) and param3 (PX4 sub mode) → behaviour. */
+  modeFromCommand(param2: number, param3: number): ModeName | undefined;
+  /** The mode's name as the autopilot's own GCS shows it (SimDroneState.mode). */
+  modeLabel(mode: ModeName): string;
+  /** Mode the vehicle boots in. */
+  readonly bootMode: ModeName;
+
+  // ---- mission protocol ----
+  /** ArduPilot keeps home as mission item 0; PX4's list is the uploaded items only. */
+  readonly missionHasHome: boolean;
+  /** How the vehicle asks for upload items by default. */
+  readonly defaultRequestStyle: 'int' | 'legacy';
+  /** STATUSTEXT the first float MISSION_ITEM of an upload earns (undefined: accepted silently). */
+  readonly floatItemWarning: string | undefined;
+  /** STATUSTEXT the first legacy MISSION_REQUEST of a download earns. */
+  readonly legacyRequestWarning: string | undefined;
+  /** Refusal of one uploaded mission item beyond the shared checks (PX4's frame rules). */
+  checkMissionItem(item: StoredItem): Refusal | undefined;
+  /** The item as a download returns it (frames and fields the autopilot really stores). */
+  downloadItem(item: StoredItem): StoredItem;
+
+  // ---- commands ----
+  /** Altitude reference of COMMAND_INT's z for a position command, or a refusal for its frame. */
+  commandIntAlt(command: number, frame: number): AltFrame | Refusal;
+  /** Altitude reference of COMMAND_LONG param7 for a position command (DO_REPOSITION, NAV_TAKEOFF). */
+  commandLongAlt(command: number): AltFrame;
+  /** MAV_RESULT for a refused arm. */
+  readonly armRefusedResult: number;
+  /** How long after a refusal's COMMAND_ACK its reason STATUSTEXT leaves. */
+  readonly reasonDelayMs: number;
+  /** DO_REPOSITION: whether param1 (ground speed) is obeyed. */
+  readonly repositionSetsSpeed: boolean;
+  /** DO_REPOSITION: switches to the hold/guided mode by itself (PX4) or needs GUIDED / the CHANGE_MODE flag (ArduPilot). */
+  readonly repositionSwitchesMode: boolean;
+  /** The only mode in which SET_POSITION_TARGET_GLOBAL_INT is followed. */
+  readonly positionTargetMode: ModeName;
+  /** Entering a mode resets the horizontal speed to the default (ArduPilot wp_and_spline_init). */
+  resetsSpeedOnEntry(mode: ModeName): boolean;
+
+  // ---- texts ----
+  /** STATUSTEXT messages for one text (PX4 splits long texts into 50-character chunks). */
+  statusTexts(severity: number, text: string, nextId: () => number): common.StatusText[];
+  readonly landedDisarmText: string;
+  /** Boot banner lines. */
+  readonly banner: readonly string[];
+  /** AUTOPILOT_VERSION.flight_sw_version. */
+  readonly flightSwVersion: number;
+  /** Reasons arming is refused during the boot, stage by stage (the last lasts until `prearmDelayS`). */
+  bootStages(prearmDelayS: number, gpsFixDelayS: number): BootStage[];
+
+  // ---- defaults ----
+  readonly defaults: {
+    /** WPNAV_SPEED / MPC_XY_CRUISE, m/s. */
+    wpSpeedMps: number;
+    prearmDelayS: number;
+    gpsFixDelayS: number;
+    rtlAltM: number;
+    /** Battery endurance at cruise (undefined: the site's enduranceS). */
+    batteryEnduranceS: number | undefined;
+  };
+}
