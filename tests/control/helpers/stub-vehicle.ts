@@ -62,6 +62,12 @@ export class StubVehicle {
   /** Report a SET_POSITION_TARGET_GLOBAL_INT back as POSITION_TARGET_GLOBAL_INT (ArduPilot in GUIDED). */
   echoPositionTarget = false;
   customMode = 0;
+  armed = false;
+  /** Called for every COMMAND_LONG / COMMAND_INT, after any scripted `commandReplies`: script an autopilot's answer. */
+  onCommand: ((cmd: common.CommandLong | common.CommandInt, reply: (result: number) => void) => void) | undefined;
+  /** What GLOBAL_POSITION_INT / GPS_RAW_INT / SYS_STATUS report while `streamTelemetry()` runs. */
+  readonly state = { latE7: 302700000, lonE7: 1200650000, altAmslM: 12, relAltM: 0, vxCmps: 0, vyCmps: 0, gpsFix: 3 };
+  private telemetryTimer: NodeJS.Timeout | undefined;
   /**
    * How stored mission items come back on download: verbatim, or re-encoded as ArduCopter
    * 4.7 does (positional items in GLOBAL_RELATIVE_ALT, DO_* and RTL in frame 0, unused
@@ -90,12 +96,55 @@ export class StubVehicle {
     this.hbTimer = setInterval(() => this.heartbeat(), 100);
   }
 
+  /** Streams position, GPS and battery from `state` every `periodMs` (an autopilot asked for streams). */
+  streamTelemetry(periodMs = 50): void {
+    clearInterval(this.telemetryTimer);
+    this.telemetryTimer = setInterval(() => this.sendTelemetry(), periodMs);
+    this.sendTelemetry();
+  }
+
+  sendTelemetry(): void {
+    const st = this.state;
+    const g = new common.GlobalPositionInt();
+    Object.assign(g, { timeBootMs: 0, lat: st.latE7, lon: st.lonE7, alt: Math.round(st.altAmslM * 1000), relativeAlt: Math.round(st.relAltM * 1000) });
+    Object.assign(g, { vx: st.vxCmps, vy: st.vyCmps, vz: 0, hdg: 0 });
+    this.link.send(g);
+    const gps = new common.GpsRawInt();
+    Object.assign(gps, { timeUsec: 0n, fixType: st.gpsFix, lat: st.latE7, lon: st.lonE7, alt: 0, eph: 100, epv: 100, vel: 0, cog: 0, satellitesVisible: 12 });
+    this.link.send(gps);
+    const sys = new common.SysStatus();
+    Object.assign(sys, { voltageBattery: 16000, currentBattery: -1, batteryRemaining: 90 });
+    this.link.send(sys);
+  }
+
+  /** A STATUSTEXT; `id`/`chunkSeq` for one chunk of a long text. */
+  text(severity: number, text: string, id = 0, chunkSeq = 0): void {
+    const t = new common.StatusText();
+    t.severity = severity;
+    t.text = text;
+    t.id = id;
+    t.chunkSeq = chunkSeq;
+    this.link.send(t);
+  }
+
+  /** A long text the way PX4 sends it: 50-character chunks under one id. */
+  chunkedText(severity: number, text: string, id: number): void {
+    for (let i = 0, seq = 0; i === 0 || i < text.length; i += 50, seq++) this.text(severity, text.slice(i, i + 50), id, seq);
+  }
+
+  homePosition(altAmslM: number): void {
+    const h = new common.HomePosition();
+    Object.assign(h, { latitude: this.state.latE7, longitude: this.state.lonE7, altitude: Math.round(altAmslM * 1000), x: 0, y: 0, z: 0 });
+    Object.assign(h, { q: [1, 0, 0, 0], approachX: 0, approachY: 0, approachZ: 0 });
+    this.link.send(h);
+  }
+
   send(msg: MavLinkData): void {
     if (this.silent || this.random() * 100 < this.lossPct) return;
     this.link.send(msg);
   }
 
-  heartbeat(customMode = this.customMode, armed = false): void {
+  heartbeat(customMode = this.customMode, armed = this.armed): void {
     const hb = new minimal.Heartbeat();
     hb.type = minimal.MavType.QUADROTOR;
     hb.autopilot = this.autopilot;
@@ -132,6 +181,15 @@ export class StubVehicle {
           this.send(a);
         }, r.afterMs ?? 20),
       );
+      this.onCommand?.(d, (result) => {
+        const a = new common.CommandAck();
+        a.command = d.command;
+        a.result = result;
+        a.progress = 0;
+        a.targetSystem = m.sysid;
+        a.targetComponent = m.compid;
+        this.send(a);
+      });
       return;
     }
     if (d instanceof common.MissionCount) {
@@ -218,6 +276,7 @@ export class StubVehicle {
   close(): void {
     if (this.upload?.timer) clearTimeout(this.upload.timer);
     clearInterval(this.hbTimer);
+    clearInterval(this.telemetryTimer);
     this.link.close();
   }
 }
