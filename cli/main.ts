@@ -28,6 +28,10 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// Everything the stack writes (ledger, audit, spool, influxd's data it starts) is
+// readable by the service user only: files 0600, directories 0700.
+process.umask(0o077);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../timeouts.ts';
+import { redactSecrets } from './redact.ts';
 
 /** One audited action: who did what, when, and how it ended. */
 export interface AuditRecord {
@@ -14,7 +15,7 @@ export interface AuditRecord {
   action: string;
   /** The concrete target (URL path with ids). */
   target: string;
-  /** The request body, as sent; bodies are small (commands, not files). */
+  /** The request body with secrets and hashes redacted and long strings cut (redact.ts). */
   request?: unknown;
   outcome: 'ok' | 'refused' | 'failed';
   status: number;
@@ -41,15 +42,17 @@ export class AuditLog {
   static async open(o: { dataDir?: string; clock: Clock; sink?: (r: AuditRecord) => void; keepRecent?: number }): Promise<AuditLog> {
     const log = new AuditLog(o.clock, o.sink, o.keepRecent ?? 5000);
     if (o.dataDir) {
-      mkdirSync(o.dataDir, { recursive: true });
-      log.file = await open(join(o.dataDir, 'audit.jsonl'), 'a');
+      // Only the service's own user may read who did what (and the trail's remnants).
+      mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+      log.file = await open(join(o.dataDir, 'audit.jsonl'), 'a', 0o600);
+      await log.file.chmod(0o600);
     }
     return log;
   }
 
   /** Appends and syncs one record; resolves once it is durable. Writes are serialised. */
   record(r: Omit<AuditRecord, 'id' | 'tsMs'>): Promise<AuditRecord> {
-    const full: AuditRecord = { id: randomUUID(), tsMs: this.clock.nowMs(), ...r };
+    const full: AuditRecord = { id: randomUUID(), tsMs: this.clock.nowMs(), ...r, ...(r.request !== undefined ? { request: redactSecrets(r.request) } : {}) };
     const done = this.chain.then(async () => {
       if (this.file) {
         await this.file.appendFile(JSON.stringify(full) + '\n');

@@ -52,11 +52,11 @@ export class WarningLibrary {
 
   private save(): void {
     if (!this.dataDir) return;
-    mkdirSync(this.dataDir, { recursive: true });
+    mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
     const upserts = [...this.items.values()].filter((w) => JSON.stringify(this.siteSnapshot.get(w.id)) !== JSON.stringify(w));
     const removed = [...this.siteSnapshot.keys()].filter((id) => !this.items.has(id));
     const tmp = join(this.dataDir, 'warnings.json.tmp');
-    writeFileSync(tmp, JSON.stringify({ upserts, removed }, null, 2));
+    writeFileSync(tmp, JSON.stringify({ upserts, removed }, null, 2), { mode: 0o600 });
     renameSync(tmp, join(this.dataDir, 'warnings.json'));
   }
 }
