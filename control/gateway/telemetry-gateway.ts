@@ -3,6 +3,7 @@ import { deviceTopic, type DroneEvent, type StatusPayload } from '../../protocol
 import type { Clock } from '../timeouts.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
+import { positionValid } from '../vehicle/telemetry-state.ts';
 import { statusTextEvent } from './events.ts';
 
 export interface GatewayOptions {
@@ -18,6 +19,11 @@ export interface GatewayCounters {
   telemetryPublished: number;
   /** Ticks where a drone was online but its telemetry was not complete yet. */
   telemetryIncomplete: number;
+  /**
+   * Ticks held back because the position was not valid: no 2D/3D fix, or 0,0 (ArduCopter
+   * streams 0,0 with fix 0 for seconds after boot; a map must never show a drone there).
+   */
+  telemetryNoFix: number;
   eventsPublished: number;
   statusPublished: number;
 }
@@ -28,7 +34,7 @@ export interface GatewayCounters {
  * lost/regained, mission item reached). The broker lets only the control identity do so.
  */
 export class TelemetryGateway {
-  readonly counters: GatewayCounters = { telemetryPublished: 0, telemetryIncomplete: 0, eventsPublished: 0, statusPublished: 0 };
+  readonly counters: GatewayCounters = { telemetryPublished: 0, telemetryIncomplete: 0, telemetryNoFix: 0, eventsPublished: 0, statusPublished: 0 };
   private readonly vehicles: Vehicle[] = [];
   private readonly timer: NodeJS.Timeout;
 
@@ -79,6 +85,10 @@ export class TelemetryGateway {
       if (!v.online) continue;
       const posMs = v.telemetryState.lastPositionMs;
       if (posMs === undefined || now - posMs > staleMs) continue;
+      if (!positionValid(v.telemetryState)) {
+        this.counters.telemetryNoFix++;
+        continue;
+      }
       const t = v.telemetry(now);
       if (!t) {
         this.counters.telemetryIncomplete++;

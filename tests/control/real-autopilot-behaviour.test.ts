@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
 import { DroneCommands } from '../../control/commands/drone-commands.ts';
 import { Ledger } from '../../control/ledger/ledger.ts';
+import { TelemetryGateway } from '../../control/gateway/telemetry-gateway.ts';
 import { GroundLink } from '../../control/mavlink/ground-link.ts';
 import { FAST_TIMEOUTS, systemClock, type ControlTimeouts } from '../../control/timeouts.ts';
 import type { Vehicle } from '../../control/vehicle/vehicle.ts';
@@ -382,5 +383,26 @@ describe('no telemetry at 0,0 (issue 11.7)', () => {
     stub.state.lonE7 = 1200650000;
     await until(() => v.telemetryState.latE7 === 302700000);
     expect(v.telemetry()).toMatchObject({ latDeg: 30.27, lonDeg: 120.065, gpsFix: 3 });
+  });
+});
+
+describe('the gateway publishes no position before a valid fix (issue 11.7)', () => {
+  it('holds back 0,0 / fix 0 samples and publishes once the position is valid', async () => {
+    const { v, stub } = await pair('ardupilot');
+    const published: string[] = [];
+    const bus = { publish: (topic: string, payload: string) => void (topic.endsWith('/telemetry') && published.push(payload)), subscribe: async () => {} };
+    const gw = new TelemetryGateway({ bus, clock: systemClock, telemetryRateHz: 20 });
+    try {
+      gw.add(v);
+      Object.assign(stub.state, { latE7: 0, lonE7: 0, gpsFix: 0 });
+      stub.streamTelemetry();
+      await until(() => gw.counters.telemetryNoFix >= 5);
+      expect(published).toHaveLength(0);
+      Object.assign(stub.state, { latE7: 302700000, lonE7: 1200650000, gpsFix: 3 });
+      await until(() => published.length >= 2);
+      for (const p of published) expect(JSON.parse(p)).toMatchObject({ latDeg: 30.27, lonDeg: 120.065 });
+    } finally {
+      gw.close();
+    }
   });
 });
