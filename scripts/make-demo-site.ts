@@ -5,6 +5,7 @@
  * The demo location is fictional: a district police station on the east shore of a
  * lakeside wetland park.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Document, isMap, isSeq, stringify, visit } from 'yaml';
 import { generateSecret, hashDeviceSecret, hashPassword } from '../site/secrets.ts';
@@ -19,6 +20,8 @@ const at = (eastM: number, northM: number) => ({
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 const devSecrets: Record<string, string> = {};
+/** MAVLink 2 signing keys by key id (one per drone), 32 random bytes as hex; the site names only the id. */
+const mavlinkKeys: Record<string, string> = {};
 const devHashes: Record<string, string> = {};
 const cred = (id: string) => {
   devSecrets[id] = generateSecret();
@@ -121,11 +124,13 @@ const site = {
     const withSpeaker = i % 2 === 0;
     const speakerId = `${id}-spk`;
     if (withSpeaker) cred(speakerId);
+    mavlinkKeys[id] = randomBytes(32).toString('hex');
     return {
       id,
       name,
       // Each simulated vehicle is its own MAVLink endpoint, as a real fleet would be.
-      mavlink: { url: `udpout://127.0.0.1:${14561 + i}`, systemId: i + 1, autopilot: 'ardupilot' },
+      // Signed, as a fielded drone should be: the simulators sign with the same keys.
+      mavlink: { url: `udpout://127.0.0.1:${14561 + i}`, systemId: i + 1, autopilot: 'ardupilot', signing: { keyId: id } },
       dock: { ...at(e, n), altitudeAmslM: 12 },
       cruiseSpeedMps: 12,
       maxSpeedMps: 18,
@@ -181,6 +186,6 @@ writeFileSync(
   'sites/demo.secrets.yaml',
   '# DEMO ONLY: plain secrets matching the hashes in demo.yaml, for simulators and local services.\n' +
     '# A real deployment keeps its secrets out of the repository (see README, Configuration).\n' +
-    stringify({ devices: devSecrets, services: serviceSecrets, users: Object.fromEntries(users.map((u) => [u[0], u[3]])) }),
+    stringify({ devices: devSecrets, services: serviceSecrets, users: Object.fromEntries(users.map((u) => [u[0], u[3]])), mavlinkKeys }),
 );
 console.log('wrote sites/demo.yaml and sites/demo.secrets.yaml');

@@ -17,6 +17,7 @@ import { AuditLog } from '../../control/api/audit-log.ts';
 import { EventHub } from '../../control/api/event-hub.ts';
 import { WarningLibrary } from '../../control/api/warning-library.ts';
 import { startBroker, demoSite, type TestBroker } from './broker.ts';
+import { mavlinkSigningKeys } from '../../site/mavlink-keys.ts';
 
 export interface ControlStackOptions {
   /** Time acceleration for the simulators and the operations layer (default 10). */
@@ -91,7 +92,9 @@ export async function startControlStack(o: ControlStackOptions = {}): Promise<Co
     };
     const bus = await MqttBus.connect({ url: broker.url, username: 'control', password: secrets.services['control']!, clientSuffix: `stack-${process.pid}-${Date.now()}` });
     closers.push(() => bus.client.endAsync());
-    const control = await startControlService({ site, bus, dataDir, ...(o.timeouts ? { timeouts: o.timeouts } : {}) });
+    // The fleet signs with the drones' keys from the secrets (the demo runs signed); so do we.
+    const signingKeys = mavlinkSigningKeys(site.drones, secrets);
+    const control = await startControlService({ site, bus, dataDir, signingKeys, ...(o.timeouts ? { timeouts: o.timeouts } : {}) });
     closers.push(() => control.close());
     const time = opsTime(speed);
     const hub = new EventHub(50);

@@ -4,6 +4,7 @@ import { MqttBus } from '../../../control/mqtt/bus.ts';
 import { FAST_TIMEOUTS, type ControlTimeouts } from '../../../control/timeouts.ts';
 import type { Drone } from '../../../site/schema.ts';
 import { demoSite, startBroker, type TestBroker } from '../../helpers/broker.ts';
+import { mavlinkSigningKeys } from '../../../site/mavlink-keys.ts';
 
 export interface Rig {
   sims: SimDroneHandle[];
@@ -36,7 +37,12 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
   let broker: TestBroker | undefined;
   let bus: MqttBus | undefined;
   try {
-    for (const d of base) sims.push(await startSimDrone({ speed: 10, prearmDelayS: 0, gpsNoiseM: 0, ...o.sim, drone: d, udpPort: 0 }));
+    // The demo drones are signed: each sim signs with its key from the demo secrets, and so does control.
+    const signingKeys = mavlinkSigningKeys(base, demoSite().secrets);
+    for (const d of base) {
+      const signingKey = signingKeys.get(d.id);
+      sims.push(await startSimDrone({ speed: 10, prearmDelayS: 0, gpsNoiseM: 0, ...o.sim, drone: d, udpPort: 0, ...(signingKey ? { signingKey } : {}) }));
+    }
     const drones = base.map((d, i) => ({ ...d, mavlink: { ...d.mavlink, url: `udpout://127.0.0.1:${sims[i]!.udpPort}` } }));
     if (o.broker) {
       broker = await startBroker();
@@ -48,6 +54,7 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
       dataDir: o.dataDir,
       timeouts: { ...FAST_TIMEOUTS, ...o.timeouts },
       telemetryRateHz: o.telemetryRateHz ?? 10,
+      signingKeys,
     });
     return {
       sims,
