@@ -87,7 +87,11 @@ describe('links', () => {
       // Far past the 150 ms ack timeout: only IN_PROGRESS keeps the command from being resent.
       { result: common.MavResult.ACCEPTED, afterMs: 800 },
     ]);
-    await waitFor(() => svc.vehicle('drone-1').online, 2000, 'online');
+    // Already at 30 m: a take-off succeeds only at altitude, which is not what this tests.
+    stub.armed = true;
+    stub.state.relAltM = 30;
+    stub.streamTelemetry();
+    await waitFor(() => svc.vehicle('drone-1').online && svc.vehicle('drone-1').telemetryState.relAltMm === 30_000, 2000, 'online at 30 m');
     const rec = await svc.drones.issue('drone-1', { action: 'takeoff', altitudeRelM: 30 }, 'op').done;
     expect(rec.transitions.map((t) => t.state)).toEqual(['queued', 'sent', 'acked', 'in_progress', 'in_progress', 'succeeded']);
     expect(rec.transitions[3]!.progressPct).toBe(40);
@@ -123,7 +127,11 @@ describe('links', () => {
     stub.commandReplies.set(common.MavCmd.DO_REPOSITION, [{ result: common.MavResult.UNSUPPORTED }]);
     stub.commandReplies.set(common.MavCmd.DO_SET_MODE, [{ result: common.MavResult.ACCEPTED }]);
     const v = svc.vehicle('drone-1');
-    await waitFor(() => v.online, 2000, 'online');
+    // Armed and hovering at 30 m (a go-to on a disarmed drone is refused before sending).
+    stub.armed = true;
+    stub.state.relAltM = 30;
+    stub.streamTelemetry();
+    await waitFor(() => v.online && v.telemetryState.relAltMm === 30_000 && v.telemetryState.armed === true, 2000, 'online, armed, at 30 m');
     // No confirmation: the vehicle never reports the target, so the go-to times out.
     const silent = await v.action.goto({ latDeg: 30.271, lonDeg: 120.066, altRelM: 30 });
     expect(silent.status).toBe('timeout');
