@@ -13,6 +13,7 @@ import { startControlService, type ControlService } from '../control/service.ts'
 import { startOperations, type Operations } from '../control/ops/operations.ts';
 import { opsTime } from '../control/ops/sim-time.ts';
 import { buildApi } from '../control/api/app.ts';
+import type { HttpServerOptions } from '../control/api/http-options.ts';
 import { AuditLog } from '../control/api/audit-log.ts';
 import { EventHub } from '../control/api/event-hub.ts';
 import { SessionStore } from '../control/api/sessions.ts';
@@ -39,6 +40,8 @@ export interface SystemOptions {
   /** An external InfluxDB instead of the local influxd. */
   store?: StoreConfig;
   web?: WebMapOptions;
+  /** The HTTP server's transport and limits: TLS, timeouts, connection caps, logger. */
+  http?: HttpServerOptions;
   /** Start the simulated fleet from the site (drones on their site UDP ports). */
   sim?: { scenario?: Scenario; speed: number; httpPort?: number };
   /** Start ring patrols on every ring once the fleet reports. */
@@ -147,11 +150,11 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       ops,
       history: telemetry.store,
       ...(fleet ? { simFaults: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest) } : {}),
-    });
+    }, o.http);
     await api.register(webMapPlugin(o.web ?? {}));
     await api.listen({ host: o.host, port: o.httpPort });
     closers.push({ name: 'HTTP server', close: () => api.close() });
-    const mapUrl = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${(api.server.address() as { port: number }).port}/`;
+    const mapUrl = `${o.http?.tls ? 'https' : 'http'}://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${(api.server.address() as { port: number }).port}/`;
 
     if (o.autoPatrol) void startPatrolsWhenReady(o.site, ops, log);
     return { mapUrl, mqttUrl, ...(broker ? { broker } : {}), telemetry, control, ops, api, ...(fleet ? { fleet } : {}), close };

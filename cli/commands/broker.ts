@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { startBrokerServer } from '../../broker/index.ts';
 import { loadSite } from '../../site/index.ts';
+import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { parsePort, requireString, waitForStopSignal, type Command } from '../args.ts';
 
 const usage = `Usage: ringwatch broker --site FILE [--mqtt-port N] [--ws-port N] [--host H] [--redis URL]
@@ -40,6 +41,7 @@ export const brokerCommand: Command = {
     const siteFile = requireString(values, 'site', usage);
     if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return runWithLargerYoungGeneration();
     const site = loadSite(siteFile);
+    await refuseDemoCredentialsOffLoopback(site, [{ name: 'MQTT', host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1' }]);
     const logger = pino({ name: 'broker', level: typeof values['log-level'] === 'string' ? values['log-level'] : 'info' });
     const metricsEveryS = Number(values['metrics-every'] ?? 60);
     const server = await startBrokerServer({

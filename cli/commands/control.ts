@@ -14,6 +14,8 @@ import { WarningLibrary } from '../../control/api/warning-library.ts';
 import { InfluxV1Store } from '../../telemetry/store/v1.ts';
 import { AUDIT_TOPIC } from '../../telemetry/service-records.ts';
 import { webMapPlugin } from '../../web-map/server/plugin.ts';
+import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
+import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
 
 const usage = `Usage: ringwatch control --site FILE [--mqtt URL] [--secrets FILE] [--data-dir DIR] [--rate HZ]
                         [--http-port N] [--host H] [--influx-url URL] [--web]
@@ -34,7 +36,8 @@ Ctrl-C closes every link and marks the drones offline.
   --http-port N     serve the API on this port (0 = any); needs MQTT
   --host H          address for the API (default 127.0.0.1)
   --influx-url URL  InfluxDB 1.x to answer /api/history from
-  --web             serve the web map beside the API`;
+  --web             serve the web map beside the API
+${TLS_USAGE}`;
 
 export const controlCommand: Command = {
   name: 'control',
@@ -50,6 +53,8 @@ export const controlCommand: Command = {
     host: { type: 'string' },
     'influx-url': { type: 'string' },
     web: { type: 'boolean' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   },
   async run(values) {
     const siteFile = requireString(values, 'site', usage);
@@ -93,17 +98,19 @@ export const controlCommand: Command = {
 /** Part 2 over the running part 1: operations and the HTTP API (and the map with --web). */
 async function startApi(values: Record<string, string | boolean | undefined>, site: Site, svc: ControlService, bus: MqttBus | undefined, dataDir: string): Promise<{ close(): Promise<void> }> {
   if (!bus) throw new UsageError('--http-port needs the broker (--mqtt URL)');
+  const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+  const tls = readTlsFlags(values);
+  await refuseDemoCredentialsOffLoopback(site, [{ name: 'HTTP', host }]);
   const time = opsTime(1);
   const hub = new EventHub();
   const warnings = new WarningLibrary(site.warnings, dataDir);
   const ops = await startOperations({ site, control: svc, bus, warnings, hub, time });
   const audit = await AuditLog.open({ dataDir, clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
   const history = typeof values['influx-url'] === 'string' ? new InfluxV1Store({ url: values['influx-url'] }) : undefined;
-  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) });
+  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) }, tls ? { tls } : {});
   if (values['web']) await api.register(webMapPlugin({}));
-  const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
   await api.listen({ host, port: parsePort(values['http-port'], 'http-port', 8080) });
-  process.stdout.write(`control: API on http://${host}:${(api.server.address() as { port: number }).port}/api\n`);
+  process.stdout.write(`control: API on ${tls ? 'https' : 'http'}://${host}:${(api.server.address() as { port: number }).port}/api\n`);
   return {
     async close() {
       await api.close();

@@ -5,6 +5,10 @@ import { loadScenario } from '../../simulators/scenario/load.ts';
 import { startSystem } from '../../system/start-system.ts';
 import type { StoreConfig } from '../../telemetry/store/create.ts';
 import { parseTileSpec } from '../../web-map/server/tiles.ts';
+import { tileOrigin } from '../../control/api/http-options.ts';
+import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
+import { startBanner } from '../start-banner.ts';
+import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
 
 const usage = `Usage: ringwatch up --site FILE [--sim] [options]
@@ -30,7 +34,10 @@ the next start picks up the stored history.
   --mqtt URL           use an external broker instead of starting one
   --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd
   --tiles URL|DIR|FILE basemap: XYZ URL template, tile folder or .mbtiles (default: plain grid)
-  --log-level LEVEL    pino level (default info)`;
+${TLS_USAGE}
+  --log-level LEVEL    pino level (default info)
+
+A site using the published demo credentials starts only with --host on loopback.`;
 
 export const upCommand: Command = {
   name: 'up',
@@ -52,6 +59,8 @@ export const upCommand: Command = {
     'influx-url': { type: 'string' },
     tiles: { type: 'string' },
     'log-level': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   },
   async run(values) {
     const siteFile = requireString(values, 'site', usage);
@@ -69,12 +78,16 @@ export const upCommand: Command = {
     const logger = pino({ level: typeof values['log-level'] === 'string' ? values['log-level'] : 'info' });
     const store: StoreConfig | undefined = typeof values['influx-url'] === 'string' ? { backend: 'v1', url: values['influx-url'] } : undefined;
     const tiles = typeof values['tiles'] === 'string' ? values['tiles'] : undefined;
+    const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+    const tls = readTlsFlags(values);
+    const demoCredentials = await refuseDemoCredentialsOffLoopback(site, [{ name: 'HTTP', host }, ...(typeof values['mqtt'] === 'string' ? [] : [{ name: 'MQTT', host }])]);
+    const tileSrc = tiles ? tileOrigin(tiles) : undefined;
 
     const system = await startSystem({
       site,
       secrets,
       dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : 'data',
-      host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
+      host,
       httpPort: parsePort(values['http-port'], 'http-port', 8080),
       mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
       wsPort: parsePort(values['ws-port'], 'ws-port', 8083),
@@ -82,20 +95,11 @@ export const upCommand: Command = {
       ...(store ? { store } : {}),
         ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
       ...(sim ? { sim: { speed, ...(scenario ? { scenario } : {}) }, autoPatrol: values['no-patrol'] !== true } : {}),
+      http: { ...(tls ? { tls } : {}), ...(tileSrc ? { extraImgSrc: [tileSrc] } : {}), logger },
       logger,
     });
 
-    const logins = Object.entries(secrets.users ?? {})
-      .map(([u, p]) => `    ${u.padEnd(10)} ${p.padEnd(16)} ${site.users.find((x) => x.username === u)?.role ?? ''}`)
-      .join('\n');
-    process.stdout.write(
-      `\nringwatch is up: ${site.site.name}\n` +
-        `  map      ${system.mapUrl}\n` +
-        `  API      ${system.mapUrl}api/docs (OpenAPI: ${system.mapUrl}api/openapi.json)\n` +
-        `  MQTT     ${system.mqttUrl}\n` +
-        (logins ? `  logins (demo):\n${logins}\n` : '') +
-        `Ctrl-C stops everything.\n\n`,
-    );
+    process.stdout.write(startBanner({ site, secrets, demoCredentials, hosts: [host], mapUrl: system.mapUrl, mqttUrl: system.mqttUrl }));
     const sig = await waitForStopSignal();
     process.stdout.write(`ringwatch: ${sig}, stopping\n`);
     await system.close();

@@ -272,8 +272,12 @@ export function simModel(opts: Partial<VehicleOptions> & { drone?: Drone; stepMs
   const ch = v.openChannel();
   let now = 0;
   const out: TimedMessage[] = [];
+  // The vehicle refills one object per telemetry message id: keep a copy of each as sent.
   const collect = (): void => {
-    for (const data of v.takeOutbox(ch)) out.push({ atMs: now, data });
+    for (const data of v.takeOutbox(ch)) {
+      const copy = Object.assign(new (data.constructor as new () => MavLinkData)(), data);
+      out.push({ atMs: now, data: copy });
+    }
   };
   const send = (data: MavLinkData): void => {
     const msgid = (data.constructor as unknown as { MSG_ID: number }).MSG_ID;

@@ -48,7 +48,9 @@ export class Failsafes {
     const delay = landing ? LANDED_DISARM_MS : this.cfg.autoDisarmS > 0 ? this.cfg.autoDisarmS * 1000 : Infinity;
     if (ap.nowMs - this.landedArmedSinceMs >= delay) {
       ap.disarm(true);
-      ap.text(S.INFO, 'Disarming motors');
+      // PX4 names the reason ("Disarmed by landing", issue 17); Copter just says it disarms.
+      const px4 = ap.personality.kind === 'px4';
+      ap.text(S.INFO, landing ? ap.personality.landedDisarmText : px4 ? 'Disarmed by auto preflight disarming' : 'Disarming motors');
     }
   }
 

@@ -1,0 +1,181 @@
+/**
+ * The simulator against what real ArduCopter did (SITL 4.7-dev, default copter
+ * parameters, issue 11) and what its source says. Each test names the observation it
+ * reproduces; each fails on the simulator as it was before the calibration.
+ */
+import { describe, expect, it } from 'vitest';
+import { common } from 'node-mavlink';
+import { missionItem, offsetDeg, simModel, TestGcs, demoDrones } from '../helpers/sim-drone.ts';
+
+const C = common.MavCmd;
+const F = common.MavFrame;
+const R = common.MavResult;
+const MR = common.MavMissionResult;
+const GUIDED = 4;
+const LOITER = 5;
+
+/** GUIDED, armed, at `altM` above home (prearmDelayS 0: a vehicle ready at once). */
+function airborne(altM: number, opts: Parameters<typeof simModel>[0] = {}) {
+  const m = simModel({ prearmDelayS: 0, gpsNoiseM: 0, ...opts });
+  m.cmd(C.DO_SET_MODE, [1, GUIDED]);
+  m.cmd(C.COMPONENT_ARM_DISARM, [1]);
+  m.cmd(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, altM]);
+  m.run(altM / 2.5 + 8);
+  return m;
+}
+
+describe('sim drone calibrated to ArduCopter SITL 4.7-dev', () => {
+  it('reads a mission back as AP_Mission stores it: home at 0, positions in frame 3, DO items in frame 0 with unstored fields 0', async () => {
+    // SITL: every item sent in frame 6 came back in frame 3 (positions) or 0 (DO_CHANGE_SPEED,
+    // DO_JUMP, NAV_RETURN_TO_LAUNCH); AP_Mission::mission_cmd_to_mavlink_int keeps only the
+    // fields each command stores (a waypoint's delay, a jump's target and count…).
+    const drone = demoDrones()[0]!;
+    const { gcs, drone: d } = TestGcs.inMemory({ drone, prearmDelayS: 0, speed: 20 });
+    try {
+      const wp = offsetDeg(drone.dock, 100, 50);
+      const items = [
+        missionItem(0, C.NAV_WAYPOINT, { ...drone.dock, alt: 0 }),
+        missionItem(1, C.NAV_TAKEOFF, { alt: 40 }),
+        missionItem(2, C.DO_CHANGE_SPEED, { params: [1, 12, -1, 0] }),
+        missionItem(3, C.NAV_WAYPOINT, { ...wp, alt: 42.5, params: [2.6, 3, 0.5, 90] }),
+        missionItem(4, C.DO_JUMP, { params: [3, -1, 0, 0], latDeg: 1, lonDeg: 1, alt: 7 }),
+        missionItem(5, C.NAV_RETURN_TO_LAUNCH, { ...wp, alt: 30 }),
+      ];
+      const up = await gcs.upload(items);
+      expect(up.ack.type).toBe(MR.ACCEPTED);
+      const back = (await gcs.download()) as common.MissionItemInt[];
+      expect(back.map((i) => i.frame)).toEqual([F.GLOBAL, F.GLOBAL_RELATIVE_ALT, F.GLOBAL, F.GLOBAL_RELATIVE_ALT, F.GLOBAL, F.GLOBAL]);
+      expect(back[0]!.z).toBeCloseTo(drone.dock.altitudeAmslM, 3); // home, AMSL
+      const wpBack = back[3]!;
+      expect([wpBack.param1, wpBack.param2, wpBack.param3, wpBack.param4]).toEqual([2, 0, 0, 0]); // whole-second delay only
+      expect(wpBack.z).toBeCloseTo(42.5, 2);
+      const speed = back[2]!;
+      expect([speed.param1, speed.param2, speed.param3, speed.x, speed.y, speed.z]).toEqual([1, 12, -1, 0, 0, 0]);
+      const jump = back[4]!;
+      expect([jump.param1, jump.param2, jump.x, jump.y, jump.z]).toEqual([3, -1, 0, 0, 0]);
+      const rtl = back[5]!;
+      expect([rtl.x, rtl.y, rtl.z]).toEqual([0, 0, 0]);
+    } finally {
+      gcs.close();
+      await d.close();
+    }
+  });
+
+  it('asks for upload items with MISSION_REQUEST and warns once about float MISSION_ITEM answers; MISSION_ITEM_INT is silent', async () => {
+    // SITL asked with MISSION_REQUEST; float answers earned "got MISSION_ITEM; GCS should send
+    // MISSION_ITEM_INT" (MissionItemProtocol::send_mission_item_warning, MAV_SEVERITY_WARNING).
+    const drone = demoDrones()[0]!;
+    const { gcs, drone: d } = TestGcs.inMemory({ drone, prearmDelayS: 0, speed: 20 });
+    try {
+      const items = [missionItem(0, C.NAV_WAYPOINT, { ...drone.dock }), missionItem(1, C.NAV_TAKEOFF, { alt: 30 }), missionItem(2, C.NAV_LAND)];
+      const asInt = await gcs.upload(items);
+      expect(asInt.ack.type).toBe(MR.ACCEPTED);
+      expect(asInt.requestsLegacy).toBe(items.length);
+      expect(asInt.requestsInt).toBe(0);
+      const warning = 'got MISSION_ITEM; GCS should send MISSION_ITEM_INT';
+      expect(gcs.texts()).not.toContain(warning);
+      const texts = gcs.received.length;
+      const asFloat = await gcs.upload(items, 0, { legacyItems: true });
+      expect(asFloat.ack.type).toBe(MR.ACCEPTED);
+      const warned = gcs.received.slice(texts).filter((m) => m.msgid === common.StatusText.MSG_ID).map((m) => m.data as common.StatusText);
+      expect(warned.filter((t) => t.text === warning)).toHaveLength(1);
+      expect(warned.find((t) => t.text === warning)!.severity).toBe(common.MavSeverity.WARNING);
+    } finally {
+      gcs.close();
+      await d.close();
+    }
+  });
+
+  it('sends COMMAND_ACK first and the refusal reason a few ms later, never before', () => {
+    // SITL: the ack leaves at once, the "PreArm: …" text from the STATUSTEXT queue just after.
+    const m = simModel({ prearmDelayS: 30, gpsFixDelayS: 0, stepMs: 1 });
+    m.run(1);
+    m.cmd(C.DO_SET_MODE, [1, GUIDED]);
+    m.cmd(C.COMPONENT_ARM_DISARM, [1]);
+    const ack = m.acks(C.COMPONENT_ARM_DISARM)[0]!;
+    expect(ack.data.result).toBe(R.FAILED);
+    expect(m.texts()).toHaveLength(0); // nothing yet: the reason must not precede the ack
+    m.run(0.05);
+    const reason = m.texts().find((t) => t.data.text.startsWith('PreArm'))!;
+    expect(reason.data.text).toBe('PreArm: Need Position Estimate');
+    const gapMs = reason.atMs - ack.atMs;
+    expect(gapMs).toBeGreaterThan(0);
+    expect(gapMs).toBeLessThan(20);
+    expect(m.out.indexOf(reason)).toBeGreaterThan(m.out.indexOf(ack));
+  });
+
+  it('boots like SITL: not initialised, accels, waiting for home, then "Need Position Estimate" until ~41 s; 0,0 with fix 0 for 6.5 s', () => {
+    // SITL cold boot (issue 11): 14 GLOBAL_POSITION_INT samples at 2 Hz (6.5 s) at lat/lon 0
+    // with fix 0, and no arming before ~41 s.
+    const m = simModel({ gpsNoiseM: 0, stepMs: 100 });
+    m.cmd(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 500_000]);
+    m.cmd(C.SET_MESSAGE_INTERVAL, [common.GpsRawInt.MSG_ID, 500_000]);
+    m.cmd(C.DO_SET_MODE, [1, GUIDED]);
+    const reasonAt = (s: number): string => {
+      m.run(s - m.nowMs() / 1000);
+      const before = m.texts().length;
+      m.cmd(C.COMPONENT_ARM_DISARM, [1]);
+      m.run(0.1);
+      const ack = m.acks(C.COMPONENT_ARM_DISARM).at(-1)!.data;
+      return ack.result === R.ACCEPTED ? 'armed' : m.texts().slice(before).map((t) => t.data.text).join('|');
+    };
+    expect(reasonAt(0.5)).toBe('PreArm: System not initialised');
+    expect(reasonAt(2)).toBe('PreArm: Accels inconsistent');
+    expect(reasonAt(4)).toBe('PreArm: AHRS: waiting for home');
+    expect(reasonAt(10)).toBe('PreArm: Need Position Estimate');
+    expect(reasonAt(40)).toBe('PreArm: Need Position Estimate');
+    expect(reasonAt(41.5)).toBe('armed');
+    const gpi = m.of(common.GlobalPositionInt).map((g) => g.data);
+    const zeros = gpi.filter((g) => g.lat === 0 && g.lon === 0);
+    expect(zeros.length).toBeGreaterThanOrEqual(12);
+    expect(zeros.length).toBeLessThanOrEqual(14);
+    expect(gpi.at(-1)!.lat).not.toBe(0);
+    const raw = m.of(common.GpsRawInt).map((g) => g.data);
+    expect(raw.filter((g) => g.fixType === 0 && g.lat === 0).length).toBe(zeros.length);
+    expect(raw.at(-1)!.fixType).toBe(3);
+  });
+
+  it('LOITER without RC input descends and lands; GUIDED holds its altitude', () => {
+    // SITL, no pilot (throttle low): LOITER came down from 42.5 m and landed, 3 of 3 runs.
+    const loiter = airborne(42.5);
+    expect(loiter.v.state().altRelM).toBeGreaterThan(42);
+    loiter.cmd(C.DO_SET_MODE, [1, LOITER]);
+    expect(loiter.acks(C.DO_SET_MODE).at(-1)!.data.result).toBe(R.ACCEPTED);
+    const start = loiter.v.state();
+    loiter.run(30);
+    const landed = loiter.v.state();
+    expect(landed.altRelM).toBeLessThan(0.1);
+    // it held its position while coming down
+    expect(Math.abs(landed.latDeg - start.latDeg) * 111_320).toBeLessThan(2);
+
+    const guided = airborne(42.5);
+    guided.run(60);
+    expect(guided.v.state().altRelM).toBeGreaterThan(42);
+    expect(guided.v.state().mode).toBe('GUIDED');
+  });
+
+  it('GUIDED flies WPNAV_SPEED (10 m/s) after every entry and ignores DO_REPOSITION speed; DO_CHANGE_SPEED changes it', () => {
+    // SITL: dispatch flew 10 m/s whatever the plan assumed; ModeGuided::init resets to
+    // WPNAV_SPEED; Copter's DO_REPOSITION handler never reads param1.
+    const m = airborne(30);
+    const far = offsetDeg(m.drone.dock, 3000, 0);
+    let max = 0;
+    m.cmd(C.DO_REPOSITION, [18, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
+    expect(m.acks(C.DO_REPOSITION).at(-1)!.data.result).toBe(R.ACCEPTED);
+    m.run(20, (s) => (max = Math.max(max, s.groundSpeedMps)));
+    expect(max).toBeCloseTo(10, 1);
+    m.cmd(C.DO_CHANGE_SPEED, [1, 15]);
+    expect(m.acks(C.DO_CHANGE_SPEED).at(-1)!.data.result).toBe(R.ACCEPTED);
+    m.run(10);
+    expect(m.v.state().groundSpeedMps).toBeCloseTo(15, 1);
+    // leave GUIDED and come back: the speed is WPNAV_SPEED again
+    m.cmd(C.DO_SET_MODE, [1, 17]); // BRAKE
+    m.cmd(C.DO_SET_MODE, [1, GUIDED]);
+    m.cmd(C.DO_REPOSITION, [18, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
+    m.run(5); // slowing from 15 m/s
+    max = 0;
+    m.run(15, (s) => (max = Math.max(max, s.groundSpeedMps)));
+    expect(max).toBeLessThan(10.05);
+    expect(max).toBeGreaterThan(9.5);
+  });
+});
