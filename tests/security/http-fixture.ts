@@ -11,6 +11,7 @@ import { SessionStore, type SessionOptions } from '../../control/api/sessions.ts
 import { WarningLibrary } from '../../control/api/warning-library.ts';
 import { loadSite } from '../../site/load.ts';
 import { loadSecretsFile } from '../../site/secrets-file.ts';
+import { webMapPlugin } from '../../web-map/server/plugin.ts';
 
 export const demo = { site: loadSite('sites/demo.yaml'), secrets: loadSecretsFile('sites/demo.secrets.yaml') };
 
@@ -26,7 +27,7 @@ export interface ApiServer {
 
 /** The real API (no control service behind it) listening on loopback port 0. */
 export async function startApiServer(
-  o: { http?: HttpServerOptions; deps?: Partial<ApiDeps>; sessions?: Partial<SessionOptions>; listen?: boolean; clock?: { nowMs(): number } } = {},
+  o: { http?: HttpServerOptions; deps?: Partial<ApiDeps>; sessions?: Partial<SessionOptions>; web?: boolean; clock?: { nowMs(): number } } = {},
 ): Promise<ApiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rw-sec-'));
   const clock = o.clock ?? { nowMs: () => Date.now() };
@@ -43,6 +44,7 @@ export async function startApiServer(
     { site: demo.site, clock, sessions, audit, warnings: new WarningLibrary(demo.site.warnings, dataDir), hub, simFaults: async () => undefined, ...o.deps },
     o.http,
   );
+  if (o.web) await app.register(webMapPlugin({}));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
   return {
