@@ -69,7 +69,7 @@ describe('PeerPinning', () => {
   it('does not pin on a corrupted frame', () => {
     const { g } = gate(new Map([[1, {}]]));
     const bad = plain(1);
-    bad[bad.length - 1] ^= 0xff;
+    bad.writeUInt8(bad.readUInt8(bad.length - 1) ^ 0xff, bad.length - 1);
     g.admit(bad, B);
     expect(g.pinnedPeer(1)).toBeUndefined();
     g.admit(plain(1), A);

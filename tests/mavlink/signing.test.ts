@@ -73,7 +73,7 @@ describe('MAVLink 2 signing', () => {
     const other = signed(heartbeat(), new FrameSigner({ key: Buffer.alloc(32, 7), linkId: 0 }));
     expect(v.verify(other, 1, 1, 0, KEY)).toBe('badSignature');
     const tampered = signed(heartbeat(), new FrameSigner({ key: KEY, linkId: 0 }));
-    tampered[12] ^= 0x01; // custom mode changed in flight (CRC aside, the signature catches it)
+    tampered.writeUInt8(tampered.readUInt8(12) ^ 0x01, 12); // custom mode changed in flight (CRC aside, the signature catches it)
     expect(v.verify(tampered, 1, 1, 0, KEY)).toBe('badSignature');
     const rs = new common.RadioStatus();
     expect(v.verify(new MavLinkProtocolV2(51, 68).serialize(rs, 0), 51, 68, common.RadioStatus.MSG_ID, KEY)).toBeUndefined();
