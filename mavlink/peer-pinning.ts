@@ -70,9 +70,10 @@ export class PeerPinning implements DatagramGate {
   }
 
   admit(datagram: Buffer, from: UdpPeer): Buffer | undefined {
+    const fixed = this.opts.fixedPeer;
+    if (fixed && from.port === fixed.port && from.host === fixed.host) return datagram; // the hot path
     const fromKey = keyOf(from);
     if (this.fixedKey !== undefined) {
-      if (fromKey === this.fixedKey) return datagram; // the hot path: one string compare
       walkFrames(datagram, (f) => this.opts.onReject('wrongPeer', f.sysid, fromKey, `frame from system ${f.sysid} sent from ${fromKey}, not the configured peer ${this.fixedKey}`));
       return undefined;
     }
