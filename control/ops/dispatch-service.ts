@@ -39,7 +39,7 @@ export interface DispatchServiceOptions {
 /**
  * Alarm dispatch: sensor events become alarms (AlarmBook rules); each new alarm sends
  * the best drone by ETA (FleetView's live state, ranked by choose-responder), guided
- * go-to and then loiter over the point; nearby speakers play the ring's default warning,
+ * go-to and then a hold over the point; nearby speakers play the ring's default warning,
  * and the drone's own speaker once it is on scene. Resolving returns the drone to its
  * patrol (AUTO resumes the mission where it left it) or home.
  */
@@ -134,15 +134,16 @@ export class DispatchService {
     if (!r.ok) fail(failureText(r.failed));
   }
 
-  /** Feed live positions: measures time to scene, then loiters and speaks from the drone. */
+  /** Feed live positions: measures time to scene, then holds over the scene and speaks from the drone. */
   onPosition(droneId: string, p: { latDeg: number; lonDeg: number; groundSpeedMps?: number }): void {
     if (p.groundSpeedMps !== undefined) this.o.speeds?.sample(droneId, p.groundSpeedMps);
     const arrived = this.o.alarms.onDronePosition(droneId, p);
     if (!arrived) return;
     this.o.speeds?.endLeg(droneId);
     this.o.onAlarm?.(arrived);
-    const loiter = this.o.drones.issue(droneId, { action: 'loiter' }, 'control');
-    arrived.responder?.commandIds.push(loiter.id);
+    // A hold that keeps its altitude without a pilot (GUIDED hold), never ArduCopter's LOITER.
+    const hold = this.o.drones.issue(droneId, { action: 'hold' }, 'control');
+    arrived.responder?.commandIds.push(hold.id);
     const spk = this.o.site.drones.find((d) => d.id === droneId)?.speaker;
     if (spk && this.o.broadcasts) {
       try {
