@@ -2,7 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Site } from '../../site/load.ts';
 import type { Clock } from '../timeouts.ts';
 import type { Permission } from '../auth/roles.ts';
@@ -87,16 +87,17 @@ export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Pro
     requestTimeout: timeouts.requestTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, Math.ceil(timeouts.headersTimeoutMs / 2)),
   };
+  // One instance type whether over HTTP or HTTPS: routes and tests never see the difference.
   const app = Fastify({
     ...(http.tls ? { https: { ...nodeServer, cert: http.tls.cert, key: http.tls.key } } : { http: nodeServer }),
     // Warnings and errors only: fastify logs every request at info, which costs more
     // than the requests themselves under the map's polling.
-    ...(http.logger ? { loggerInstance: http.logger.child({ part: 'http' }, { level: 'warn' }) } : { logger: false }),
+    ...(http.logger ? { loggerInstance: http.logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger } : { logger: false }),
     genReqId: () => randomUUID(),
     connectionTimeout: timeouts.idleTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,
-  });
+  }) as unknown as FastifyInstance;
   limitConnections(app.server, { maxTotal: http.maxConnections ?? DEFAULT_MAX_CONNECTIONS, maxPerSource: http.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE });
   app.setValidatorCompiler(apiValidatorCompiler());
   await registerSecurityHeaders(app, { tls: Boolean(http.tls), extraImgSrc: http.extraImgSrc ?? [] });
