@@ -30,6 +30,7 @@ for (const target of targets) {
     }, 180_000);
 
     afterAll(async () => {
+      if (run.rw) await run.snapshotLedger();
       const file = run.report();
       process.stdout.write(`figures written to ${file}\n`);
       await run.close();

@@ -30,6 +30,9 @@ export const FIELD_LIMITS = {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
 
+/** The mission mode as ringwatch names it: ArduPilot's AUTO, PX4's AUTO.MISSION. */
+export const isMissionMode = (mode: string | undefined): boolean => mode === 'AUTO' || mode === 'AUTO.MISSION';
+
 interface PatrolView {
   ringId: string;
   active: boolean;
@@ -92,6 +95,12 @@ export class FieldRun {
     if (this.target.sim) this.t0WallMs = this.rw.simStartedWallMs() ?? this.t0WallMs;
   }
 
+  /** The drone's ledger at the end of the run, kept beside the figures for diagnosis. */
+  ledgerDump: unknown;
+  async snapshotLedger(): Promise<void> {
+    this.ledgerDump = await this.ledger().catch((err: Error) => `ledger unavailable: ${err.message}`);
+  }
+
   async close(): Promise<void> {
     await this.rw?.close();
     await this.autopilot?.close();
@@ -105,6 +114,7 @@ export class FieldRun {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${this.target.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`);
     writeFileSync(file, line + '\n');
+    if (this.ledgerDump) writeFileSync(file.replace(/\.json$/, '.ledger.json'), JSON.stringify(this.ledgerDump, null, 1) + '\n');
     process.stdout.write(`FIELD_FIGURES ${line}\n`);
     return file;
   }
@@ -277,7 +287,7 @@ export class FieldRun {
     const plan = this.patrol!.plan!;
     await this.until('the drone on the loop in AUTO', () => {
       const s = this.latest();
-      return s?.mode === 'AUTO' && s.altRelM >= this.site.ring.minRelM - FIELD_LIMITS.bandSlackM && distanceToLoopM(s, plan.loop) < 40;
+      return isMissionMode(s?.mode) && s!.altRelM >= this.site.ring.minRelM - FIELD_LIMITS.bandSlackM && distanceToLoopM(s, plan.loop) < 40;
     }, this.wallMs(240, 30_000));
     const samples = await this.sampleFor(FIELD_LIMITS.loopSampleS);
     if (samples.length < 3) throw new Error(`only ${samples.length} telemetry samples in ${FIELD_LIMITS.loopSampleS} s`);
@@ -293,7 +303,7 @@ export class FieldRun {
     const { minRelM, maxRelM } = this.site.ring;
     const out = samples.filter((s) => s.altRelM < minRelM - FIELD_LIMITS.bandSlackM || s.altRelM > maxRelM + FIELD_LIMITS.bandSlackM);
     if (out.length) throw new Error(`${out.length}/${samples.length} samples outside the band ${minRelM}-${maxRelM} m: ${out.slice(0, 5).map((s) => s.altRelM.toFixed(1)).join(', ')} m`);
-    const notAuto = samples.filter((s) => s.mode !== 'AUTO');
+    const notAuto = samples.filter((s) => !isMissionMode(s.mode));
     if (notAuto.length) throw new Error(`left AUTO while on the loop: ${[...new Set(notAuto.map((s) => s.mode))].join(', ')}`);
     return samples;
   }
@@ -311,7 +321,8 @@ export class FieldRun {
       throw new Error(`${label}: descended from ${startAltM.toFixed(1)} m to ${minAlt.toFixed(1)} m within ${FIELD_LIMITS.holdSampleS} s (mode ${last.mode}, last ${last.altRelM.toFixed(1)} m)`);
     }
     if (!last.armed) throw new Error(`${label}: disarmed during the hold (landed at ${last.altRelM.toFixed(1)} m)`);
-    if (around && distanceM(last, around) > 60) throw new Error(`${label}: drifted ${distanceM(last, around).toFixed(0)} m from the hold point`);
+    if (isMissionMode(last.mode)) throw new Error(`${label}: back in ${last.mode} after ${FIELD_LIMITS.holdSampleS} s (the hold did not hold)`);
+    if (around && distanceM(last, around) > 60) throw new Error(`${label}: drifted ${distanceM(last, around).toFixed(0)} m from the hold point (mode ${last.mode})`);
   }
 
   /** Pause (the API's loiter action) from the AUTO loop. */
@@ -320,7 +331,10 @@ export class FieldRun {
     const from = Date.now();
     const r = await this.command({ action: 'loiter' });
     if (r.state !== 'succeeded') throw new Error(`loiter ${r.state}: ${lastDetail(r)}`);
-    await this.holdKeepsAltitude('pause', from, before.altRelM);
+    // Where it holds: the first position reported once the hold was acknowledged, plus braking.
+    const settled = r.transitions.find((t) => t.state === 'succeeded')?.tsMs ?? Date.now();
+    const at = await this.until('a sample after the hold began', () => this.rw.samples.find((s) => s.wallMs > settled), this.wallMs(10, 5000));
+    await this.holdKeepsAltitude('pause', from, before.altRelM, at);
   }
 
   /** A manual alarm FIELD_LIMITS.dispatchRangeM from the drone, inside the containment ring. */
@@ -389,17 +403,29 @@ export class FieldRun {
     const mode = await this.command({ action: 'set_mode', mode: 'RTL' });
     if (mode.state !== 'succeeded') throw new Error(`set_mode RTL on the ground ${mode.state}: ${lastDetail(mode)}`);
     const from = Date.now();
-    const arm = await this.command({ action: 'arm' }, 60);
+    const issued = await this.rw.api<LedgerRecord>(`/api/drones/${FIELD_DRONE_ID}/commands`, { method: 'POST', body: { action: 'arm' } });
+    const texts = () => this.rw.events.filter((e) => e.wallMs >= from - 1000 && e.text).map((e) => e.text!.trim());
+    const carries = (d: string | undefined) => d !== undefined && texts().some((t) => t.length >= 6 && d.includes(t));
+    // Settled, or still retrying with the autopilot's reason on the record: either shows the reason.
+    const arm = await this.until('the arm refusal with a reason', async () => {
+      const r = await this.record(issued.id);
+      return TERMINAL.has(r.state) || r.transitions.some((t) => carries(t.detail)) ? r : undefined;
+    }, this.wallMs(60, 20_000)).catch(async (err: Error) => {
+      const r = await this.record(issued.id);
+      throw new Error(`${err.message}; record ${r.state}: "${lastDetail(r)}"; texts seen: ${JSON.stringify(texts().slice(0, 8))}`);
+    });
+    if (!TERMINAL.has(arm.state)) {
+      // A permanent refusal being retried: note it, and stop the retries.
+      this.figures['refusalRetried'] = true;
+      await this.rw.api(`/api/ledger/${arm.id}/cancel`, { method: 'POST' }).catch(() => undefined);
+    }
     if (arm.state === 'succeeded') {
       await this.command({ action: 'disarm' }).catch(() => undefined);
       throw new Error('the autopilot armed in RTL on the ground: no refusal to check');
     }
-    this.figures['refusal'] = lastDetail(arm);
-    const texts = this.rw.events.filter((e) => e.wallMs >= from - 1000 && e.text).map((e) => e.text!);
-    const detail = lastDetail(arm);
-    if (!texts.some((t) => t.length >= 6 && detail.includes(t.trim()))) {
-      throw new Error(`arm refused with "${detail}", which carries none of the autopilot's texts: ${JSON.stringify(texts.slice(0, 8))}`);
-    }
+    const detail = [...arm.transitions].reverse().find((t) => carries(t.detail))?.detail ?? lastDetail(arm);
+    this.figures['refusal'] = detail;
+    if (!carries(detail)) throw new Error(`arm refused with "${detail}", which carries none of the autopilot's texts: ${JSON.stringify(texts().slice(0, 8))}`);
   }
 
   /** Over the whole run: every arm refusal (final or while retrying) carried a text the autopilot sent (not a stale or generic one). */
