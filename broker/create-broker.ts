@@ -10,6 +10,7 @@ import { RateLimitedLog } from './log-limiter.ts';
 import { isStalled } from './socket-writes.ts';
 import { ConnectionGate } from './connection-gate.ts';
 import { guardPacketSizes } from './packet-size-guard.ts';
+import { enforcePacketRules } from './packet-rules.ts';
 import { MetricsRegistry, type BrokerMetrics } from './metrics.ts';
 import { DROPPED, isSheddable, judgePublish, type GuardedPacket, type PublishRules } from './publish-guard.ts';
 
@@ -42,9 +43,9 @@ export interface RingwatchBroker {
 
 type PublishFn = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
 
-function authError(message: string): AuthenticateError {
-  // CONNACK 5 "not authorized" for every refusal: do not reveal which usernames exist.
-  return Object.assign(new Error(message), { returnCode: 5 as AuthenticateError['returnCode'] });
+function authError(message: string, returnCode: 2 | 5 = 5): AuthenticateError {
+  // CONNACK 5 "not authorized" for every credential refusal: do not reveal which usernames exist.
+  return Object.assign(new Error(message), { returnCode: returnCode as AuthenticateError['returnCode'] });
 }
 
 export async function createBroker(opts: CreateBrokerOptions): Promise<RingwatchBroker> {
@@ -83,7 +84,9 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
       if (!result.ok) {
         metrics.reject('auth');
         warn.warn(`auth:${username ?? ''}`, { clientId: client.id, username, reason: result.reason }, `connection refused: ${result.message}`);
-        return done(authError(result.message), null);
+        // A wrong client id is "identifier rejected" [MQTT-3.1.3-9]; it is only reported
+        // once the secret has been verified, so it reveals nothing to a stranger.
+        return done(authError(result.message, result.reason === 'bad_client_id' ? 2 : 5), null);
       }
       const state = new ClientState(result.identity, limits, nowMs, limits.maxPauseMs);
       setClientState(client, state);
@@ -194,10 +197,20 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     stream.once('close', admission.release);
     guardPacketSizes(stream, sizeLimits, (refusal) => {
       metrics.reject(refusal.reason === 'oversize_packet' ? 'oversize_packet' : 'protocol');
-      const detail = refusal.reason === 'oversize_packet' ? `packet type ${refusal.packetType} declares ${refusal.declaredBytes} bytes, limit ${refusal.limitBytes}` : 'malformed remaining length';
-      warn.warn(`size:${address ?? ''}`, { address, ...refusal }, `connection closed: ${detail}`);
+      const detail =
+        refusal.reason === 'oversize_packet'
+          ? `packet type ${refusal.packetType} declares ${refusal.declaredBytes} bytes, limit ${refusal.limitBytes}`
+          : refusal.reason === 'protocol_level'
+            ? `unsupported protocol level ${refusal.level} (CONNACK 0x01)`
+            : 'malformed remaining length';
+      warn.warn(`door:${address ?? ''}`, { address, reason: refusal.reason }, `connection closed: ${detail}`);
     });
-    return aedes.handle(stream, req);
+    const client = aedes.handle(stream, req);
+    enforcePacketRules(client, (violation) => {
+      metrics.reject('protocol');
+      warn.warn(`door:${address ?? ''}`, { address, clientId: client.id, statement: violation.statement }, `connection closed: [${violation.statement}] ${violation.message}`);
+    });
+    return client;
   };
 
   return {

@@ -20,9 +20,15 @@ export interface PacketSizeLimits {
 
 export type PacketSizeRefusal =
   | { reason: 'oversize_packet'; packetType: number; declaredBytes: number; limitBytes: number }
-  | { reason: 'malformed_length' };
+  | { reason: 'malformed_length' }
+  /** The first CONNECT names a protocol level nobody here speaks: answered CONNACK 0x01, then closed. */
+  | { reason: 'protocol_level'; level: number; reply: Buffer };
 
 const CONNECT = 1;
+/** Protocol levels the parser understands: 3 (MQIsdp, 3.1), 4 (3.1.1), 5; +128 marks a bridge. */
+const KNOWN_LEVELS = new Set([3, 4, 5]);
+/** CONNACK, return code 0x01 "unacceptable protocol version" [MQTT-3.1.2-2]. */
+const CONNACK_BAD_LEVEL = Buffer.from([0x20, 0x02, 0x00, 0x01]);
 
 /**
  * A pure scanner over the byte stream of one connection: feed it each chunk in order; it
@@ -36,6 +42,12 @@ export class PacketSizeScanner {
   private length = 0;
   private multiplier = 1;
   private lengthBytes = 0;
+  /**
+   * The first packet's leading body bytes (protocol name and level), collected only while
+   * that packet is a CONNECT; null afterwards. mqtt-packet closes the connection on a
+   * level it does not know without the CONNACK 0x01 that [MQTT-3.1.2-2] asks for.
+   */
+  private probe: number[] | null = [];
 
   constructor(private readonly limits: PacketSizeLimits) {}
 
@@ -44,6 +56,13 @@ export class PacketSizeScanner {
     const end = chunk.length;
     while (pos < end) {
       if (this.skip > 0) {
+        if (this.probe) {
+          this.probe.push(chunk[pos++]!);
+          this.skip--;
+          const refusal = this.checkProbe();
+          if (refusal) return refusal;
+          continue;
+        }
         const n = Math.min(this.skip, end - pos);
         this.skip -= n;
         pos += n;
@@ -68,8 +87,30 @@ export class PacketSizeScanner {
         continue;
       }
       this.skip = this.length;
+      if (this.probe && (this.type !== CONNECT || this.skip === 0)) this.probe = null;
       this.type = -1;
     }
+    return undefined;
+  }
+
+  /** Judges the first CONNECT's protocol name and level once enough bytes are in. */
+  private checkProbe(): PacketSizeRefusal | undefined {
+    const p = this.probe!;
+    if (p.length < 2) return this.endProbeIf(this.skip === 0);
+    const nameBytes = (p[0]! << 8) | p[1]!;
+    // Only the two names the parser knows; anything else is its to refuse [MQTT-3.1.2-1].
+    if (nameBytes !== 4 && nameBytes !== 6) return this.endProbeIf(true);
+    if (p.length < 2 + nameBytes + 1) return this.endProbeIf(this.skip === 0);
+    const name = String.fromCharCode(...p.slice(2, 2 + nameBytes));
+    const raw = p[2 + nameBytes]!;
+    this.probe = null;
+    const level = raw >= 128 ? raw - 128 : raw;
+    if ((name === 'MQTT' || name === 'MQIsdp') && !KNOWN_LEVELS.has(level)) return { reason: 'protocol_level', level: raw, reply: CONNACK_BAD_LEVEL };
+    return undefined;
+  }
+
+  private endProbeIf(done: boolean): undefined {
+    if (done) this.probe = null;
     return undefined;
   }
 }
@@ -78,6 +119,7 @@ export class PacketSizeScanner {
 export interface GuardableStream {
   read(size?: number): unknown;
   destroy(error?: Error): unknown;
+  end(chunk: Buffer): unknown;
 }
 
 /**
@@ -96,7 +138,11 @@ export function guardPacketSizes(stream: GuardableStream, limits: PacketSizeLimi
     if (!refusal) return chunk;
     refused = true;
     onRefuse(refusal);
-    stream.destroy();
+    if (refusal.reason === 'protocol_level') {
+      // end() flushes the answer before closing; destroy in any case should the peer not read.
+      stream.end(refusal.reply);
+      setTimeout(() => stream.destroy(), 2_000).unref();
+    } else stream.destroy();
     return null;
   };
 }

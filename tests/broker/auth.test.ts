@@ -61,13 +61,23 @@ describe('authentication', () => {
     ['unknown user', { username: 'sp-99', password: 'x', clientId: 'sp-99' }],
     ['no username', { clientId: 'sp-1' }],
     ['drone without an MQTT secret (MAVLink only)', { username: 'drone-1', password: 'x', clientId: 'drone-1' }],
-    ['device with a client id other than its id', { ...credentialsFor(demo, 'sp-1'), clientId: 'sp-2' }],
-    ['device with a random client id', { ...credentialsFor(demo, 'sp-1'), clientId: 'mqttjs_1234' }],
-    ['service with a foreign client id', { ...credentialsFor(demo, 'control'), clientId: 'controller' }],
+    ['a wrong client id with a wrong secret (nothing revealed)', { ...credentialsFor(demo, 'sp-1'), password: 'nope', clientId: 'sp-2' }],
   ])('refuses %s with CONNACK "not authorized"', async (_name, opts) => {
     const before = broker.metrics().rejects.auth ?? 0;
     const err = await refusal(opts as mqtt.IClientOptions);
     expect(err?.message).toMatch(/Not authorized/);
+    expect(broker.metrics().rejects.auth).toBe(before + 1);
+  });
+
+  // With the right secret the caller already knows the identity: say what is wrong [MQTT-3.1.3-9].
+  test.each([
+    ['device with a client id other than its id', { ...credentialsFor(demo, 'sp-1'), clientId: 'sp-2' }],
+    ['device with a random client id', { ...credentialsFor(demo, 'sp-1'), clientId: 'mqttjs_1234' }],
+    ['service with a foreign client id', { ...credentialsFor(demo, 'control'), clientId: 'controller' }],
+  ])('refuses %s with CONNACK "identifier rejected"', async (_name, opts) => {
+    const before = broker.metrics().rejects.auth ?? 0;
+    const err = await refusal(opts as mqtt.IClientOptions);
+    expect(err?.message).toMatch(/Identifier rejected/);
     expect(broker.metrics().rejects.auth).toBe(before + 1);
   });
 

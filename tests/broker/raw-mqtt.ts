@@ -101,3 +101,75 @@ export async function startRawFlood(opts: {
     },
   };
 }
+
+/** One raw connection for conformance tests: what the broker sent and whether it closed. */
+export interface RawSession {
+  socket: Socket;
+  /** Every byte the broker sent so far. */
+  received(): Buffer;
+  /** Resolves once the received bytes satisfy `match`; rejects if the socket closes first or after `timeoutMs`. */
+  waitFor(match: (received: Buffer) => boolean, timeoutMs?: number): Promise<Buffer>;
+  /** Resolves true once the broker closed the connection, false if it is still open after `timeoutMs`. */
+  closedWithin(timeoutMs: number): Promise<boolean>;
+  isClosed(): boolean;
+  close(): void;
+}
+
+export async function openRawSession(port: number, host = '127.0.0.1'): Promise<RawSession> {
+  const socket = connect(port, host);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  let buf = Buffer.alloc(0);
+  let closed = false;
+  const waiters = new Set<() => void>();
+  const poke = () => {
+    for (const w of waiters) w();
+  };
+  socket.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    poke();
+  });
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    closed = true;
+    poke();
+  });
+  return {
+    socket,
+    received: () => buf,
+    isClosed: () => closed,
+    waitFor: (match, timeoutMs = 5_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (match(buf)) return done(() => resolve(buf));
+          if (closed) return done(() => reject(new Error(`closed; received ${buf.toString('hex') || 'nothing'}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`timed out; received ${buf.toString('hex') || 'nothing'}`))), timeoutMs);
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          f();
+        };
+        waiters.add(check);
+        check();
+      }),
+    closedWithin: (timeoutMs) =>
+      new Promise((resolve) => {
+        if (closed) return resolve(true);
+        const check = () => {
+          if (!closed) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          resolve(false);
+        }, timeoutMs);
+        waiters.add(check);
+      }),
+    close: () => socket.destroy(),
+  };
+}

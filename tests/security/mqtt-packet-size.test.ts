@@ -147,4 +147,14 @@ describe('PacketSizeScanner (pure)', () => {
     const sc = new PacketSizeScanner({ maxConnectBytes: 1e9, maxPacketBytes: 1e9 });
     expect(sc.scan(Buffer.from([0xc0, 0x80, 0x80, 0x80, 0x80, 0x00]))).toEqual({ reason: 'malformed_length' });
   });
+
+  test('a first CONNECT with an unknown protocol level is answered CONNACK 0x01 [MQTT-3.1.2-2], even split byte by byte', () => {
+    const connect = Buffer.concat([Buffer.from([0x10, 12, 0, 4]), Buffer.from('MQTT'), Buffer.from([9, 0xc2, 0, 30, 0, 0])]);
+    const sc = new PacketSizeScanner(limits);
+    const results = [...connect].map((b) => sc.scan(Buffer.from([b])));
+    expect(results.filter(Boolean)).toEqual([{ reason: 'protocol_level', level: 9, reply: Buffer.from([0x20, 2, 0, 1]) }]);
+    expect(new PacketSizeScanner(limits).scan(Buffer.concat([connect.subarray(0, 8), Buffer.from([4]), connect.subarray(9)]))).toBeUndefined();
+    // Only the first packet is probed.
+    expect(new PacketSizeScanner(limits).scan(Buffer.concat([pub(3), connect]))).toBeUndefined();
+  });
 });
