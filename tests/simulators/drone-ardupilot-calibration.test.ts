@@ -80,6 +80,10 @@ describe('sim drone calibrated to ArduCopter SITL 4.7-dev', () => {
       const warned = gcs.received.slice(texts).filter((m) => m.msgid === common.StatusText.MSG_ID).map((m) => m.data as common.StatusText);
       expect(warned.filter((t) => t.text === warning)).toHaveLength(1);
       expect(warned.find((t) => t.text === warning)!.severity).toBe(common.MavSeverity.WARNING);
+      // and a download with the legacy request earns its own warning, once
+      await gcs.download(0, true);
+      await gcs.download(0, true);
+      expect(gcs.texts().filter((t) => t === 'got MISSION_REQUEST; use MISSION_REQUEST_INT!')).toHaveLength(1);
     } finally {
       gcs.close();
       await d.close();
