@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 
-/** A certificate chain and its key (PEM), as node:tls takes them. */
+/** A certificate chain and its key (PEM text), as node:tls takes them; the HTTP side's shape too. */
 export interface TlsFiles {
-  cert: Buffer;
-  key: Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
   /** Only for a chain the server must present that is not in `cert`. */
-  ca?: Buffer;
+  ca?: string | Buffer;
 }
 
 /** Where the PEM files are, as given on the command line or in configuration. */
