@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TelemetryError } from './errors.ts';
 import { findFreePort } from './free-port.ts';
@@ -22,7 +23,21 @@ export interface StartInfluxOptions {
   startTimeoutMs?: number;
   /** Continuous-query run interval; tests shorten nothing here, 1 s is influxd's default. */
   cqRunInterval?: string;
+  /**
+   * Enable influxd's authentication with a generated admin user, kept in
+   * `<dataDir>/admin-credentials.json` (0600): anyone on this host could otherwise
+   * read and rewrite all telemetry, audit and ledger history through its HTTP port.
+   */
+  auth?: boolean;
 }
+
+/** The admin user of a managed influxd started with `auth`. */
+export interface InfluxdCredentials {
+  username: string;
+  password: string;
+}
+
+export const INFLUXD_ADMIN_USER = 'ringwatch-admin';
 
 /** A running (or stopped) local influxd. `stop`/`start` keep the same ports and data. */
 export interface InfluxdHandle {
@@ -38,9 +53,11 @@ export interface InfluxdHandle {
   readonly running: boolean;
   /** Process id while running (for CPU accounting in benchmarks). */
   readonly pid: number | undefined;
+  /** The admin credentials when started with `auth`. */
+  credentials?: InfluxdCredentials;
 }
 
-function configText(dataDir: string, port: number, rpcPort: number, cqRunInterval: string): string {
+function configText(dataDir: string, port: number, rpcPort: number, cqRunInterval: string, auth: boolean): string {
   // influxd 1.x TOML. Everything bound to loopback, reporting and self-monitoring off
   // (the _internal database would cost CPU we need for ingest), logs quiet.
   return `reporting-disabled = true
@@ -62,7 +79,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:${port}"
-  auth-enabled = false
+  auth-enabled = ${auth}
   log-enabled = false
   write-tracing = false
   max-body-size = 0
@@ -130,12 +147,14 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     );
   }
   const dataDir = resolve(opts.dataDir ?? DEFAULT_INFLUXD_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  const credentials = opts.auth ? adminCredentials(dataDir) : undefined;
   const port = opts.port || (await findFreePort());
   const rpcPort = opts.rpcPort || (await findFreePort());
   const confPath = join(dataDir, 'influxdb.conf');
   const pidPath = join(dataDir, 'influxd.pid');
-  writeFileSync(confPath, configText(dataDir, port, rpcPort, opts.cqRunInterval ?? '1s'));
+  writeFileSync(confPath, configText(dataDir, port, rpcPort, opts.cqRunInterval ?? '1s', Boolean(opts.auth)), { mode: 0o600 });
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = opts.startTimeoutMs ?? INFLUXD_START_TIMEOUT_MS;
   let child: ChildProcess | undefined;
@@ -177,7 +196,10 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
       if (exitInfo !== undefined) {
         throw new TelemetryError('TEL_INFLUXD_START', `influxd exited during start (${exitInfo}): ${stderrTail.trim()}`);
       }
-      if (await pingOk(url)) return;
+      if (await pingOk(url)) {
+        if (credentials) await ensureAdmin(url, credentials, dataDir);
+        return;
+      }
       if (Date.now() > deadline) {
         await stop();
         throw new TelemetryError('TEL_INFLUXD_START', `influxd did not answer ${url}/ping within ${timeoutMs} ms: ${stderrTail.trim()}`);
@@ -209,5 +231,48 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     get pid() {
       return child?.pid;
     },
+    ...(credentials ? { credentials } : {}),
   };
+}
+
+const CREDENTIALS_FILE = 'admin-credentials.json';
+
+/** The stored admin credentials, generated (192-bit password) on first use. */
+function adminCredentials(dataDir: string): InfluxdCredentials {
+  const file = join(dataDir, CREDENTIALS_FILE);
+  if (existsSync(file)) {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as Partial<InfluxdCredentials>;
+    if (typeof c.username === 'string' && typeof c.password === 'string') return { username: c.username, password: c.password };
+    throw new TelemetryError('TEL_INFLUXD_START', `${file} is not {"username", "password"}; remove it only if you also remove influxd's meta/ directory`);
+  }
+  const c = { username: INFLUXD_ADMIN_USER, password: randomBytes(24).toString('base64url') };
+  writeFileSync(file, JSON.stringify(c) + '\n', { mode: 0o600 });
+  return c;
+}
+
+/**
+ * influxd 1.x with auth enabled lets the first admin user be created without
+ * credentials while no user exists; afterwards only with them. So: try the stored
+ * credentials, and if they are refused, create the admin (a fresh store, or one that
+ * ran without auth before).
+ */
+async function ensureAdmin(url: string, c: InfluxdCredentials, dataDir: string): Promise<void> {
+  const query = async (q: string, auth: boolean) => {
+    const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` } : {};
+    const res = await fetch(`${url}/query`, { method: 'POST', body: new URLSearchParams({ q }), headers, signal: AbortSignal.timeout(5000) });
+    return { status: res.status, text: await res.text() };
+  };
+  if ((await query('SHOW USERS', true)).status === 200) return;
+  const created = await query(`CREATE USER "${c.username}" WITH PASSWORD '${c.password}' WITH ALL PRIVILEGES`, false);
+  if (created.status === 200 && !/"error"/.test(created.text)) {
+    // The new user reaches the HTTP handler's authenticator a moment after the meta store.
+    for (let i = 0; i < 50; i++) {
+      if ((await query('SHOW USERS', true)).status === 200) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new TelemetryError(
+    'TEL_INFLUXD_START',
+    `influxd in ${dataDir} has users, but not the admin in ${join(dataDir, CREDENTIALS_FILE)}: ${created.text.trim().slice(0, 200)}`,
+  );
 }

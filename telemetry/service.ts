@@ -60,8 +60,10 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
   let influxd: InfluxdHandle | undefined;
   let storeCfg = cfg.store;
   if (storeCfg.backend === 'v1' && !storeCfg.url) {
-    influxd = await startInflux({ dataDir: join(cfg.dataDir, 'influxdb') });
-    storeCfg = { ...storeCfg, url: influxd.url };
+    // Our own influxd runs with auth and a generated admin: its port is open to every
+    // process on this host, and it holds the audit trail and the command history.
+    influxd = await startInflux({ dataDir: join(cfg.dataDir, 'influxdb'), auth: true });
+    storeCfg = { ...storeCfg, url: influxd.url, ...(influxd.credentials ? { username: influxd.credentials.username, password: influxd.credentials.password } : {}) };
     logger.info({ url: influxd.url }, 'started local influxd');
   }
   const cleanup: (() => Promise<void> | void)[] = [];
