@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { defaultSecretsPath, loadSecretsFile, loadSite, mavlinkSigningKeys } from '../../site/index.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { startControlService } from '../../control/service.ts';
@@ -107,7 +108,7 @@ async function startApi(values: Record<string, string | boolean | undefined>, si
   const ops = await startOperations({ site, control: svc, bus, warnings, hub, time });
   const audit = await AuditLog.open({ dataDir, clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
   const history = typeof values['influx-url'] === 'string' ? new InfluxV1Store({ url: values['influx-url'] }) : undefined;
-  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) }, tls ? { tls } : {});
+  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) }, { ...(tls ? { tls } : {}), logger: pino({ level: 'warn' }) });
   if (values['web']) await api.register(webMapPlugin({}));
   await api.listen({ host, port: parsePort(values['http-port'], 'http-port', 8080) });
   process.stdout.write(`control: API on ${tls ? 'https' : 'http'}://${host}:${(api.server.address() as { port: number }).port}/api\n`);
