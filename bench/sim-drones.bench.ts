@@ -104,7 +104,16 @@ async function phase(n: number, windowS: number, warmupS: number): Promise<strin
     await new Promise((r) => setTimeout(r, 300));
   }
   await new Promise((r) => setTimeout(r, 14_000)); // climb to 30 m at 2.5 m/s
-  for (let i = 0; i < ready.ports.length; i++) cmd(i, C.DO_REPOSITION, [-1, 0, 0, 0, 30.45, 120.065 + (i % 50) * 0.01, 30]);
+  // DO_REPOSITION is COMMAND_INT only on ArduCopter 4.7 (and in the simulator).
+  for (let i = 0; i < ready.ports.length; i++) {
+    const r = new common.CommandInt();
+    r.targetSystem = ready.systemIds[i]!;
+    r.targetComponent = 1;
+    r.command = C.DO_REPOSITION;
+    r.frame = common.MavFrame.GLOBAL_RELATIVE_ALT_INT;
+    [r._param1, r._param5, r._param6, r._param7] = [-1, 30.45e7, Math.round((120.065 + (i % 50) * 0.01) * 1e7), 30];
+    send(i, r);
+  }
   await new Promise((r) => setTimeout(r, Math.max(0, warmupS - 14) * 1000));
   c.send({ type: 'mark' });
   const f0 = frames;

@@ -106,6 +106,16 @@ export class TestGcs {
     });
   }
 
+  /**
+   * Sends COMMAND_INT (params as for COMMAND_LONG: param5/6 in degrees) and resolves with
+   * its COMMAND_ACK. Frame GLOBAL_RELATIVE_ALT_INT unless given.
+   */
+  async commandInt(command: number, params: number[] = [], frame: number = common.MavFrame.GLOBAL_RELATIVE_ALT_INT, timeoutMs = 3000): Promise<common.CommandAck> {
+    const ack = this.next(common.CommandAck, (a) => a.command === command, timeoutMs);
+    this.send(commandInt(this.targetSystem, command, params, frame));
+    return ack;
+  }
+
   /** Sends COMMAND_LONG and resolves with its COMMAND_ACK. */
   async command(command: number, params: number[] = [], timeoutMs = 3000): Promise<common.CommandAck> {
     const ack = this.next(common.CommandAck, (a) => a.command === command, timeoutMs);
@@ -206,6 +216,24 @@ export function commandLong(targetSystem: number, command: number, params: numbe
   return c;
 }
 
+/** COMMAND_INT from COMMAND_LONG-style params: param5/6 in degrees become degE7. */
+export function commandInt(targetSystem: number, command: number, params: number[] = [], frame: number = common.MavFrame.GLOBAL_RELATIVE_ALT_INT): common.CommandInt {
+  const c = new common.CommandInt();
+  c.targetSystem = targetSystem;
+  c.targetComponent = 1;
+  c.command = command;
+  c.frame = frame;
+  const p = [...params, 0, 0, 0, 0, 0, 0, 0];
+  c._param1 = p[0]!;
+  c._param2 = p[1]!;
+  c._param3 = p[2]!;
+  c._param4 = p[3]!;
+  c._param5 = Math.round(p[4]! * 1e7);
+  c._param6 = Math.round(p[5]! * 1e7);
+  c._param7 = p[6]!;
+  return c;
+}
+
 export interface ItemSpec {
   latDeg?: number;
   lonDeg?: number;
@@ -285,6 +313,8 @@ export function simModel(opts: Partial<VehicleOptions> & { drone?: Drone; stepMs
     collect();
   };
   const cmd = (command: number, params: number[] = []): void => send(commandLong(v.systemId, command, params));
+  /** COMMAND_INT with COMMAND_LONG-style params (degrees), GLOBAL_RELATIVE_ALT_INT unless given. */
+  const cmdInt = (command: number, params: number[] = [], frame?: number): void => send(commandInt(v.systemId, command, params, frame));
   /** Advances `s` simulated seconds; `sample` sees the true state after every step. */
   const run = (s: number, sample?: (st: SimDroneState, tMs: number) => void): void => {
     const end = now + s * 1000;
@@ -299,5 +329,5 @@ export function simModel(opts: Partial<VehicleOptions> & { drone?: Drone; stepMs
     out.filter((m): m is TimedMessage & { data: T } => m.data instanceof cls);
   const acks = (command?: number) => of(common.CommandAck).filter((a) => command === undefined || a.data.command === command);
   const texts = () => of(common.StatusText);
-  return { v, drone, send, cmd, run, out, of, acks, texts, nowMs: () => now };
+  return { v, drone, send, cmd, cmdInt, run, out, of, acks, texts, nowMs: () => now };
 }

@@ -164,7 +164,7 @@ describe('sim drone calibrated to ArduCopter SITL 4.7-dev', () => {
     const m = airborne(30);
     const far = offsetDeg(m.drone.dock, 3000, 0);
     let max = 0;
-    m.cmd(C.DO_REPOSITION, [18, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
+    m.cmdInt(C.DO_REPOSITION, [18, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
     expect(m.acks(C.DO_REPOSITION).at(-1)!.data.result).toBe(R.ACCEPTED);
     m.run(20, (s) => (max = Math.max(max, s.groundSpeedMps)));
     expect(max).toBeCloseTo(10, 1);
@@ -175,7 +175,7 @@ describe('sim drone calibrated to ArduCopter SITL 4.7-dev', () => {
     // leave GUIDED and come back: the speed is WPNAV_SPEED again
     m.cmd(C.DO_SET_MODE, [1, 17]); // BRAKE
     m.cmd(C.DO_SET_MODE, [1, GUIDED]);
-    m.cmd(C.DO_REPOSITION, [18, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
+    m.cmdInt(C.DO_REPOSITION, [18, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
     m.run(5); // slowing from 15 m/s
     max = 0;
     m.run(15, (s) => (max = Math.max(max, s.groundSpeedMps)));

@@ -127,18 +127,19 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     expect(d.state().mode).toBe('LOITER');
   });
 
-  it('flies guided: takeoff, DO_REPOSITION (long and int), SET_POSITION_TARGET_GLOBAL_INT, DO_CHANGE_SPEED', async () => {
+  it('flies guided: takeoff, DO_REPOSITION (COMMAND_INT only, as ArduCopter 4.7), SET_POSITION_TARGET_GLOBAL_INT, DO_CHANGE_SPEED', async () => {
     const { gcs, drone: d } = vehicle({ speed: 50 });
     await armAndTakeoff(gcs);
     expect((await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 30])).result).toBe(R.FAILED); // already flying
     expect((await gcs.command(C.DO_CHANGE_SPEED, [1, 8, -1])).result).toBe(R.ACCEPTED);
     expect((await gcs.command(C.DO_CHANGE_SPEED, [2, 8, -1])).result).toBe(R.DENIED);
     const a = offsetDeg(drone.dock, 150, 0);
-    expect((await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, a.latDeg, a.lonDeg, 25])).result).toBe(R.ACCEPTED);
+    // try_command_long_as_command_int: a location command with no COMMAND_LONG frame is UNSUPPORTED.
+    expect((await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, a.latDeg, a.lonDeg, 25])).result).toBe(R.UNSUPPORTED);
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, a.latDeg, a.lonDeg, 25])).result).toBe(R.ACCEPTED);
     await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
     await gcs.command(C.SET_MESSAGE_INTERVAL, [common.PositionTargetGlobalInt.MSG_ID, 500_000]);
-    // COMMAND_LONG carries the latitude as float32 (~20 cm here): that is why COMMAND_INT exists.
-    const latE7 = Math.round(Math.fround(a.latDeg) * 1e7);
+    const latE7 = Math.round(a.latDeg * 1e7);
     const target = await gcs.next(common.PositionTargetGlobalInt, (p) => p.latInt === latE7);
     expect(target.alt).toBeCloseTo(drone.dock.altitudeAmslM + 25, 3); // Copter reports the target AMSL
     const moving = await gcs.next(common.GlobalPositionInt, (g) => Math.hypot(g.vx, g.vy) > 600, 10_000);
@@ -181,11 +182,11 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     await armAndTakeoff(gcs, 10);
     await gcs.command(C.DO_SET_MODE, [1, 5]); // LOITER
     const p = offsetDeg(drone.dock, 50, 50);
-    expect((await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, p.latDeg, p.lonDeg, 15])).result).toBe(R.DENIED);
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, p.latDeg, p.lonDeg, 15])).result).toBe(R.DENIED);
     expect((await gcs.command(C.DO_CHANGE_SPEED, [1, 5])).result).toBe(R.FAILED);
-    expect((await gcs.command(C.DO_REPOSITION, [-1, 1, 0, 0, p.latDeg, p.lonDeg, 15])).result).toBe(R.ACCEPTED);
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 1, 0, 0, p.latDeg, p.lonDeg, 15])).result).toBe(R.ACCEPTED);
     expect(d.state().mode).toBe('GUIDED');
-    expect((await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, 0, 0, 15])).result).toBe(R.DENIED); // 0,0 is no position
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, 0, 0, 15])).result).toBe(R.DENIED); // 0,0 is no position
   });
 
   it('refuses a disarm in flight unless forced; RTL comes home, lands and disarms; LAND lands', async () => {
@@ -193,7 +194,7 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     await armAndTakeoff(gcs, 12);
     expect((await gcs.command(C.COMPONENT_ARM_DISARM, [0])).result).toBe(R.FAILED);
     const p = offsetDeg(drone.dock, 60, 0);
-    await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, p.latDeg, p.lonDeg, 12]);
+    await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, p.latDeg, p.lonDeg, 12]);
     await gcs.command(C.SET_MESSAGE_INTERVAL, [common.GlobalPositionInt.MSG_ID, 200_000]);
     await gcs.next(common.GlobalPositionInt, (g) => Math.abs(g.lat - p.latDeg * 1e7) < 100, 15_000);
     expect((await gcs.command(C.NAV_RETURN_TO_LAUNCH)).result).toBe(R.ACCEPTED);

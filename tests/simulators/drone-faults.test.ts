@@ -42,7 +42,7 @@ describe('sim drone: failsafes and injected faults, seen from the GCS', () => {
     await airborne(gcs);
     const out = offsetDeg(home, 150, 0);
     const breach = gcs.next(common.StatusText, (t) => t.text.startsWith('Fence Breached'), 10_000);
-    await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, out.latDeg, out.lonDeg, 15]);
+    await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, out.latDeg, out.lonDeg, 15]);
     expect((await breach).text).toBe('Fence Breached: Circle');
     await heartbeatMode(gcs, RTL);
     await gcs.next(minimal.Heartbeat, (h) => (h.baseMode & minimal.MavModeFlag.SAFETY_ARMED) === 0, 20_000);

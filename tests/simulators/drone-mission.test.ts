@@ -196,7 +196,7 @@ describe('sim drone: mission protocol (vehicle side)', () => {
     await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 10]);
     await gcs.next(common.GlobalPositionInt, (g) => g.relativeAlt > 9000, 10_000);
     const south = offsetDeg(home, -70, 0);
-    await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, south.latDeg, south.lonDeg, 10]);
+    await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, south.latDeg, south.lonDeg, 10]);
     await gcs.next(common.GlobalPositionInt, (g) => Math.abs(g.lat - south.latDeg * 1e7) < 300, 10_000);
     expect((await gcs.command(C.NAV_RETURN_TO_LAUNCH)).result).toBe(R.ACCEPTED);
     await gcs.next(minimal.Heartbeat, (h) => h.customMode === 6 && (h.baseMode & minimal.MavModeFlag.SAFETY_ARMED) === 0, 20_000);

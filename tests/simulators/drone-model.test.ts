@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { common, type MavLinkData } from 'node-mavlink';
 import { SimVehicle } from '../../simulators/drone/index.ts';
-import { commandLong, demoDrones, offsetDeg } from '../helpers/sim-drone.ts';
+import { commandInt, commandLong, demoDrones, offsetDeg } from '../helpers/sim-drone.ts';
 import type { VehicleOptions } from '../../simulators/drone/model/vehicle.ts';
 
 const C = common.MavCmd;
@@ -19,6 +19,8 @@ function model(opts: Partial<VehicleOptions> = {}) {
     out.push(...v.takeOutbox(ch));
   };
   const cmd = (command: number, params: number[] = []) => send(commandLong(v.systemId, command, params));
+  // DO_REPOSITION is COMMAND_INT only on ArduCopter 4.7 (UNSUPPORTED over COMMAND_LONG).
+  const cmdInt = (command: number, params: number[] = []) => send(commandInt(v.systemId, command, params));
   /** Runs for `s` simulated seconds, sampling the truth state every STEP_MS. */
   const run = (s: number, sample?: (st: ReturnType<SimVehicle['state']>, tMs: number) => void) => {
     for (let t = 0; t < s * 1000; t += STEP_MS) {
@@ -29,12 +31,12 @@ function model(opts: Partial<VehicleOptions> = {}) {
     }
   };
   const acks = () => out.filter((m): m is common.CommandAck => m instanceof common.CommandAck);
-  return { v, cmd, run, out, acks, send };
+  return { v, cmd, cmdInt, run, out, acks, send };
 }
 
 describe('sim drone model (pure, injected clock)', () => {
   it('keeps to its speed, climb and acceleration limits', () => {
-    const { cmd, run, acks } = model({ gpsNoiseM: 0 });
+    const { cmd, cmdInt, run, acks } = model({ gpsNoiseM: 0 });
     cmd(C.DO_SET_MODE, [1, 4]);
     cmd(C.COMPONENT_ARM_DISARM, [1]);
     cmd(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 30]);
@@ -47,7 +49,7 @@ describe('sim drone model (pure, injected clock)', () => {
     expect(maxClimb).toBeLessThanOrEqual(2.5 + 1e-6); // WPNAV_SPEED_UP
     expect(prevAlt).toBeGreaterThan(29);
     const far = offsetDeg(drone.dock, 1000, 0);
-    cmd(C.DO_REPOSITION, [-1, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
+    cmdInt(C.DO_REPOSITION, [-1, 0, 0, 0, far.latDeg, far.lonDeg, 30]);
     expect(acks().every((a) => a.result === common.MavResult.ACCEPTED)).toBe(true);
     let maxSpeed = 0;
     let maxAccel = 0;
@@ -64,16 +66,16 @@ describe('sim drone model (pure, injected clock)', () => {
   });
 
   it('turns at a limited rate rather than snapping onto a new course', () => {
-    const { cmd, run } = model({ gpsNoiseM: 0 });
+    const { cmd, cmdInt, run } = model({ gpsNoiseM: 0 });
     cmd(C.DO_SET_MODE, [1, 4]);
     cmd(C.COMPONENT_ARM_DISARM, [1]);
     cmd(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 20]);
     run(12);
     const east = offsetDeg(drone.dock, 0, 2000);
-    cmd(C.DO_REPOSITION, [-1, 0, 0, 0, east.latDeg, east.lonDeg, 20]);
+    cmdInt(C.DO_REPOSITION, [-1, 0, 0, 0, east.latDeg, east.lonDeg, 20]);
     run(15);
     const north = offsetDeg(drone.dock, 2000, 200);
-    cmd(C.DO_REPOSITION, [-1, 0, 0, 0, north.latDeg, north.lonDeg, 20]);
+    cmdInt(C.DO_REPOSITION, [-1, 0, 0, 0, north.latDeg, north.lonDeg, 20]);
     const headings: number[] = [];
     run(3, (s) => headings.push(s.headingDeg));
     const steps = headings.slice(1).map((h, i) => Math.abs(((h - headings[i]! + 540) % 360) - 180));
@@ -98,7 +100,7 @@ describe('sim drone model (pure, injected clock)', () => {
     cruise.cmd(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 10]);
     cruise.run(10);
     const far = offsetDeg(drone.dock, 5000, 0);
-    cruise.cmd(C.DO_REPOSITION, [-1, 0, 0, 0, far.latDeg, far.lonDeg, 10]);
+    cruise.cmdInt(C.DO_REPOSITION, [-1, 0, 0, 0, far.latDeg, far.lonDeg, 10]);
     cruise.cmd(C.DO_CHANGE_SPEED, [1, drone.cruiseSpeedMps]);
     cruise.run(10);
     const s0 = cruise.v.state().batteryPct;

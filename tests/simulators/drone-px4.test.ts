@@ -70,7 +70,7 @@ describe('sim drone as PX4', () => {
     expect(m.heartbeat().customMode).toBe(OFFBOARD);
     const set = new common.SetMode();
     set.targetSystem = m.v.systemId;
-    set.baseMode = minimal.MavModeFlag.CUSTOM_MODE_ENABLED;
+    set.baseMode = minimal.MavModeFlag.CUSTOM_MODE_ENABLED as number as common.MavMode;
     set.customMode = px4Mode(4, 5); // AUTO.RTL
     m.send(set);
     expect(m.v.state().mode).toBe('AUTO.RTL');
@@ -89,7 +89,7 @@ describe('sim drone as PX4', () => {
       expect(ack.type).toBe(MR.UNSUPPORTED);
       expect(ack.type).toBe(3);
       const text = m.texts().at(-1)!.data;
-      expect(text.text).toBe('IGN MISSION_ITEM: Invalid item');
+      expect(text.text).toBe('IGN MISSION_ITEM: Invalid item\t'); // PX4 sends its events marker too
       expect(text.severity).toBe(common.MavSeverity.CRITICAL);
       const inMissionFrame = [...items.slice(0, 2), missionItem(2, command, { params, frame: F.MISSION })];
       expect(m.upload(inMissionFrame).type).toBe(MR.ACCEPTED);
@@ -126,17 +126,22 @@ describe('sim drone as PX4', () => {
     expect(back[1]!.param2).toBe(9);
   });
 
-  it('refuses DO_REPOSITION over COMMAND_INT in GLOBAL_RELATIVE_ALT_INT and flies it in GLOBAL_INT with an AMSL altitude, at the speed in param1', () => {
-    // PX4 SITL (issue 17, item 2): "frame invalid for command 192" in frame 6; GLOBAL_INT flew to 0 m off target.
+  it('refuses COMMAND_INT outside GLOBAL_INT and DO_REPOSITION without the change-mode flag; flies it in GLOBAL_INT, AMSL, at param1', () => {
+    // PX4 SITL (issue 17, item 2): "frame invalid for command 192" in frame 6 (on PX4's console:
+    // MavlinkReceiver acks UNSUPPORTED_MAV_FRAME); GLOBAL_INT flew to 0 m off target.
     const m = px4();
     m.airborne(20);
     const target = offsetDeg(m.drone.dock, 400, 0);
-    m.commandInt(C.DO_REPOSITION, F.GLOBAL_RELATIVE_ALT_INT, [-1, 0, 0, 0], target.latDeg, target.lonDeg, 30);
-    expect(m.acks(C.DO_REPOSITION).at(-1)!.data.result).toBe(R.DENIED);
+    const texts = m.texts().length;
+    m.commandInt(C.DO_REPOSITION, F.GLOBAL_RELATIVE_ALT_INT, [-1, 1, 0, 0], target.latDeg, target.lonDeg, 30);
+    expect(m.acks(C.DO_REPOSITION).at(-1)!.data.result).toBe(R.COMMAND_UNSUPPORTED_MAV_FRAME);
+    m.commandInt(C.DO_REPOSITION, F.GLOBAL_INT, [-1, 0, 0, 0], target.latDeg, target.lonDeg, 30);
+    expect(m.acks(C.DO_REPOSITION).at(-1)!.data.result).toBe(R.UNSUPPORTED); // Commander: no mode-switch bit
     m.run(10);
+    expect(m.texts().length).toBe(texts); // nothing over MAVLink says why
     expect(m.v.state().groundSpeedMps).toBeLessThan(0.2); // did not go anywhere
     const amsl = m.drone.dock.altitudeAmslM + 30;
-    m.commandInt(C.DO_REPOSITION, F.GLOBAL_INT, [8, 0, 0, 0], target.latDeg, target.lonDeg, amsl);
+    m.commandInt(C.DO_REPOSITION, F.GLOBAL_INT, [8, 1, 0, 0], target.latDeg, target.lonDeg, amsl);
     expect(m.acks(C.DO_REPOSITION).at(-1)!.data.result).toBe(R.ACCEPTED);
     let max = 0;
     m.run(80, (s) => (max = Math.max(max, s.groundSpeedMps)));
@@ -162,7 +167,8 @@ describe('sim drone as PX4', () => {
 
   it('answers an arm right after boot with TEMPORARILY_REJECTED at once, the reason ~880 ms later in STATUSTEXT chunks, and arms ~1 s after that', () => {
     // PX4 SITL (issue 17, items 4 and 5): ack within 8 ms, reason ~880 ms later, ready 1 s later;
-    // "Arming denied: Resolve system health failures first" (51 characters) came in two chunks.
+    // "Arming denied: Resolve system health failures first\t" (52 characters with PX4's events
+    // marker) came in two chunks of one STATUSTEXT id (MavlinkStreamStatustext).
     const m = simModel({ autopilot: 'px4', gpsNoiseM: 0, stepMs: 10 });
     m.run(0.5);
     m.cmd(C.COMPONENT_ARM_DISARM, [1]);
@@ -170,11 +176,11 @@ describe('sim drone as PX4', () => {
     expect(ack.data.result).toBe(R.TEMPORARILY_REJECTED);
     expect(ack.atMs).toBe(500);
     m.run(1.5);
-    const chunks = m.texts().filter((t) => t.data.id !== 0);
+    const chunks = m.texts();
     expect(chunks.length).toBe(2);
     expect(chunks.map((c) => c.data.chunkSeq)).toEqual([0, 1]);
     expect(new Set(chunks.map((c) => c.data.id)).size).toBe(1);
-    expect(chunks.map((c) => c.data.text).join('')).toBe('Arming denied: Resolve system health failures first');
+    expect(chunks.map((c) => c.data.text).join('')).toBe('Arming denied: Resolve system health failures first\t');
     expect(chunks[0]!.data.text).toHaveLength(50);
     const gapMs = chunks[0]!.atMs - ack.atMs;
     expect(gapMs).toBeGreaterThanOrEqual(850);
@@ -227,6 +233,6 @@ describe('sim drone as PX4', () => {
     expect(m.v.state().mode).toBe('AUTO.LAND');
     m.run(60);
     expect(m.v.state().armed).toBe(false);
-    expect(m.texts().map((t) => t.data.text)).toContain('Disarmed by landing');
+    expect(m.texts().map((t) => t.data.text)).toContain('Disarmed by landing\t');
   });
 });

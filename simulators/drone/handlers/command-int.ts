@@ -1,4 +1,4 @@
-import type { common } from 'node-mavlink';
+import { common } from 'node-mavlink';
 import type { Handler } from './index.ts';
 import { runCommand } from './run-command.ts';
 
@@ -7,7 +7,7 @@ export const handleCommandInt: Handler<common.CommandInt> = (v, peer, m) => {
   const alt = v.personality.commandIntAlt(m.command, m.frame);
   if (typeof alt !== 'string') {
     v.withCommandTexts(() => {
-      if (alt.text) v.text(3, alt.text); // MAV_SEVERITY_ERROR
+      if (alt.text) v.text(common.MavSeverity.ERROR, alt.text);
       v.commandAck(peer, m.command, alt.result);
     });
     return;

@@ -7,13 +7,18 @@ import { runCommand } from './run-command.ts';
  * reference is the autopilot's (ArduPilot: above home; PX4: AMSL).
  */
 export const handleCommandLong: Handler<common.CommandLong> = (v, peer, m) => {
+  const alt = v.personality.commandLongAlt(m.command);
+  if (typeof alt !== 'string') {
+    v.withCommandTexts(() => v.commandAck(peer, m.command, alt.result));
+    return;
+  }
   runCommand(v, peer, {
     command: m.command,
     p: [m._param1, m._param2, m._param3, m._param4],
     latDeg: m._param5,
     lonDeg: m._param6,
     alt: m._param7,
-    altFrame: v.personality.commandLongAlt(m.command),
+    altFrame: alt,
     raw5: m._param5,
     raw6: m._param6,
   });

@@ -130,8 +130,9 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
 function reposition(v: SimVehicle, req: CommandRequest): number {
   const ap = v.ap;
   const p = v.personality;
-  // PX4's navigator always switches to Hold for a reposition; Copter needs the flag.
-  const changeMode = p.repositionSwitchesMode || (Math.round(req.p[1]) & common.MavDoRepositionFlags.CHANGE_MODE) !== 0;
+  const changeMode = (Math.round(req.p[1]) & common.MavDoRepositionFlags.CHANGE_MODE) !== 0;
+  // PX4's commander refuses it without the flag in any mode; Copter only outside GUIDED.
+  if (p.repositionNeedsModeFlag === 'always' && !changeMode) return Res.UNSUPPORTED;
   if (ap.mode !== 'GUIDED' && !changeMode) return Res.DENIED;
   if (!validLatLon(req.latDeg, req.lonDeg)) return Res.DENIED;
   if (ap.mode !== 'GUIDED' && !ap.setMode('GUIDED')) return Res.FAILED;

@@ -174,8 +174,8 @@ export class Autopilot implements MissionHost {
     // PX4 refuses everything until its health checks pass; Copter's early stages block any mode.
     const boot = this.bootRefusal();
     if (boot && (px4 || boot !== 'PreArm: Need Position Estimate' || requiresPosition(this.mode))) return boot;
-    if (!allowsArming(this.mode)) return px4 ? 'Arming denied: not in an armable mode' : 'Arm: Mode not armable';
-    if (requiresPosition(this.mode) && !this.positionOk()) return px4 ? 'Arming denied: Resolve system health failures first' : 'PreArm: Need Position Estimate';
+    if (!allowsArming(this.mode)) return px4 ? 'Arming denied: Resolve system health failures first\t' : 'Arm: Mode not armable';
+    if (requiresPosition(this.mode) && !this.positionOk()) return px4 ? 'Arming denied: Resolve system health failures first\t' : 'PreArm: Need Position Estimate';
     if (this.battery.pct <= this.cfg.lowBatteryPct) return 'PreArm: Battery 1 below minimum arming capacity';
     if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return 'PreArm: Fence: vehicle outside fence';
     return undefined;

@@ -242,7 +242,7 @@ export class SimVehicle {
       this.heldTexts.push({ severity, text });
       return;
     }
-    for (const m of this.personality.statusTexts(severity, text, () => (this.statusTextId = (this.statusTextId % 255) + 1))) this.broadcast(m);
+    for (const m of this.personality.statusTexts(severity, text, () => { const id = this.statusTextId; this.statusTextId = (id + 1) & 0xffff; return id; })) this.broadcast(m);
   }
 
   /**

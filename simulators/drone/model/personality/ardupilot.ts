@@ -115,12 +115,19 @@ export const ardupilot: Personality = {
     if (frame === F.GLOBAL || frame === F.GLOBAL_INT) return 'amsl';
     return 'relative'; // GLOBAL_RELATIVE_ALT(_INT); terrain frames over our flat terrain
   },
-  commandLongAlt: () => 'relative',
+  commandLongAlt(command): AltFrame | Refusal {
+    // GCS_MAVLINK::try_command_long_as_command_int: commands that store a location need a
+    // frame for COMMAND_LONG; DO_SET_HOME has one (GLOBAL, AMSL), DO_REPOSITION has none
+    // and is UNSUPPORTED over COMMAND_LONG (COMMAND_INT only). The rest: above home.
+    if (command === Cmd.DO_REPOSITION) return { result: common.MavResult.UNSUPPORTED };
+    if (command === Cmd.DO_SET_HOME) return 'amsl';
+    return 'relative';
+  },
   armRefusedResult: common.MavResult.FAILED,
   // The ack leaves at once; the text waits in the STATUSTEXT queue for the next update (a few ms).
   reasonDelayMs: 5,
   repositionSetsSpeed: false,
-  repositionSwitchesMode: false,
+  repositionNeedsModeFlag: 'outside-guided',
   positionTargetMode: 'GUIDED',
   // ModeGuided/ModeAuto/ModeRTL::init → wp_and_spline_init(): back to WPNAV_SPEED (RTL_SPEED 0).
   resetsSpeedOnEntry: (mode) => mode === 'GUIDED' || mode === 'AUTO' || mode === 'RTL',

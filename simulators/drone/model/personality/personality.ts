@@ -59,16 +59,19 @@ export interface Personality {
   // ---- commands ----
   /** Altitude reference of COMMAND_INT's z for a position command, or a refusal for its frame. */
   commandIntAlt(command: number, frame: number): AltFrame | Refusal;
-  /** Altitude reference of COMMAND_LONG param7 for a position command (DO_REPOSITION, NAV_TAKEOFF). */
-  commandLongAlt(command: number): AltFrame;
+  /** Altitude reference of COMMAND_LONG param7 for a command, or a refusal of the command over COMMAND_LONG. */
+  commandLongAlt(command: number): AltFrame | Refusal;
   /** MAV_RESULT for a refused arm. */
   readonly armRefusedResult: number;
   /** How long after a refusal's COMMAND_ACK its reason STATUSTEXT leaves. */
   readonly reasonDelayMs: number;
   /** DO_REPOSITION: whether param1 (ground speed) is obeyed. */
   readonly repositionSetsSpeed: boolean;
-  /** DO_REPOSITION: switches to the hold/guided mode by itself (PX4) or needs GUIDED / the CHANGE_MODE flag (ArduPilot). */
-  readonly repositionSwitchesMode: boolean;
+  /**
+   * DO_REPOSITION without MAV_DO_REPOSITION_FLAGS_CHANGE_MODE: ArduPilot takes it in GUIDED
+   * only ('outside-guided' needs the flag); PX4 refuses it in every mode ('always').
+   */
+  readonly repositionNeedsModeFlag: 'outside-guided' | 'always';
   /** The only mode in which SET_POSITION_TARGET_GLOBAL_INT is followed. */
   readonly positionTargetMode: ModeName;
   /** Entering a mode resets the horizontal speed to the default (ArduPilot wp_and_spline_init). */

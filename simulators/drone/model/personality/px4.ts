@@ -68,9 +68,12 @@ const MISSION_FRAME_COMMANDS: ReadonlySet<number> = new Set<number>([
   Cmd.DO_SET_ROI_NONE, Cmd.CONDITION_DELAY, Cmd.CONDITION_DISTANCE, Cmd.DO_GRIPPER,
 ]);
 const GLOBAL_FRAMES: ReadonlySet<number> = new Set<number>([F.GLOBAL, F.GLOBAL_RELATIVE_ALT, F.GLOBAL_INT, F.GLOBAL_RELATIVE_ALT_INT]);
-// "\t" ends PX4's text for the events system; the GCS sees it without.
-const INVALID_ITEM = 'IGN MISSION_ITEM: Invalid item';
+// PX4 ends texts that also exist as events with "\t" and sends them as they are; a GCS
+// that speaks events hides them, others must strip the tab.
+const INVALID_ITEM = 'IGN MISSION_ITEM: Invalid item\t';
 const STATUSTEXT_CHUNK = 50;
+/** Commander::arm when the health checks fail (52 characters with the tab: two chunks). */
+const HEALTH_FAILURES = 'Arming denied: Resolve system health failures first\t';
 
 /** PX4 main (March 2026), SIH quadrotor, as SITL showed it (issue 17) and mavlink_mission.cpp reads. */
 export const px4: Personality = {
@@ -113,14 +116,12 @@ export const px4: Personality = {
   // format_mavlink_mission_item: frames and params as stored, since PX4 keeps what it parsed.
   downloadItem: (it) => ({ ...it, current: 0 }),
 
-  commandIntAlt(command, frame): AltFrame | Refusal {
-    if (frame === F.GLOBAL || frame === F.GLOBAL_INT) return 'amsl';
-    // MavlinkReceiver::handle_message_command_int takes global commands in AMSL frames
-    // only; PX4 logs "frame invalid for command <n>" on its console (not over MAVLink).
-    if (command === Cmd.DO_REPOSITION || command === Cmd.NAV_TAKEOFF || command === Cmd.NAV_LAND) {
-      return { result: common.MavResult.DENIED };
-    }
-    return 'relative';
+  commandIntAlt(_command, frame): AltFrame | Refusal {
+    // MavlinkReceiver::handle_message_command_int: every COMMAND_INT not in GLOBAL_INT is
+    // refused with UNSUPPORTED_MAV_FRAME; "frame invalid for command <n>" is PX4_ERR, on
+    // the console only (the STATUSTEXT stream carries mavlink_log, not PX4_ERR).
+    if (frame === F.GLOBAL_INT) return 'amsl';
+    return { result: common.MavResult.COMMAND_UNSUPPORTED_MAV_FRAME };
   },
   // PX4 reads DO_REPOSITION and NAV_TAKEOFF param7 as AMSL (issue 17: 30 m requested, hovered at 18–19.5 m over a 12 m home).
   commandLongAlt: () => 'amsl',
@@ -128,39 +129,31 @@ export const px4: Personality = {
   // SITL: COMMAND_ACK within ~8 ms, the reason ~880 ms later (it travels through the events/health reporting).
   reasonDelayMs: 880,
   repositionSetsSpeed: true,
-  repositionSwitchesMode: true,
+  // Commander: DO_REPOSITION without the CHANGE_MODE bit is UNSUPPORTED; with it, Hold.
+  repositionNeedsModeFlag: 'always',
   positionTargetMode: 'OFFBOARD',
   resetsSpeedOnEntry: () => false,
 
   statusTexts(severity, text, nextId) {
-    // MAVLink 2 STATUSTEXT: longer texts go out in 50-character chunks sharing one id,
-    // chunk_seq counting up; the last chunk is shorter (NUL-terminated).
-    if (text.length < STATUSTEXT_CHUNK) {
-      const m = new common.StatusText();
-      m.severity = severity;
-      m.text = text;
-      m.id = 0;
-      m.chunkSeq = 0;
-      return [m];
-    }
+    // MavlinkStreamStatustext: every text takes the next id (from 0); a text longer than
+    // 50 characters goes out in 50-character chunks with that id, chunk_seq 0, 1…
     const id = nextId();
     const out: common.StatusText[] = [];
-    for (let i = 0, seq = 0; i <= text.length; i += STATUSTEXT_CHUNK, seq++) {
+    for (let i = 0, seq = 0; i === 0 || i < text.length; i += STATUSTEXT_CHUNK, seq++) {
       const m = new common.StatusText();
       m.severity = severity;
       m.text = text.slice(i, i + STATUSTEXT_CHUNK);
       m.id = id;
       m.chunkSeq = seq;
-      if (m.text.length === 0 && i > 0) break;
       out.push(m);
     }
     return out;
   },
-  landedDisarmText: 'Disarmed by landing',
+  landedDisarmText: 'Disarmed by landing\t',
   banner: ['PX4 v1.17.0-alpha1 (sih_quadx)'],
   flightSwVersion: ((1 << 24) | (17 << 16) | (0 << 8) | 0) >>> 0,
   bootStages(prearmDelayS): BootStage[] {
-    return [{ untilS: prearmDelayS, text: 'Arming denied: Resolve system health failures first' }];
+    return [{ untilS: prearmDelayS, text: HEALTH_FAILURES }];
   },
 
   defaults: {
