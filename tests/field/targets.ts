@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { FieldDock } from './field-site.ts';
 
@@ -31,13 +32,15 @@ export interface AutopilotProcess {
 /**
  * SITL binds every interface and fixed ports (TCP 5760, UDP 14550…), so it runs only in a
  * private network namespace — `npm run test:field` runs vitest under `unshare -n`. We are
- * in one when our network namespace differs from init's.
+ * in one when our network namespace differs from init's; where /proc/1 is not readable
+ * (containers), when loopback is our only interface, as in a fresh `unshare -n`.
  */
 export function inPrivateNetns(): boolean {
   try {
     return readlinkSync('/proc/self/ns/net') !== readlinkSync('/proc/1/ns/net');
   } catch {
-    return process.env['RINGWATCH_FIELD_NETNS'] === '1';
+    const names = Object.keys(networkInterfaces());
+    return names.length > 0 && names.every((n) => n === 'lo');
   }
 }
 
