@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { pino } from 'pino';
-import { startBrokerServer } from '../../broker/index.ts';
+import { readTlsFiles, startBrokerServer, type BrokerTlsOptions } from '../../broker/index.ts';
 import { loadSite } from '../../site/index.ts';
 import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
-import { parsePort, requireString, waitForStopSignal, type Command } from '../args.ts';
+import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
 
 const usage = `Usage: ringwatch broker --site FILE [--mqtt-port N] [--ws-port N] [--host H] [--redis URL]
+                        [--tls-cert FILE --tls-key FILE [--mqtts-port N] [--wss-port N] [--tls-host H]]
 
 Runs the ringwatch MQTT broker: every client authenticates with its site credentials
 (username = device or service id, password = its secret, client id = its id), the ACL
@@ -16,7 +17,18 @@ against the protocol schemas (invalid ones are dropped and counted).
   --mqtt-port N     MQTT over TCP (default 1883; 0 picks a free port)
   --ws-port N       MQTT over WebSocket, subprotocol "mqtt" (default 8083; 0 picks a free port)
   --no-ws           do not listen for WebSocket
-  --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)
+  --host H          address of the plain (unencrypted) listeners (default 127.0.0.1;
+                    0.0.0.0 for all interfaces)
+  --tls-cert FILE   PEM certificate chain: also offer mqtts and wss (with --tls-key)
+  --tls-key FILE    the certificate's PEM private key (keep it 0600)
+  --tls-ca FILE     PEM intermediate certificates to send, if not in --tls-cert
+  --mqtts-port N    MQTT over TLS (default 8883; 0 picks a free port)
+  --wss-port N      MQTT over WebSocket over TLS (default 8084; 0 picks a free port)
+  --no-wss          do not offer wss
+  --tls-host H      address of the TLS listeners (default: --host). For devices off this
+                    machine use --tls-host 0.0.0.0 and keep --host 127.0.0.1 for local services
+  --max-connections N           open connections in total (default 20000)
+  --max-connections-per-address N  open connections from one address (default 1000)
   --redis URL       cluster with other brokers on this Redis (redis://host:port[/db])
   --id ID           broker id, distinct per instance in a cluster (default random)
   --metrics-every S log a metrics line every S seconds (default 60; 0 disables)
@@ -32,6 +44,15 @@ export const brokerCommand: Command = {
     'ws-port': { type: 'string' },
     'no-ws': { type: 'boolean' },
     host: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'mqtts-port': { type: 'string' },
+    'wss-port': { type: 'string' },
+    'no-wss': { type: 'boolean' },
+    'tls-host': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-connections-per-address': { type: 'string' },
     redis: { type: 'string' },
     id: { type: 'string' },
     'metrics-every': { type: 'string' },
@@ -41,7 +62,10 @@ export const brokerCommand: Command = {
     const siteFile = requireString(values, 'site', usage);
     if (!process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return runWithLargerYoungGeneration();
     const site = loadSite(siteFile);
-    await refuseDemoCredentialsOffLoopback(site, [{ name: 'MQTT', host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1' }]);
+    const tls = brokerTlsFromFlags(values);
+    const limits = connectionLimitsFromFlags(values);
+    const plainHost = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+    await refuseDemoCredentialsOffLoopback(site, [{ name: 'MQTT', host: plainHost }, ...(tls ? [{ name: 'MQTT over TLS', host: tls.host ?? plainHost }] : [])]);
     const logger = pino({ name: 'broker', level: typeof values['log-level'] === 'string' ? values['log-level'] : 'info' });
     const metricsEveryS = Number(values['metrics-every'] ?? 60);
     const server = await startBrokerServer({
@@ -50,12 +74,22 @@ export const brokerCommand: Command = {
       mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
       wsPort: values['no-ws'] ? null : parsePort(values['ws-port'], 'ws-port', 8083),
       logger,
+      ...(tls ? { tls } : {}),
+      ...(limits ? { limits } : {}),
       ...(typeof values['redis'] === 'string' ? { redis: values['redis'] } : {}),
       ...(typeof values['id'] === 'string' ? { id: values['id'] } : {}),
     });
     logger.info(
-      { site: site.site.id, mqttPort: server.mqttPort, wsPort: server.wsPort || undefined, redis: values['redis'] ? true : undefined, nodeFlags: process.execArgv },
-      `broker listening: mqtt://${values['host'] ?? '127.0.0.1'}:${server.mqttPort}` + (server.wsPort ? ` and ws://${values['host'] ?? '127.0.0.1'}:${server.wsPort}` : ''),
+      {
+        site: site.site.id,
+        mqttPort: server.mqttPort,
+        wsPort: server.wsPort || undefined,
+        mqttsPort: server.mqttsPort || undefined,
+        wssPort: server.wssPort || undefined,
+        redis: values['redis'] ? true : undefined,
+        nodeFlags: process.execArgv,
+      },
+      `broker listening: ${listenerUrls(values, server).join(', ')}`,
     );
     const ticker =
       metricsEveryS > 0 ? setInterval(() => logger.info({ metrics: server.metrics() }, 'broker metrics'), metricsEveryS * 1000) : undefined;
@@ -69,6 +103,56 @@ export const brokerCommand: Command = {
     logger.info({ metrics: server.metrics() }, 'broker closed');
   },
 };
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** `--tls-cert`/`--tls-key` (both or neither) and the TLS listener flags; files are read now, so a bad path exits 2. */
+export function brokerTlsFromFlags(values: Values): BrokerTlsOptions | undefined {
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if (cert === undefined && key === undefined) {
+    for (const f of ['tls-ca', 'mqtts-port', 'wss-port', 'tls-host']) if (values[f] !== undefined) throw new UsageError(`--${f} needs --tls-cert and --tls-key`);
+    return undefined;
+  }
+  if (typeof cert !== 'string' || typeof key !== 'string') throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for plain MQTT only');
+  let files;
+  try {
+    files = readTlsFiles({ certFile: cert, keyFile: key, ...(typeof values['tls-ca'] === 'string' ? { caFile: values['tls-ca'] } : {}) });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return {
+    files,
+    ...(typeof values['tls-host'] === 'string' ? { host: values['tls-host'] } : {}),
+    mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', 8883),
+    wssPort: values['no-wss'] ? null : parsePort(values['wss-port'], 'wss-port', 8084),
+  };
+}
+
+function connectionLimitsFromFlags(values: Values): { maxConnections?: number; maxConnectionsPerAddress?: number } | undefined {
+  const count = (name: string): number | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number of at least 1, got "${String(v)}"`);
+    return n;
+  };
+  const total = count('max-connections');
+  const perAddress = count('max-connections-per-address');
+  if (total === undefined && perAddress === undefined) return undefined;
+  return { ...(total ? { maxConnections: total } : {}), ...(perAddress ? { maxConnectionsPerAddress: perAddress } : {}) };
+}
+
+function listenerUrls(values: Values, server: { mqttPort: number; wsPort: number; mqttsPort: number; wssPort: number }): string[] {
+  const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+  const tlsHost = typeof values['tls-host'] === 'string' ? values['tls-host'] : host;
+  return [
+    `mqtt://${host}:${server.mqttPort}`,
+    ...(server.wsPort ? [`ws://${host}:${server.wsPort}`] : []),
+    ...(server.mqttsPort ? [`mqtts://${tlsHost}:${server.mqttsPort}`] : []),
+    ...(server.wssPort ? [`wss://${tlsHost}:${server.wssPort}`] : []),
+  ];
+}
 
 /**
  * The broker allocates a few short-lived objects per message (aedes packets, closures,
