@@ -1,0 +1,130 @@
+/**
+ * MAVLink 2 signing against real ArduCopter SITL: the key installed with SETUP_SIGNING
+ * over channel 0 (ArduPilot's trusted channel: USB on a board, --serial0 here), then
+ * ringwatch on channel 1, where ArduPilot requires signing. Runs when
+ * RINGWATCH_SITL_ARDUCOPTER and RINGWATCH_SITL_DEFAULTS are set, inside a private network
+ * namespace (SITL binds every interface):
+ *
+ *   unshare -n sh -c 'ip link set lo up && exec npx vitest run tests/security/mavlink-sitl-signing.test.ts'
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { common } from 'node-mavlink';
+import { MavlinkLink, ReconnectingTcpDuplex, signingTimestamp } from '../../mavlink/index.ts';
+import { startControlService } from '../../control/service.ts';
+import { DEFAULT_TIMEOUTS } from '../../control/timeouts.ts';
+import { inPrivateNetns } from '../field/targets.ts';
+
+const bin = process.env['RINGWATCH_SITL_ARDUCOPTER'];
+const defaults = process.env['RINGWATCH_SITL_DEFAULTS'];
+const skipReason = !bin || !existsSync(bin)
+  ? 'RINGWATCH_SITL_ARDUCOPTER does not name an arducopter SITL binary'
+  : !defaults || !existsSync(defaults)
+    ? 'RINGWATCH_SITL_DEFAULTS does not name the copter defaults file'
+    : !inPrivateNetns()
+      ? 'not in a private network namespace (SITL binds all interfaces)'
+      : undefined;
+
+const KEY = Buffer.alloc(32, 0xa1);
+const WRONG_KEY = Buffer.alloc(32, 0xb2);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const drone = (signed: boolean) => ({
+  id: 'drone-1',
+  name: 'SITL',
+  dock: { latDeg: 30.2705, lonDeg: 120.065, altitudeAmslM: 12 },
+  cruiseSpeedMps: 10,
+  maxSpeedMps: 12,
+  enduranceS: 1200,
+  // Channel 1: SITL's --serial1 tcp:1 listens on 5761.
+  mavlink: { url: 'tcp://127.0.0.1:5761', systemId: 1, autopilot: 'ardupilot' as const, ...(signed ? { signing: { keyId: 'k' } } : {}) },
+});
+
+async function connect(key: Buffer | undefined) {
+  const svc = await startControlService({
+    site: { drones: [drone(key !== undefined)] },
+    timeouts: DEFAULT_TIMEOUTS,
+    ...(key ? { signingKeys: new Map([['drone-1', key]]) } : {}),
+    log: () => undefined,
+  });
+  const v = svc.vehicle('drone-1');
+  const gl = [...svc.links.values()][0]!;
+  return { svc, v, counters: gl.link.counters };
+}
+
+async function waitOnline(v: { online: boolean }, ms: number): Promise<boolean> {
+  const t0 = Date.now();
+  while (!v.online && Date.now() - t0 < ms) await sleep(100);
+  return v.online;
+}
+
+describe.runIf(!skipReason)('MAVLink 2 signing against ArduCopter SITL', () => {
+  let sitl: ChildProcess | undefined;
+  let dir = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rw-sitl-sign-'));
+    sitl = spawn(bin!, ['--model', '+', '--speedup', '1', '--defaults', defaults!, '--home', '30.2705,120.065,12,0', '-I0', '--serial0', 'tcp:0', '--serial1', 'tcp:1'], {
+      cwd: dir,
+      stdio: 'ignore',
+      detached: true,
+    });
+    // Install the key over channel 0, which ArduPilot trusts unsigned.
+    const ch0 = new MavlinkLink(new ReconnectingTcpDuplex({ host: '127.0.0.1', port: 5760, reconnectDelayMs: 250 }), { systemId: 255, componentId: 190 });
+    await new Promise<void>((resolve) => ch0.once('message', () => resolve()));
+    const setup = new common.SetupSigning();
+    setup.targetSystem = 1;
+    setup.targetComponent = 1;
+    setup.secretKey = [...KEY];
+    setup.initialTimestamp = BigInt(signingTimestamp(Date.now()));
+    ch0.send(setup);
+    await sleep(1000);
+    ch0.close();
+  }, 60_000);
+
+  afterAll(async () => {
+    if (sitl?.pid) process.kill(-sitl.pid, 'SIGTERM');
+    await sleep(500);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('flies with the right key: online, our signed SET_MODE accepted, nothing refused', async () => {
+    const { svc, v, counters } = await connect(KEY);
+    try {
+      expect(await waitOnline(v, 10_000)).toBe(true);
+      expect((await v.action.setMode('GUIDED')).status).toBe('success');
+      expect(counters.rxPackets).toBeGreaterThan(0);
+      expect(counters.rejected).toEqual({ wrongPeer: 0, wrongSystem: 0, badSignature: 0, replay: 0, unsigned: 0 });
+      await v.action.setMode('STABILIZE');
+    } finally {
+      await svc.close();
+    }
+  }, 60_000);
+
+  it('an unsigned ground station is heard but not obeyed', async () => {
+    const { svc, v } = await connect(undefined);
+    try {
+      expect(await waitOnline(v, 10_000)).toBe(true);
+      expect((await v.action.setMode('GUIDED')).status).not.toBe('success');
+    } finally {
+      await svc.close();
+    }
+  }, 60_000);
+
+  it('with the wrong key every frame of the vehicle is refused as badSignature', async () => {
+    const { svc, v, counters } = await connect(WRONG_KEY);
+    try {
+      expect(await waitOnline(v, 4000)).toBe(false);
+      expect(counters.rejected.badSignature).toBeGreaterThan(10);
+    } finally {
+      await svc.close();
+    }
+  }, 60_000);
+});
+
+describe.runIf(skipReason)('MAVLink 2 signing against ArduCopter SITL', () => {
+  it.skip(`skipped: ${skipReason}`, () => undefined);
+});
