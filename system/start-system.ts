@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Site } from '../site/load.ts';
 import type { SecretsFile } from '../site/secrets-file.ts';
 import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
-import { startBrokerServer, type BrokerServer } from '../broker/index.ts';
+import { startBrokerServer, type BrokerServer, type BrokerTlsOptions } from '../broker/index.ts';
 import { startTelemetryService, type TelemetryService } from '../telemetry/service.ts';
 import type { StoreConfig } from '../telemetry/store/create.ts';
 import { MqttBus } from '../control/mqtt/bus.ts';
@@ -37,6 +37,12 @@ export interface SystemOptions {
   httpPort: number;
   /** An external broker instead of starting one (any MQTT 3.1.1 broker with the same ACLs, or an aedes cluster). */
   mqttUrl?: string;
+  /**
+   * mqtts and wss on `host` from certificate files. The plain MQTT and WebSocket
+   * listeners then bind loopback only (our services in this process use them), so
+   * devices off this machine can only reach the broker over TLS.
+   */
+  brokerTls?: BrokerTlsOptions;
   /** An external InfluxDB instead of the local influxd. */
   store?: StoreConfig;
   web?: WebMapOptions;
@@ -89,10 +95,13 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     let mqttUrl = o.mqttUrl;
     let broker: BrokerServer | undefined;
     if (!mqttUrl) {
-      broker = await startBrokerServer({ site: o.site, host: o.host, mqttPort: o.mqttPort, wsPort: o.wsPort, logger: log.child({ part: 'broker' }) });
+      const plainHost = o.brokerTls ? '127.0.0.1' : o.host;
+      const tls = o.brokerTls ? { tls: { host: o.host, ...o.brokerTls } } : {};
+      broker = await startBrokerServer({ site: o.site, host: plainHost, mqttPort: o.mqttPort, wsPort: o.wsPort, logger: log.child({ part: 'broker' }), ...tls });
       closers.push({ name: 'broker', close: () => broker!.close() });
-      mqttUrl = `mqtt://${o.host}:${broker.mqttPort}`;
-      log.info(`broker on ${mqttUrl} (WebSocket ws://${o.host}:${broker.wsPort})`);
+      mqttUrl = `mqtt://${plainHost}:${broker.mqttPort}`;
+      const tlsUrls = [broker.mqttsPort ? `mqtts://${o.host}:${broker.mqttsPort}` : '', broker.wssPort ? `wss://${o.host}:${broker.wssPort}` : ''].filter(Boolean);
+      log.info(`broker on ${mqttUrl} (WebSocket ws://${plainHost}:${broker.wsPort})` + (tlsUrls.length ? `, TLS ${tlsUrls.join(' and ')}` : ''));
     }
 
     const telemetry = await startTelemetryService({

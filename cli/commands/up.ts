@@ -31,6 +31,9 @@ the next start picks up the stored history.
   --http-port N        web map and API (default 8080)
   --mqtt-port N        MQTT over TCP (default 1883)
   --ws-port N          MQTT over WebSocket (default 8083)
+  --mqtts-port N       with --tls-cert: MQTT over TLS on --host (default 8883); plain MQTT
+                       and WebSocket then listen on 127.0.0.1 only
+  --wss-port N         with --tls-cert: MQTT over WebSocket over TLS (default 8084)
   --mqtt URL           use an external broker instead of starting one
   --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd
   --tiles URL|DIR|FILE basemap: XYZ URL template, tile folder or .mbtiles (default: plain grid)
@@ -61,6 +64,8 @@ export const upCommand: Command = {
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'mqtts-port': { type: 'string' },
+    'wss-port': { type: 'string' },
   },
   async run(values) {
     const siteFile = requireString(values, 'site', usage);
@@ -80,6 +85,7 @@ export const upCommand: Command = {
     const tiles = typeof values['tiles'] === 'string' ? values['tiles'] : undefined;
     const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
     const tls = readTlsFlags(values);
+    if (!tls && (values['mqtts-port'] !== undefined || values['wss-port'] !== undefined)) throw new UsageError('--mqtts-port and --wss-port need --tls-cert and --tls-key');
     const demoCredentials = await refuseDemoCredentialsOffLoopback(site, [{ name: 'HTTP', host }, ...(typeof values['mqtt'] === 'string' ? [] : [{ name: 'MQTT', host }])]);
     const tileSrc = tiles ? tileOrigin(tiles) : undefined;
 
@@ -92,6 +98,8 @@ export const upCommand: Command = {
       mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
       wsPort: parsePort(values['ws-port'], 'ws-port', 8083),
       ...(typeof values['mqtt'] === 'string' ? { mqttUrl: values['mqtt'] } : {}),
+      // The HTTPS certificate serves mqtts and wss too: devices reach one name.
+      ...(tls ? { brokerTls: { files: tls, mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', 8883), wssPort: parsePort(values['wss-port'], 'wss-port', 8084) } } : {}),
       ...(store ? { store } : {}),
         ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
       ...(sim ? { sim: { speed, ...(scenario ? { scenario } : {}) }, autoPatrol: values['no-patrol'] !== true } : {}),
