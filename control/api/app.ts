@@ -9,7 +9,7 @@ import type { Permission } from '../auth/roles.ts';
 import { authenticate } from './authenticate.ts';
 import { limitConnections } from './connection-limits.ts';
 import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE, type HttpServerOptions } from './http-options.ts';
-import { registerSecurityHeaders } from './security-headers.ts';
+import { docsHelmetConfig, registerSecurityHeaders } from './security-headers.ts';
 import { apiValidatorCompiler } from './validators.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { EventHub } from './event-hub.ts';
@@ -100,7 +100,8 @@ export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Pro
   }) as unknown as FastifyInstance;
   limitConnections(app.server, { maxTotal: http.maxConnections ?? DEFAULT_MAX_CONNECTIONS, maxPerSource: http.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE });
   app.setValidatorCompiler(apiValidatorCompiler());
-  await registerSecurityHeaders(app, { tls: Boolean(http.tls), extraImgSrc: http.extraImgSrc ?? [] });
+  const headerOptions = { tls: Boolean(http.tls), extraImgSrc: http.extraImgSrc ?? [] };
+  await registerSecurityHeaders(app, headerOptions);
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -165,7 +166,7 @@ export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Pro
       // Browsable docs for integrators; assets come from node_modules, so they work offline.
       await api.register(async (docs) => {
         docs.addHook('onRoute', (route) => {
-          route.config = { ...route.config, permission: 'public' };
+          route.config = { ...route.config, permission: 'public', helmet: docsHelmetConfig(headerOptions) } as typeof route.config;
         });
         await docs.register(fastifySwaggerUi, { routePrefix: '/docs' });
       });

@@ -83,7 +83,7 @@ describe('HTTPS with a throwaway CA', () => {
     expect(plain).not.toMatch(/status 200/);
   });
 
-  it('Chromium loads the console over HTTPS under its CSP, signs in, and holds a Secure cookie', async () => {
+  it('Chromium loads the console and the API docs over HTTPS under the CSP, signs in, and holds a Secure cookie', async () => {
     const profile = mkdtempSync(join(tmpdir(), 'rw-tls-chromium-'));
     let context: BrowserContext | undefined;
     try {
@@ -103,6 +103,10 @@ describe('HTTPS with a throwaway CA', () => {
       const session = cookies.find((c) => c.name === 'rw_session');
       expect(session?.secure).toBe(true);
       expect(session?.httpOnly).toBe(true);
+      expect(violations).toEqual([]);
+      // The API docs (Swagger UI) render under their own, equally strict script policy.
+      await page.goto(`${server.url}/api/docs/`);
+      await expect.poll(() => page.locator('.opblock').count(), { timeout: 15_000 }).toBeGreaterThan(20);
       expect(violations).toEqual([]);
     } finally {
       await context?.close();
