@@ -182,4 +182,24 @@ describe('sim drone calibrated to ArduCopter SITL 4.7-dev', () => {
     expect(max).toBeLessThan(10.05);
     expect(max).toBeGreaterThan(9.5);
   });
+
+  it('takes NAV_TAKEOFF over COMMAND_INT in frame 3 only, MISSION_START only without an item range, DO_REPOSITION over COMMAND_INT only', () => {
+    // ArduCopter source: handle_MAV_CMD_NAV_TAKEOFF refuses any frame but GLOBAL_RELATIVE_ALT
+    // (DENIED); handle_MAV_CMD_MISSION_START denies first/last item; COMMAND_LONG DO_REPOSITION
+    // has no frame in try_command_long_as_command_int (UNSUPPORTED).
+    const m = simModel({ prearmDelayS: 0, gpsNoiseM: 0 });
+    m.cmd(C.DO_SET_MODE, [1, GUIDED]);
+    m.cmd(C.COMPONENT_ARM_DISARM, [1]);
+    m.cmdInt(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 20], F.GLOBAL_RELATIVE_ALT_INT);
+    expect(m.acks(C.NAV_TAKEOFF).at(-1)!.data.result).toBe(R.DENIED);
+    m.cmdInt(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 20], F.GLOBAL_RELATIVE_ALT);
+    expect(m.acks(C.NAV_TAKEOFF).at(-1)!.data.result).toBe(R.ACCEPTED);
+    m.run(15);
+    expect(m.v.state().altRelM).toBeCloseTo(20, 0);
+    const p = offsetDeg(m.drone.dock, 100, 0);
+    m.cmd(C.DO_REPOSITION, [-1, 1, 0, 0, p.latDeg, p.lonDeg, 20]);
+    expect(m.acks(C.DO_REPOSITION).at(-1)!.data.result).toBe(R.UNSUPPORTED);
+    m.cmd(C.MISSION_START, [1, 3]);
+    expect(m.acks(C.MISSION_START).at(-1)!.data.result).toBe(R.DENIED);
+  });
 });

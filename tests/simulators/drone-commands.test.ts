@@ -132,7 +132,10 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     await armAndTakeoff(gcs);
     expect((await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 30])).result).toBe(R.FAILED); // already flying
     expect((await gcs.command(C.DO_CHANGE_SPEED, [1, 8, -1])).result).toBe(R.ACCEPTED);
-    expect((await gcs.command(C.DO_CHANGE_SPEED, [2, 8, -1])).result).toBe(R.DENIED);
+    // handle_MAV_CMD_DO_CHANGE_SPEED: climb/descent speeds are settable in GUIDED; no speed or an unknown type is DENIED
+    expect((await gcs.command(C.DO_CHANGE_SPEED, [2, 2.5, -1])).result).toBe(R.ACCEPTED);
+    expect((await gcs.command(C.DO_CHANGE_SPEED, [1, 0, -1])).result).toBe(R.DENIED);
+    expect((await gcs.command(C.DO_CHANGE_SPEED, [7, 8, -1])).result).toBe(R.DENIED);
     const a = offsetDeg(drone.dock, 150, 0);
     // try_command_long_as_command_int: a location command with no COMMAND_LONG frame is UNSUPPORTED.
     expect((await gcs.command(C.DO_REPOSITION, [-1, 0, 0, 0, a.latDeg, a.lonDeg, 25])).result).toBe(R.UNSUPPORTED);

@@ -55,10 +55,14 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
     case Cmd.DO_REPOSITION:
       return reposition(v, req);
     case Cmd.DO_CHANGE_SPEED:
-      // param1 speed type: 0 airspeed, 1 groundspeed (2/3 climb/descent are not settable here).
-      if (p1 !== 0 && p1 !== 1) return Res.DENIED;
+      // GCS_MAVLINK_Copter::handle_MAV_CMD_DO_CHANGE_SPEED: speed ≤ 0 or an unknown type is
+      // DENIED; 0 airspeed / 1 groundspeed, 2 climb, 3 descent; modes that cannot take it FAIL.
+      if (!(p2 > 0) || ![0, 1, 2, 3].includes(p1)) return Res.DENIED;
+      if (p1 >= 2) return ap.changeVerticalSpeed(p2, p1 === 2) ? Res.ACCEPTED : Res.FAILED;
       return ap.changeSpeed(p2) ? Res.ACCEPTED : Res.FAILED;
     case Cmd.MISSION_START:
+      // Copter: first/last item are not supported (DENIED); PX4 starts at param1.
+      if (v.personality.kind === 'ardupilot' && (p1 !== 0 || p2 !== 0)) return Res.DENIED;
       if (!ap.mission.hasNavItems()) return Res.FAILED;
       return ap.missionStart(p1 >= 1 ? Math.round(p1) : undefined) ? Res.ACCEPTED : Res.FAILED;
     case Cmd.DO_SET_MISSION_CURRENT:

@@ -224,7 +224,11 @@ export class Autopilot implements MissionHost {
     this.mode = mode;
     if (leavingAuto) this.mission.stop();
     this.rtl = undefined;
-    if (this.cfg.personality.resetsSpeedOnEntry(mode)) this.limits.wpSpeedMps = Math.min(this.cfg.wpSpeedMps, this.limits.maxSpeedMps);
+    if (this.cfg.personality.resetsSpeedOnEntry(mode)) {
+      this.limits.wpSpeedMps = Math.min(this.cfg.wpSpeedMps, this.limits.maxSpeedMps);
+      this.limits.climbMps = DEFAULT_LIMITS.climbMps;
+      this.limits.descentMps = DEFAULT_LIMITS.descentMps;
+    }
     const b = this.body;
     const here: Pos3 = { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM: b.altAmslM };
     switch (mode) {
@@ -311,6 +315,15 @@ export class Autopilot implements MissionHost {
     return true;
   }
 
+  /** DO_CHANGE_SPEED climb (2) / descent (3): the modes that fly to targets take it. */
+  changeVerticalSpeed(mps: number, up: boolean): boolean {
+    if (!(mps > 0)) return false;
+    if (this.mode !== 'AUTO' && this.mode !== 'GUIDED' && this.mode !== 'RTL') return false;
+    if (up) this.limits.climbMps = mps;
+    else this.limits.descentMps = mps;
+    return true;
+  }
+
   /**
    * A reboot (MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, only when disarmed): modes, arming,
    * speeds and failsafe latches are forgotten; the stored mission, fence and rally
@@ -327,6 +340,8 @@ export class Autopilot implements MissionHost {
     this.failsafes = new Failsafes(this, this.faults, this.cfg);
     this.fenceEnabled = true;
     this.limits.wpSpeedMps = Math.min(this.cfg.wpSpeedMps, this.limits.maxSpeedMps);
+    this.limits.climbMps = DEFAULT_LIMITS.climbMps;
+    this.limits.descentMps = DEFAULT_LIMITS.descentMps;
     this.home = { latDeg: this.body.latDeg, lonDeg: this.body.lonDeg, altAmslM: this.body.altAmslM };
   }
 

@@ -111,7 +111,9 @@ export const ardupilot: Personality = {
     return { ...it, frame: reportedFrame(it.frame), param1, param2, param3, param4, z: Math.round(it.z * 100) / 100, current: 0, autocontinue: 1 };
   },
 
-  commandIntAlt(_command, frame): AltFrame | Refusal {
+  commandIntAlt(command, frame): AltFrame | Refusal {
+    // handle_MAV_CMD_NAV_TAKEOFF takes frame GLOBAL_RELATIVE_ALT (3) only.
+    if (command === Cmd.NAV_TAKEOFF && frame !== F.GLOBAL_RELATIVE_ALT) return { result: common.MavResult.DENIED };
     if (frame === F.GLOBAL || frame === F.GLOBAL_INT) return 'amsl';
     return 'relative'; // GLOBAL_RELATIVE_ALT(_INT); terrain frames over our flat terrain
   },
