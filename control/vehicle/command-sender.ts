@@ -28,6 +28,8 @@ interface Pending {
   spec: CommandSpec;
   sentAtMs: number;
   attempts: number;
+  /** Removed when the command ends: an arm retried for 40 s reuses one signal for every try. */
+  onAbort: () => void;
   inProgress: boolean;
   timer: NodeJS.Timeout | undefined;
   hooks: CommandHooks;
@@ -73,11 +75,20 @@ export class CommandSender {
     }
     if (hooks.signal?.aborted) return Promise.resolve({ status: 'cancelled', attempts: 0 });
     return new Promise<CommandResult>((resolve) => {
-      const p: Pending = { spec, sentAtMs: this.target.clock.nowMs(), attempts: 0, inProgress: false, timer: undefined, hooks, resolve };
+      const p: Pending = {
+        spec,
+        sentAtMs: this.target.clock.nowMs(),
+        attempts: 0,
+        inProgress: false,
+        timer: undefined,
+        hooks,
+        resolve,
+        onAbort: () => {
+          if (this.pending.get(spec.command) === p) this.finish(spec.command, { status: 'cancelled', message: 'cancelled by request' });
+        },
+      };
       this.pending.set(spec.command, p);
-      hooks.signal?.addEventListener('abort', () => this.finish(spec.command, { status: 'cancelled', message: 'cancelled by request' }), {
-        once: true,
-      });
+      hooks.signal?.addEventListener('abort', p.onAbort, { once: true });
       this.transmit(p);
       hooks.onSent?.();
     });
@@ -149,6 +160,7 @@ export class CommandSender {
   private awaitReason(p: Pending, result: CommandResult): void {
     this.pending.delete(p.spec.command);
     if (p.timer) clearTimeout(p.timer);
+    p.hooks.signal?.removeEventListener('abort', p.onAbort);
     const done = (w: ReasonWait) => {
       clearTimeout(w.timer);
       this.reasonWaits.delete(w);
@@ -198,6 +210,7 @@ export class CommandSender {
     if (!p) return;
     this.pending.delete(command);
     if (p.timer) clearTimeout(p.timer);
+    p.hooks.signal?.removeEventListener('abort', p.onAbort);
     p.resolve({ ...r, attempts: p.attempts });
   }
 }
