@@ -38,7 +38,9 @@ Ctrl-C closes every link and marks the drones offline.
   --host H          address for the API (default 127.0.0.1)
   --influx-url URL  InfluxDB 1.x to answer /api/history from
   --web             serve the web map beside the API
-${TLS_USAGE}`;
+${TLS_USAGE}
+  --trust-proxy ADDR[,ADDR]  addresses of "ringwatch web" proxies in front of this API,
+                    whose X-Forwarded-For then names the client (for the login throttle)`;
 
 export const controlCommand: Command = {
   name: 'control',
@@ -56,6 +58,7 @@ export const controlCommand: Command = {
     web: { type: 'boolean' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
+    'trust-proxy': { type: 'string' },
   },
   async run(values) {
     const siteFile = requireString(values, 'site', usage);
@@ -101,6 +104,7 @@ async function startApi(values: Record<string, string | boolean | undefined>, si
   if (!bus) throw new UsageError('--http-port needs the broker (--mqtt URL)');
   const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
   const tls = readTlsFlags(values);
+  const trustProxy = typeof values['trust-proxy'] === 'string' ? values['trust-proxy'].split(',').map((a) => a.trim()).filter(Boolean) : undefined;
   await refuseDemoCredentialsOffLoopback(site, [{ name: 'HTTP', host }]);
   const time = opsTime(1);
   const hub = new EventHub();
@@ -108,7 +112,7 @@ async function startApi(values: Record<string, string | boolean | undefined>, si
   const ops = await startOperations({ site, control: svc, bus, warnings, hub, time });
   const audit = await AuditLog.open({ dataDir, clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
   const history = typeof values['influx-url'] === 'string' ? new InfluxV1Store({ url: values['influx-url'] }) : undefined;
-  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) }, { ...(tls ? { tls } : {}), logger: pino({ level: 'warn' }) });
+  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) }, { ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), logger: pino({ level: 'warn' }) });
   if (values['web']) await api.register(webMapPlugin({}));
   await api.listen({ host, port: parsePort(values['http-port'], 'http-port', 8080) });
   process.stdout.write(`control: API on ${tls ? 'https' : 'http'}://${host}:${(api.server.address() as { port: number }).port}/api\n`);

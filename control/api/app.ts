@@ -94,6 +94,7 @@ export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Pro
     // than the requests themselves under the map's polling.
     ...(http.logger ? { loggerInstance: http.logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger } : { logger: false }),
     genReqId: () => randomUUID(),
+    ...(http.trustProxy?.length ? { trustProxy: http.trustProxy } : {}),
     connectionTimeout: timeouts.idleTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,
     keepAliveTimeout: timeouts.keepAliveTimeoutMs,

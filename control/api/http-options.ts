@@ -43,6 +43,12 @@ export interface HttpServerOptions {
   maxConnectionsPerSource?: number;
   /** Image origins the console may load besides itself (the basemap's tile server). */
   extraImgSrc?: string[];
+  /**
+   * Addresses of our own reverse proxies (`ringwatch web`) whose X-Forwarded-For names the
+   * client; only then is that header believed, so the login throttle sees real clients
+   * behind the proxy and nobody else can choose their source address by header.
+   */
+  trustProxy?: string[];
   /** Where 500s are logged, with their request id (default: nowhere). */
   logger?: Logger;
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../control/auth/login-throttle.ts';
+import { startWebServer } from '../../web-map/server/standalone.ts';
 import { demo, rawRequest, startApiServer, type ApiServer } from './http-fixture.ts';
 
 // Issue 12, item 6: 60 parallel wrong guesses were all checked (the failure count was
@@ -32,6 +33,44 @@ describe('login throttle over HTTP', () => {
     expect(stranger.status).toBe(429);
     const chief = await attempt(server.port, 'chief', demo.secrets.users!['chief']!, '127.0.0.1');
     expect(chief.status, chief.body).toBe(200);
+  }, 60_000);
+});
+
+describe('login throttle behind the console proxy', () => {
+  it('ignores X-Forwarded-For from anyone not named as a proxy: a header cannot buy fresh source addresses', async () => {
+    server = await startApiServer({ sessions: { maxFailures: 5 } });
+    const answers: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await rawRequest(server.port, { method: 'POST', path: '/api/login', body: JSON.stringify({ username: 'chief', password: `g${i}` }), headers: { 'x-forwarded-for': `198.51.100.${i}` }, localAddress: '127.0.0.4' });
+      answers.push(r.status);
+    }
+    expect(answers.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+  }, 60_000);
+
+  it('with --trust-proxy, clients behind the proxy are throttled one by one', async () => {
+    server = await startApiServer({ sessions: { maxFailures: 5 }, http: { trustProxy: ['127.0.0.5'] } });
+    const via = (xff: string, password: string) =>
+      rawRequest(server!.port, { method: 'POST', path: '/api/login', body: JSON.stringify({ username: 'chief', password }), headers: { 'x-forwarded-for': xff }, localAddress: '127.0.0.5' });
+    for (let i = 0; i < 20; i++) await via('192.0.2.66', `g${i}`);
+    expect((await via('192.0.2.66', demo.secrets.users!['chief']!)).status).toBe(429);
+    // The chief, behind the same proxy at another desk, gets in.
+    expect((await via('192.0.2.10', demo.secrets.users!['chief']!)).status).toBe(200);
+  }, 60_000);
+});
+
+describe('login throttle through ringwatch web', () => {
+  it('the console proxy names each client, so a stranger behind it does not lock the chief out', async () => {
+    server = await startApiServer({ sessions: { maxFailures: 5 }, http: { trustProxy: ['127.0.0.1'] } });
+    const web = await startWebServer({ controlUrl: server.url, port: 0 });
+    try {
+      const via = (from: string, password: string) =>
+        rawRequest(web.port, { method: 'POST', path: '/api/login', body: JSON.stringify({ username: 'chief', password }), localAddress: from });
+      for (let i = 0; i < 20; i++) await via('127.0.0.7', `g${i}`);
+      expect((await via('127.0.0.7', demo.secrets.users!['chief']!)).status).toBe(429);
+      expect((await via('127.0.0.8', demo.secrets.users!['chief']!)).status).toBe(200);
+    } finally {
+      await web.close();
+    }
   }, 60_000);
 });
 

@@ -35,6 +35,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     undici: { headersTimeout: 10_000, bodyTimeout: 0, connectTimeout: 5_000 },
     // The console tells "control service down" from a failed request by the 502.
     replyOptions: {
+      // The client's address for the control API's login throttle (believed there only
+      // with --trust-proxy naming this host); set, never appended, so it cannot be forged.
+      rewriteRequestHeaders: (req: { ip: string }, headers: Record<string, unknown>) => ({ ...headers, 'x-forwarded-for': req.ip }),
       onError: (reply: { code(n: number): { send(b: unknown): void } }, { error }: { error: Error }) =>
         reply.code(502).send({ statusCode: 502, code: 'WEB_ERR_UPSTREAM', error: 'Bad Gateway', message: `control service unreachable: ${error.message}` }),
     },
