@@ -36,7 +36,9 @@ export interface RevisitFigures {
   measuredS?: number;
   plannedLapS: number;
   measuredLapS?: number;
+  /** Passes over loop waypoints seen, and how many revisit intervals `measuredS` averages. */
   passes: number;
+  revisits: number;
 }
 
 export interface RingPatrolState {
@@ -97,7 +99,7 @@ export class PatrolService {
     return [...this.rings.values()].map((r) => {
       const m = this.meters.get(r.ringId);
       if (!r.plan) return r;
-      const revisit: RevisitFigures = { plannedS: r.plan.revisitIntervalS, plannedLapS: r.plan.lapS, passes: m?.passes ?? 0 };
+      const revisit: RevisitFigures = { plannedS: r.plan.revisitIntervalS, plannedLapS: r.plan.lapS, passes: m?.passes ?? 0, revisits: m?.revisitCount ?? 0 };
       if (m?.revisitIntervalS !== undefined) revisit.measuredS = m.revisitIntervalS;
       if (m?.lapS !== undefined) revisit.measuredLapS = m.lapS;
       return { ...r, revisit };
@@ -191,6 +193,12 @@ export class PatrolService {
       this.changed();
     };
     if (this.o.fleet.task(s.droneId).kind === 'alarm') return fail('drone is responding to an alarm');
+    const other = this.activeSortie(s.droneId);
+    if (other) return fail(`drone still on its ${other.ringId} sortie (slot ${other.slot}, ${other.status})`);
+    if (this.o.fleet.airborne(s.droneId)) return fail(`drone is in the air (${this.o.fleet.task(s.droneId).kind})`);
+    const battery = this.o.fleet.telemetry(s.droneId)?.batteryPct ?? 0;
+    const needPct = this.sortieNeedPct(s, drone);
+    if (battery < needPct) return fail(`battery ${battery}% below the ${Math.ceil(needPct)}% this sortie needs (not swapped since its last flight?)`);
     if (this.fence.problems.length > 0) return fail(`fence: ${this.fence.problems.join('; ')}`);
     s.status = 'launching';
     this.o.fleet.setTask(s.droneId, { kind: 'patrol', ringId: ring.ringId });
@@ -236,6 +244,21 @@ export class PatrolService {
       this.sendHome(s, 'planned turn home');
     });
     this.timers.get(ring.ringId)?.push(recall);
+  }
+
+  /** The drone's sortie in progress on any ring, if any. */
+  private activeSortie(droneId: string): SortieState | undefined {
+    for (const r of this.rings.values()) {
+      const s = r.sorties.find((x) => x.droneId === droneId && (x.status === 'launching' || x.status === 'flying' || x.status === 'returning'));
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  /** Battery the planned sortie spends by the endurance model, reserve included (no allowance: the plan already holds the reserve). */
+  private sortieNeedPct(s: Sortie, drone: Site['drones'][number]): number {
+    const reservePct = drone.reservePct ?? 25;
+    return Math.min(100, reservePct + ((s.landAtMs - s.launchAtMs) / 1000 / drone.enduranceS) * 100 - 1);
   }
 
   /** MISSION_ITEM_REACHED for a loop waypoint is a pass over that vertex. */
@@ -341,8 +364,11 @@ export class PatrolService {
     return false;
   }
 
+  /** The slot's next sortie, if its drone is free to go now (on the ground, on no other sortie). */
   private nextInSlot(st: RingPatrolState, s: SortieState): SortieState | undefined {
-    return st.sorties.filter((x) => x.slot === s.slot && x.status === 'scheduled' && x.launchAtMs >= s.launchAtMs && x !== s).sort((a, b) => a.launchAtMs - b.launchAtMs)[0];
+    const next = st.sorties.filter((x) => x.slot === s.slot && x.status === 'scheduled' && x.launchAtMs >= s.launchAtMs && x !== s).sort((a, b) => a.launchAtMs - b.launchAtMs)[0];
+    if (!next || next.droneId === s.droneId || this.activeSortie(next.droneId) || this.o.fleet.airborne(next.droneId)) return undefined;
+    return next;
   }
 
   private reliefNow(st: RingPatrolState, s: SortieState): void {

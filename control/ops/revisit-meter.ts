@@ -25,6 +25,11 @@ export class RevisitMeter {
     this.lastPassBy.set(key, tMs);
   }
 
+  /** How many revisits the mean is over (the window keeps the last 200). */
+  get revisitCount(): number {
+    return this.revisits.length;
+  }
+
   /** Mean time between passes over a point of the loop; undefined before any point was passed twice. */
   get revisitIntervalS(): number | undefined {
     return mean(this.revisits);

@@ -160,7 +160,7 @@ describe('revisit: planned beside measured (issue 11.11)', () => {
     const { s, drone } = await launchFirst();
     airborne(drone);
     const plan = ring().plan!;
-    expect(ring().revisit).toMatchObject({ plannedS: plan.revisitIntervalS, plannedLapS: plan.lapS, passes: 0 });
+    expect(ring().revisit).toMatchObject({ plannedS: plan.revisitIntervalS, plannedLapS: plan.lapS, passes: 0, revisits: 0 });
     expect(ring().revisit!.measuredS).toBeUndefined();
     // The drone passes loop waypoints (wire seq = index + 1 on ArduPilot); a whole lap later, the same ones.
     expect(s().status).toBe('flying');
