@@ -60,6 +60,25 @@ describe('patrol sorties: fence before arming (issue 11.13)', () => {
   });
 });
 
+describe('launch guards', () => {
+  it('never launches a drone that is in the air or short of the battery the sortie needs, and says why', async () => {
+    const { time, patrols, ring, v, cmds } = setup();
+    patrols.start(['containment']);
+    const first = ring().sorties[0]!;
+    // Landed from an earlier flight at 30 % and not swapped; another drone is up on a manual flight.
+    report(v(first.droneId), { batteryPct: 30 });
+    await time.advance(Math.max(0, first.launchAtMs - time.now));
+    expect(ring().sorties[0]!.status).toBe('failed');
+    expect(ring().sorties[0]!.failure).toMatch(/^battery 30% below the \d+% this sortie needs/);
+    const second = ring().sorties.find((s) => s.status === 'scheduled')!;
+    report(v(second.droneId), { armed: true, altRelM: 30, mode: 'GUIDED' });
+    await time.advance(Math.max(0, second.launchAtMs - time.now));
+    expect(second.status).toBe('failed');
+    expect(second.failure).toMatch(/^drone is in the air \(manual\)/);
+    expect(cmds.issued).toEqual([]);
+  });
+});
+
 describe('sortie state from what the drone reports (issues 11.9, 17.6)', () => {
   it('a manual RTL makes the sortie "returning", landing and disarming makes it "done" and the drone docked', async () => {
     const { launchFirst, airborne, patrols, fleet } = setup();
