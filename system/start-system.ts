@@ -144,7 +144,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const hub = new EventHub();
     closers.push({ name: 'live updates', close: () => hub.close() });
     const warnings = new WarningLibrary(o.site.warnings, join(o.dataDir, 'control'));
-    const ops = await startOperations({ site: o.site, control, bus, warnings, hub, time });
+    const ops = await startOperations({ site: o.site, control, bus, warnings, hub, time, eventIdsFile: join(o.dataDir, 'control', 'event-ids.json') });
     closers.push({ name: 'operations', close: () => ops.close() });
     const audit = await AuditLog.open({ dataDir: join(o.dataDir, 'control'), clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
     closers.push({ name: 'audit log', close: () => audit.close() });

@@ -12,6 +12,7 @@ import type { AchievedSpeed } from './achieved-speed.ts';
 import type { BroadcastService } from './broadcast-service.ts';
 import { failureText, runSteps, waitFor } from './drone-steps.ts';
 import type { FleetView } from './fleet-view.ts';
+import { RecentEventIds } from '../gateway/events.ts';
 import type { OpsTime } from './sim-time.ts';
 
 export interface DispatchServiceOptions {
@@ -34,6 +35,11 @@ export interface DispatchServiceOptions {
   speeds?: AchievedSpeed;
   /** Whether the drone still flies a sortie of a running patrol on that ring (PatrolService). */
   patrolFlying?: (droneId: string, ringId: string) => boolean;
+  /**
+   * Event ids already acted on (see RecentEventIds); a repeat is dropped before it can
+   * raise an alarm. Default: an in-memory window; operations may pass a persisted one.
+   */
+  eventIds?: Pick<RecentEventIds, 'firstSighting'>;
 }
 
 /**
@@ -46,9 +52,11 @@ export interface DispatchServiceOptions {
 export class DispatchService {
   private readonly rules: DispatchRules;
   private readonly previousTask = new Map<string, DroneTask>();
+  private readonly eventIds: Pick<RecentEventIds, 'firstSighting'>;
 
   constructor(private readonly o: DispatchServiceOptions) {
     this.rules = o.rules ?? DEFAULT_DISPATCH_RULES;
+    this.eventIds = o.eventIds ?? new RecentEventIds(() => o.time.nowMs());
   }
 
   /** Listens for checkpoint sensor events on the broker. */
@@ -57,6 +65,8 @@ export class DispatchService {
       const t = parseDeviceTopic(topic);
       const check = checkPayload<SensorEvent>('sensor', 'event', payload);
       if (!t || !check.ok) return;
+      // A resent or replayed event must not raise an alarm (and dispatch a drone) again.
+      if (!this.eventIds.firstSighting(t.deviceId, check.value.id)) return;
       const change = this.o.alarms.fromSensorEvent(t.deviceId, check.value);
       if (!change?.ok) return;
       this.o.onAlarm?.(change.alarm);

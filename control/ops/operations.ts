@@ -17,6 +17,8 @@ import { PatrolService } from './patrol-service.ts';
 import { PresenceBook } from './device-presence.ts';
 import type { OpsTime } from './sim-time.ts';
 import { AchievedSpeed } from './achieved-speed.ts';
+import { RecentEventIds } from '../gateway/events.ts';
+import { EventIdFile } from '../gateway/event-id-file.ts';
 
 export interface OperationsOptions {
   site: Site;
@@ -31,6 +33,8 @@ export interface OperationsOptions {
   /** How often live state is sampled for the map, time to scene and coverage (wall ms). */
   tickMs?: number;
   speakerAnswerTimeoutMs?: number;
+  /** Where the sensor event ids already acted on are kept across restarts (none: memory only). */
+  eventIdsFile?: string;
 }
 
 export interface Operations {
@@ -93,7 +97,19 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     ...(o.planOptions ? { planOptions: o.planOptions } : {}),
     onChange: (s) => hub.publish({ type: 'patrol', data: s }),
   });
+  // Sensor event ids already acted on, kept across restarts: a device resending an event
+  // after both of us restarted must not dispatch a drone again.
+  const eventIds = new RecentEventIds(() => time.nowMs());
+  const eventIdFile = o.eventIdsFile ? new EventIdFile(o.eventIdsFile, eventIds) : undefined;
+  eventIdFile?.load();
   const dispatch = new DispatchService({
+    eventIds: {
+      firstSighting: (deviceId, eventId) => {
+        const first = eventIds.firstSighting(deviceId, eventId);
+        if (first) eventIdFile?.changed();
+        return first;
+      },
+    },
     site,
     alarms,
     fleet,
@@ -189,6 +205,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     coverage: () => lastCoverage,
     alarmChanged: onAlarm,
     close() {
+      eventIdFile?.flush();
       clearInterval(timer);
       control.ledger.off('change', onLedger);
       for (const off of linkHandlers) off();
