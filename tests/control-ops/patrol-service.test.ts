@@ -71,8 +71,9 @@ describe('launch guards', () => {
     expect(ring().sorties[0]!.status).toBe('failed');
     expect(ring().sorties[0]!.failure).toMatch(/^battery 30% below the \d+% this sortie needs/);
     const second = ring().sorties.find((s) => s.status === 'scheduled')!;
+    await time.advance(Math.max(0, second.launchAtMs - time.now - 1000));
     report(v(second.droneId), { armed: true, altRelM: 30, mode: 'GUIDED' });
-    await time.advance(Math.max(0, second.launchAtMs - time.now));
+    await time.advance(1000);
     expect(second.status).toBe('failed');
     expect(second.failure).toMatch(/^drone is in the air \(manual\)/);
     expect(cmds.issued).toEqual([]);
