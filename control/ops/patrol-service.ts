@@ -64,6 +64,9 @@ export interface PatrolServiceOptions {
   onChange?: (state: RingPatrolState[]) => void;
 }
 
+/** A sortie whose drone is still disarmed on the ground this long after MISSION_START did not take off. */
+const NO_TAKEOFF_MS = 30_000;
+
 /** A drone turning home for its battery this long before the plan said is relieved early. */
 const EARLY_RELIEF_SLACK_MS = 30_000;
 
@@ -85,6 +88,8 @@ export class PatrolService {
   private readonly drains = new Map<SortieState, DrainMeter>();
   private readonly meters = new Map<RingId, RevisitMeter>();
   private readonly unsubscribe = new Map<SortieState, () => void>();
+  /** When MISSION_START was accepted, for a drone that then never leaves the ground. */
+  private readonly startedAt = new Map<SortieState, number>();
   private readonly opts: PlanOptions;
   private readonly fence: SiteFence;
   lastPlan: PatrolPlan | undefined;
@@ -234,6 +239,7 @@ export class PatrolService {
       return this.changed();
     }
     s.status = 'flying';
+    this.startedAt.set(s, this.o.time.nowMs());
     this.listen(ring.ringId, s, mission);
     this.changed();
     // The mission flies the planned distance and then returns by itself, which covers a
@@ -280,6 +286,7 @@ export class PatrolService {
     this.unsubscribe.delete(s);
     this.drains.delete(s);
     this.missions.delete(s);
+    this.startedAt.delete(s);
   }
 
   private sendHome(s: SortieState, why: string): void {
@@ -306,7 +313,17 @@ export class PatrolService {
           s.airborneSeen = true;
           changed = true;
         }
-        if (!s.airborneSeen) continue;
+        if (!s.airborneSeen) {
+          // Accepted MISSION_START but still (or again) disarmed on the ground: it did not go.
+          if (s.status === 'flying' && isLanded(t) && now - (this.startedAt.get(s) ?? now) > NO_TAKEOFF_MS) {
+            s.status = 'failed';
+            s.failure = `disarmed on the ground ${Math.round((now - this.startedAt.get(s)!) / 1000)} s after MISSION_START: did not take off`;
+            this.o.fleet.setTask(s.droneId, { kind: 'docked' });
+            this.release(s);
+            changed = true;
+          }
+          continue;
+        }
         const drone = this.o.site.drones.find((d) => d.id === s.droneId)!;
         const reservePct = drone.reservePct ?? 25;
         if (isLanded(t)) {
@@ -366,8 +383,10 @@ export class PatrolService {
 
   /** The slot's next sortie, if its drone is free to go now (on the ground, on no other sortie). */
   private nextInSlot(st: RingPatrolState, s: SortieState): SortieState | undefined {
-    const next = st.sorties.filter((x) => x.slot === s.slot && x.status === 'scheduled' && x.launchAtMs >= s.launchAtMs && x !== s).sort((a, b) => a.launchAtMs - b.launchAtMs)[0];
-    if (!next || next.droneId === s.droneId || this.activeSortie(next.droneId) || this.o.fleet.airborne(next.droneId)) return undefined;
+    // The direct successor only: when it is already up, the slot is covered and the
+    // sortie after it keeps its own time.
+    const next = st.sorties.filter((x) => x.slot === s.slot && x.launchAtMs >= s.launchAtMs && x !== s).sort((a, b) => a.launchAtMs - b.launchAtMs)[0];
+    if (!next || next.status !== 'scheduled' || next.droneId === s.droneId || this.activeSortie(next.droneId) || this.o.fleet.airborne(next.droneId)) return undefined;
     return next;
   }
 

@@ -98,11 +98,37 @@ describe('sortie state from what the drone reports (issues 11.9, 17.6)', () => {
     expect(fleet.task(drone.droneId).kind).toBe('docked');
   });
 
-  it('a sortie just started on the pad (disarmed report not yet updated) is not ended', async () => {
-    const { launchFirst, patrols } = setup();
-    const { s } = await launchFirst();
+  it('a sortie just started on the pad (disarmed report not yet updated) is not ended, but one that never leaves the ground fails', async () => {
+    const { launchFirst, patrols, time, fleet } = setup();
+    const { s, drone } = await launchFirst();
     patrols.observe();
     expect(s().status).toBe('flying');
+    await time.advance(31_000);
+    report(drone, {});
+    patrols.observe();
+    expect(s().status).toBe('failed');
+    expect(s().failure).toMatch(/did not take off/);
+    expect(fleet.task(drone.droneId).kind).toBe('docked');
+  });
+
+  it('a drone turning home at its planned time does not pull the sortie after its relief forward', async () => {
+    const { launchFirst, airborne, patrols, ring, time } = setup();
+    const { s, drone } = await launchFirst();
+    airborne(drone);
+    const inSlot = () => ring().sorties.filter((x) => x.slot === s().slot).sort((a, b) => a.launchAtMs - b.launchAtMs);
+    const relief = inSlot()[1]!;
+    const after = inSlot()[2];
+    const afterLaunch = after?.launchAtMs;
+    // Fly to the planned turn with the battery the model expects; the relief is launched on time.
+    await time.advance(relief.launchAtMs - time.now + 1000);
+    report(drone, { batteryPct: 45 });
+    patrols.observe();
+    expect(relief.status).not.toBe('scheduled');
+    await time.advance(Math.max(0, s().offStationAtMs - time.now));
+    report(drone, { mode: 'RTL', batteryPct: 40 });
+    patrols.observe();
+    expect(s().status).toBe('returning');
+    if (after) expect(after.launchAtMs).toBe(afterLaunch);
   });
 
   it('stop: the airborne drone gets RTL and is "done" once it has landed, not "returning" forever', async () => {
