@@ -62,7 +62,7 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
       return ap.changeSpeed(p2) ? Res.ACCEPTED : Res.FAILED;
     case Cmd.MISSION_START:
       // Copter: first/last item are not supported (DENIED); PX4 starts at param1.
-      if (v.personality.kind === 'ardupilot' && (p1 !== 0 || p2 !== 0)) return Res.DENIED;
+      if (!v.personality.missionStartTakesRange && (p1 !== 0 || p2 !== 0)) return Res.DENIED;
       if (!ap.mission.hasNavItems()) return Res.FAILED;
       return ap.missionStart(p1 >= 1 ? Math.round(p1) : undefined) ? Res.ACCEPTED : Res.FAILED;
     case Cmd.DO_SET_MISSION_CURRENT:
@@ -152,7 +152,7 @@ function reposition(v: SimVehicle, req: CommandRequest): number {
  */
 function takeoffAltAmsl(v: SimVehicle, req: CommandRequest): number {
   const home = v.ap.home.altAmslM;
-  if (Number.isNaN(req.alt)) return v.personality.kind === 'px4' ? home + 2.5 : NaN;
+  if (Number.isNaN(req.alt)) return home + (v.personality.defaultTakeoffAltM ?? Number.NaN);
   return req.altFrame === 'amsl' ? req.alt : home + req.alt;
 }
 

@@ -142,12 +142,6 @@ export class Autopilot implements MissionHost {
   gpsFixed(): boolean {
     return this.sinceBootS >= this.cfg.gpsFixDelayS;
   }
-  /** Why arming is refused during the boot, or undefined once the boot is over. */
-  private bootRefusal(): string | undefined {
-    const t = this.sinceBootS;
-    for (const s of this.bootStages) if (t < s.untilS) return s.text;
-    return undefined;
-  }
 
   // ---- commands ----
   /**
@@ -170,14 +164,13 @@ export class Autopilot implements MissionHost {
   }
 
   prearmFailure(): string | undefined {
-    const px4 = this.cfg.personality.kind === 'px4';
-    // PX4 refuses everything until its health checks pass; Copter's early stages block any mode.
-    const boot = this.bootRefusal();
-    if (boot && (px4 || boot !== 'PreArm: Need Position Estimate' || requiresPosition(this.mode))) return boot;
-    if (!allowsArming(this.mode)) return px4 ? 'Arming denied: Resolve system health failures first\t' : 'Arm: Mode not armable';
-    if (requiresPosition(this.mode) && !this.positionOk()) return px4 ? 'Arming denied: Resolve system health failures first\t' : 'PreArm: Need Position Estimate';
-    if (this.battery.pct <= this.cfg.lowBatteryPct) return 'PreArm: Battery 1 below minimum arming capacity';
-    if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return 'PreArm: Fence: vehicle outside fence';
+    const t = this.cfg.personality.armTexts;
+    const boot = this.bootStages.find((s) => this.sinceBootS < s.untilS);
+    if (boot && (!boot.positionModesOnly || requiresPosition(this.mode))) return boot.text;
+    if (!allowsArming(this.mode)) return t.modeNotArmable;
+    if (requiresPosition(this.mode) && !this.positionOk()) return t.noPosition;
+    if (this.battery.pct <= this.cfg.lowBatteryPct) return t.lowBattery;
+    if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return t.outsideFence;
     return undefined;
   }
 
@@ -275,10 +268,11 @@ export class Autopilot implements MissionHost {
     const b = this.body;
     if (!this.armed || !b.landed) return false;
     // Copter takes off only in modes with a user takeoff; PX4 switches to AUTO.TAKEOFF from any.
-    if (this.cfg.personality.kind === 'ardupilot' && !hasUserTakeoff(this.mode)) return false;
+    const takeoffMode = this.cfg.personality.takeoffMode;
+    if (!takeoffMode && !hasUserTakeoff(this.mode)) return false;
     const altRelM = altAmslM - this.home.altAmslM;
     if (!(altRelM > 0) || altAmslM <= b.altAmslM) return false;
-    if (this.cfg.personality.kind === 'px4') this.enterMode('TAKEOFF');
+    if (takeoffMode) this.enterMode(takeoffMode);
     this.autoArmed = true;
     this.nav = { kind: 'goto', takeoff: true, target: { latDeg: b.latDeg, lonDeg: b.lonDeg, altAmslM } };
     this.text(S.INFO, `Takeoff to ${altRelM.toFixed(1)}m`);

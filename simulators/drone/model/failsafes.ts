@@ -49,8 +49,7 @@ export class Failsafes {
     if (ap.nowMs - this.landedArmedSinceMs >= delay) {
       ap.disarm(true);
       // PX4 names the reason ("Disarmed by landing", issue 17); Copter just says it disarms.
-      const px4 = ap.personality.kind === 'px4';
-      ap.text(S.INFO, landing ? ap.personality.landedDisarmText : px4 ? 'Disarmed by auto preflight disarming\t' : 'Disarming motors');
+      ap.text(S.INFO, landing ? ap.personality.landedDisarmText : ap.personality.idleDisarmText);
     }
   }
 

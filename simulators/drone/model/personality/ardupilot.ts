@@ -126,6 +126,15 @@ export const ardupilot: Personality = {
     return 'relative';
   },
   armRefusedResult: common.MavResult.FAILED,
+  armTexts: {
+    modeNotArmable: 'Arm: Mode not armable',
+    noPosition: 'PreArm: Need Position Estimate',
+    lowBattery: 'PreArm: Battery 1 below minimum arming capacity',
+    outsideFence: 'PreArm: Fence: vehicle outside fence',
+  },
+  missionStartTakesRange: false,
+  defaultTakeoffAltM: undefined,
+  takeoffMode: undefined,
   // The ack leaves at once; the text waits in the STATUSTEXT queue for the next update (a few ms).
   reasonDelayMs: 5,
   repositionSetsSpeed: false,
@@ -141,6 +150,7 @@ export const ardupilot: Personality = {
     return [m];
   },
   landedDisarmText: 'Disarming motors',
+  idleDisarmText: 'Disarming motors',
   banner: ['ArduCopter V4.7.0-dev (90700977)', 'Frame: QUAD/X'],
   flightSwVersion: ((4 << 24) | (7 << 16) | (0 << 8) | 0) >>> 0, // 4.7.0 dev
   bootStages(prearmDelayS, gpsFixDelayS): BootStage[] {
@@ -153,7 +163,7 @@ export const ardupilot: Personality = {
       { untilS: init, text: 'PreArm: System not initialised' },
       { untilS: accels, text: 'PreArm: Accels inconsistent' },
       { untilS: home, text: 'PreArm: AHRS: waiting for home' },
-      { untilS: prearmDelayS, text: 'PreArm: Need Position Estimate' },
+      { untilS: prearmDelayS, text: 'PreArm: Need Position Estimate', positionModesOnly: true },
     ];
   },
 

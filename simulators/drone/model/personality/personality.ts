@@ -17,6 +17,16 @@ export interface Refusal {
 export interface BootStage {
   untilS: number;
   text: string;
+  /** Only modes that need a position are refused (Copter's "Need Position Estimate"). */
+  positionModesOnly?: boolean;
+}
+
+/** Why arming is refused, as the autopilot words it. */
+export interface ArmTexts {
+  modeNotArmable: string;
+  noPosition: string;
+  lowBattery: string;
+  outsideFence: string;
 }
 
 /**
@@ -61,8 +71,15 @@ export interface Personality {
   commandIntAlt(command: number, frame: number): AltFrame | Refusal;
   /** Altitude reference of COMMAND_LONG param7 for a command, or a refusal of the command over COMMAND_LONG. */
   commandLongAlt(command: number): AltFrame | Refusal;
-  /** MAV_RESULT for a refused arm. */
+  /** MAV_RESULT for a refused arm, and the reasons' wording. */
   readonly armRefusedResult: number;
+  readonly armTexts: ArmTexts;
+  /** MISSION_START may name its first/last item (PX4); Copter DENIES a range. */
+  readonly missionStartTakesRange: boolean;
+  /** NAV_TAKEOFF with param7 NaN climbs this far above home (PX4 MIS_TAKEOFF_ALT); undefined: refused. */
+  readonly defaultTakeoffAltM: number | undefined;
+  /** NAV_TAKEOFF: Copter takes off only in a mode with a user takeoff; PX4 switches to this mode (AUTO.TAKEOFF) from any. */
+  readonly takeoffMode: ModeName | undefined;
   /** How long after a refusal's COMMAND_ACK its reason STATUSTEXT leaves. */
   readonly reasonDelayMs: number;
   /** DO_REPOSITION: whether param1 (ground speed) is obeyed. */
@@ -81,6 +98,8 @@ export interface Personality {
   /** STATUSTEXT messages for one text (PX4 splits long texts into 50-character chunks). */
   statusTexts(severity: number, text: string, nextId: () => number): common.StatusText[];
   readonly landedDisarmText: string;
+  /** Disarmed on the ground after DISARM_DELAY / COM_DISARM_PRFLT without taking off. */
+  readonly idleDisarmText: string;
   /** Boot banner lines. */
   readonly banner: readonly string[];
   /** AUTOPILOT_VERSION.flight_sw_version. */

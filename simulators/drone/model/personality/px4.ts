@@ -125,7 +125,13 @@ export const px4: Personality = {
   },
   // PX4 reads DO_REPOSITION and NAV_TAKEOFF param7 as AMSL (issue 17: 30 m requested, hovered at 18–19.5 m over a 12 m home).
   commandLongAlt: () => 'amsl',
+  // Commander::handle_command: a denied arm transition is TEMPORARILY_REJECTED.
   armRefusedResult: common.MavResult.TEMPORARILY_REJECTED,
+  // Commander::arm: every failed health or arming check ends in the one text.
+  armTexts: { modeNotArmable: HEALTH_FAILURES, noPosition: HEALTH_FAILURES, lowBattery: HEALTH_FAILURES, outsideFence: HEALTH_FAILURES },
+  missionStartTakesRange: true,
+  defaultTakeoffAltM: 2.5, // MIS_TAKEOFF_ALT
+  takeoffMode: 'TAKEOFF',
   // SITL: COMMAND_ACK within ~8 ms, the reason ~880 ms later (it travels through the events/health reporting).
   reasonDelayMs: 880,
   repositionSetsSpeed: true,
@@ -150,6 +156,7 @@ export const px4: Personality = {
     return out;
   },
   landedDisarmText: 'Disarmed by landing\t',
+  idleDisarmText: 'Disarmed by auto preflight disarming\t',
   banner: ['PX4 v1.17.0-alpha1 (sih_quadx)'],
   flightSwVersion: ((1 << 24) | (17 << 16) | (0 << 8) | 0) >>> 0,
   bootStages(prearmDelayS): BootStage[] {
