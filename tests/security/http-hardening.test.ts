@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Operations } from '../../control/ops/operations.ts';
 import { FAST_HTTP_TIMEOUTS } from '../../control/api/http-options.ts';
+import { startWebServer } from '../../web-map/server/standalone.ts';
 import { loginToken, rawRequest, startApiServer, type ApiServer } from './http-fixture.ts';
 
 // Issue 12, item 8: no request or header timeouts (20k slow bodies made HTTP unavailable
@@ -47,6 +48,21 @@ describe('security headers', () => {
       expect(r.headers['referrer-policy']).toBe('no-referrer');
       // No HSTS on plain HTTP: it would pin a LAN console to an https it does not serve.
       expect(r.headers['strict-transport-security']).toBeUndefined();
+    }
+  });
+});
+
+describe('security headers on the standalone console (ringwatch web)', () => {
+  it('forbids framing the console it serves', async () => {
+    server = await startApiServer();
+    const web = await startWebServer({ controlUrl: server.url, port: 0 });
+    try {
+      const r = await rawRequest(web.port, { path: '/' });
+      expect(r.status).toBe(200);
+      expect(String(r.headers['content-security-policy'])).toMatch(/frame-ancestors 'none'/);
+      expect(r.headers['x-frame-options']).toBe('DENY');
+    } finally {
+      await web.close();
     }
   });
 });

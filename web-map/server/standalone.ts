@@ -1,6 +1,8 @@
 import fastifyHttpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { webMapPlugin, type WebMapOptions } from './plugin.ts';
+import { tileOrigin } from '../../control/api/http-options.ts';
+import { registerSecurityHeaders } from '../../control/api/security-headers.ts';
 
 export interface WebServerOptions extends WebMapOptions {
   /** Base URL of the control API, e.g. http://127.0.0.1:8080 (its `/api/*` is proxied). */
@@ -26,6 +28,8 @@ export interface WebServer {
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // Event streams never end by themselves: close must cut them, not wait for them.
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  // The same headers as the API beside it: no framing of the console, CSP, nosniff.
+  await registerSecurityHeaders(app, { tls: false, extraImgSrc: o.tiles?.kind === 'url' ? [tileOrigin(o.tiles.template)].filter((x): x is string => x !== undefined) : [] });
   await app.register(fastifyHttpProxy, {
     upstream: o.controlUrl.replace(/\/$/, ''),
     prefix: '/api',
