@@ -12,6 +12,11 @@ export interface AlarmResponder {
   droneId: string;
   commandIds: string[];
   dispatchedAtMs: number;
+  /**
+   * The estimate the drone was chosen on: seconds from dispatch to the scene at the speed
+   * it really flies (the command, capped by what it achieved), ramps and launch included.
+   */
+  etaS?: number;
   /** When the drone was first within the on-scene radius, from its own telemetry. */
   onSceneAtMs?: number;
   timeToSceneS?: number;

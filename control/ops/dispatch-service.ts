@@ -91,7 +91,7 @@ export class DispatchService {
     // A drone taken from another alarm goes back to what it did before that alarm.
     if (prior.kind !== 'alarm') this.previousTask.set(droneId, prior);
     this.o.fleet.setTask(droneId, { kind: 'alarm', alarmId: alarm.id, priority: alarm.priority });
-    this.o.alarms.assign(alarm.id, { droneId, commandIds: [], dispatchedAtMs: this.o.time.nowMs() });
+    this.o.alarms.assign(alarm.id, { droneId, commandIds: [], dispatchedAtMs: this.o.time.nowMs(), etaS: Math.round(best.etaS * 10) / 10 });
     this.o.onAlarm?.(alarm);
     if (opts.warnNearby ?? this.o.warnNearbySpeakers ?? true) this.warnNearby(alarm, issuer);
     void this.fly(alarm, droneId, issuer);

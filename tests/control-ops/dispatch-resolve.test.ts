@@ -35,6 +35,8 @@ describe('dispatch commands the speed its ETA assumes (issue 11.6)', () => {
     await dispatch.dispatch(alarm.id, 'operator');
     await flush();
     const droneId = alarm.responder!.droneId;
+    // The estimate it was chosen on is kept beside the time it will take.
+    expect(alarm.responder!.etaS).toBeGreaterThan(30);
     const goto = cmds.issued.find((i) => i.req.action === 'goto')!.req as { speedMps?: number };
     expect(goto.speedMps).toBe(site.drones.find((d) => d.id === droneId)!.maxSpeedMps);
     // The drone flies 10 m/s whatever it was told (ArduCopter without the speed command).
