@@ -89,6 +89,8 @@ export class ActionApi {
     const enc = encodeTakeoff(this.v.autopilot, altRelM, { homeAmslM: home });
     if (!enc.ok) return { status: 'failed', message: `take-off not sent: ${enc.reason}`, attempts: 0 };
     const r = await this.cmd(enc.spec, hooks);
+    // ArduCopter refuses a take-off while disarmed without a word: say what we can see.
+    if (r.status !== 'success' && !r.message && this.v.telemetryState.armed === false) return { ...r, message: 'refused; the vehicle is disarmed' };
     if (r.status !== 'success') return r;
     hooks.onAccepted?.();
     return awaitAltitude(this.v, altRelM, this.t.takeoffClimbMs, r, hooks);
