@@ -10,6 +10,8 @@ export type TelemetryErrorCode =
   | 'TEL_STORE_REJECTED' // 4xx: the points themselves are bad; retrying will not help
   | 'TEL_STORE_QUERY' // a query failed
   | 'TEL_SPOOL_CORRUPT' // a spool segment could not be read
+  | 'TEL_SPOOL_NO_SPACE' // the spool's disk is full: messages are shed until space returns
+  | 'TEL_SPOOL_WRITE' // another spool write failure (I/O error)
   | 'TEL_CONFIG'; // invalid configuration
 
 export class TelemetryError extends Error {

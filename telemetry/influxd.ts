@@ -55,6 +55,19 @@ export interface InfluxdHandle {
   readonly pid: number | undefined;
   /** The admin credentials when started with `auth`. */
   credentials?: InfluxdCredentials;
+  /**
+   * Calls `listener` on every exit of the process; `expected` is true when `stop`/`close`
+   * asked for it. Returns a function that removes the listener.
+   */
+  onExit(listener: (exit: InfluxdExit) => void): () => void;
+}
+
+/** How an influxd process ended. */
+export interface InfluxdExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** We stopped it (stop/close), as opposed to a crash or a kill from outside. */
+  expected: boolean;
 }
 
 function configText(dataDir: string, port: number, rpcPort: number, cqRunInterval: string, auth: boolean): string {
@@ -139,13 +152,25 @@ async function reapStale(pidPath: string): Promise<void> {
  * answers 204. The error names `npm run setup` when the binary is missing.
  */
 export async function startInflux(opts: StartInfluxOptions = {}): Promise<InfluxdHandle> {
+  const h = await prepareInflux(opts);
+  await h.start();
+  return h;
+}
+
+function missingBinary(binary: string): TelemetryError {
+  return new TelemetryError(
+    'TEL_INFLUXD_MISSING',
+    `influxd not found at ${binary}; run "npm run setup" (installs the Debian package "influxdb"), or point --influx-url at an existing InfluxDB`,
+  );
+}
+
+/**
+ * Everything `startInflux` does except starting: data directory, config, ports and
+ * credentials, so the URL is known before influxd runs (a supervisor starts it, and
+ * restarts it on the same port and data after a crash).
+ */
+export async function prepareInflux(opts: StartInfluxOptions = {}): Promise<InfluxdHandle> {
   const binary = opts.binary ?? DEFAULT_INFLUXD_BINARY;
-  if (!existsSync(binary)) {
-    throw new TelemetryError(
-      'TEL_INFLUXD_MISSING',
-      `influxd not found at ${binary}; run "npm run setup" (installs the Debian package "influxdb"), or point --influx-url at an existing InfluxDB`,
-    );
-  }
   const dataDir = resolve(opts.dataDir ?? DEFAULT_INFLUXD_DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
@@ -159,9 +184,12 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
   const timeoutMs = opts.startTimeoutMs ?? INFLUXD_START_TIMEOUT_MS;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
+  let stopping: ChildProcess | undefined;
+  const exitListeners = new Set<(exit: InfluxdExit) => void>();
 
   const start = async (): Promise<void> => {
     if (child) return;
+    if (!existsSync(binary)) throw missingBinary(binary);
     let stderrTail = '';
     await reapStale(pidPath);
     // Own process group: a Ctrl-C in the terminal signals the whole foreground group, and
@@ -182,7 +210,10 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
         rmSync(pidPath, { force: true });
         exitInfo = `code ${code} signal ${signal}`;
         if (child === proc) child = undefined;
+        const expected = stopping === proc;
+        if (expected) stopping = undefined;
         res();
+        for (const l of exitListeners) l({ code, signal, expected });
       });
       proc.once('error', (err) => {
         exitInfo = err.message;
@@ -211,13 +242,15 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
   const stop = async (): Promise<void> => {
     const proc = child;
     if (!proc) return;
+    stopping = proc;
     proc.kill('SIGTERM');
+    // A stopped (SIGSTOP) influxd cannot act on SIGTERM until continued.
+    proc.kill('SIGCONT');
     const timer = setTimeout(() => proc.kill('SIGKILL'), INFLUXD_STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
   };
 
-  await start();
   return {
     url,
     port,
@@ -232,6 +265,10 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
       return child?.pid;
     },
     ...(credentials ? { credentials } : {}),
+    onExit(listener) {
+      exitListeners.add(listener);
+      return () => exitListeners.delete(listener);
+    },
   };
 }
 

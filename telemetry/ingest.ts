@@ -18,10 +18,9 @@ export interface IngestOptions {
   connectTimeoutMs?: number;
   reconnectPeriodMs?: number;
   logger: Logger;
+  /** Called when shedding starts (with the reason) and when the spool takes messages again. */
+  onShedding?: (reason: string | undefined) => void;
 }
-
-/** Delay before retrying a spool append that failed (disk full, I/O error). */
-export const SPOOL_RETRY_MS = 1000;
 
 /**
  * The MQTT side of ingest: a persistent session (clean: false, fixed client id) with a
@@ -39,6 +38,8 @@ export class MqttIngest {
   private client: MqttClient | undefined;
   private closing = false;
   private corked = false;
+  /** Set while appends fail: the episode's reason and how many it shed. */
+  private shedding: { reason: string; sinceMs: number; shed: number } | undefined;
 
   constructor(
     private readonly opts: IngestOptions,
@@ -112,26 +113,51 @@ export class MqttIngest {
       callback();
       return;
     }
-    const append = (): void => {
-      if (this.closing) return; // no ack: the broker redelivers to our next session
-      try {
-        const entry = this.spool.append({ topic: packet.topic, payload, point: r.point }, Date.now());
-        this.metrics.accepted++;
-        this.writer.enqueue(entry);
-      } catch (err) {
-        this.opts.logger.error({ err: (err as Error).message }, 'spool append failed; holding the ack and retrying');
-        setTimeout(append, SPOOL_RETRY_MS).unref();
-        return;
-      }
-      if (this.writer.backpressured) void this.writer.waitForRoom().then(() => !this.closing && callback());
-      else callback();
-    };
-    append();
+    if (this.closing) return; // no ack: the broker redelivers to our next session
+    try {
+      const entry = this.spool.append({ topic: packet.topic, payload, point: r.point }, Date.now());
+      this.metrics.accepted++;
+      this.writer.enqueue(entry);
+    } catch (err) {
+      // The spool cannot take it (disk full, I/O error). Holding the ack would stop the
+      // whole session behind this one message for as long as the disk stays full, and the
+      // broker would drop for us anyway; so shed it, counted, and say so once. The next
+      // message tries the disk again: recovery needs no timer.
+      this.shed(r.point.measurement, err as Error);
+      callback();
+      return;
+    }
+    if (this.shedding) this.endShedding();
+    if (this.writer.backpressured) void this.writer.waitForRoom().then(() => !this.closing && callback());
+    else callback();
   }
 
-  /** Publishes on our own session (health reports); dropped silently while offline. */
-  publish(topic: string, payload: string, retain: boolean): void {
-    if (this.client?.connected) this.client.publish(topic, payload, { qos: 0, retain });
+  private shed(measurement: string, err: Error): void {
+    this.metrics.shed[measurement] = (this.metrics.shed[measurement] ?? 0) + 1;
+    if (this.shedding) {
+      this.shedding.shed++;
+      return;
+    }
+    this.shedding = { reason: err.message, sinceMs: Date.now(), shed: 1 };
+    this.opts.logger.error({ err: err.message, alert: 'TelemetrySpoolShedding' }, 'spool append failed: shedding incoming messages until the spool can write again');
+    this.opts.onShedding?.(err.message);
+  }
+
+  private endShedding(): void {
+    const s = this.shedding!;
+    this.shedding = undefined;
+    this.opts.logger.warn({ shed: s.shed, forMs: Date.now() - s.sinceMs }, 'spool writing again; messages shed meanwhile are not stored');
+    this.opts.onShedding?.(undefined);
+  }
+
+  /** The current shedding episode, if appends are failing. */
+  get sheddingState(): { reason: string; sinceMs: number; shed: number } | undefined {
+    return this.shedding ? { ...this.shedding } : undefined;
+  }
+
+  /** Publishes on our own session (health reports and events); dropped silently while offline. */
+  publish(topic: string, payload: string, retain: boolean, qos: 0 | 1 = 0): void {
+    if (this.client?.connected) this.client.publish(topic, payload, { qos, retain });
   }
 
   get connected(): boolean {
@@ -143,6 +169,7 @@ export class MqttIngest {
     this.closing = true;
     await this.client?.endAsync(false);
   }
+
 
   /** Simulates a crash for tests: drop the socket without DISCONNECT or further acks. */
   async abort(): Promise<void> {

@@ -1,13 +1,19 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { HealthStatus } from './health.ts';
+import type { InfluxdState, InfluxdStatus } from './influxd-supervisor.ts';
 import type { DropReason } from './mapping/index.ts';
+import type { SpoolStats } from './spool.ts';
 
 /**
  * Health of the ingest pipeline. Counters only grow; gauges are sampled when read.
- * `render()` gives the Prometheus text exposition format for `/metrics`.
+ * `registry()` serves them, with the service's live state, to Prometheus (`/metrics`).
  */
 export class IngestMetrics {
   received = 0;
   accepted = 0;
   readonly dropped: Record<DropReason, number> = { topic: 0, oversize: 0, not_json: 0, schema: 0, ignored: 0 };
+  /** Messages acked without being stored because the spool could not write, by measurement. */
+  readonly shed: Record<string, number> = {};
   recoveredPoints = 0;
   pointsWritten = 0;
   batchesWritten = 0;
@@ -58,6 +64,7 @@ export class IngestMetrics {
       received: this.received,
       accepted: this.accepted,
       dropped: { ...this.dropped },
+      shed: { ...this.shed },
       recoveredPoints: this.recoveredPoints,
       pointsWritten: this.pointsWritten,
       batchesWritten: this.batchesWritten,
@@ -74,32 +81,90 @@ export class IngestMetrics {
     };
   }
 
-  render(): string {
-    const m: [string, string, number | Record<string, number>, string][] = [
-      ['ringwatch_telemetry_messages_received_total', 'counter', this.received, 'MQTT messages received'],
-      ['ringwatch_telemetry_messages_accepted_total', 'counter', this.accepted, 'Messages mapped to points and spooled'],
-      ['ringwatch_telemetry_messages_dropped_total', 'counter', this.dropped, 'Messages dropped, by reason'],
-      ['ringwatch_telemetry_points_recovered_total', 'counter', this.recoveredPoints, 'Points read back from the spool at start'],
-      ['ringwatch_telemetry_points_written_total', 'counter', this.pointsWritten, 'Points confirmed by InfluxDB'],
-      ['ringwatch_telemetry_batches_written_total', 'counter', this.batchesWritten, 'Batches confirmed by InfluxDB'],
-      ['ringwatch_telemetry_batch_size_last', 'gauge', this.lastBatchSize, 'Points in the last batch'],
-      ['ringwatch_telemetry_points_per_second', 'gauge', this.pointsPerS, 'Points written per second'],
-      ['ringwatch_telemetry_write_errors_total', 'counter', { retryable: this.writeErrorsRetryable, rejected: this.writeErrorsRejected }, 'Failed batch writes'],
-      ['ringwatch_telemetry_points_rejected_total', 'counter', this.pointsRejected, 'Points InfluxDB refused (4xx), dropped'],
-      ['ringwatch_telemetry_write_lag_ms', 'gauge', this.lastWriteLagMs, 'Receive to confirmed write, last batch'],
-      ['ringwatch_telemetry_end_to_end_lag_ms', 'gauge', this.lastEndToEndLagMs, 'Device timestamp to confirmed write, last batch'],
-      ['ringwatch_telemetry_oldest_pending_age_ms', 'gauge', this.gauges.oldestPendingAgeMs, 'Age of the oldest unwritten point'],
-      ['ringwatch_telemetry_queued_points', 'gauge', this.gauges.queuedPoints, 'Points waiting to be written'],
-      ['ringwatch_telemetry_spool_bytes', 'gauge', this.gauges.spoolBytes, 'Bytes in spool segments on disk'],
-      ['ringwatch_telemetry_spool_segments', 'gauge', this.gauges.spoolSegments, 'Spool segment files on disk'],
-      ['ringwatch_telemetry_backpressure_waits_total', 'counter', this.backpressureWaits, 'Times MQTT acks were held for room'],
-    ];
-    let out = '';
-    for (const [name, type, v, help] of m) {
-      out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-      if (typeof v === 'number') out += `${name} ${v}\n`;
-      else for (const [k, x] of Object.entries(v)) out += `${name}{reason="${k}"} ${x}\n`;
+  /**
+   * A prom-client registry over these counters and the service's live state. The hot
+   * path keeps counting in plain fields (one increment per message, no label lookups);
+   * each scrape copies them into the registry's metrics.
+   */
+  registry(live: () => LiveState): Registry {
+    const reg = new Registry();
+    const counter = (name: string, help: string, value: () => number | Record<string, number>, label = 'reason') =>
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers: [reg],
+        collect() {
+          this.reset();
+          const v = value();
+          if (typeof v === 'number') this.inc(v);
+          else for (const [k, x] of Object.entries(v)) this.inc({ [label]: k }, x);
+        },
+      });
+    const gauge = (name: string, help: string, value: () => number | Record<string, number>, label = 'reason') =>
+      new Gauge({
+        name,
+        help,
+        labelNames: [label],
+        registers: [reg],
+        collect() {
+          this.reset();
+          const v = value();
+          if (typeof v === 'number') this.set(v);
+          else for (const [k, x] of Object.entries(v)) this.set({ [label]: k }, x);
+        },
+      });
+    let state = live();
+    // One snapshot of the live state per scrape, taken by the first metric collected.
+    gauge('ringwatch_telemetry_healthy', 'Service health: 1 ok, 0 degraded (see /health for why)', () => {
+      state = live();
+      return state.status === 'ok' ? 1 : 0;
+    });
+    counter('ringwatch_telemetry_messages_received_total', 'MQTT messages received', () => this.received);
+    counter('ringwatch_telemetry_messages_accepted_total', 'Messages mapped to points and spooled', () => this.accepted);
+    counter('ringwatch_telemetry_messages_dropped_total', 'Messages dropped as bad input, by reason', () => this.dropped);
+    counter('ringwatch_telemetry_messages_shed_total', 'Messages acked but not stored because the spool could not write (disk full), by measurement', () => this.shed, 'measurement');
+    counter('ringwatch_telemetry_points_recovered_total', 'Points read back from the spool at start', () => this.recoveredPoints);
+    counter('ringwatch_telemetry_points_written_total', 'Points confirmed by InfluxDB', () => this.pointsWritten);
+    counter('ringwatch_telemetry_batches_written_total', 'Batches confirmed by InfluxDB', () => this.batchesWritten);
+    gauge('ringwatch_telemetry_batch_size_last', 'Points in the last batch', () => this.lastBatchSize);
+    gauge('ringwatch_telemetry_points_per_second', 'Points written per second', () => this.pointsPerS);
+    counter('ringwatch_telemetry_write_errors_total', 'Failed batch writes: retryable (InfluxDB away, retried) or rejected (4xx, dropped)', () => ({ retryable: this.writeErrorsRetryable, rejected: this.writeErrorsRejected }));
+    counter('ringwatch_telemetry_points_rejected_total', 'Points InfluxDB refused (4xx), dropped', () => this.pointsRejected);
+    counter('ringwatch_telemetry_write_retries_total', 'Batch write retries', () => this.retries);
+    gauge('ringwatch_telemetry_write_lag_ms', 'Receive to confirmed write, last batch', () => this.lastWriteLagMs);
+    gauge('ringwatch_telemetry_end_to_end_lag_ms', 'Device timestamp to confirmed write, last batch', () => this.lastEndToEndLagMs);
+    gauge('ringwatch_telemetry_oldest_pending_age_ms', 'Age of the oldest unwritten point', () => state.gauges.oldestPendingAgeMs);
+    gauge('ringwatch_telemetry_queued_points', 'Points waiting to be written (spool depth)', () => state.gauges.queuedPoints);
+    gauge('ringwatch_telemetry_spool_bytes', 'Bytes in spool segments on disk', () => state.gauges.spoolBytes);
+    gauge('ringwatch_telemetry_spool_segments', 'Spool segment files on disk', () => state.gauges.spoolSegments);
+    gauge('ringwatch_telemetry_spool_shedding', '1 while spool appends fail and incoming messages are shed', () => (state.shedding ? 1 : 0));
+    counter('ringwatch_telemetry_spool_append_failures_total', 'Spool appends that failed (disk full, I/O error)', () => state.spool.appendFailures);
+    counter('ringwatch_telemetry_spool_torn_tails_total', 'Segments whose cut last line was skipped at start', () => state.spool.tornTails);
+    counter('ringwatch_telemetry_spool_corrupt_lines_total', 'Spool lines that could not be read back at start', () => state.spool.corruptLines);
+    counter('ringwatch_telemetry_backpressure_waits_total', 'Times MQTT acks were held for room', () => this.backpressureWaits);
+    gauge('ringwatch_telemetry_store_up', 'InfluxDB answered the last write or probe (1) or not (0)', () => (state.storeReachable === false ? 0 : 1));
+    gauge('ringwatch_telemetry_mqtt_connected', 'Connected to the broker', () => (state.mqttConnected ? 1 : 0));
+    if (state.influxd) {
+      gauge('ringwatch_telemetry_influxd_up', 'Managed influxd running (1) or not (0)', () => (state.influxd?.state === 'running' ? 1 : 0));
+      gauge('ringwatch_telemetry_influxd_state', 'Managed influxd state (1 for the current one)', () =>
+        Object.fromEntries(INFLUXD_STATES.map((s) => [s, state.influxd?.state === s ? 1 : 0])), 'state');
+      counter('ringwatch_telemetry_influxd_restarts_total', 'Managed influxd restarts by the supervisor', () => state.influxd?.restarts ?? 0);
+      counter('ringwatch_telemetry_influxd_exits_total', 'Unexpected exits of the managed influxd', () => state.influxd?.exits ?? 0);
     }
-    return out;
+    return reg;
   }
+}
+
+const INFLUXD_STATES: readonly InfluxdState[] = ['starting', 'running', 'down', 'missing', 'stopped'];
+
+/** What the service reports at scrape time beside the counters. */
+export interface LiveState {
+  status: HealthStatus;
+  gauges: IngestMetrics['gauges'];
+  spool: Pick<SpoolStats, 'appendFailures' | 'tornTails' | 'corruptLines'>;
+  shedding: boolean;
+  storeReachable: boolean | undefined;
+  mqttConnected: boolean;
+  influxd?: InfluxdStatus;
 }

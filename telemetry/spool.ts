@@ -1,4 +1,5 @@
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writevSync } from 'node:fs';
+import { TelemetryError } from './errors.ts';
 import { join } from 'node:path';
 import type { TelemetryPoint } from './points.ts';
 
@@ -54,8 +55,17 @@ export interface SpoolStats {
   bytes: number;
   segments: number;
   corruptLines: number;
+  /** Segments whose last line was cut (a crash or a full disk mid-write), skipped at open. */
+  tornTails: number;
   fsyncs: number;
+  /** Appends that failed (disk full, I/O error); each left the segment as it was. */
+  appendFailures: number;
+  /** Drained segments released before they reached `segmentBytes`. */
+  earlyReleases: number;
 }
+
+/** errno codes that mean "no room": the spool sheds until space returns. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 const SEGMENT_RE = /^seg-(\d{12})\.log$/;
 const segName = (id: number) => `seg-${String(id).padStart(12, '0')}.log`;
@@ -86,7 +96,7 @@ export class Spool {
   private readonly segmentBytes: number;
   readonly maxBytes: number;
   readonly policy: FsyncPolicy;
-  readonly stats: SpoolStats = { bytes: 0, segments: 0, corruptLines: 0, fsyncs: 0 };
+  readonly stats: SpoolStats = { bytes: 0, segments: 0, corruptLines: 0, tornTails: 0, fsyncs: 0, appendFailures: 0, earlyReleases: 0 };
 
   private constructor(private readonly opts: SpoolOptions) {
     this.segmentBytes = opts.segmentBytes ?? 8 * 1024 * 1024;
@@ -123,6 +133,7 @@ export class Spool {
         recovered.push({ point, receivedMs, segment: seg });
         seg.appended++;
       }
+      if (start < buf.length) spool.stats.tornTails++;
       spool.segments.set(id, seg);
       spool.totalBytes += seg.bytes;
       spool.nextId = id + 1;
@@ -157,12 +168,12 @@ export class Spool {
     }
     const len = head.length + payload.length + 1;
     let seg = this.current;
-    if (!seg || seg.bytes + len > this.segmentBytes) seg = this.rotate();
-    let written = writevSync(seg.fd!, [head, payload, NL]);
-    if (written < len) {
-      // Short write (rare; disk nearly full): finish it so the line is whole.
-      const all = Buffer.concat([head, payload, NL]);
-      while (written < len) written += writevSync(seg.fd!, [all.subarray(written)]);
+    try {
+      if (!seg || seg.bytes + len > this.segmentBytes) seg = this.rotate();
+      this.writeWhole(seg, [head, payload, NL], len);
+    } catch (err) {
+      this.stats.appendFailures++;
+      throw spoolWriteError(err);
     }
     seg.bytes += len;
     seg.appended++;
@@ -176,6 +187,30 @@ export class Spool {
     return { point: msg.point, receivedMs, segment: seg };
   }
 
+  /**
+   * Writes one line or nothing: a write cut short (disk full) is truncated back to the
+   * segment's last whole line, so a later append never glues onto half a record and
+   * recovery never meets a torn line in the middle of a segment.
+   */
+  private writeWhole(seg: Segment, parts: Buffer[], len: number): void {
+    const fd = seg.fd!;
+    let written = 0;
+    try {
+      written = writevSync(fd, parts);
+      if (written < len) {
+        const all = Buffer.concat(parts);
+        while (written < len) written += writevSync(fd, [all.subarray(written)]);
+      }
+    } catch (err) {
+      try {
+        ftruncateSync(fd, seg.bytes);
+      } catch {
+        // Truncating frees space, so it rarely fails; if it does, recovery skips the torn tail.
+      }
+      throw err;
+    }
+  }
+
   /** Marks entries as stored; deletes segments that are closed and fully confirmed. */
   confirm(entries: readonly SpoolEntry[]): void {
     const touched = new Set<Segment>();
@@ -184,6 +219,16 @@ export class Spool {
       touched.add(e.segment);
     }
     for (const s of touched) this.maybeDelete(s);
+    // The open segment, once drained, is released now rather than when it reaches
+    // segmentBytes: on a nearly full disk those megabytes are what the next appends need.
+    const cur = this.current;
+    if (cur && touched.has(cur) && cur.appended > 0 && cur.confirmed >= cur.appended) {
+      this.current = undefined;
+      this.dirty = false;
+      this.closeFd(cur);
+      this.maybeDelete(cur);
+      this.stats.earlyReleases++;
+    }
     this.updateStats();
   }
 
@@ -214,7 +259,11 @@ export class Spool {
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
     this.fsyncTimer = undefined;
     const cur = this.current;
-    this.sync();
+    try {
+      this.sync();
+    } catch {
+      // A full or failing disk must not stop shutdown; whole lines on disk are recovered.
+    }
     if (cur) this.closeFd(cur);
     this.current = undefined;
     if (cur) this.maybeDelete(cur);
@@ -231,8 +280,14 @@ export class Spool {
   private rotate(): Segment {
     const old = this.current;
     if (old?.fd !== undefined) {
-      this.sync();
+      try {
+        this.sync();
+      } catch {
+        // fsync can report ENOSPC/EIO for earlier writes; the lines are in the file or
+        // not, and recovery reads whatever is whole. Rotation must go on regardless.
+      }
       this.closeFd(old);
+      this.current = undefined;
     }
     const id = this.nextId++;
     const path = join(this.opts.dir, segName(id));
@@ -246,7 +301,11 @@ export class Spool {
 
   private maybeDelete(seg: Segment): void {
     if (seg === this.current || seg.confirmed < seg.appended || !this.segments.has(seg.id)) return;
-    unlinkSync(seg.path);
+    try {
+      unlinkSync(seg.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
     this.segments.delete(seg.id);
     this.totalBytes -= seg.bytes;
   }
@@ -255,4 +314,11 @@ export class Spool {
     this.stats.bytes = this.totalBytes;
     this.stats.segments = this.segments.size;
   }
+}
+
+/** The append's failure in the service's vocabulary: no room (shed and wait for space) or another I/O error. */
+function spoolWriteError(err: unknown): TelemetryError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code && NO_SPACE.has(code)) return new TelemetryError('TEL_SPOOL_NO_SPACE', `spool disk full (${code})`, { cause: err });
+  return new TelemetryError('TEL_SPOOL_WRITE', `spool write failed: ${(err as Error).message}`, { cause: err });
 }

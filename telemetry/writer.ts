@@ -21,6 +21,10 @@ export interface WriterOptions {
   retryMaxMs?: number;
   /** Called after a batch is confirmed (e.g. to backfill downsampling for late data). */
   onWritten?: (entries: readonly SpoolEntry[]) => void;
+  /** Runs before every write attempt (schema set-up while InfluxDB is new or away); a throw is a failed attempt. */
+  prepare?: () => Promise<void>;
+  /** Every attempt's outcome as far as reachability goes: undefined when the store answered, the error when it may pass. */
+  onStoreResult?: (err?: TelemetryError) => void;
 }
 
 /** Named defaults; tests pass shorter retry delays. */
@@ -47,9 +51,11 @@ export class BatchWriter {
   private timer: NodeJS.Timeout | undefined;
   private flushDue = false;
   private closed = false;
+  /** Batches waiting out a retry delay, each with the function that sends it now. */
+  private readonly pendingRetries = new Map<NodeJS.Timeout, () => void>();
   private readonly waiters: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly o: Required<Omit<WriterOptions, 'onWritten'>> & Pick<WriterOptions, 'onWritten'>;
+  private readonly o: Required<Omit<WriterOptions, 'onWritten' | 'prepare' | 'onStoreResult'>> & Pick<WriterOptions, 'onWritten' | 'prepare' | 'onStoreResult'>;
 
   constructor(
     private readonly store: TelemetryStore,
@@ -107,6 +113,11 @@ export class BatchWriter {
 
   close(): void {
     this.closed = true;
+    // Batches waiting to retry stay in the spool; the next start writes them.
+    for (const timer of this.pendingRetries.keys()) clearTimeout(timer);
+    this.inFlight -= this.pendingRetries.size;
+    this.retrying = Math.max(0, this.retrying - this.pendingRetries.size);
+    this.pendingRetries.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const w of this.waiters.splice(0)) w();
@@ -158,7 +169,9 @@ export class BatchWriter {
     try {
       // The database/bucket vanished (404): create it again before retrying.
       if (lastStatus === 404) await this.store.init();
+      await this.o.prepare?.();
       await this.store.write(batch.map((e) => e.point));
+      this.o.onStoreResult?.();
       leaveRetry();
       this.done(batch);
     } catch (err) {
@@ -166,6 +179,7 @@ export class BatchWriter {
       if (!e.retryable) {
         // The store refused these points (e.g. a field type conflict, or older than the
         // retention policy); retrying cannot help.
+        this.o.onStoreResult?.();
         leaveRetry();
         this.metrics.writeErrorsRejected++;
         this.metrics.pointsRejected += batch.length;
@@ -173,6 +187,7 @@ export class BatchWriter {
         return;
       }
       this.metrics.writeErrorsRetryable++;
+      this.o.onStoreResult?.(e);
       if (this.closed) {
         leaveRetry();
         this.inFlight--;
@@ -181,10 +196,25 @@ export class BatchWriter {
       }
       if (attempt === 0) this.retrying++;
       const base = Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** attempt);
-      setTimeout(() => {
+      const fire = () => {
+        this.pendingRetries.delete(timer);
         this.metrics.retries++;
         void this.send(batch, attempt + 1, e.status);
-      }, base / 2 + Math.random() * (base / 2)).unref();
+      };
+      const timer = setTimeout(fire, base / 2 + Math.random() * (base / 2));
+      timer.unref();
+      this.pendingRetries.set(timer, fire);
+    }
+  }
+
+  /**
+   * The store is back (a probe answered): retry waiting batches now instead of at the
+   * end of a backoff that may have grown to `retryMaxMs` during a long outage.
+   */
+  retryNow(): void {
+    for (const [timer, fire] of [...this.pendingRetries]) {
+      clearTimeout(timer);
+      fire();
     }
   }
 
