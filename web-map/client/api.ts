@@ -19,6 +19,10 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export class Api {
   token: string | undefined;
   private readonly listeners = new Set<Reachability>();
+  /** Called when the server says the session is gone (expired, revoked, signed out elsewhere). */
+  onSessionEnded: (() => void) | undefined;
+  /** True while a console is open; a 401 then means the session ended, not a failed login. */
+  signedIn = false;
 
   onReachability(fn: Reachability): void {
     this.listeners.add(fn);
@@ -54,6 +58,7 @@ export class Api {
     }
     if (!res.ok) {
       const e = (json ?? {}) as { code?: string; message?: string };
+      if (res.status === 401 && e.code === 'API_ERR_UNAUTHENTICATED' && this.signedIn) this.onSessionEnded?.();
       throw new ApiFailure(proxyDown ? 0 : res.status, e.code ?? `HTTP_${res.status}`, e.message ?? res.statusText);
     }
     return json as T;

@@ -1,7 +1,9 @@
 import L from 'leaflet';
 import type { Ctx } from './context.ts';
-import { can, describeError } from './context.ts';
+import { actionButton } from './actions.ts';
+import { can } from './context.ts';
 import { fill, h } from './dom.ts';
+import { deliveryName, ringName, speakerName } from './names.ts';
 import type { DeliverySnapshot, Point, Warning } from './types.ts';
 
 type TargetMode = 'rings' | 'polygon' | 'radius';
@@ -62,15 +64,7 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     if (mode === 'radius') return { kind: 'radius', center, radiusM: Number(radius.value) };
     return { kind: 'rings', ringIds: ringChecks.filter((c) => c.checked).map((c) => c.value) };
   };
-  const guarded = async (fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (err) {
-      ctx.toast(describeError(t, err), 'error');
-    }
-  };
-  const send = () =>
-    guarded(async () => {
+  const send = async () => {
       const source = text.value.trim()
         ? { kind: 'tts', text: text.value.trim(), lang: lang.value }
         : (() => {
@@ -80,38 +74,41 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
       const snap = await api.post<DeliverySnapshot>('/api/broadcasts', { target: target(), source, volumePct: Number(volume.value), loop: loop.checked, priority: 5 });
       current = snap.broadcastId;
       store.applyNow([{ type: 'broadcast', data: snap }]);
-    });
-  const stop = () => guarded(async () => void (current && store.applyNow([{ type: 'broadcast', data: await api.post(`/api/broadcasts/${encodeURIComponent(current)}/stop`) }])));
+  };
+  const stop = async () => void (current && store.applyNow([{ type: 'broadcast', data: await api.post(`/api/broadcasts/${encodeURIComponent(current)}/stop`) }]));
+  const targetWords = () => {
+    if (mode === 'polygon') return t('bc.byPolygon');
+    if (mode === 'radius') return `${t('bc.byRadius')} ${radius.value} m`;
+    return ringChecks.filter((c) => c.checked).map((c) => ringName(t, ctx.site, c.value)).join(ctx.lang === 'zh-CN' ? '、' : ', ');
+  };
 
   const renderDelivery = () => {
     const snap = current ? store.broadcasts.get(current) : undefined;
     if (!snap) return fill(delivery);
-    const summary = Object.entries(snap.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(' · ');
+    const summary = Object.entries(snap.counts).filter(([, n]) => n > 0).map(([k, n]) => `${deliveryName(t, k)} ${n}`).join(' · ');
     fill(
       delivery,
       h('div', { 'data-testid': 'bc-summary', 'data-done': String(snap.done) }, t('bc.delivery', { summary })),
-      h('ul', {}, ...snap.speakers.map((s) => h('li', { 'data-testid': 'bc-speaker', 'data-state': s.state, 'data-speaker': s.speakerId }, `${s.speakerId}: ${s.state}${s.progressPct !== undefined ? ` ${s.progressPct}%` : ''}${s.reason ? ` (${s.reason})` : ''}`))),
+      h('ul', {}, ...snap.speakers.map((s) => h('li', { 'data-testid': 'bc-speaker', 'data-state': s.state, 'data-speaker': s.speakerId }, `${speakerName(ctx.site, s.speakerId)}: ${deliveryName(t, s.state)}${s.progressPct !== undefined ? ` ${s.progressPct}%` : ''}${s.reason ? ` (${s.reason})` : ''}`))),
     );
   };
 
   const lib = { id: h('input', { placeholder: t('lib.id'), 'data-testid': 'lib-id' }), title: h('input', { placeholder: t('lib.titleField'), 'data-testid': 'lib-title' }), text: h('textarea', { rows: 2, placeholder: t('bc.text'), 'data-testid': 'lib-text' }), lang: h('select', { 'data-testid': 'lib-lang' }, h('option', { value: 'zh-CN' }, '中文'), h('option', { value: 'en' }, 'English')) };
   const mayLib = can(ctx.user, 'warning.manage');
-  const saveWarning = () =>
-    guarded(async () => {
+  const saveWarning = async () => {
       const w: Warning = { id: lib.id.value.trim(), title: lib.title.value.trim(), lang: lib.lang.value as Warning['lang'], text: lib.text.value.trim() };
       await api.call('PUT', `/api/warnings/${encodeURIComponent(w.id)}`, w);
       store.applyNow([{ type: 'warnings', data: await api.get<Warning[]>('/api/warnings') }]);
-    });
-  const deleteWarning = (id: string) =>
-    guarded(async () => {
+  };
+  const deleteWarning = async (id: string) => {
       await api.call('DELETE', `/api/warnings/${encodeURIComponent(id)}`);
       store.applyNow([{ type: 'warnings', data: await api.get<Warning[]>('/api/warnings') }]);
-    });
+  };
   const renderLibrary = () => {
     const ws = store.warnings ?? [];
     const sel = warningSel.value;
     fill(warningSel, ...ws.map((w) => h('option', { value: w.id, selected: w.id === sel }, `${w.title} (${w.lang})`)));
-    fill(libList, ...ws.map((w) => h('li', { 'data-testid': 'lib-item', 'data-id': w.id }, h('b', {}, w.title), ` ${w.text.slice(0, 40)} `, h('button', { disabled: !mayLib, onclick: () => void deleteWarning(w.id) }, t('lib.delete')))));
+    fill(libList, ...ws.map((w) => h('li', { 'data-testid': 'lib-item', 'data-id': w.id }, h('b', {}, w.title), ` ${w.text.slice(0, 40)} `, actionButton(ctx, { testId: 'lib-delete', label: t('lib.delete'), disabled: !mayLib, confirm: () => t('confirm.deleteWarning', { title: w.title }), run: () => deleteWarning(w.id) }))));
   };
 
   const unsubscribe = store.subscribe((changed) => {
@@ -124,7 +121,7 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     { class: 'panel' },
     h('h3', {}, t('bc.targets')),
     h('div', {}, modeRadio('rings', t('bc.byRing')), modeRadio('polygon', t('bc.byPolygon')), modeRadio('radius', t('bc.byRadius'))),
-    h('div', { class: 'rings' }, ...ringChecks.map((c, i) => h('label', {}, c, ctx.site.rings[i]!.name))),
+    h('div', { class: 'rings' }, ...ringChecks.map((c, i) => h('label', {}, c, ringName(t, ctx.site, ctx.site.rings[i]!.id)))),
     h('label', {}, t('bc.radius'), ' ', radius),
     targetHint,
     h('button', { onclick: () => ((polygon = []), (center = undefined), drawSketch()) }, t('bc.clear')),
@@ -134,11 +131,11 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     text,
     h('div', {}, volumeLabel, ' ', volume),
     h('label', {}, loop, t('bc.loop')),
-    h('div', {}, h('button', { class: 'primary', 'data-testid': 'bc-send', onclick: () => void send() }, t('bc.send')), h('button', { 'data-testid': 'bc-stop', onclick: () => void stop() }, t('bc.stop'))),
+    h('div', {}, actionButton(ctx, { testId: 'bc-send', className: 'primary', label: t('bc.send'), confirm: () => t('confirm.broadcast', { targets: targetWords() }), run: send }), actionButton(ctx, { testId: 'bc-stop', label: t('bc.stop'), run: stop })),
     delivery,
     h('h3', {}, t('lib.title')),
     libList,
-    h('div', { class: 'lib-form' }, lib.id, lib.title, lib.lang, lib.text, h('button', { disabled: !mayLib, 'data-testid': 'lib-save', onclick: () => void saveWarning() }, t('lib.save'))),
+    h('div', { class: 'lib-form' }, lib.id, lib.title, lib.lang, lib.text, actionButton(ctx, { testId: 'lib-save', label: t('lib.save'), disabled: !mayLib, run: saveWarning })),
   );
   return { el, dispose: () => (unsubscribe(), ctx.cancelPick(), sketch.remove()) };
 }

@@ -3,7 +3,7 @@ import { authorize, type Permission } from '../../control/auth/roles.ts';
 import type { Api } from './api.ts';
 import { ApiFailure } from './api.ts';
 import type { DroneLayer } from './drone-layer.ts';
-import type { Lang, MessageKey } from './i18n.ts';
+import { EN, type Lang, type MessageKey } from './i18n.ts';
 import type { LiveStore } from './live-store.ts';
 import type { Point, SiteView, User } from './types.ts';
 
@@ -21,8 +21,11 @@ export interface Ctx {
   t: T;
   toMap: (p: Point) => Point;
   fromMap: (p: Point) => Point;
-  /** Next map click (not on a drone) goes to `onPoint` in WGS-84; a hint shows meanwhile. */
-  pick(hint: string, onPoint: (p: Point) => void, keep?: boolean): void;
+  /**
+   * Next map click (not on a drone) goes to `onPoint` in WGS-84; a hint shows meanwhile.
+   * `onCancel` runs if the pick ends without a point (Escape, another pick, a tab change).
+   */
+  pick(hint: string, onPoint: (p: Point) => void, keep?: boolean, onCancel?: () => void): void;
   cancelPick(): void;
   selectDrone(id: string | undefined): void;
   toast(message: string, kind?: 'info' | 'error'): void;
@@ -36,12 +39,23 @@ export function can(user: User, p: Permission): boolean {
   return authorize(user.role, p).allow;
 }
 
-/** A failure as one line for the operator, with the server's reason. */
+/**
+ * A failure as one line in the user's language: the server's stable code mapped to a
+ * message (never its English text), a validation error reduced to the fields it names.
+ */
 export function describeError(t: T, err: unknown): string {
   if (err instanceof ApiFailure) {
     if (err.status === 0) return t('err.unreachable');
-    if (err.status === 403) return `${t('err.forbidden')} (${err.message})`;
-    return t('err.generic', { message: err.message });
+    const key = `err.code.${err.code}`;
+    if (key in EN) return t(key as MessageKey);
+    if (err.code === 'API_ERR_VALIDATION' || err.status === 400) {
+      // fastify joins one message per failed rule ("body/kind must be equal to constant, …"):
+      // name each field once, not each rule.
+      const fields = [...new Set([...err.message.matchAll(/(?:body|querystring|params)\/([\w/]+)/g)].map((m) => m[1]!.replace(/\/\d+$/, '')))];
+      return t('err.validation', { fields: fields.length ? fields.join(', ') : err.code });
+    }
+    if (err.status === 403) return t('err.forbidden');
+    return t('err.refused', { code: err.code });
   }
   return t('err.generic', { message: String((err as Error)?.message ?? err) });
 }

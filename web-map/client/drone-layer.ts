@@ -125,7 +125,7 @@ export class DroneLayer {
       ctx.stroke();
       ctx.restore();
       if (labels || d.id === this.selectedId) {
-        const text = `${this.names.get(d.id) ?? d.id} ${Math.round(t.batteryPct)}% ${t.mode}${lost ? ' ⚠' : ''}`;
+        const text = `${this.names.get(d.id) ?? d.id} ${Math.round(t.batteryPct)}% ${t.mode} ${Math.round(t.altRelM)} m ${t.groundSpeedMps.toFixed(1)} m/s${lost ? ' ⚠' : ''}`;
         const y = place(s.x + 10, s.y + 4, ctx.measureText(text).width);
         ctx.lineWidth = 3;
         ctx.strokeStyle = 'rgba(255,255,255,0.9)';

@@ -1,6 +1,8 @@
 import type { Ctx } from './context.ts';
 import { can, describeError, fmtTime } from './context.ts';
+import { actionButton } from './actions.ts';
 import { fill, h } from './dom.ts';
+import { droneName } from './names.ts';
 import type { MessageKey } from './i18n.ts';
 import type { LiveStore } from './live-store.ts';
 import { LEDGER_FINAL, type LedgerRecord, type LedgerState } from './types.ts';
@@ -40,18 +42,22 @@ export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTML
       if (!rec || (await settled(store, rec.id)) !== 'succeeded') return;
     }
   };
-  const button = (key: MessageKey, action: string, onClick: () => void) =>
-    h('button', { 'data-testid': `cmd-${action}`, disabled: !allowed || !selectedId, onclick: onClick }, t(key));
+  const name = () => (selectedId ? droneName(ctx.site, selectedId) : '');
+  const button = (key: MessageKey, action: string, run: () => Promise<unknown>, confirm?: () => string) =>
+    actionButton(ctx, { testId: `cmd-${action}`, label: t(key), disabled: !allowed || !selectedId, confirm, run: async () => void (await run()) });
 
   const commands = h(
     'div',
     { class: 'commands' },
     h('label', {}, t('cmd.altitude'), ' ', alt),
-    button('cmd.takeoff', 'takeoff', () => void takeoff()),
-    button('cmd.rtl', 'rtl', () => void send({ action: 'rtl' })),
-    button('cmd.land', 'land', () => void send({ action: 'land' })),
+    button('cmd.takeoff', 'takeoff', takeoff),
+    button('cmd.rtl', 'rtl', () => send({ action: 'rtl' }), () => t('confirm.rtl', { drone: name() })),
+    button('cmd.land', 'land', () => send({ action: 'land' }), () => t('confirm.land', { drone: name() })),
     button('cmd.goto', 'goto', () =>
-      ctx.pick(t('cmd.goto.pick'), (p) => void send({ action: 'goto', latDeg: p.latDeg, lonDeg: p.lonDeg, altitudeRelM: Number(alt.value) })),
+      // Busy until the point is picked and the command answered (or the pick cancelled).
+      new Promise<void>((resolve) =>
+        ctx.pick(t('cmd.goto.pick'), (p) => void send({ action: 'goto', latDeg: p.latDeg, lonDeg: p.lonDeg, altitudeRelM: Number(alt.value) }).finally(resolve), false, resolve),
+      ),
     ),
   );
 

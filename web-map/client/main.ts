@@ -1,9 +1,15 @@
 import L from 'leaflet';
 import { Api, ApiFailure } from './api.ts';
+import { attention } from './attention.ts';
+import { beepsPlayed } from './beep.ts';
+import { coveragePanel } from './coverage-panel.ts';
+import { showLogin as loginForm } from './login.ts';
+import { alarmPlace, alarmType, alarmTypeName, ringName } from './names.ts';
 import { addBasemap, type TileConfig } from './basemap.ts';
 import { chiefPanel } from './chief-panel.ts';
 import type { Ctx } from './context.ts';
 import { fill, h } from './dom.ts';
+import type { Shape } from './types.ts';
 import { DroneLayer } from './drone-layer.ts';
 import { droneLayerBench } from './bench-hook.ts';
 import { datumProjection } from './gcj02.ts';
@@ -13,8 +19,8 @@ import { dronePanel } from './drone-panel.ts';
 import { LiveStore } from './live-store.ts';
 import { startLive } from './live-client.ts';
 import { activeRings, opsPanel } from './ops-panel.ts';
-import { devicesLayer, geoJsonLayer, siteStatic } from './site-layers.ts';
-import type { Alarm, SiteView, User, Warning } from './types.ts';
+import { devicesLayer, geoJsonLayer, RING_COLORS, siteStatic } from './site-layers.ts';
+import type { Alarm, Point, SiteView, User, Warning } from './types.ts';
 
 const LANG_KEY = 'rw.lang';
 const api = new Api();
@@ -42,42 +48,16 @@ async function boot(): Promise<void> {
   else showLogin();
 }
 
-function showLogin(error?: string): void {
-  const username = h('input', { name: 'username', autocomplete: 'username', 'data-testid': 'login-user' });
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', 'data-testid': 'login-pass' });
-  const msg = h('div', { class: 'bad', 'data-testid': 'login-error' }, error ?? '');
-  const form = h(
-    'form',
-    {
-      class: 'login',
-      onsubmit: (e) => {
-        e.preventDefault();
-        void (async () => {
-          try {
-            const r = await api.post<{ token: string; user: User }>('/api/login', { username: username.value, password: password.value });
-            api.token = r.token;
-            await startConsole(r.user);
-          } catch (err) {
-            msg.textContent = err instanceof ApiFailure && err.status === 429 ? t('login.locked') : t('login.failed', { reason: err instanceof ApiFailure && err.status === 0 ? t('err.unreachable') : (err as Error).message });
-          }
-        })();
-      },
-    },
-    h('h1', {}, t('app.title')),
-    h('h2', {}, t('login.title')),
-    h('label', {}, t('login.username'), username),
-    h('label', {}, t('login.password'), password),
-    h('button', { type: 'submit', class: 'primary', 'data-testid': 'login-submit' }, t('login.submit')),
-    msg,
-    h('button', { type: 'button', class: 'link', 'data-testid': 'lang-switch', onclick: () => (setLang(lang === 'en' ? 'zh-CN' : 'en'), showLogin()) }, t('lang.switch')),
-  );
-  fill(root, form);
-  username.focus();
+function showLogin(notice?: string): void {
+  document.title = t('app.title');
+  api.signedIn = false;
+  loginForm(root, api, t, { notice, onSignedIn: startConsole, onSwitchLang: () => (setLang(lang === 'en' ? 'zh-CN' : 'en'), showLogin(notice)) });
 }
 
 async function startConsole(user: User): Promise<void> {
   const [site, cfg] = await Promise.all([api.get<SiteView>('/api/site'), fetch('config.json').then((r) => r.json() as Promise<TileConfig>)]);
   const proj = datumProjection(cfg.datum);
+  api.signedIn = true;
   const store = new LiveStore((cb) => requestAnimationFrame(cb));
   const mapEl = h('div', { id: 'map', 'data-testid': 'map' });
   const banners = h('div', { class: 'banners', 'data-testid': 'banners' });
@@ -85,11 +65,11 @@ async function startConsole(user: User): Promise<void> {
   const top = h('header', { class: 'top' });
   const hint = h('div', { class: 'pick-hint', hidden: true, 'data-testid': 'pick-hint' });
   const toasts = h('div', { class: 'toasts', 'data-testid': 'toasts' });
-  fill(root, top, banners, h('main', {}, mapEl, side), hint, toasts);
+  const alertSlot = h('div', { class: 'alert-slot' });
+  fill(root, top, alertSlot, banners, h('main', {}, mapEl, side), hint, toasts);
 
-  const center = site.core.shape.type === 'circle' ? site.core.shape.center : site.core.shape.points[0]!;
-  const c = proj.toMap(center);
-  const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: true }).setView([c.latDeg, c.lonDeg], 14);
+  // The default view holds the whole outermost ring (the area the station answers for).
+  const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: true }).fitBounds(boundsOf(site.rings[site.rings.length - 1]?.shape ?? site.core.shape, proj.toMap), { padding: [8, 8] });
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   const flags = { server: 'connecting' as 'ok' | 'connecting' | 'down', tiles: true, influx: true };
   const renderBanners = () =>
@@ -133,7 +113,8 @@ async function startConsole(user: User): Promise<void> {
       for (const a of store.alarms.values()) {
         if (a.state === 'resolved') continue;
         const q = proj.toMap(a.position);
-        L.circleMarker([q.latDeg, q.lonDeg], { radius: 10, color: '#d50000', weight: 3, fillColor: a.state === 'open' ? '#ff1744' : '#ffab91', fillOpacity: 0.7 }).bindTooltip(`${a.id} ${a.severity}`).addTo(alarmLayer);
+        const label = `${alarmTypeName(ctx.t, alarmType(a))} · ${alarmPlace(site, a)} · ${ringName(ctx.t, site, a.ringId)}`;
+        L.circleMarker([q.latDeg, q.lonDeg], { radius: 10, color: '#d50000', weight: 3, fillColor: a.state === 'open' ? '#ff1744' : '#ffab91', fillOpacity: 0.7 }).bindTooltip(label).addTo(alarmLayer);
       }
       alarmLayer.addTo(map);
     },
@@ -147,11 +128,15 @@ async function startConsole(user: User): Promise<void> {
     drawCoverage() {
       coverageLayer?.remove();
       const gaps = (store.coverage as { uncovered?: unknown }[]).map((c) => c.uncovered).filter(Boolean);
-      coverageLayer = gaps.length ? geoJsonLayer({ type: 'FeatureCollection', features: gaps }, proj.toMap, { color: '#b71c1c', weight: 1, fillOpacity: 0.2, dashArray: '2 4' }).addTo(map) : undefined;
+      coverageLayer = gaps.length
+        ? geoJsonLayer({ type: 'FeatureCollection', features: gaps }, proj.toMap, { weight: 1, fillOpacity: 0.22, dashArray: '2 4' }, (f) => RING_COLORS[String((f?.properties as { ringId?: string } | null)?.ringId)] ?? '#b71c1c').addTo(map)
+        : undefined;
+      coverage?.render();
     },
   };
 
   let pickFn: ((p: { latDeg: number; lonDeg: number }) => void) | undefined;
+  let pickCancel: (() => void) | undefined;
   let pickKeep = false;
   const ctx: Ctx = {
     api,
@@ -164,15 +149,20 @@ async function startConsole(user: User): Promise<void> {
     t,
     toMap: proj.toMap,
     fromMap: proj.fromMap,
-    pick(text, onPoint, keep = false) {
+    pick(text, onPoint, keep = false, onCancel) {
+      ctx.cancelPick();
       pickFn = onPoint;
+      pickCancel = onCancel;
       pickKeep = keep;
       hint.hidden = false;
       hint.textContent = text;
       mapEl.classList.add('picking');
     },
     cancelPick() {
+      const cancelled = pickCancel;
+      pickCancel = undefined;
       pickFn = undefined;
+      cancelled?.();
       hint.hidden = true;
       mapEl.classList.remove('picking');
     },
@@ -195,11 +185,17 @@ async function startConsole(user: User): Promise<void> {
       previewLayer = gj ? geoJsonLayer(gj, proj.toMap, { color: '#7b1fa2', weight: 3, dashArray: '8 6' }).addTo(map) : undefined;
     },
   };
+  const attn = attention(ctx, (n) => (document.title = n ? `(${n}) ${ctx.t('app.title')}` : ctx.t('app.title')));
+  fill(alertSlot, attn.bannerEl, attn.listEl);
+  const coverage = coveragePanel(ctx);
   map.on('click', (e: L.LeafletMouseEvent) => {
     const wgs = proj.fromMap({ latDeg: e.latlng.lat, lonDeg: e.latlng.lng });
     if (pickFn) {
       const fn = pickFn;
-      if (!pickKeep) ctx.cancelPick();
+      if (!pickKeep) {
+        pickCancel = undefined; // picked, not cancelled
+        ctx.cancelPick();
+      }
       fn(wgs);
       return;
     }
@@ -226,7 +222,6 @@ async function startConsole(user: User): Promise<void> {
   }
   const conn = h('span', { class: 'conn', 'data-testid': 'conn' });
   function renderChrome(): void {
-    document.title = t('app.title');
     const tabs: [Tab, string][] = [['drones', t('tab.drones')], ['ops', t('tab.ops')], ['broadcast', t('tab.broadcast')], ['history', t('tab.history')]];
     fill(tabBar, ...tabs.map(([id, label]) => h('button', { class: id === tab ? 'active' : '', 'data-testid': `tab-${id}`, onclick: () => showTab(id) }, label)));
     conn.textContent = t(flags.server === 'ok' ? 'conn.ok' : flags.server === 'down' ? 'conn.down' : 'conn.connecting');
@@ -238,6 +233,7 @@ async function startConsole(user: User): Promise<void> {
       h('span', { class: 'site' }, site.site.name),
       conn,
       h('span', { class: 'grow' }),
+      ...attn.headerItems(),
       h('span', { 'data-testid': 'whoami', 'data-role': user.role }, `${user.displayName} · ${t(`role.${user.role}`)}`),
       h('button', { class: 'link', 'data-testid': 'lang-switch', onclick: () => switchLang() }, t('lang.switch')),
       h('button', { class: 'link', 'data-testid': 'logout', onclick: () => void logout() }, t('logout')),
@@ -250,9 +246,13 @@ async function startConsole(user: User): Promise<void> {
     ctx.lang = lang;
     staticLayer.remove();
     staticLayer = siteStatic(site, proj.toMap, t).addTo(map);
+    overlays.drawAlarms();
+    coverage.render();
+    attn.render();
     showTab(tab);
   }
   async function logout(): Promise<void> {
+    api.signedIn = false;
     live.close();
     await api.post('/api/logout').catch(() => undefined);
     api.token = undefined;
@@ -281,6 +281,7 @@ async function startConsole(user: User): Promise<void> {
       return { x: r.left + p.x, y: r.top + p.y };
     },
     frames: () => store.frames,
+    beeps: () => beepsPlayed(),
     mapLatLngAt: (x: number, y: number) => {
       const r = mapEl.getBoundingClientRect();
       const ll = map.containerPointToLatLng([x - r.left, y - r.top]);
@@ -337,10 +338,7 @@ async function startConsole(user: User): Promise<void> {
       // A stream refused because the session ended looks like an outage to EventSource: ask.
       if (state === 'down')
         void api.get('/api/me').catch((err) => {
-          if (err instanceof ApiFailure && err.status === 401) {
-            live.close();
-            showLogin();
-          }
+          if (err instanceof ApiFailure && err.status === 401) endSession();
         });
       const wasDown = flags.server === 'down';
       flags.server = state;
@@ -348,6 +346,17 @@ async function startConsole(user: User): Promise<void> {
       if (state === 'ok' && wasDown) void initial().catch(() => undefined);
     },
   });
+  // The session ended on the server (expired, revoked): back to the sign-in, saying why,
+  // instead of a console that still says "Live" while every command is refused.
+  function endSession(): void {
+    if (!api.signedIn) return;
+    api.signedIn = false;
+    live.close();
+    attn.dispose();
+    api.token = undefined;
+    showLogin(t('session.expired'));
+  }
+  api.onSessionEnded = endSession;
   api.onReachability((ok) => {
     if (!ok && flags.server !== 'down') {
       flags.server = 'down';
@@ -359,3 +368,14 @@ async function startConsole(user: User): Promise<void> {
 }
 
 void boot();
+
+/** Map bounds of a site shape, through the basemap datum. */
+function boundsOf(shape: Shape, toMap: (p: Point) => Point): L.LatLngBounds {
+  if (shape.type === 'circle') {
+    const c = toMap(shape.center);
+    const dLat = shape.radiusM / 111_320;
+    const dLon = dLat / Math.cos((c.latDeg * Math.PI) / 180);
+    return L.latLngBounds([c.latDeg - dLat, c.lonDeg - dLon], [c.latDeg + dLat, c.lonDeg + dLon]);
+  }
+  return L.latLngBounds(shape.points.map((p) => toMap(p)).map((q) => [q.latDeg, q.lonDeg] as [number, number]));
+}

@@ -5,7 +5,8 @@ import type { MessageKey } from './i18n.ts';
 export type ToMap = (p: Point) => Point;
 export type T = (key: MessageKey, params?: Record<string, string | number>) => string;
 
-const RING_COLORS: Record<string, string> = { containment: '#c62828', prevention: '#ef6c00', control: '#1565c0' };
+/** One colour per ring, shared by the rings, the coverage gaps and the legend (app.css .ring-*). */
+export const RING_COLORS: Record<string, string> = { containment: '#c62828', prevention: '#ef6c00', control: '#1565c0' };
 
 export const ll = (toMap: ToMap, p: Point): L.LatLng => {
   const q = toMap(p);
@@ -64,9 +65,9 @@ export function devicesLayer(site: SiteView, toMap: ToMap, checkpointState: (id:
 }
 
 /** Any WGS-84 GeoJSON (patrol routes, coverage gaps) through the basemap datum. */
-export function geoJsonLayer(data: unknown, toMap: ToMap, style: L.PathOptions): L.GeoJSON {
+export function geoJsonLayer(data: unknown, toMap: ToMap, style: L.PathOptions, colorOf?: (f: GeoJSON.Feature | undefined) => string): L.GeoJSON {
   return L.geoJSON(data as GeoJSON.GeoJsonObject, {
-    style: () => style,
+    style: (f) => (colorOf ? { ...style, color: colorOf(f), fillColor: colorOf(f) } : style),
     coordsToLatLng: (c) => ll(toMap, { latDeg: c[1]!, lonDeg: c[0]! }),
     pointToLayer: (_f, latlng) => L.circleMarker(latlng, { radius: 3, ...style }),
     interactive: false,

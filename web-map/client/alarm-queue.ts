@@ -1,0 +1,96 @@
+/**
+ * The alarm queue: open and acknowledged alarms, most severe first and, within a
+ * severity, the longest waiting first; each in words (type, checkpoint, ring, who
+ * dispatched it and their note), its responder's live command state and time to scene,
+ * a click to centre the map, and acknowledge / resolve with their guardrails.
+ */
+import { actionButton } from './actions.ts';
+import type { Ctx } from './context.ts';
+import { can, fmtTime } from './context.ts';
+import { fill, h } from './dom.ts';
+import type { MessageKey } from './i18n.ts';
+import { alarmPlace, alarmType, alarmTypeName, droneName, ringName, SEVERITY_RANK, severityName } from './names.ts';
+import type { Alarm, LedgerRecord } from './types.ts';
+
+/** Queue order: severity (critical first), then age (oldest first). Pure. */
+export function queueOrder(alarms: Iterable<Alarm>): Alarm[] {
+  return [...alarms].filter((a) => a.state !== 'resolved').sort((a, b) => (SEVERITY_RANK[b.severity] ?? 0) - (SEVERITY_RANK[a.severity] ?? 0) || a.raisedAtMs - b.raisedAtMs);
+}
+
+type AlarmExtra = Alarm & { source: Alarm['source'] & { note?: string }; noResponderReason?: string; responder?: Alarm['responder'] & { etaS?: number } };
+
+export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
+  const { store, api } = ctx;
+  const mayAlarm = can(ctx.user, 'alarm.manage');
+  const el = h('ul', { class: 'alarms', 'data-testid': 'alarm-list' });
+  // Ledger records a responder was sent with before this console opened are not on the
+  // live stream yet: fetch each once, so everyone sees the responder's state, not "…".
+  const asked = new Set<string>();
+  const fetchMissing = (ids: string[]) => {
+    for (const id of ids) {
+      if (store.ledger.has(id) || asked.has(id)) continue;
+      asked.add(id);
+      void api
+        .get<LedgerRecord>(`/api/ledger/${encodeURIComponent(id)}`)
+        .then((rec) => store.applyNow([{ type: 'ledger', data: rec }]))
+        .catch(() => undefined);
+    }
+  };
+  const centre = (a: Alarm) => {
+    const q = ctx.toMap(a.position);
+    ctx.map.setView([q.latDeg, q.lonDeg], Math.max(ctx.map.getZoom(), 16));
+  };
+  const post = (a: Alarm, verb: 'ack' | 'resolve') => async () => void store.applyNow([{ type: 'alarm', data: await api.post<Alarm>(`/api/alarms/${encodeURIComponent(a.id)}/${verb}`) }]);
+
+  function responderLine(a: AlarmExtra): HTMLElement | null {
+    const { t, site } = ctx;
+    const resp = a.responder;
+    if (!resp) return a.noResponderReason ? h('div', { class: 'bad', 'data-testid': 'alarm-no-responder' }, t('alarm.noResponder', { reason: a.noResponderReason })) : null;
+    fetchMissing(resp.commandIds);
+    // The newest command of the responder is what it is doing now (go-to, then loiter…).
+    const recs = resp.commandIds.map((id) => store.ledger.get(id)).filter((r): r is LedgerRecord => !!r);
+    const rec = recs.sort((x, y) => y.createdMs - x.createdMs)[0];
+    const state = rec ? t(`ledger.${rec.state}` as MessageKey) : '…';
+    const timing =
+      resp.timeToSceneS !== undefined
+        ? t('alarm.onScene', { seconds: resp.timeToSceneS.toFixed(0), target: resp.targetS })
+        : resp.etaS !== undefined
+          ? t('alarm.eta', { seconds: resp.etaS.toFixed(0), target: resp.targetS })
+          : '';
+    return h(
+      'div',
+      { 'data-testid': 'alarm-responder', 'data-state': rec?.state ?? 'unknown' },
+      t('alarm.responder', { drone: droneName(site, resp.droneId), state }),
+      timing ? h('span', { class: resp.withinTarget === false ? 'bad' : '' }, ` · ${timing}`) : null,
+    );
+  }
+
+  function render(): void {
+    const { t, site } = ctx;
+    const open = queueOrder(store.alarms.values()) as AlarmExtra[];
+    if (open.length === 0) return fill(el, h('li', { class: 'muted' }, t('alarms.none')));
+    fill(
+      el,
+      ...open.slice(0, 50).map((a) => {
+        const type = alarmTypeName(t, alarmType(a));
+        const who = a.source.kind === 'manual' ? t('alarm.by', { user: a.source.username }) : t('alarm.at', { place: alarmPlace(site, a) });
+        return h(
+          'li',
+          { 'data-testid': 'alarm-item', 'data-id': a.id, 'data-state': a.state, 'data-severity': a.severity, class: `sev-${a.severity}` },
+          h('a', { href: '#', class: 'alarm-title', 'data-testid': 'alarm-centre', title: t('alarm.center'), onclick: (e) => (e.preventDefault(), centre(a)) }, h('span', { class: `sev-tag ${a.severity}` }, severityName(t, a.severity)), ' ', h('b', {}, type)),
+          ` · ${who} · ${ringName(t, site, a.ringId)} · ${t(`alarm.${a.state}` as MessageKey)} · ${fmtTime(a.raisedAtMs)}`,
+          a.source.kind === 'manual' && a.source.note ? h('div', { class: 'note', 'data-testid': 'alarm-note' }, t('alarm.note', { note: a.source.note })) : null,
+          responderLine(a),
+          h(
+            'div',
+            {},
+            actionButton(ctx, { testId: 'alarm-ack', label: t('alarm.ack'), disabled: !mayAlarm || a.state !== 'open', run: post(a, 'ack') }),
+            actionButton(ctx, { testId: 'alarm-resolve', label: t('alarm.resolve'), disabled: !mayAlarm, confirm: () => t('confirm.resolve', { what: `${type}, ${alarmPlace(site, a)}` }), run: post(a, 'resolve') }),
+          ),
+        );
+      }),
+    );
+  }
+  render();
+  return { el, render };
+}

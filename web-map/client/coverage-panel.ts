@@ -1,0 +1,59 @@
+/**
+ * Coverage you can read: a box on the map (every tab) with, per ring, the share of its
+ * area, perimeter and checkpoints some drone reaches within the ring's target, the
+ * checkpoints that are not reached by name, a legend, and a warning for a ring whose
+ * promise does not hold. The gaps themselves are drawn hatched in the ring's colour.
+ */
+import L from 'leaflet';
+import type { Ctx } from './context.ts';
+import { coverageRows, type CoverageVerdict } from './coverage-model.ts';
+import { fill, h } from './dom.ts';
+import { checkpointName, ringName } from './names.ts';
+
+export interface CoveragePanel {
+  render(): void;
+  remove(): void;
+}
+
+export function coveragePanel(ctx: Ctx): CoveragePanel {
+  const box = h('div', { class: 'coverage-box leaflet-bar', 'data-testid': 'coverage-panel' });
+  L.DomEvent.disableClickPropagation(box);
+  L.DomEvent.disableScrollPropagation(box);
+  let collapsed = false;
+  const Control = L.Control.extend({ onAdd: () => box });
+  const control = new (Control as unknown as new (o: L.ControlOptions) => L.Control)({ position: 'bottomleft' }).addTo(ctx.map);
+
+  const bar = (label: string, pct: number, testId: string) =>
+    h('span', { class: 'cov-fig', 'data-testid': testId, 'data-pct': pct.toFixed(1) }, h('span', { class: 'cov-bar' }, h('span', { class: `cov-fill ${pct >= 95 ? 'full' : pct >= 50 ? 'part' : 'low'}`, 'data-w': Math.round(pct) })), ` ${label} ${pct.toFixed(0)}%`);
+
+  function render(): void {
+    const { t, site } = ctx;
+    const rows = coverageRows(ctx.store.coverage, site.rings.map((r) => r.id));
+    const head = h('div', { class: 'cov-head' }, h('b', {}, t('cov.title')), h('button', { class: 'link', 'data-testid': 'coverage-collapse', onclick: () => ((collapsed = !collapsed), render()) }, collapsed ? '▸' : '▾'));
+    if (collapsed) return fill(box, head);
+    fill(
+      box,
+      head,
+      rows.length === 0 ? h('div', { class: 'muted' }, t('cov.none')) : null,
+      ...rows.map((r) => {
+        const name = ringName(t, site, r.ringId);
+        const v: CoverageVerdict = r.verdict;
+        return h(
+          'div',
+          { class: `cov-ring cov-${v}`, 'data-testid': `coverage-${r.ringId}`, 'data-verdict': v },
+          h('div', {}, h('span', { class: `swatch ring-${r.ringId}` }), h('b', {}, name), ` · ${r.targetS} s`),
+          h('div', { class: 'cov-figs' }, bar(t('cov.legendArea'), r.areaPct, 'cov-area'), bar(t('cov.legendPerimeter'), r.perimeterPct, 'cov-perimeter'), bar(t('cov.legendCheckpoints'), r.checkpointsPct, 'cov-checkpoints')),
+          r.checkpointsUncovered.length
+            ? h('div', { class: 'bad', 'data-testid': 'cov-uncovered' }, t('cov.uncovered', { names: r.checkpointsUncovered.map((id) => checkpointName(site, id)).join(ctx.lang === 'zh-CN' ? '、' : ', ') }))
+            : h('div', { class: 'muted' }, t('cov.allCovered')),
+          v === 'ok' ? null : h('div', { class: `cov-warning ${v}`, 'data-testid': 'cov-warning', role: 'status' }, '⚠ ', t('cov.warning', { ring: name, target: r.targetS, area: r.areaPct.toFixed(0) })),
+        );
+      }),
+      h('div', { class: 'cov-legend', 'data-testid': 'coverage-legend' }, ...site.rings.map((r) => h('span', { class: 'legend-item' }, h('span', { class: `swatch ring-${r.id}` }), ringName(t, site, r.id))), h('div', {}, h('span', { class: 'swatch gap' }), t('cov.gapLegend'))),
+    );
+    // Widths from data attributes: the CSP forbids inline style attributes from markup, not from the CSSOM.
+    for (const el of box.querySelectorAll<HTMLElement>('.cov-fill')) el.style.width = `${el.dataset['w']}%`;
+  }
+  render();
+  return { render, remove: () => control.remove() };
+}

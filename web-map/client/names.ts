@@ -1,0 +1,56 @@
+/**
+ * Human names for what the API gives as ids and codes: rings, alarm types, severities,
+ * delivery states, checkpoints, drones. Rings have fixed ids (core ⊂ containment ⊂
+ * prevention ⊂ control), so their names are translated; checkpoint, speaker and drone
+ * names are the site's proper names and shown as the site file spells them.
+ */
+import type { T } from './context.ts';
+import type { MessageKey } from './i18n.ts';
+import { EN } from './i18n.ts';
+import type { Alarm, SiteView } from './types.ts';
+
+const has = (key: string): key is MessageKey => key in EN;
+
+export function ringName(t: T, site: SiteView, ringId: string): string {
+  const key = `ringName.${ringId}`;
+  return has(key) ? t(key) : (site.rings.find((r) => r.id === ringId)?.name ?? ringId);
+}
+
+export function alarmTypeName(t: T, type: string): string {
+  const key = `alarmType.${type}`;
+  return has(key) ? t(key) : type;
+}
+
+export function severityName(t: T, severity: string): string {
+  const key = `sev.${severity}`;
+  return has(key) ? t(key) : severity;
+}
+
+export function deliveryName(t: T, state: string): string {
+  const key = `delivery.${state}`;
+  return has(key) ? t(key) : state;
+}
+
+export function checkpointName(site: SiteView, id: string): string {
+  return site.checkpoints.find((c) => c.id === id)?.name ?? id;
+}
+
+export function speakerName(site: SiteView, id: string): string {
+  return site.speakers.find((s) => s.id === id)?.name ?? site.drones.find((d) => d.id === id)?.name ?? id;
+}
+
+export function droneName(site: SiteView, id: string): string {
+  return site.drones.find((d) => d.id === id)?.name ?? id;
+}
+
+/** What an alarm is, in words: type, and where (checkpoint or the dispatcher). */
+export function alarmType(a: Alarm): string {
+  return a.source.kind === 'sensor' ? a.source.type : 'manual';
+}
+
+export function alarmPlace(site: SiteView, a: Alarm): string {
+  return a.source.kind === 'sensor' ? checkpointName(site, a.source.checkpointId) : `${a.position.latDeg.toFixed(5)}, ${a.position.lonDeg.toFixed(5)}`;
+}
+
+/** Severity order for queues: critical first. */
+export const SEVERITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
