@@ -180,6 +180,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
 
   const gate = new ConnectionGate(limits);
+  let rulesWarned = false;
   const sizeLimits = { maxConnectBytes: limits.maxConnectBytes, maxPacketBytes: limits.maxPacketBytes };
   /**
    * Every transport's streams enter here: the connection caps and the packet-size guard
@@ -203,13 +204,19 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
           : refusal.reason === 'protocol_level'
             ? `unsupported protocol level ${refusal.level} (CONNACK 0x01)`
             : 'malformed remaining length';
-      warn.warn(`door:${address ?? ''}`, { address, reason: refusal.reason }, `connection closed: ${detail}`);
+      // One log key per kind of refusal, not per address: the key map must stay bounded
+      // whatever number of addresses an attacker comes from.
+      warn.warn(`door:${refusal.reason}`, { address, reason: refusal.reason }, `connection closed: ${detail}`);
     });
     const client = aedes.handle(stream, req);
-    enforcePacketRules(client, (violation) => {
+    const enforced = enforcePacketRules(client, (violation) => {
       metrics.reject('protocol');
-      warn.warn(`door:${address ?? ''}`, { address, clientId: client.id, statement: violation.statement }, `connection closed: [${violation.statement}] ${violation.message}`);
+      warn.warn(`door:${violation.statement}`, { address, clientId: client.id, statement: violation.statement }, `connection closed: [${violation.statement}] ${violation.message}`);
     });
+    if (!enforced && !rulesWarned) {
+      rulesWarned = true;
+      log.error('this aedes version exposes no client parser: MQTT 3.1.1 door rules (broker/packet-rules.ts) are not enforced');
+    }
     return client;
   };
 
