@@ -6,7 +6,7 @@ import type { Site } from '../site/load.ts';
 import type { SecretsFile } from '../site/secrets-file.ts';
 import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
 import { startBrokerServer, type BrokerServer, type BrokerTlsOptions } from '../broker/index.ts';
-import { startTelemetryService, type TelemetryService } from '../telemetry/service.ts';
+import { startTelemetryService, type TelemetryHealth, type TelemetryService } from '../telemetry/service.ts';
 import type { StoreConfig } from '../telemetry/store/create.ts';
 import { MqttBus } from '../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../control/service.ts';
@@ -45,6 +45,8 @@ export interface SystemOptions {
   brokerTls?: BrokerTlsOptions;
   /** An external InfluxDB instead of the local influxd. */
   store?: StoreConfig;
+  /** The telemetry service: a fixed port for the managed influxd; /metrics and /health on 127.0.0.1:metricsPort. */
+  telemetry?: { influxdPort?: number; metricsPort?: number };
   web?: WebMapOptions;
   /** The HTTP server's transport and limits: TLS, timeouts, connection caps, logger. */
   http?: HttpServerOptions;
@@ -55,11 +57,22 @@ export interface SystemOptions {
   logger: Logger;
 }
 
+/** The stack's own verdict: `degraded` while any part rides out a fault (flying goes on). */
+export interface SystemHealth {
+  status: 'ok' | 'degraded';
+  services: { telemetry: Pick<TelemetryHealth, 'status' | 'reasons'> & Partial<TelemetryHealth> };
+}
+
+/** The live event (on the API's event stream) that carries a service's health change. */
+export const SERVICE_HEALTH_EVENT = 'service-health';
+
 export interface RunningSystem {
   mapUrl: string;
   mqttUrl: string;
   broker?: BrokerServer;
-  telemetry: TelemetryService;
+  /** Absent only when the telemetry service could not start at all (history is then unavailable). */
+  telemetry: TelemetryService | undefined;
+  health(): SystemHealth;
   control: ControlService;
   ops: Operations;
   api: FastifyInstance;
@@ -78,8 +91,9 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const close = async () => {
     for (const c of closers.splice(0).reverse()) {
       try {
-        await c.close();
-        log.info(`stopped ${c.name}`);
+        // Each part bounds its own close; this bound is the backstop so Ctrl-C always ends.
+        if (await settlesWithin(Promise.resolve(c.close()), CLOSE_PART_TIMEOUT_MS)) log.info(`stopped ${c.name}`);
+        else log.error(`stopping ${c.name} took over ${CLOSE_PART_TIMEOUT_MS} ms; going on`);
       } catch (err) {
         log.error({ err }, `stopping ${c.name} failed`);
       }
@@ -104,15 +118,36 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       log.info(`broker on ${mqttUrl} (WebSocket ws://${plainHost}:${broker.wsPort})` + (tlsUrls.length ? `, TLS ${tlsUrls.join(' and ')}` : ''));
     }
 
-    const telemetry = await startTelemetryService({
-      site: o.site.site.id,
-      mqtt: { url: mqttUrl, username: 'telemetry', password: secret('telemetry'), clientId: 'telemetry:ingest' },
-      store: o.store ?? { backend: 'v1' },
-      dataDir: join(o.dataDir, 'telemetry'),
-      logger: log.child({ part: 'telemetry' }),
-    });
-    closers.push({ name: 'telemetry (and its influxd)', close: () => telemetry.close() });
-    log.info(`telemetry ingesting into ${telemetry.influxd ? `local influxd ${telemetry.influxd.url}` : 'the configured InfluxDB'}`);
+    // History is a convenience, flying is not: an InfluxDB that is absent or dies is
+    // ridden out inside the telemetry service (spool, retry, supervised influxd, health
+    // "degraded"), and a telemetry service that cannot start at all stops nothing else.
+    let telemetry: TelemetryService | undefined;
+    let telemetryFailure: string | undefined;
+    try {
+      telemetry = await startTelemetryService({
+        site: o.site.site.id,
+        mqtt: { url: mqttUrl, username: 'telemetry', password: secret('telemetry'), clientId: 'telemetry:ingest' },
+        store: o.store ?? { backend: 'v1' },
+        dataDir: join(o.dataDir, 'telemetry'),
+        ...(o.telemetry?.influxdPort ? { influxd: { port: o.telemetry.influxdPort } } : {}),
+        ...(o.telemetry?.metricsPort !== undefined ? { metricsPort: o.telemetry.metricsPort } : {}),
+        logger: log.child({ part: 'telemetry' }),
+      });
+      const t = telemetry;
+      closers.push({ name: 'telemetry (and its influxd)', close: () => t.close() });
+      const h = t.health();
+      const into = t.influxd ? `local influxd ${t.influxd.url}` : 'the configured InfluxDB';
+      if (h.status === 'ok') log.info(`telemetry ingesting into ${into}`);
+      else log.warn({ reasons: h.reasons }, `telemetry degraded, spooling for ${into}: ${h.reasons.join('; ')}`);
+      if (t.metricsUrl) log.info(`telemetry metrics on ${t.metricsUrl}`);
+    } catch (err) {
+      telemetryFailure = `telemetry service did not start: ${(err as Error).message}`;
+      log.error({ err, alert: 'TelemetryDown' }, `${telemetryFailure}; running without history`);
+    }
+    const health = (): SystemHealth => {
+      const tel = telemetry ? telemetry.health() : { status: 'degraded' as const, reasons: [telemetryFailure ?? 'telemetry service not running'] };
+      return { status: tel.status, services: { telemetry: tel } };
+    };
 
     let fleet: SimFleet | undefined;
     if (o.sim) {
@@ -143,6 +178,11 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const time = opsTime(o.sim?.speed ?? 1);
     const hub = new EventHub();
     closers.push({ name: 'live updates', close: () => hub.close() });
+    // Health changes reach the console on the live event stream (a small field it can show).
+    const offHealth = telemetry?.onHealthChange((h, event) =>
+      hub.publish({ type: SERVICE_HEALTH_EVENT, data: { service: 'telemetry', status: h.status, reasons: h.reasons, event, tsMs: h.tsMs } }),
+    );
+    if (offHealth) closers.push({ name: 'health events', close: offHealth });
     const warnings = new WarningLibrary(o.site.warnings, join(o.dataDir, 'control'));
     const ops = await startOperations({ site: o.site, control, bus, warnings, hub, time, eventIdsFile: join(o.dataDir, 'control', 'event-ids.json') });
     closers.push({ name: 'operations', close: () => ops.close() });
@@ -157,7 +197,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       hub,
       control,
       ops,
-      history: telemetry.store,
+      ...(telemetry ? { history: telemetry.store } : {}),
       ...(fleet ? { simFaults: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest) } : {}),
     }, o.http);
     await api.register(webMapPlugin(o.web ?? {}));
@@ -166,7 +206,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const mapUrl = `${o.http?.tls ? 'https' : 'http'}://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${(api.server.address() as { port: number }).port}/`;
 
     if (o.autoPatrol) void startPatrolsWhenReady(o.site, ops, log);
-    return { mapUrl, mqttUrl, ...(broker ? { broker } : {}), telemetry, control, ops, api, ...(fleet ? { fleet } : {}), close };
+    return { mapUrl, mqttUrl, ...(broker ? { broker } : {}), telemetry, health, control, ops, api, ...(fleet ? { fleet } : {}), close };
   } catch (err) {
     await close();
     throw err;
@@ -180,4 +220,16 @@ async function startPatrolsWhenReady(site: Site, ops: Operations, log: Logger): 
   const state = ops.patrols.start();
   for (const r of state) log.info(`patrol ${r.ringId}: ${r.active ? `${r.plan?.slots ?? 0} on the loop, ${r.plan?.drones.length ?? 0} drones` : 'not started'}`);
   for (const w of ops.patrols.lastPlan?.warnings ?? []) log.warn(`patrol plan: ${w}`);
+}
+
+/** Backstop bound on stopping one part (telemetry's own bounds: drain 10 s, influxd stop 10 s). */
+const CLOSE_PART_TIMEOUT_MS = 30_000;
+
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -11,8 +11,9 @@ const usage = `Usage: ringwatch telemetry --site FILE [--mqtt URL] [--influx-url
 Subscribes to everything under ringwatch/v1 (persistent session, QoS 1) as the
 telemetry service and stores it in InfluxDB: telemetry, events, status, acks, and the
 ledger/audit records. Without --influx-url it starts its own influxd (InfluxDB 1.x)
-with data under DIR/influxdb. Points wait in a spool on disk (DIR/spool) until InfluxDB
-has them, so an InfluxDB outage or a restart loses nothing.
+with data under DIR/influxdb and restarts it if it dies. Points wait in a spool on disk
+(DIR/spool) until InfluxDB has them, so an InfluxDB outage or a restart loses nothing; an
+InfluxDB that is unreachable at start is waited for (health "degraded"), not fatal.
 
   --site FILE             site file (e.g. sites/demo.yaml)
   --mqtt URL              broker URL (default mqtt://127.0.0.1:1883)
@@ -137,6 +138,9 @@ export const telemetryCommand: Command = {
       `telemetry: ${mqttUrl} → InfluxDB ${store.backend} ${svc.influxd ? `(local influxd ${svc.influxd.url}, data in ${svc.influxd.dataDir})` : influxUrl}; ` +
         `spool in ${dataDir}/spool${svc.metricsUrl ? `; metrics on ${svc.metricsUrl}` : ''}\n`,
     );
+    // InfluxDB away at start is not fatal: say so, keep spooling, and go on.
+    const h = svc.health();
+    if (h.status !== 'ok') process.stdout.write(`telemetry: degraded: ${h.reasons.join('; ')}\n`);
     const sig = await waitForStopSignal();
     process.stdout.write(`telemetry: ${sig}, writing what is queued and closing\n`);
     await svc.close();

@@ -35,7 +35,11 @@ the next start picks up the stored history.
                        and WebSocket then listen on 127.0.0.1 only
   --wss-port N         with --tls-cert: MQTT over WebSocket over TLS (default 8084)
   --mqtt URL           use an external broker instead of starting one
-  --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd
+  --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd; when it is
+                       unreachable everything else runs, telemetry spools and health says degraded
+  --influxd-port N     HTTP port of the local influxd (default: a free one)
+  --telemetry-metrics-port N
+                       telemetry's /metrics (Prometheus) and /health on 127.0.0.1:N
   --tiles URL|DIR|FILE basemap: XYZ URL template, tile folder or .mbtiles (default: plain grid)
 ${TLS_USAGE}
   --log-level LEVEL    pino level (default info)
@@ -60,6 +64,8 @@ export const upCommand: Command = {
     'ws-port': { type: 'string' },
     mqtt: { type: 'string' },
     'influx-url': { type: 'string' },
+    'influxd-port': { type: 'string' },
+    'telemetry-metrics-port': { type: 'string' },
     tiles: { type: 'string' },
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
@@ -101,6 +107,10 @@ export const upCommand: Command = {
       // The HTTPS certificate serves mqtts and wss too: devices reach one name.
       ...(tls ? { brokerTls: { files: tls, mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', 8883), wssPort: parsePort(values['wss-port'], 'wss-port', 8084) } } : {}),
       ...(store ? { store } : {}),
+      telemetry: {
+        ...(values['influxd-port'] !== undefined ? { influxdPort: parsePort(values['influxd-port'], 'influxd-port', 0) } : {}),
+        ...(values['telemetry-metrics-port'] !== undefined ? { metricsPort: parsePort(values['telemetry-metrics-port'], 'telemetry-metrics-port', 0) } : {}),
+      },
         ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
       ...(sim ? { sim: { speed, ...(scenario ? { scenario } : {}) }, autoPatrol: values['no-patrol'] !== true } : {}),
       http: { ...(tls ? { tls } : {}), ...(tileSrc ? { extraImgSrc: [tileSrc] } : {}), logger },
@@ -108,6 +118,9 @@ export const upCommand: Command = {
     });
 
     process.stdout.write(startBanner({ site, secrets, demoCredentials, hosts: [host], mapUrl: system.mapUrl, mqttUrl: system.mqttUrl }));
+    const health = system.health();
+    if (health.status !== 'ok') process.stdout.write(`ringwatch: running degraded (telemetry: ${health.services.telemetry.reasons.join('; ')})\n`);
+    if (system.telemetry?.metricsUrl) process.stdout.write(`ringwatch: telemetry metrics on ${system.telemetry.metricsUrl}\n`);
     const sig = await waitForStopSignal();
     process.stdout.write(`ringwatch: ${sig}, stopping\n`);
     await system.close();
