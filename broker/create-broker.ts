@@ -78,6 +78,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     // A subscriber that does not drain its socket for 10 s is cut off rather than
     // holding publishers back for aedes' default minute.
     drainTimeout: 10_000,
+    connectTimeout: limits.connectTimeoutMs,
 
     authenticate(client, username, password, done) {
       const result = authenticateClient(site, username, password, client.id);

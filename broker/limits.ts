@@ -43,6 +43,8 @@ export interface BrokerLimits {
   maxConnectionsPerAddress: number;
   /** A device payload stamped further ahead of the broker's clock than this is refused. */
   maxClockAheadMs: number;
+  /** A connection whose CONNECT has not fully arrived by then is closed. */
+  connectTimeoutMs: number;
 }
 
 /**
@@ -75,6 +77,10 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   maxConnectionsPerAddress: 1_000,
   // Device clocks drift; five minutes ahead is a broken clock, not drift.
   maxClockAheadMs: 5 * 60_000,
+  // Every open connection may hold up to maxConnectBytes of a CONNECT still arriving; a
+  // real client sends its CONNECT right after connecting, so 10 s (aedes' default is
+  // 30 s) bounds how long a trickled one ties that memory up.
+  connectTimeoutMs: 10_000,
 };
 
 export function mergeLimits(base: BrokerLimits, patch: Partial<BrokerLimits> | undefined): BrokerLimits {

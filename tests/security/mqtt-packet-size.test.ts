@@ -92,6 +92,13 @@ describe('packet size limit, enforced on the fixed header', () => {
   }, 60_000);
 });
 
+test('a CONNECT that never finishes arriving is closed at the connect timeout, not held', async () => {
+  broker = await startBroker({ limits: { connectTimeoutMs: 500 } });
+  // Declares 60 KiB (under the limit) and trickles a byte every 20 ms for at least 5 s (aedes' default would wait 30 s).
+  const r = await trickle(broker.port, Buffer.concat([Buffer.from([0x10]), remainingLength(60 * 1024)]), { chunkBytes: 1, maxBytes: 250, pauseMs: 20 });
+  expect(r.closed).toBe(true);
+}, 60_000);
+
 describe('connection caps', () => {
   test('per source address: the connection over the cap is closed, a freed slot is reused', async () => {
     broker = await startBroker({ limits: { maxConnectionsPerAddress: 3 } });
