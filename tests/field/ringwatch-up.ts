@@ -16,6 +16,7 @@ export interface Sample {
   mode: string;
   armed: boolean;
   gpsFix: number;
+  batteryPct: number;
   missionSeq?: number;
 }
 

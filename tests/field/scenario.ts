@@ -15,9 +15,9 @@ export const FIELD_LIMITS = {
   /** Landed "at the dock": SITL GPS noise and RTL's final descent drift. */
   dockM: 10,
   /** How long each hold is sampled (the issue asks for at least 20 s). */
-  holdSampleS: 25,
+  holdSampleS: 22,
   /** How long the AUTO loop is sampled for the band and the lap rate. */
-  loopSampleS: 40,
+  loopSampleS: 30,
   /** Alarm point: this far (straight line) from the drone on the loop, 400 m from the centre. */
   dispatchRangeM: 450,
   alarmRadiusM: 400,
@@ -32,6 +32,8 @@ const TERMINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
 
 /** The mission mode as ringwatch names it: ArduPilot's AUTO, PX4's AUTO.MISSION. */
 export const isMissionMode = (mode: string | undefined): boolean => mode === 'AUTO' || mode === 'AUTO.MISSION';
+/** Modes that leave a hold: the mission, return, landing (ArduPilot and PX4 names). */
+const LEAVES_HOLD = /^(AUTO|AUTO\.MISSION|RTL|AUTO\.RTL|SMART_RTL|LAND|AUTO\.LAND)$/;
 
 interface PatrolView {
   ringId: string;
@@ -98,7 +100,12 @@ export class FieldRun {
   /** The drone's ledger at the end of the run, kept beside the figures for diagnosis. */
   ledgerDump: unknown;
   async snapshotLedger(): Promise<void> {
-    this.ledgerDump = await this.ledger().catch((err: Error) => `ledger unavailable: ${err.message}`);
+    this.ledgerDump = {
+      ledger: await this.ledger().catch((err: Error) => `ledger unavailable: ${err.message}`),
+      patrol: await this.patrolState().catch((err: Error) => `patrols unavailable: ${err.message}`),
+      // Mode changes as reported, with the battery then: what took the drone where.
+      modes: this.rw.samples.filter((s, i, all) => i === 0 || all[i - 1]!.mode !== s.mode).map((s) => ({ atS: this.vehicleS(s.wallMs - this.t0WallMs), mode: s.mode, armed: s.armed, altRelM: s.altRelM, batteryPct: s.batteryPct })),
+    };
   }
 
   async close(): Promise<void> {
@@ -119,8 +126,10 @@ export class FieldRun {
     return file;
   }
 
-  /** Runs a check, keeping its symptom for the report before rethrowing. */
+  /** Runs a check, keeping its symptom (and the battery then) for the report before rethrowing. */
   async check<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const battery = this.rw?.samples.length ? this.latest()?.batteryPct : undefined;
+    if (battery !== undefined) this.figures[`batteryAt_${name}Pct`] = battery;
     try {
       return await f();
     } catch (err) {
@@ -309,9 +318,14 @@ export class FieldRun {
   }
 
   /** A hold keeps its altitude without a pilot: no sag beyond FIELD_LIMITS.holdSagM over the window. */
-  private async holdKeepsAltitude(label: string, fromWallMs: number, startAltM: number, around?: LatLon): Promise<void> {
+  private async holdKeepsAltitude(label: string, fromWallMs: number, startAltM: number, around?: LatLon, heldFromWallMs = fromWallMs): Promise<void> {
     await this.sampleFor(FIELD_LIMITS.holdSampleS);
     const samples = this.rw.samples.filter((s) => s.wallMs >= fromWallMs);
+    // Once the hold is in force, nothing may take the drone out of it (mission, return, land).
+    const left = samples.filter((s) => s.wallMs > heldFromWallMs && LEAVES_HOLD.test(s.mode));
+    if (left.length) {
+      throw new Error(`${label}: left the hold for ${left[0]!.mode} ${this.vehicleS(left[0]!.wallMs - heldFromWallMs)} s into it (modes seen: ${[...new Set(samples.map((s) => s.mode))].join(', ')})`);
+    }
     if (samples.length < 3) throw new Error(`only ${samples.length} samples during the ${label}`);
     const minAlt = Math.min(...samples.map((s) => s.altRelM));
     const last = samples[samples.length - 1]!;
@@ -334,7 +348,7 @@ export class FieldRun {
     // Where it holds: the first position reported once the hold was acknowledged, plus braking.
     const settled = r.transitions.find((t) => t.state === 'succeeded')?.tsMs ?? Date.now();
     const at = await this.until('a sample after the hold began', () => this.rw.samples.find((s) => s.wallMs > settled), this.wallMs(10, 5000));
-    await this.holdKeepsAltitude('pause', from, before.altRelM, at);
+    await this.holdKeepsAltitude('pause', from, before.altRelM, at, at.wallMs);
   }
 
   /** A manual alarm FIELD_LIMITS.dispatchRangeM from the drone, inside the containment ring. */
@@ -375,7 +389,9 @@ export class FieldRun {
     const alarm = this.alarm!;
     const from = Date.now();
     const start = this.latest()!;
-    await this.holdKeepsAltitude('onSceneHold', from, start.altRelM, alarm.position);
+    // ringwatch commands the hold on arrival; by the time we saw the arrival it is in force,
+    // give its acknowledgement one more second of wall time.
+    await this.holdKeepsAltitude('onSceneHold', from, start.altRelM, alarm.position, from + 1000);
   }
 
   async rtlLandsAtDock(): Promise<void> {
@@ -423,6 +439,8 @@ export class FieldRun {
       await this.command({ action: 'disarm' }).catch(() => undefined);
       throw new Error('the autopilot armed in RTL on the ground: no refusal to check');
     }
+    // The STATUSTEXT reaches MQTT through the gateway; give it a moment after the ledger.
+    await this.until('the reason on MQTT', () => arm.transitions.some((t) => carries(t.detail)), 5000).catch(() => undefined);
     const detail = [...arm.transitions].reverse().find((t) => carries(t.detail))?.detail ?? lastDetail(arm);
     this.figures['refusal'] = detail;
     if (!carries(detail)) throw new Error(`arm refused with "${detail}", which carries none of the autopilot's texts: ${JSON.stringify(texts().slice(0, 8))}`);
@@ -430,17 +448,22 @@ export class FieldRun {
 
   /** Over the whole run: every arm refusal (final or while retrying) carried a text the autopilot sent (not a stale or generic one). */
   async everyRefusalCarriesReason(): Promise<void> {
-    const texts = this.rw.events.filter((e) => e.text).map((e) => e.text!.trim());
-    const bad: string[] = [];
-    for (const r of await this.ledger()) {
-      // Arming is where both autopilots always say why (STATUSTEXT after the COMMAND_ACK).
-      if (r.kind !== 'arm') continue;
-      const refusals = r.transitions.filter((t) => t.detail && (t.state === 'failed' || /denied|failed|rejected|PreArm|Arm:/i.test(t.detail)));
-      for (const t of refusals) {
-        if (!texts.some((x) => x.length >= 6 && t.detail!.includes(x))) bad.push(`${r.kind} ${t.state}: "${t.detail}"`);
+    const texts = () => this.rw.events.filter((e) => e.text).map((e) => e.text!.trim());
+    const unexplained = async () => {
+      const bad: string[] = [];
+      for (const r of await this.ledger()) {
+        // Arming is where both autopilots always say why (STATUSTEXT after the COMMAND_ACK).
+        if (r.kind !== 'arm') continue;
+        const refusals = r.transitions.filter((t) => t.detail && (t.state === 'failed' || /denied|failed|rejected|refused|PreArm|Arm:/i.test(t.detail)));
+        for (const t of refusals) {
+          if (!texts().some((x) => x.length >= 6 && t.detail!.includes(x))) bad.push(`${r.kind} ${t.state}: "${t.detail}"`);
+        }
       }
-    }
-    if (bad.length) throw new Error(`refusals without the autopilot's words: ${bad.slice(0, 6).join('; ')} (texts seen: ${JSON.stringify([...new Set(texts)].slice(0, 10))})`);
+      return bad;
+    };
+    // The texts reach MQTT through the gateway a moment after the ledger has them.
+    const bad = await this.until('every arm refusal matched by a text on MQTT', async () => ((await unexplained()).length === 0 ? [] : undefined), 5000).catch(() => unexplained());
+    if (bad.length) throw new Error(`refusals without the autopilot's words: ${bad.slice(0, 6).join('; ')} (last texts seen: ${JSON.stringify([...new Set(texts())].slice(-12))})`);
   }
 
   /** Item 7 of issue 11: no position published before it is valid. */
