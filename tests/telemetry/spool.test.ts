@@ -93,4 +93,32 @@ describe('Spool', () => {
     spool.confirm(entries);
     expect(spool.full).toBe(false);
   });
+
+  it('releases the open segment as soon as everything in it is confirmed (its space is needed on a full disk)', () => {
+    const { spool } = openSpool(); // default 8 MiB segments: the old code kept this file until then
+    const entries = Array.from({ length: 5 }, (_, i) => spool.append(msg(i, i), i));
+    expect(readdirSync(dir)).toHaveLength(1);
+    spool.confirm(entries.slice(0, 4));
+    expect(readdirSync(dir)).toHaveLength(1);
+    spool.confirm(entries.slice(4));
+    expect(readdirSync(dir)).toEqual([]);
+    expect(spool.bytes).toBe(0);
+    expect(spool.stats.earlyReleases).toBe(1);
+    // The next append opens a fresh segment and recovery finds exactly it.
+    spool.append(msg(9, 9), 9);
+    const { recovered } = reopen(spool);
+    expect(recovered.map((e) => e.point)).toEqual([msg(9, 9).point]);
+  });
+
+  it('counts a torn tail it skips at open', () => {
+    const { spool } = openSpool({ fsync: 'always' });
+    spool.append(msg(1, 0), 0);
+    spool.close();
+    open.pop();
+    appendFileSync(join(dir, readdirSync(dir)[0]!), '4 ringwatch/v1/drone/drone-1/telemetry {"tsMs":6,"latD');
+    const { recovered, spool: s2 } = openSpool();
+    expect(recovered).toHaveLength(1);
+    expect(s2.stats.tornTails).toBe(1);
+    expect(s2.stats.corruptLines).toBe(0);
+  });
 });
