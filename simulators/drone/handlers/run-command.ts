@@ -108,8 +108,7 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
       return undefined;
     case Cmd.RUN_PREARM_CHECKS: {
       if (ap.armed) return Res.DENIED;
-      const fail = ap.prearmFailure();
-      if (fail) v.text(common.MavSeverity.CRITICAL, fail);
+      ap.reportPrearm();
       return Res.ACCEPTED;
     }
     case Cmd.PREFLIGHT_REBOOT_SHUTDOWN:

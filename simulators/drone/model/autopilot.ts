@@ -68,6 +68,9 @@ export class Autopilot implements MissionHost {
   bootAtMs = 0;
   private storeVersion = -1;
   private readonly bootStages: BootStage[];
+  private readonly homeSetS: number;
+  /** Seconds after boot of the next periodic "PreArm:" report. */
+  private nextPrearmReportS: number;
   nowMs = 0;
 
   constructor(
@@ -78,7 +81,9 @@ export class Autopilot implements MissionHost {
     private readonly out: AutopilotOutput,
   ) {
     this.mode = cfg.personality.bootMode;
-    this.bootStages = cfg.personality.bootStages(cfg.prearmDelayS, cfg.gpsFixDelayS);
+    this.nextPrearmReportS = cfg.personality.prearmReportPeriodS ?? Infinity;
+    this.bootStages = cfg.personality.bootStages(cfg.prearmDelayS);
+    this.homeSetS = cfg.personality.homeSetS(cfg.prearmDelayS, cfg.gpsFixDelayS);
     this.home = { ...cfg.home };
     this.body = { ...cfg.home, vn: 0, ve: 0, vu: 0, headingDeg: 0, aFwd: 0, aRight: 0, yawRateDegS: 0, landed: true, groundAmslM: cfg.home.altAmslM };
     this.limits = { ...DEFAULT_LIMITS, maxSpeedMps: cfg.maxSpeedMps, wpSpeedMps: Math.min(cfg.wpSpeedMps, cfg.maxSpeedMps) };
@@ -138,6 +143,10 @@ export class Autopilot implements MissionHost {
   positionOk(): boolean {
     return this.sinceBootS >= this.cfg.prearmDelayS && !this.faults.gpsLost(this.nowMs);
   }
+  /** Home is known (before, mission item 0 reads back as 0,0,0). */
+  homeSet(): boolean {
+    return this.sinceBootS >= this.homeSetS;
+  }
   /** The GPS has its first fix (before it, the vehicle reports 0,0 with fix type 0). */
   gpsFixed(): boolean {
     return this.sinceBootS >= this.cfg.gpsFixDelayS;
@@ -150,9 +159,10 @@ export class Autopilot implements MissionHost {
    */
   arm(force = false): boolean {
     if (this.armed) return true;
-    const fail = force ? undefined : this.prearmFailure();
-    if (fail) {
-      this.text(S.CRITICAL, fail);
+    const fails = force ? [] : this.prearmFailures();
+    if (fails.length > 0) {
+      // Copter reports every failing check, each as its own text.
+      for (const f of fails) this.text(S.CRITICAL, this.cfg.personality.armPrefix + f);
       return false;
     }
     this.armed = true;
@@ -163,15 +173,21 @@ export class Autopilot implements MissionHost {
     return true;
   }
 
-  prearmFailure(): string | undefined {
+  /** Why arming is refused now (reasons without the autopilot's prefix); empty when it may arm. */
+  prearmFailures(): string[] {
     const t = this.cfg.personality.armTexts;
     const boot = this.bootStages.find((s) => this.sinceBootS < s.untilS);
-    if (boot && (!boot.positionModesOnly || requiresPosition(this.mode))) return boot.text;
-    if (!allowsArming(this.mode)) return t.modeNotArmable;
-    if (requiresPosition(this.mode) && !this.positionOk()) return t.noPosition;
-    if (this.battery.pct <= this.cfg.lowBatteryPct) return t.lowBattery;
-    if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return t.outsideFence;
-    return undefined;
+    if (boot && (!boot.positionModesOnly || requiresPosition(this.mode))) return boot.reasons;
+    if (!allowsArming(this.mode)) return [t.modeNotArmable];
+    if (requiresPosition(this.mode) && !this.positionOk()) return [t.noPosition];
+    if (this.battery.pct <= this.cfg.lowBatteryPct) return [t.lowBattery];
+    if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return [t.outsideFence];
+    return [];
+  }
+
+  /** RUN_PREARM_CHECKS and Copter's periodic report: the failing checks as "PreArm: …" texts. */
+  reportPrearm(): void {
+    for (const f of this.prearmFailures()) this.text(S.CRITICAL, this.cfg.personality.prearmPrefix + f);
   }
 
   /** Copter refuses a GCS disarm in flight unless forced (param2 21196). */
@@ -325,6 +341,7 @@ export class Autopilot implements MissionHost {
    */
   rebootAt(bootAtMs: number): void {
     this.bootAtMs = bootAtMs;
+    this.nextPrearmReportS = this.cfg.personality.prearmReportPeriodS ?? Infinity;
     this.armed = false;
     this.autoArmed = false;
     this.mode = this.cfg.personality.bootMode;
@@ -349,6 +366,11 @@ export class Autopilot implements MissionHost {
   advance(nowMs: number): void {
     let remaining = (nowMs - this.nowMs) / 1000;
     if (remaining <= 0) return;
+    if ((nowMs - this.bootAtMs) / 1000 >= this.nextPrearmReportS) {
+      // AP_Arming::update: while disarmed, the failing checks every PREARM_DISPLAY_PERIOD.
+      this.nextPrearmReportS += this.cfg.personality.prearmReportPeriodS ?? Infinity;
+      if (!this.armed) this.reportPrearm();
+    }
     if (this.store.version !== this.storeVersion) this.onStoreChanged();
     const resting = !this.armed && this.body.landed;
     for (let i = 0; remaining > 1e-6 && i < 10_000; i++) {

@@ -87,7 +87,8 @@ export class SimVehicle {
         maxSpeedMps: d.maxSpeedMps,
         batteryEnduranceS: batteryEndurance(opts.batteryEnduranceS, p, d.enduranceS),
         prearmDelayS,
-        gpsFixDelayS: Math.min(opts.gpsFixDelayS ?? p.defaults.gpsFixDelayS, prearmDelayS),
+        // A shortened boot shortens the wait for the fix in proportion, unless given.
+        gpsFixDelayS: Math.min(opts.gpsFixDelayS ?? p.defaults.gpsFixDelayS * (prearmDelayS / p.defaults.prearmDelayS), prearmDelayS),
         rtlAltM: opts.rtlAltM ?? p.defaults.rtlAltM,
         lowBatteryPct: opts.lowBatteryPct ?? 20,
         criticalBatteryPct: opts.criticalBatteryPct ?? 10,
@@ -296,7 +297,8 @@ export class SimVehicle {
   }
 
   private homeItem(): StoredItem {
-    const h = this.ap.home;
+    // Before the EKF origin is set, ArduCopter reads its home back as 0,0,0 (SITL, measured here).
+    const h = this.ap.homeSet() ? this.ap.home : { latDeg: 0, lonDeg: 0, altAmslM: 0 };
     return {
       seq: 0, frame: common.MavFrame.GLOBAL, command: common.MavCmd.NAV_WAYPOINT, current: 0, autocontinue: 1,
       param1: 0, param2: 0, param3: 0, param4: 0, x: Math.round(h.latDeg * 1e7), y: Math.round(h.lonDeg * 1e7), z: h.altAmslM,

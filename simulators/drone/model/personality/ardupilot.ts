@@ -76,7 +76,11 @@ function reportedFrame(frame: number): number {
   }
 }
 
-/** ArduCopter 4.7-dev as SITL showed it (issue 11) and its source confirms. */
+/** ArduCopter SITL: armable (EKF using GPS) 40.8 s after a cold boot; home/origin set at 19.4 s. */
+const SITL_ARMABLE_S = 40.8;
+const SITL_HOME_S = 19.5;
+
+/** ArduCopter 4.7-dev as SITL showed it (issue 11, and runs here) and its source confirms. */
 export const ardupilot: Personality = {
   kind: 'ardupilot',
   mavAutopilot: minimal.MavAutopilot.ARDUPILOTMEGA,
@@ -127,11 +131,15 @@ export const ardupilot: Personality = {
   },
   armRefusedResult: common.MavResult.FAILED,
   armTexts: {
-    modeNotArmable: 'Arm: Mode not armable',
-    noPosition: 'PreArm: Need Position Estimate',
-    lowBattery: 'PreArm: Battery 1 below minimum arming capacity',
-    outsideFence: 'PreArm: Fence: vehicle outside fence',
+    modeNotArmable: 'Mode not armable',
+    noPosition: 'Need Position Estimate',
+    lowBattery: 'Battery 1 below minimum arming capacity',
+    outsideFence: 'Fence: vehicle outside fence',
   },
+  // AP_Arming::check_failed: "Arm: " while an arm command runs its checks, "PreArm: " otherwise.
+  armPrefix: 'Arm: ',
+  prearmPrefix: 'PreArm: ',
+  prearmReportPeriodS: 30, // PREARM_DISPLAY_PERIOD
   missionStartTakesRange: false,
   defaultTakeoffAltM: undefined,
   takeoffMode: undefined,
@@ -153,24 +161,29 @@ export const ardupilot: Personality = {
   idleDisarmText: 'Disarming motors',
   banner: ['ArduCopter V4.7.0-dev (90700977)', 'Frame: QUAD/X'],
   flightSwVersion: ((4 << 24) | (7 << 16) | (0 << 8) | 0) >>> 0, // 4.7.0 dev
-  bootStages(prearmDelayS, gpsFixDelayS): BootStage[] {
-    // SITL after a cold boot (issue 11): not initialised, IMUs warming up, no home until
-    // the GPS fix, then the EKF needs ~35 s more before it reports a position.
-    const init = Math.min(1.5, gpsFixDelayS, prearmDelayS);
-    const accels = Math.min(3, gpsFixDelayS, prearmDelayS);
-    const home = Math.min(gpsFixDelayS, prearmDelayS);
+  bootStages(prearmDelayS): BootStage[] {
+    // ArduCopter SITL 4.7-dev after a cold boot, arming every 2 s from a GCS (measured
+    // here): each refusal listed every failing check. Stage ends in seconds of the real
+    // 40.8 s boot, scaled when `prearmDelayS` is shorter or longer.
+    const k = prearmDelayS / SITL_ARMABLE_S;
     return [
-      { untilS: init, text: 'PreArm: System not initialised' },
-      { untilS: accels, text: 'PreArm: Accels inconsistent' },
-      { untilS: home, text: 'PreArm: AHRS: waiting for home' },
-      { untilS: prearmDelayS, text: 'PreArm: Need Position Estimate', positionModesOnly: true },
+      { untilS: 1.8 * k, reasons: ['System not initialised'] },
+      { untilS: 6 * k, reasons: ['Need Alt Estimate', 'Accels inconsistent', 'EKF attitude is bad', 'AHRS: waiting for home'] },
+      { untilS: 12 * k, reasons: ['Accels inconsistent', 'AHRS: waiting for home'] },
+      { untilS: SITL_HOME_S * k, reasons: ['Gyros inconsistent', 'AHRS: waiting for home'] },
+      { untilS: 21 * k, reasons: ['Gyros inconsistent', 'Need Position Estimate'] },
+      { untilS: prearmDelayS, reasons: ['Need Position Estimate'], positionModesOnly: true },
     ];
   },
+  // SITL: "EKF3 IMU0 origin set" and "Field Elevation Set" at 19.4 s; before, home reads back as 0,0,0.
+  homeSetS: (prearmDelayS, gpsFixDelayS) => Math.max(gpsFixDelayS, SITL_HOME_S * (prearmDelayS / SITL_ARMABLE_S)),
+
 
   defaults: {
     wpSpeedMps: 10, // WPNAV_SPEED 1000 cm/s
-    prearmDelayS: 41,
-    gpsFixDelayS: 6.5,
+    prearmDelayS: SITL_ARMABLE_S,
+    // SITL: GLOBAL_POSITION_INT at 0,0 for the first 14 samples at 2 Hz, GPS_RAW_INT fix 3 at 9.6 s.
+    gpsFixDelayS: 9,
     rtlAltM: 15, // RTL_ALT 1500 cm
     batteryEnduranceS: 410, // s at cruise: SITL's 100 % → 18 % in 6.5 min of patrol (issue 11)
   },

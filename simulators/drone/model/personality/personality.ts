@@ -13,10 +13,10 @@ export interface Refusal {
   text?: string;
 }
 
-/** One stage of the boot: until `untilS` after boot, arming is refused with `text`. */
+/** One stage of the boot: until `untilS` after boot, arming is refused for `reasons`. */
 export interface BootStage {
   untilS: number;
-  text: string;
+  reasons: string[];
   /** Only modes that need a position are refused (Copter's "Need Position Estimate"). */
   positionModesOnly?: boolean;
 }
@@ -73,7 +73,13 @@ export interface Personality {
   commandLongAlt(command: number): AltFrame | Refusal;
   /** MAV_RESULT for a refused arm, and the reasons' wording. */
   readonly armRefusedResult: number;
+  /** Reasons, without the prefix the autopilot puts before them. */
   readonly armTexts: ArmTexts;
+  /** Prefix of reasons found by an arm command (Copter "Arm: ") and by the periodic or requested checks ("PreArm: "). */
+  readonly armPrefix: string;
+  readonly prearmPrefix: string;
+  /** While disarmed and failing, the reasons are repeated this often (Copter: every 30 s); undefined: never. */
+  readonly prearmReportPeriodS: number | undefined;
   /** MISSION_START may name its first/last item (PX4); Copter DENIES a range. */
   readonly missionStartTakesRange: boolean;
   /** NAV_TAKEOFF with param7 NaN climbs this far above home (PX4 MIS_TAKEOFF_ALT); undefined: refused. */
@@ -105,7 +111,9 @@ export interface Personality {
   /** AUTOPILOT_VERSION.flight_sw_version. */
   readonly flightSwVersion: number;
   /** Reasons arming is refused during the boot, stage by stage (the last lasts until `prearmDelayS`). */
-  bootStages(prearmDelayS: number, gpsFixDelayS: number): BootStage[];
+  bootStages(prearmDelayS: number): BootStage[];
+  /** Home (mission item 0, HOME_POSITION) is unknown until this long after boot. */
+  homeSetS(prearmDelayS: number, gpsFixDelayS: number): number;
 
   // ---- defaults ----
   readonly defaults: {

@@ -129,6 +129,9 @@ export const px4: Personality = {
   armRefusedResult: common.MavResult.TEMPORARILY_REJECTED,
   // Commander::arm: every failed health or arming check ends in the one text.
   armTexts: { modeNotArmable: HEALTH_FAILURES, noPosition: HEALTH_FAILURES, lowBattery: HEALTH_FAILURES, outsideFence: HEALTH_FAILURES },
+  armPrefix: '',
+  prearmPrefix: '',
+  prearmReportPeriodS: undefined,
   missionStartTakesRange: true,
   defaultTakeoffAltM: 2.5, // MIS_TAKEOFF_ALT
   takeoffMode: 'TAKEOFF',
@@ -160,13 +163,16 @@ export const px4: Personality = {
   banner: ['PX4 v1.17.0-alpha1 (sih_quadx)'],
   flightSwVersion: ((1 << 24) | (17 << 16) | (0 << 8) | 0) >>> 0,
   bootStages(prearmDelayS): BootStage[] {
-    return [{ untilS: prearmDelayS, text: HEALTH_FAILURES }];
+    return [{ untilS: prearmDelayS, reasons: [HEALTH_FAILURES] }];
   },
+  // SITL: HOME_POSITION 2.4 s after a cold boot.
+  homeSetS: (_prearmDelayS, gpsFixDelayS) => gpsFixDelayS,
 
   defaults: {
     wpSpeedMps: 5, // MPC_XY_CRUISE 5 m/s
-    prearmDelayS: 3,
-    gpsFixDelayS: 1.5,
+    // SITL: HOME_POSITION at 2.4 s, "Ready for takeoff!" within ~6 s of a cold boot.
+    prearmDelayS: 6,
+    gpsFixDelayS: 2.4,
     rtlAltM: 60, // RTL_RETURN_ALT
     batteryEnduranceS: undefined,
   },
