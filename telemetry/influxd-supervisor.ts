@@ -151,7 +151,7 @@ export class InfluxdSupervisor {
     this.consecutiveFailures++;
     const delay = state === 'missing' ? this.backoff.maxMs : restartDelayMs(this.consecutiveFailures, this.backoff);
     this.nextStartAtMs = this.now() + delay;
-    this.set(state, `${this.lastProblem}; next start in ${Math.round(delay / 100) / 10} s`);
+    this.set(state, `${this.lastProblem}; next start in ${delay} ms`);
     this.o.logger.info({ inMs: delay }, 'influxd restart scheduled');
     this.timer = setTimeout(() => void this.attempt(true), delay);
     this.timer.unref();
