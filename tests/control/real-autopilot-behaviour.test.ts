@@ -7,6 +7,8 @@ import { GroundLink } from '../../control/mavlink/ground-link.ts';
 import { FAST_TIMEOUTS, systemClock, type ControlTimeouts } from '../../control/timeouts.ts';
 import type { Vehicle } from '../../control/vehicle/vehicle.ts';
 import { duplexPair, StubVehicle } from './helpers/stub-vehicle.ts';
+import { classifyArmRefusal } from '../../control/vehicle/arming-readiness.ts';
+import { explainsRefusal } from '../../control/vehicle/refusal-reason.ts';
 
 /**
  * The vehicle layer against autopilots scripted message by message as ArduCopter 4.7-dev
@@ -120,6 +122,38 @@ describe('refusal reasons (issues 11.3, 17.4, 17.5)', () => {
     stub.text(SEV.WARNING, 'x'.repeat(50), 9, 0);
     await new Promise((r) => setTimeout(r, FAST_TIMEOUTS.statusTextChunkMs + 200));
     expect(events).toEqual(['x'.repeat(50)]);
+  });
+});
+
+describe('arm refusals as the real autopilots word them', () => {
+  // Texts seen on ArduCopter 4.7-dev SITL and PX4 SITL (March 2026) on this machine.
+  it.each([
+    ['failed', 'Arm: Accels inconsistent', 'transient'],
+    ['failed', 'Arm: Gyros inconsistent', 'transient'],
+    ['failed', 'Arm: AHRS: waiting for home', 'transient'],
+    ['failed', 'Arm: Need Position Estimate', 'transient'],
+    ['failed', 'PreArm: System not initialised', 'transient'],
+    ['failed', 'PreArm: Fence requires position', 'transient'],
+    ['temporarily_rejected', 'Preflight Fail: heading estimate not stable', 'transient'],
+    ['temporarily_rejected', 'Arming denied: Resolve system health failures first', 'transient'],
+    ['temporarily_rejected', undefined, 'transient'],
+    ['failed', 'Arm: Mode not armable', 'permanent'],
+    ['failed', 'PreArm: Battery 1 below minimum arming capacity', 'permanent'],
+    ['temporarily_rejected', 'Preflight Fail: Battery unhealthy', 'permanent'],
+    ['failed', 'PreArm: vehicle outside fence', 'permanent'],
+    ['failed', 'Arm: Throttle too high', 'permanent'],
+    ['failed', undefined, 'permanent'],
+    ['timeout', 'no COMMAND_ACK after 4 sends', 'permanent'],
+  ] as const)('%s "%s" is %s', (status, message, kind) => {
+    expect(classifyArmRefusal({ status, message })).toBe(kind);
+  });
+
+  it('matches reasons to the command they explain', () => {
+    expect(explainsRefusal(C.COMPONENT_ARM_DISARM, 'Arming denied: Resolve system health failures first')).toBe(true);
+    expect(explainsRefusal(C.COMPONENT_ARM_DISARM, 'got MISSION_ITEM; GCS should send MISSION_ITEM_INT')).toBe(false);
+    expect(explainsRefusal(C.DO_SET_MODE, 'Switching to Mission is currently not available')).toBe(true);
+    expect(explainsRefusal(C.DO_REPOSITION, 'frame invalid for command 192')).toBe(true);
+    expect(explainsRefusal(C.NAV_TAKEOFF, 'PreArm: Need Position Estimate')).toBe(false);
   });
 });
 
