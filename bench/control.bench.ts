@@ -101,7 +101,7 @@ async function broadcastAll(): Promise<void> {
   const raw = await mqtt.connectAsync(broker.url, { username: 'control', password: secrets.services['control']!, clientId: 'control:bench-raw' });
   const ledger = new Ledger(clock);
   const devices = new DeviceCommands(bus, ledger, clock, { deviceAckMs: 10_000, deviceCompletionMs: 60_000 });
-  const service = new BroadcastService({ site, bus, devices, warnings: new WarningLibrary(site.warnings), clock, droneSpeakerPositions: () => new Map(), answerTimeoutMs: 10_000 });
+  const service = new BroadcastService({ site, bus, devices, ledger, warnings: new WarningLibrary(site.warnings), clock, droneSpeakerPositions: () => new Map() });
   try {
     for (let i = 0; i < ids.length; i += 50) {
       speakers.push(

@@ -1,4 +1,4 @@
-import type { AckState } from '../../protocol/schemas/ack.ts';
+import type { LedgerRecord, LedgerTransition } from '../ledger/machine.ts';
 
 /** Per-speaker delivery states, as the chief's report shows them. */
 export type DeliveryState =
@@ -12,10 +12,14 @@ export type DeliveryState =
   | 'rejected'
   | 'no_answer';
 
+export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'accepted', 'playing', 'finished', 'failed', 'preempted', 'stopped', 'rejected', 'no_answer'];
+
 const TERMINAL: ReadonlySet<DeliveryState> = new Set(['finished', 'failed', 'preempted', 'stopped', 'rejected', 'no_answer']);
 
 export interface SpeakerDelivery {
   speakerId: string;
+  /** The speaker's play command in the ledger (absent only if the ledger never opened one). */
+  commandId?: string;
   state: DeliveryState;
   reason?: string;
   progressPct?: number;
@@ -31,63 +35,71 @@ export interface DeliverySnapshot {
   speakers: SpeakerDelivery[];
 }
 
-/**
- * The delivery report of one broadcast. It moves only on what speakers confirm (their
- * acks) or on the timeout, never on what we sent, so the report cannot claim a speaker
- * is playing before it says so. Late or out-of-order acks never move a speaker backwards.
- */
-export class DeliveryReport {
-  private readonly bySpeaker = new Map<string, SpeakerDelivery>();
-
-  constructor(
-    readonly broadcastId: string,
-    speakerIds: string[],
-    readonly startedAtMs: number,
-    /** A speaker that has not answered at all by then is `no_answer`. */
-    private readonly answerTimeoutMs: number,
-  ) {
-    for (const id of speakerIds) this.bySpeaker.set(id, { speakerId: id, state: 'pending', atMs: {} });
-  }
-
-  /** Applies a speaker's ack; returns true when the report changed. */
-  onAck(speakerId: string, ack: { state: AckState; reason?: string; progressPct?: number }, nowMs: number): boolean {
-    const s = this.bySpeaker.get(speakerId);
-    if (!s) return false;
-    const next: DeliveryState = ack.state === 'in_progress' ? 'playing' : ack.state === 'succeeded' ? 'finished' : ack.state;
-    // A late answer after no_answer still counts: the speaker did respond.
-    if (TERMINAL.has(s.state) && s.state !== 'no_answer') return false;
-    if (rank(next) < rank(s.state) && s.state !== 'no_answer') return false;
-    const changed = s.state !== next || s.progressPct !== ack.progressPct;
-    s.state = next;
-    s.atMs[next] ??= nowMs;
-    if (ack.reason !== undefined) s.reason = ack.reason;
-    if (ack.progressPct !== undefined) s.progressPct = ack.progressPct;
-    return changed;
-  }
-
-  /** Marks speakers silent past the timeout; returns those newly marked. */
-  tick(nowMs: number): string[] {
-    if (nowMs - this.startedAtMs < this.answerTimeoutMs) return [];
-    const marked: string[] = [];
-    for (const s of this.bySpeaker.values()) {
-      if (s.state !== 'pending') continue;
-      s.state = 'no_answer';
-      s.atMs.no_answer = nowMs;
-      marked.push(s.speakerId);
-    }
-    return marked;
-  }
-
-  snapshot(): DeliverySnapshot {
-    const counts = Object.fromEntries(
-      ['pending', 'accepted', 'playing', 'finished', 'failed', 'preempted', 'stopped', 'rejected', 'no_answer'].map((k) => [k, 0]),
-    ) as Record<DeliveryState, number>;
-    const speakers = [...this.bySpeaker.values()].map((s) => ({ ...s, atMs: { ...s.atMs } }));
-    for (const s of speakers) counts[s.state]++;
-    return { broadcastId: this.broadcastId, startedAtMs: this.startedAtMs, done: speakers.every((s) => TERMINAL.has(s.state)), counts, speakers };
-  }
+/** One targeted speaker with the ledger record of its play command (undefined: not opened yet). */
+export interface SpeakerCommand {
+  speakerId: string;
+  commandId?: string;
+  record: LedgerRecord | undefined;
 }
 
-function rank(s: DeliveryState): number {
-  return s === 'pending' ? 0 : s === 'accepted' ? 1 : s === 'playing' ? 2 : 3;
+/**
+ * The device's own word for a failure, kept by the MQTT command path in the record's
+ * `result.deviceState` (the ledger folds rejected, failed and preempted into `failed`).
+ */
+const DEVICE_FAILURES: ReadonlySet<DeliveryState> = new Set(['rejected', 'failed', 'preempted']);
+
+/**
+ * The delivery report of one broadcast, as a pure view of the ledger records of its play
+ * commands. The ledger is the single truth: it moves only on the speakers' acks or its
+ * own timeout (ControlTimeouts.deviceAckMs), and this view only renames its states, so the
+ * report can never say `pending` where the ledger says `timed_out`, nor be revived by an
+ * ack the ledger refused.
+ */
+export function deliverySnapshot(broadcastId: string, startedAtMs: number, commands: readonly SpeakerCommand[]): DeliverySnapshot {
+  const counts = Object.fromEntries(DELIVERY_STATES.map((k) => [k, 0])) as Record<DeliveryState, number>;
+  const speakers = commands.map(speakerDelivery);
+  for (const s of speakers) counts[s.state]++;
+  return { broadcastId, startedAtMs, done: speakers.every((s) => TERMINAL.has(s.state)), counts, speakers };
+}
+
+/** One speaker's delivery from its command's ledger record. */
+export function speakerDelivery(c: SpeakerCommand): SpeakerDelivery {
+  const out: SpeakerDelivery = { speakerId: c.speakerId, state: 'pending', atMs: {} };
+  if (c.commandId !== undefined) out.commandId = c.commandId;
+  const rec = c.record;
+  if (!rec) return out;
+  for (const t of rec.transitions) {
+    const state = deliveryStateOf(t, rec);
+    if (state === 'pending') continue;
+    out.atMs[state] ??= t.tsMs;
+    if (t.progressPct !== undefined) out.progressPct = t.progressPct;
+  }
+  out.state = deliveryStateOf(rec.transitions[rec.transitions.length - 1]!, rec);
+  const last = rec.transitions[rec.transitions.length - 1]!;
+  if (TERMINAL.has(out.state) && out.state !== 'finished' && last.detail !== undefined && last.detail !== out.state) out.reason = last.detail;
+  return out;
+}
+
+function deliveryStateOf(t: LedgerTransition, rec: LedgerRecord): DeliveryState {
+  switch (t.state) {
+    case 'queued':
+    case 'sent':
+      return 'pending';
+    case 'acked':
+      return 'accepted';
+    case 'in_progress':
+      return 'playing';
+    case 'succeeded':
+      return 'finished';
+    case 'cancelled':
+      return 'stopped';
+    case 'timed_out':
+      // Silent from the start, or silent after accepting: either way the speaker never
+      // gave its final answer; the reason (the ledger's detail) tells which.
+      return 'no_answer';
+    case 'failed': {
+      const said = rec.result?.['deviceState'];
+      return typeof said === 'string' && DEVICE_FAILURES.has(said as DeliveryState) ? (said as DeliveryState) : 'failed';
+    }
+  }
 }

@@ -104,8 +104,10 @@ export class DeviceCommands {
     }
     this.counters.acksReceived++;
     const to = ledgerStateForAck(ack.state);
-    const extra: { detail?: string; progressPct?: number } = { detail: ack.reason ?? ack.state };
+    const extra: { detail?: string; progressPct?: number; result?: LedgerRecord['result'] } = { detail: ack.reason ?? ack.state };
     if (ack.progressPct !== undefined) extra.progressPct = ack.progressPct;
+    // The ledger folds rejected, failed and preempted into `failed`; keep the device's word.
+    if (to === 'failed') extra.result = { deviceState: ack.state };
     if (to === 'in_progress' && rec.state === 'sent') this.ledger.move(ack.id, 'acked', { detail: 'implicit in ' + ack.state });
     if (to === 'succeeded' && rec.state === 'sent') this.ledger.move(ack.id, 'acked', { detail: 'implicit in ' + ack.state });
     if (!this.ledger.move(ack.id, to, extra)) return;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Site } from '../../site/load.ts';
 import type { Point } from '../../site/schema.ts';
-import { checkPayload, parseDeviceTopic, type AckPayload, type SpeakerSource } from '../../protocol/index.ts';
+import type { SpeakerSource } from '../../protocol/index.ts';
 import type { WarningLibrary } from '../api/warning-library.ts';
-import { DeliveryReport, type DeliverySnapshot } from '../broadcast/delivery.ts';
+import { deliverySnapshot, type DeliverySnapshot } from '../broadcast/delivery.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { LedgerRecord } from '../ledger/machine.ts';
 import { resolveTargets, type BroadcastTarget } from '../broadcast/targets.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { DeviceCommands } from '../mqtt/device-commands.ts';
@@ -22,9 +24,11 @@ export interface BroadcastRecord {
   id: string;
   issuer: string;
   request: BroadcastRequest;
+  startedAtMs: number;
   /** Play command id per speaker; each is its own ledger record. */
   commandIds: Map<string, string>;
-  report: DeliveryReport;
+  /** The delivery report: a view of the ledger records of `commandIds`, computed on demand. */
+  report: { snapshot(): DeliverySnapshot };
   skipped: { id: string; reason: string }[];
   stoppedAtMs?: number;
   /** The finished report has been recorded (once). */
@@ -44,12 +48,12 @@ export interface BroadcastServiceOptions {
   site: Site;
   bus: Bus;
   devices: DeviceCommands;
+  /** The ledger the play commands live in: the report's only source. */
+  ledger: Ledger;
   warnings: WarningLibrary;
   clock: Clock;
   /** Current positions of drone-mounted speakers (their drones'). */
   droneSpeakerPositions: () => ReadonlyMap<string, Point | undefined>;
-  /** A speaker that has not answered at all within this is reported `no_answer`. */
-  answerTimeoutMs?: number;
   /** Play commands older than this on arrival are ignored by speakers (a late warning is a wrong warning). */
   commandTtlMs?: number;
   onUpdate?: (snapshot: DeliverySnapshot) => void;
@@ -58,24 +62,30 @@ export interface BroadcastServiceOptions {
 /**
  * One broadcast system for every speaker, fixed or on a drone: targets are resolved to
  * speakers, each speaker gets its own play command through the ledger, and the delivery
- * report moves only on the speakers' own acks (or their silence past the timeout).
+ * report is a view of those ledger records. It keeps no timer and reads no ack of its
+ * own: the ledger moves on the speakers' acks or on its one device timeout
+ * (ControlTimeouts.deviceAckMs), and the report follows every change.
  */
 export class BroadcastService {
   private readonly broadcasts = new Map<string, BroadcastRecord>();
   private readonly byCommand = new Map<string, { broadcastId: string; speakerId: string }>();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly answerTimeoutMs: number;
+  /**
+   * The latest ledger record of each broadcast command, held so a report outlives the
+   * ledger's in-memory trim of finished records (records are immutable: these are the
+   * ledger's own objects, not copies that could drift).
+   */
+  private readonly records = new Map<string, LedgerRecord>();
   private readonly commandTtlMs: number;
+  /** The broadcast whose commands send() is issuing right now. */
+  private sending: string | undefined;
+  private readonly onLedgerChange = (rec: LedgerRecord) => this.onChange(rec);
 
   constructor(private readonly o: BroadcastServiceOptions) {
-    this.answerTimeoutMs = o.answerTimeoutMs ?? 5000;
     this.commandTtlMs = o.commandTtlMs ?? 30_000;
   }
 
   async start(): Promise<void> {
-    await this.o.bus.subscribe('ringwatch/v1/speaker/+/ack', (topic, payload) => this.onAck(topic, payload));
-    this.timer = setInterval(() => this.sweep(), Math.min(500, this.answerTimeoutMs / 2));
-    this.timer.unref();
+    this.o.ledger.on('change', this.onLedgerChange);
   }
 
   send(req: BroadcastRequest, issuer: string): BroadcastRecord {
@@ -90,27 +100,42 @@ export class BroadcastService {
     if (speakers.length === 0) throw new BroadcastError('BCAST_ERR_NO_SPEAKERS', 'the target selects no speaker');
     const now = this.o.clock.nowMs();
     const id = randomUUID();
+    const speakerIds = speakers.map((s) => s.id);
+    const commandIds = new Map<string, string>();
     const rec: BroadcastRecord = {
       id,
       issuer,
       request: req,
-      commandIds: new Map(),
-      report: new DeliveryReport(id, speakers.map((s) => s.id), now, this.answerTimeoutMs),
+      startedAtMs: now,
+      commandIds,
+      report: { snapshot: () => this.snapshotOf(id, now, speakerIds, commandIds) },
       skipped,
     };
     this.broadcasts.set(id, rec);
-    for (const s of speakers) {
-      const cmd = this.o.devices.issue(
-        { kind: 'speaker', id: s.id },
-        { action: 'play', source, volumePct: req.volumePct, loop: req.loop, priority: req.priority, expiresAtMs: now + this.commandTtlMs },
-        issuer,
-      );
-      rec.commandIds.set(s.id, cmd.id);
-      this.byCommand.set(cmd.id, { broadcastId: id, speakerId: s.id });
+    this.sending = id;
+    try {
+      this.issuePlays(rec, speakerIds, source, req, now);
+    } finally {
+      this.sending = undefined;
     }
-    this.o.onUpdate?.(rec.report.snapshot());
+    this.updated(rec);
     this.record(rec, 'started');
     return rec;
+  }
+
+  private issuePlays(rec: BroadcastRecord, speakerIds: readonly string[], source: SpeakerSource, req: BroadcastRequest, now: number): void {
+    for (const speakerId of speakerIds) {
+      // Command ids are chosen here so the ledger's first change already finds its broadcast.
+      const commandId = randomUUID();
+      rec.commandIds.set(speakerId, commandId);
+      this.byCommand.set(commandId, { broadcastId: rec.id, speakerId });
+      this.o.devices.issue(
+        { kind: 'speaker', id: speakerId },
+        { action: 'play', source, volumePct: req.volumePct, loop: req.loop, priority: req.priority, expiresAtMs: now + this.commandTtlMs },
+        rec.issuer,
+        commandId,
+      );
+    }
   }
 
   /**
@@ -150,31 +175,31 @@ export class BroadcastService {
   }
 
   list(): BroadcastRecord[] {
-    return [...this.broadcasts.values()].sort((a, b) => b.report.startedAtMs - a.report.startedAtMs);
+    return [...this.broadcasts.values()].sort((a, b) => b.startedAtMs - a.startedAtMs);
   }
 
-  private onAck(topic: string, payload: Buffer): void {
-    const t = parseDeviceTopic(topic);
-    if (!t) return;
-    const check = checkPayload<AckPayload>('speaker', 'ack', payload);
-    if (!check.ok) return; // DeviceCommands counts malformed acks
-    const ref = this.byCommand.get(check.value.id);
-    if (!ref || ref.speakerId !== t.deviceId) return;
-    const rec = this.broadcasts.get(ref.broadcastId)!;
-    const { state, reason, progressPct } = check.value;
-    if (rec.report.onAck(ref.speakerId, { state, ...(reason !== undefined ? { reason } : {}), ...(progressPct !== undefined ? { progressPct } : {}) }, this.o.clock.nowMs())) {
-      this.updated(rec);
-    }
+  private snapshotOf(id: string, startedAtMs: number, speakerIds: readonly string[], commandIds: ReadonlyMap<string, string>): DeliverySnapshot {
+    return deliverySnapshot(
+      id,
+      startedAtMs,
+      speakerIds.map((speakerId) => {
+        const commandId = commandIds.get(speakerId);
+        const record = commandId === undefined ? undefined : (this.records.get(commandId) ?? this.o.ledger.get(commandId));
+        return { speakerId, ...(commandId !== undefined ? { commandId } : {}), record };
+      }),
+    );
   }
 
-  private sweep(): void {
-    const now = this.o.clock.nowMs();
-    for (const rec of this.broadcasts.values()) {
-      if (rec.report.tick(now).length > 0) this.updated(rec);
-    }
+  private onChange(record: LedgerRecord): void {
+    const ref = this.byCommand.get(record.id);
+    if (!ref) return;
+    this.records.set(record.id, record);
+    // While send() is still issuing, it reports once itself when every command is open.
+    const rec = this.broadcasts.get(ref.broadcastId);
+    if (rec && this.sending !== rec.id) this.updated(rec);
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.o.ledger.off('change', this.onLedgerChange);
   }
 }

@@ -32,7 +32,6 @@ export interface OperationsOptions {
   planOptions?: Partial<PlanOptions>;
   /** How often live state is sampled for the map, time to scene and coverage (wall ms). */
   tickMs?: number;
-  speakerAnswerTimeoutMs?: number;
   /** Where the sensor event ids already acted on are kept across restarts (none: memory only). */
   eventIdsFile?: string;
 }
@@ -67,10 +66,10 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
           site,
           bus,
           devices: control.devices,
+          ledger: control.ledger,
           warnings: o.warnings,
           clock: time,
           droneSpeakerPositions: () => fleet.droneSpeakerPositions(),
-          answerTimeoutMs: o.speakerAnswerTimeoutMs ?? 5000,
           onUpdate: (snap) => hub.publish({ type: 'broadcast', data: snap }),
         })
       : undefined;

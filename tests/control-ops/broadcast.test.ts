@@ -5,11 +5,15 @@ import { Ledger } from '../../control/ledger/ledger.ts';
 import { DeviceCommands } from '../../control/mqtt/device-commands.ts';
 import { BroadcastService, BroadcastError } from '../../control/ops/broadcast-service.ts';
 import { WarningLibrary } from '../../control/api/warning-library.ts';
-import type { DeliverySnapshot } from '../../control/broadcast/delivery.ts';
+import type { DeliverySnapshot, DeliveryState } from '../../control/broadcast/delivery.ts';
+import type { LedgerRecord, LedgerState } from '../../control/ledger/machine.ts';
+import mqtt from 'mqtt';
+import { deviceTopic } from '../../protocol/index.ts';
 import { startSimSpeaker, type SimSpeakerHandle } from '../../simulators/speaker/device.ts';
 import type { Clip } from '../../simulators/speaker/playback.ts';
 
 const SPEED = 20; // simulated speech runs 20x faster than real time
+const ANSWER_TIMEOUT_MS = 1500;
 const clock = { nowMs: () => Date.now() };
 
 let broker: TestBroker;
@@ -24,17 +28,18 @@ beforeEach(async () => {
   broker = await startBroker();
   bus = await MqttBus.connect({ url: broker.url, username: 'control', password: broker.secrets.services['control']!, clientSuffix: 'bcast-test' });
   ledger = new Ledger(clock);
-  devices = new DeviceCommands(bus, ledger, clock, { deviceAckMs: 2000, deviceCompletionMs: 20_000 });
+  // The one answer timeout: the ledger's. The report has none of its own.
+  devices = new DeviceCommands(bus, ledger, clock, { deviceAckMs: ANSWER_TIMEOUT_MS, deviceCompletionMs: 20_000 });
   await devices.start();
   updates = [];
   service = new BroadcastService({
     site: broker.site,
     bus,
     devices,
+    ledger,
     warnings: new WarningLibrary(broker.site.warnings),
     clock,
     droneSpeakerPositions: () => new Map(),
-    answerTimeoutMs: 1500,
     onUpdate: (s) => updates.push(s),
   });
   await service.start();
@@ -110,4 +115,84 @@ describe('broadcast to the containment ring', () => {
     expect(() => service.send({ target: { kind: 'rings', ringIds: ['control'] }, source: { kind: 'clip', clipId: 'warn-nope' }, volumePct: 50, loop: false, priority: 10 }, 'chief')).toThrow(BroadcastError);
     expect(() => service.send({ target: { kind: 'radius', center: { latDeg: 0, lonDeg: 0 }, radiusM: 10 }, source: { kind: 'tts', text: 'x', lang: 'en' }, volumePct: 50, loop: false, priority: 10 }, 'chief')).toThrow(/no speaker/);
   });
+
+  it('keeps report and ledger in agreement when a speaker acks after the ledger timeout', async () => {
+    // A scripted speaker (sp-5 is outside the simulated four) that answers its play command
+    // only once the ledger has timed it out, then finishes it.
+    const sp = 'sp-5';
+    const dev = await mqtt.connectAsync(broker.url, { username: sp, password: broker.secrets.devices[sp]!, clientId: sp });
+    try {
+      const cmds: { id: string }[] = [];
+      dev.on('message', (_t, p) => cmds.push(JSON.parse(p.toString()) as { id: string }));
+      await dev.subscribeAsync(deviceTopic('speaker', sp, 'cmd'), { qos: 1 });
+      // Every published report, side by side with the ledger at that moment.
+      const seen: { report: DeliveryState; ledger: LedgerState | undefined }[] = [];
+      const rec = service.send({ target: { kind: 'devices', deviceIds: [sp] }, source: { kind: 'tts', text: 'late', lang: 'en' }, volumePct: 50, loop: false, priority: 10 }, 'chief');
+      const commandId = rec.commandIds.get(sp)!;
+      const agree = () => {
+        const report = service.get(rec.id)!.report.snapshot().speakers[0]!.state;
+        const ledgerState = ledger.get(commandId)?.state;
+        seen.push({ report, ledger: ledgerState });
+        expect(report).toBe(expectedDelivery(ledger.get(commandId)));
+      };
+      const onChange = (r: LedgerRecord) => r.id === commandId && agree();
+      ledger.on('change', onChange);
+      try {
+        await eventuallyTrue(() => cmds.some((c) => c.id === commandId), 'the play command at the speaker');
+        agree();
+        await eventuallyTrue(() => ledger.get(commandId)!.state === 'timed_out', 'the ledger to time the command out', ANSWER_TIMEOUT_MS * 10);
+        agree();
+        expect(service.get(rec.id)!.report.snapshot()).toMatchObject({ done: true, counts: { no_answer: 1, pending: 0 } });
+        // The late answers: the ledger refuses them (a timed-out record is final), and so
+        // the report, being its view, stays no_answer too.
+        const refusedBefore = ledger.refusedTransitions;
+        for (const state of ['accepted', 'finished'] as const) {
+          await dev.publishAsync(deviceTopic('speaker', sp, 'ack'), JSON.stringify({ id: commandId, tsMs: Date.now(), state }), { qos: 1 });
+        }
+        await eventuallyTrue(() => ledger.refusedTransitions >= refusedBefore + 2, 'the ledger to refuse both late acks');
+        agree();
+        const speaker = service.get(rec.id)!.report.snapshot().speakers[0]!;
+        expect(speaker.state).toBe('no_answer');
+        expect(speaker.reason).toMatch(/no ack from the device within 1500 ms/);
+        expect(ledger.get(commandId)!.state).toBe('timed_out');
+        // Every report published to clients agreed with the ledger too.
+        expect(updates.filter((u) => u.broadcastId === rec.id).map((u) => u.speakers[0]!.state)).toEqual(['pending', 'no_answer']);
+        expect(seen.every((x) => x.report === expectedDelivery({ state: x.ledger } as LedgerRecord))).toBe(true);
+      } finally {
+        ledger.off('change', onChange);
+      }
+    } finally {
+      await dev.endAsync();
+    }
+  });
 });
+
+/** What the report must show for a ledger record (for a play command that no device failed). */
+function expectedDelivery(r: Pick<LedgerRecord, 'state'> | undefined): DeliveryState {
+  switch (r?.state) {
+    case undefined:
+    case 'queued':
+    case 'sent':
+      return 'pending';
+    case 'acked':
+      return 'accepted';
+    case 'in_progress':
+      return 'playing';
+    case 'succeeded':
+      return 'finished';
+    case 'cancelled':
+      return 'stopped';
+    case 'timed_out':
+      return 'no_answer';
+    case 'failed':
+      return 'failed';
+  }
+}
+
+async function eventuallyTrue(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadSite } from '../../site/load.ts';
 import { distanceM } from '../../site/geometry.ts';
 import { resolveTargets } from '../../control/broadcast/targets.ts';
-import { DeliveryReport } from '../../control/broadcast/delivery.ts';
+import { deliverySnapshot } from '../../control/broadcast/delivery.ts';
+import { createRecord, transition, type LedgerRecord, type LedgerState } from '../../control/ledger/machine.ts';
 import { authorize, PERMISSIONS, ROLE_PERMISSIONS } from '../../control/auth/roles.ts';
 import { ringOf } from '../../control/planning/plan.ts';
 import { ROLES } from '../../site/schema.ts';
@@ -48,33 +49,46 @@ describe('broadcast targets', () => {
   });
 });
 
-describe('delivery report', () => {
-  it('follows speaker acks only, and marks silent speakers after the timeout', () => {
-    const rep = new DeliveryReport('b1', ['sp-1', 'sp-2', 'sp-3', 'sp-4'], 1000, 5000);
-    expect(rep.snapshot().counts.pending).toBe(4);
-    rep.onAck('sp-1', { state: 'accepted' }, 1100);
-    rep.onAck('sp-1', { state: 'playing', progressPct: 10 }, 1200);
-    rep.onAck('sp-2', { state: 'rejected', reason: 'field /priority: must be <= 100' }, 1150);
-    rep.onAck('sp-3', { state: 'failed', reason: 'amplifier fault' }, 1300);
-    expect(rep.tick(5999)).toEqual([]);
-    expect(rep.tick(6000)).toEqual(['sp-4']);
-    // A late 'accepted' must not move a playing speaker back.
-    expect(rep.onAck('sp-1', { state: 'accepted' }, 6100)).toBe(false);
-    rep.onAck('sp-1', { state: 'finished' }, 9000);
-    const snap = rep.snapshot();
+describe('delivery report (a view of the ledger)', () => {
+  /** A play command's ledger record walked through `moves` ([state, atMs, extra]). */
+  function play(id: string, moves: [LedgerState, number, { detail?: string; progressPct?: number; result?: LedgerRecord['result'] }?][]): LedgerRecord {
+    let r = createRecord({ id, issuer: 'chief', target: { kind: 'speaker', id }, kind: 'play', via: 'mqtt', payload: {} }, 1000);
+    for (const [to, at, extra] of moves) {
+      const out = transition(r, to, at, extra ?? {});
+      if (!out.ok) throw new Error(out.reason);
+      r = out.record;
+    }
+    return r;
+  }
+
+  it('renames ledger states only: confirmed steps, the device’s own failure word, and the ledger timeout', () => {
+    const snap = deliverySnapshot('b1', 1000, [
+      { speakerId: 'sp-1', commandId: 'c1', record: play('c1', [['sent', 1001], ['acked', 1100], ['in_progress', 1200, { progressPct: 10 }], ['succeeded', 9000]]) },
+      { speakerId: 'sp-2', commandId: 'c2', record: play('c2', [['sent', 1001], ['failed', 1150, { detail: 'field /priority: must be <= 100', result: { deviceState: 'rejected' } }]]) },
+      { speakerId: 'sp-3', commandId: 'c3', record: play('c3', [['sent', 1001], ['acked', 1100], ['failed', 1300, { detail: 'amplifier fault', result: { deviceState: 'failed' } }]]) },
+      { speakerId: 'sp-4', commandId: 'c4', record: play('c4', [['sent', 1001], ['timed_out', 4001, { detail: 'no ack from the device within 3000 ms' }]]) },
+    ]);
     expect(snap.done).toBe(true);
     expect(snap.counts).toMatchObject({ finished: 1, rejected: 1, failed: 1, no_answer: 1, pending: 0 });
-    expect(snap.speakers.find((s) => s.speakerId === 'sp-1')!.atMs).toEqual({ accepted: 1100, playing: 1200, finished: 9000 });
-    expect(snap.speakers.find((s) => s.speakerId === 'sp-2')!.reason).toContain('/priority');
-    // Acks from speakers outside the broadcast are ignored.
-    expect(rep.onAck('sp-9', { state: 'finished' }, 9100)).toBe(false);
+    const sp = (id: string) => snap.speakers.find((s) => s.speakerId === id)!;
+    expect(sp('sp-1')).toMatchObject({ state: 'finished', progressPct: 10, atMs: { accepted: 1100, playing: 1200, finished: 9000 } });
+    expect(sp('sp-1').reason).toBeUndefined();
+    expect(sp('sp-2').reason).toContain('/priority');
+    expect(sp('sp-3')).toMatchObject({ state: 'failed', reason: 'amplifier fault', atMs: { accepted: 1100, failed: 1300 } });
+    expect(sp('sp-4')).toMatchObject({ state: 'no_answer', reason: 'no ack from the device within 3000 ms', atMs: { no_answer: 4001 } });
   });
 
-  it('counts a late answer after no_answer as the speaker’s real state', () => {
-    const rep = new DeliveryReport('b2', ['sp-1'], 0, 100);
-    rep.tick(200);
-    expect(rep.onAck('sp-1', { state: 'playing' }, 250)).toBe(true);
-    expect(rep.snapshot().speakers[0]!.state).toBe('playing');
+  it('is pending until the ledger moves, and stopped when the speaker stopped it', () => {
+    const snap = deliverySnapshot('b2', 0, [
+      { speakerId: 'sp-1', record: undefined },
+      { speakerId: 'sp-2', commandId: 'c2', record: play('c2', [['sent', 1]]) },
+      { speakerId: 'sp-3', commandId: 'c3', record: play('c3', [['sent', 1], ['acked', 2], ['cancelled', 3, { detail: 'stopped' }]]) },
+      { speakerId: 'sp-4', commandId: 'c4', record: play('c4', [['sent', 1], ['failed', 3, { detail: 'preempted', result: { deviceState: 'preempted' } }]]) },
+    ]);
+    expect(snap.speakers.map((s) => s.state)).toEqual(['pending', 'pending', 'stopped', 'preempted']);
+    expect(snap.done).toBe(false);
+    // The device's bare state word is not repeated as a reason.
+    expect(snap.speakers[2]!.reason).toBeUndefined();
   });
 });
 

@@ -28,7 +28,7 @@ export interface ControlStackOptions {
   speakers?: SimFleetOptions['speakers'];
   sensors?: SimFleetOptions['sensors'];
   timeouts?: Partial<ControlTimeouts>;
-  ops?: Partial<Pick<OperationsOptions, 'alarmRules' | 'planOptions' | 'speakerAnswerTimeoutMs'>>;
+  ops?: Partial<Pick<OperationsOptions, 'alarmRules' | 'planOptions'>>;
 }
 
 export interface ControlStack {
