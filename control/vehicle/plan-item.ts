@@ -25,7 +25,7 @@ export const MISSION_TYPE_CODE: Record<MissionType, number> = {
   rally: common.MavMissionType.RALLY,
 };
 
-export const GLOBAL_FRAMES = new Set<number>([
+const GLOBAL_FRAMES = new Set<number>([
   common.MavFrame.GLOBAL,
   common.MavFrame.GLOBAL_RELATIVE_ALT,
   common.MavFrame.GLOBAL_INT,
@@ -36,8 +36,9 @@ export const GLOBAL_FRAMES = new Set<number>([
 
 type Target = { systemId: number; componentId: number };
 
-/** Fills MISSION_ITEM_INT's fields. */
-function fillItem<M extends common.MissionItemInt>(m: M, item: PlanItem, seq: number, type: MissionType, target: Target): M {
+/** The one item message we send (ArduPilot and PX4 accept it whichever request came). */
+export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType, target: Target): common.MissionItemInt {
+  const m = new common.MissionItemInt();
   m.targetSystem = target.systemId;
   m.targetComponent = target.componentId;
   m.seq = seq;
@@ -49,18 +50,14 @@ function fillItem<M extends common.MissionItemInt>(m: M, item: PlanItem, seq: nu
   m.param2 = item.param2;
   m.param3 = item.param3;
   m.param4 = item.param4;
+  m.x = item.x;
+  m.y = item.y;
   m.z = item.z;
   m.missionType = MISSION_TYPE_CODE[type];
   return m;
 }
 
-export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType, target: Target) {
-  const m = fillItem(new common.MissionItemInt(), item, seq, type, target);
-  m.x = item.x;
-  m.y = item.y;
-  return m;
-}
-
+/** A downloaded item; a legacy float MISSION_ITEM carries lat/lon in degrees. */
 export function fromMissionItem(m: common.MissionItemInt | common.MissionItem, legacy: boolean): PlanItem {
   const global = GLOBAL_FRAMES.has(m.frame);
   return {
