@@ -73,7 +73,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
       el,
       ...open.slice(0, 50).map((a) => {
         const type = alarmTypeName(t, alarmType(a));
-        const who = a.source.kind === 'manual' ? t('alarm.by', { user: a.source.username }) : t('alarm.at', { place: alarmPlace(site, a) });
+        const who = a.source.kind === 'manual' ? `${alarmPlace(site, a, t)} · ${t('alarm.by', { user: a.source.username })}` : t('alarm.at', { place: alarmPlace(site, a, t) });
         return h(
           'li',
           { 'data-testid': 'alarm-item', 'data-id': a.id, 'data-state': a.state, 'data-severity': a.severity, class: `sev-${a.severity}` },
@@ -85,7 +85,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
             'div',
             {},
             actionButton(ctx, { testId: 'alarm-ack', label: t('alarm.ack'), disabled: !mayAlarm || a.state !== 'open', run: post(a, 'ack') }),
-            actionButton(ctx, { testId: 'alarm-resolve', label: t('alarm.resolve'), disabled: !mayAlarm, confirm: () => t('confirm.resolve', { what: `${type}, ${alarmPlace(site, a)}` }), run: post(a, 'resolve') }),
+            actionButton(ctx, { testId: 'alarm-resolve', label: t('alarm.resolve'), disabled: !mayAlarm, confirm: () => t('confirm.resolve', { what: `${type}, ${alarmPlace(site, a, t)}` }), run: post(a, 'resolve') }),
           ),
         );
       }),

@@ -40,7 +40,7 @@ export function attention(ctx: Ctx, onTitle: (unacked: number) => void): Attenti
       const alarm = ctx.store.alarms.get(a.subject);
       return t('alert.alarm', {
         type: alarmTypeName(t, String(a.detail['type'])),
-        place: alarm ? alarmPlace(site, alarm) : a.subject,
+        place: alarm ? alarmPlace(site, alarm, t) : a.subject,
         ring: alarm ? ringName(t, site, alarm.ringId) : '',
       });
     }
@@ -67,7 +67,7 @@ export function attention(ctx: Ctx, onTitle: (unacked: number) => void): Attenti
   function render(): void {
     const { t } = ctx;
     const unacked = book.unacked();
-    fill(bell, '🔔 ', t('alerts.title'), unacked.length ? h('span', { class: `badge ${unacked.some((a) => a.severity === 'critical') ? 'critical' : ''}`, 'data-testid': 'alerts-badge' }, unacked.length) : null);
+    fill(bell, t('alerts.title'), unacked.length ? h('span', { class: `badge ${unacked.some((a) => a.severity === 'critical') ? 'critical' : ''}`, 'data-testid': 'alerts-badge' }, unacked.length) : null);
     mute.textContent = muted ? t('alerts.unmute') : t('alerts.mute');
     mute.dataset['muted'] = String(muted);
     onTitle(unacked.length);

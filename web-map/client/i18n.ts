@@ -208,6 +208,7 @@ export const EN = {
   'err.code.WEB_ERR_UPSTREAM': 'The control service does not answer',
   'err.validation': 'Not accepted — check: {fields}',
   'err.refused': 'Refused by the server ({code})',
+  'place.near': '{metres} m from {name}',
 } as const;
 
 export type MessageKey = keyof typeof EN;
@@ -418,6 +419,7 @@ export const ZH: Record<MessageKey, string> = {
   'err.code.WEB_ERR_UPSTREAM': '控制服务无应答',
   'err.validation': '输入未被接受，请检查：{fields}',
   'err.refused': '服务器拒绝了请求（{code}）',
+  'place.near': '距{name} {metres} 米',
 };
 
 const TABLES: Record<Lang, Record<MessageKey, string>> = { en: EN, 'zh-CN': ZH };

@@ -66,7 +66,8 @@ async function startConsole(user: User): Promise<void> {
   const hint = h('div', { class: 'pick-hint', hidden: true, 'data-testid': 'pick-hint' });
   const toasts = h('div', { class: 'toasts', 'data-testid': 'toasts' });
   const alertSlot = h('div', { class: 'alert-slot' });
-  fill(root, top, alertSlot, banners, h('main', {}, mapEl, side), hint, toasts);
+  const alertBanner = h('div', {});
+  fill(root, top, alertBanner, banners, alertSlot, h('main', {}, mapEl, side), hint, toasts);
 
   // The default view holds the whole outermost ring (the area the station answers for).
   const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: true }).fitBounds(boundsOf(site.rings[site.rings.length - 1]?.shape ?? site.core.shape, proj.toMap), { padding: [8, 8] });
@@ -113,7 +114,7 @@ async function startConsole(user: User): Promise<void> {
       for (const a of store.alarms.values()) {
         if (a.state === 'resolved') continue;
         const q = proj.toMap(a.position);
-        const label = `${alarmTypeName(ctx.t, alarmType(a))} · ${alarmPlace(site, a)} · ${ringName(ctx.t, site, a.ringId)}`;
+        const label = `${alarmTypeName(ctx.t, alarmType(a))} · ${alarmPlace(site, a, ctx.t)} · ${ringName(ctx.t, site, a.ringId)}`;
         L.circleMarker([q.latDeg, q.lonDeg], { radius: 10, color: '#d50000', weight: 3, fillColor: a.state === 'open' ? '#ff1744' : '#ffab91', fillOpacity: 0.7 }).bindTooltip(label).addTo(alarmLayer);
       }
       alarmLayer.addTo(map);
@@ -186,7 +187,8 @@ async function startConsole(user: User): Promise<void> {
     },
   };
   const attn = attention(ctx, (n) => (document.title = n ? `(${n}) ${ctx.t('app.title')}` : ctx.t('app.title')));
-  fill(alertSlot, attn.bannerEl, attn.listEl);
+  fill(alertBanner, attn.bannerEl);
+  fill(alertSlot, attn.listEl);
   const coverage = coveragePanel(ctx);
   map.on('click', (e: L.LeafletMouseEvent) => {
     const wgs = proj.fromMap({ latDeg: e.latlng.lat, lonDeg: e.latlng.lng });

@@ -48,8 +48,16 @@ export function alarmType(a: Alarm): string {
   return a.source.kind === 'sensor' ? a.source.type : 'manual';
 }
 
-export function alarmPlace(site: SiteView, a: Alarm): string {
-  return a.source.kind === 'sensor' ? checkpointName(site, a.source.checkpointId) : `${a.position.latDeg.toFixed(5)}, ${a.position.lonDeg.toFixed(5)}`;
+/** Within this distance of a checkpoint, a manual alarm is named after it. */
+const NEAR_CHECKPOINT_M = 400;
+
+/** Where an alarm is, in words: its checkpoint, the checkpoint it is near, or coordinates. */
+export function alarmPlace(site: SiteView, a: Alarm, t: T): string {
+  if (a.source.kind === 'sensor') return checkpointName(site, a.source.checkpointId);
+  const m = (p: { latDeg: number; lonDeg: number }) => Math.hypot((p.latDeg - a.position.latDeg) * 111_320, (p.lonDeg - a.position.lonDeg) * 111_320 * Math.cos((a.position.latDeg * Math.PI) / 180));
+  const near = site.checkpoints.map((c) => ({ c, d: m(c.position) })).sort((x, y) => x.d - y.d)[0];
+  if (near && near.d <= NEAR_CHECKPOINT_M) return t('place.near', { name: near.c.name, metres: Math.round(near.d) });
+  return `${a.position.latDeg.toFixed(5)}, ${a.position.lonDeg.toFixed(5)}`;
 }
 
 /** Severity order for queues: critical first. */
