@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreeUdpPort } from '../../telemetry/free-port.ts';
+import { findFreeUdpPort } from '../../util/free-port.ts';
 import { FieldRun } from './scenario.ts';
 import { arducopterSitl, px4Sitl, simTarget, type FieldTarget } from './targets.ts';
 

@@ -114,10 +114,10 @@ export class FieldRun {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Writes the figures as one JSON line (stdout) and to $TMPDIR/ringwatch-field/<target>.json. */
+  /** Writes the figures as one JSON line (stdout) and to $RINGWATCH_FIELD_OUT (default $TMPDIR/ringwatch-field)/<target>.json. */
   report(): string {
     const line = JSON.stringify({ ...this.figures, failures: this.failures });
-    const dir = join(tmpdir(), 'ringwatch-field');
+    const dir = process.env['RINGWATCH_FIELD_OUT'] ?? join(tmpdir(), 'ringwatch-field');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${this.target.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`);
     writeFileSync(file, line + '\n');
