@@ -11,7 +11,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { findFreePort as freePort } from '../telemetry/free-port.ts';
+import { findFreePort as freePort } from '../util/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Drone } from '../site/schema.ts';

@@ -21,7 +21,7 @@ import { MqttBus } from '../control/mqtt/bus.ts';
 import { Ledger } from '../control/ledger/ledger.ts';
 import { DeviceCommands } from '../control/mqtt/device-commands.ts';
 import { BroadcastService } from '../control/ops/broadcast-service.ts';
-import { WarningLibrary } from '../control/api/warning-library.ts';
+import { WarningLibrary } from '../control/ops/warning-library.ts';
 import { startSimSpeaker, type SimSpeakerHandle } from '../simulators/speaker/device.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 import { controlBenchSite } from './lib/control-site.ts';

@@ -15,13 +15,13 @@ import { opsTime } from '../control/ops/sim-time.ts';
 import { buildApi } from '../control/api/app.ts';
 import type { HttpServerOptions } from '../control/api/http-options.ts';
 import { AuditLog } from '../control/api/audit-log.ts';
-import { EventHub } from '../control/api/event-hub.ts';
+import { EventHub } from '../control/live/event-hub.ts';
 import { SessionStore } from '../control/api/sessions.ts';
-import { WarningLibrary } from '../control/api/warning-library.ts';
+import { WarningLibrary } from '../control/ops/warning-library.ts';
 import { AUDIT_TOPIC } from '../telemetry/service-records.ts';
 import { webMapPlugin, type WebMapOptions } from '../web-map/server/plugin.ts';
 import { startSimFleet, type SimFleet } from '../simulators/fleet.ts';
-import type { FaultRequest } from '../simulators/fleet/faults.ts';
+import { FaultRequest } from '../simulators/fleet/faults.ts';
 import type { Scenario } from '../simulators/scenario/load.ts';
 
 export interface SystemOptions {
@@ -198,7 +198,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       control,
       ops,
       ...(telemetry ? { history: telemetry.store } : {}),
-      ...(fleet ? { simFaults: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest) } : {}),
+      ...(fleet ? { simFaults: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest), simFaultSchema: FaultRequest } : {}),
     }, o.http);
     await api.register(webMapPlugin(o.web ?? {}));
     await api.listen({ host: o.host, port: o.httpPort });

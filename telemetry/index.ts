@@ -1,6 +1,6 @@
 export { TelemetryError, type TelemetryErrorCode } from './errors.ts';
 export { startInflux, type InfluxdHandle, type StartInfluxOptions, DEFAULT_INFLUXD_BINARY } from './influxd.ts';
-export { findFreePort } from './free-port.ts';
+export { findFreePort } from '../util/free-port.ts';
 export * from './points.ts';
 export { mapMessage, type MapResult, type DropReason } from './mapping/index.ts';
 export * from './service-records.ts';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TelemetryError } from './errors.ts';
-import { findFreePort } from './free-port.ts';
+import { findFreePort } from '../util/free-port.ts';
 
 export const DEFAULT_INFLUXD_BINARY = '/usr/bin/influxd';
 /** Under the project's data directory, like the other services' state. */

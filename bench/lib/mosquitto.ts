@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export { findFreePort as freePort } from '../../telemetry/free-port.ts';
-import { findFreePort as freePort } from '../../telemetry/free-port.ts';
+export { findFreePort as freePort } from '../../util/free-port.ts';
+import { findFreePort as freePort } from '../../util/free-port.ts';
 
 /** Debian's Mosquitto on a free 127.0.0.1 port, anonymous, no persistence; waits until it listens. */
 export async function startMosquitto(): Promise<{ port: number; child: ChildProcess; close(): Promise<void> }> {

@@ -3,19 +3,13 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Site } from '../../site/load.ts';
-import type { Clock } from '../timeouts.ts';
-import type { Permission } from '../auth/roles.ts';
 import { authenticate } from './authenticate.ts';
 import { limitConnections } from './connection-limits.ts';
 import { DEFAULT_HTTP_TIMEOUTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_SOURCE, type HttpServerOptions } from './http-options.ts';
 import { docsHelmetConfig, registerSecurityHeaders } from './security-headers.ts';
 import { apiValidatorCompiler } from './validators.ts';
-import type { AuditLog } from './audit-log.ts';
-import type { EventHub } from './event-hub.ts';
 import { toApiError } from './http-errors.ts';
-import type { SessionStore, SessionUser } from './sessions.ts';
-import type { WarningLibrary } from './warning-library.ts';
+import type { ApiDeps } from './deps.ts';
 import { authRoutes } from './routes/auth.ts';
 import { siteRoutes } from './routes/site.ts';
 import { warningRoutes } from './routes/warnings.ts';
@@ -28,48 +22,8 @@ import { alarmRoutes } from './routes/alarms.ts';
 import { broadcastRoutes } from './routes/broadcasts.ts';
 import { engineeringRoutes } from './routes/engineering.ts';
 import { historyRoutes } from './routes/history.ts';
-import type { TelemetryStore } from '../../telemetry/store/types.ts';
-import type { SiteValidator } from '../../site/site-validator.ts';
-import type { ControlService } from '../service.ts';
-import type { Operations } from '../ops/operations.ts';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    user?: SessionUser;
-  }
-  interface FastifyInstance {
-    /** Every route with the permission it requires, for docs and the RBAC test. */
-    routePermissions: { method: string; url: string; permission: Permission | 'public' | 'read' }[];
-  }
-  interface FastifyContextConfig {
-    /** The permission a route needs; mutating routes must name one. `public` needs no login. */
-    permission?: Permission | 'public';
-    /** Audit this route's calls (default: every non-GET route). */
-    audit?: boolean;
-  }
-}
-
-/** What the API needs from the rest of the control service: ports, not implementations. */
-export interface ApiDeps {
-  site: Site;
-  clock: Clock;
-  sessions: SessionStore;
-  audit: AuditLog;
-  warnings: WarningLibrary;
-  hub: EventHub;
-  /** Current response-coverage evaluation, when the live model runs. */
-  coverage?: () => unknown;
-  /** Part 1 (links, vehicles, ledger) and part 2 (operations); routes needing them answer 503 without. */
-  control?: ControlService;
-  ops?: Operations;
-  /** Fault injection into attached simulators (`ringwatch up --sim`); validated by the simulator. */
-  simFaults?: (req: Record<string, unknown>) => Promise<void>;
-  /** The telemetry store for history and replay. */
-  history?: TelemetryStore;
-  /** Site-file checks off the event loop; one is made (and closed with the API) when absent. */
-  siteValidator?: SiteValidator;
-}
-
+export type { ApiDeps } from './deps.ts';
 export { SESSION_COOKIE } from './authenticate.ts';
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Site } from '../../site/load.ts';
 import type { Point } from '../../site/schema.ts';
 import type { SpeakerSource } from '../../protocol/index.ts';
-import type { WarningLibrary } from '../api/warning-library.ts';
+import type { WarningLibrary } from './warning-library.ts';
 import { deliverySnapshot, type DeliverySnapshot } from '../broadcast/delivery.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerRecord } from '../ledger/machine.ts';

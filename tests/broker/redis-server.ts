@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
-import { findFreePort as freePort } from '../../telemetry/free-port.ts';
+import { findFreePort as freePort } from '../../util/free-port.ts';
 
 /** Starts a throwaway redis-server (no persistence, temp dir) and waits until it accepts connections. */
 export async function startRedis(): Promise<{ url: string; close(): Promise<void> }> {

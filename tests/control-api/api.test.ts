@@ -9,8 +9,8 @@ import { loadSecretsFile } from '../../site/secrets-file.ts';
 import { buildApi } from '../../control/api/app.ts';
 import { SessionStore } from '../../control/api/sessions.ts';
 import { AuditLog, type AuditRecord } from '../../control/api/audit-log.ts';
-import { EventHub } from '../../control/api/event-hub.ts';
-import { WarningLibrary } from '../../control/api/warning-library.ts';
+import { EventHub } from '../../control/live/event-hub.ts';
+import { WarningLibrary } from '../../control/ops/warning-library.ts';
 
 const site = loadSite('sites/demo.yaml');
 const secrets = loadSecretsFile('sites/demo.secrets.yaml');

@@ -4,7 +4,7 @@ import { MqttBus } from '../../control/mqtt/bus.ts';
 import { Ledger } from '../../control/ledger/ledger.ts';
 import { DeviceCommands } from '../../control/mqtt/device-commands.ts';
 import { BroadcastService, BroadcastError } from '../../control/ops/broadcast-service.ts';
-import { WarningLibrary } from '../../control/api/warning-library.ts';
+import { WarningLibrary } from '../../control/ops/warning-library.ts';
 import type { DeliverySnapshot, DeliveryState } from '../../control/broadcast/delivery.ts';
 import type { LedgerRecord, LedgerState } from '../../control/ledger/machine.ts';
 import mqtt from 'mqtt';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { findFreeUdpPort } from '../../telemetry/free-port.ts';
+import { findFreeUdpPort } from '../../util/free-port.ts';
 import { common, minimal } from 'node-mavlink';
 import { UdpDuplex } from '../../mavlink/index.ts';
 import { startSimDrone, type SimDroneHandle } from '../../simulators/drone/index.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSecretsFile } from '../../site/index.ts';
-import { findFreePort } from '../../telemetry/free-port.ts';
+import { findFreePort } from '../../util/free-port.ts';
 import { startInflux, type InfluxdHandle } from '../../telemetry/influxd.ts';
 import { InfluxV1Store } from '../../telemetry/store/v1.ts';
 import { publishStream } from '../telemetry/ingest-helpers.ts';

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Site } from '../../site/load.ts';
 import type { SecretsFile } from '../../site/secrets-file.ts';
 import { startSimFleet, type SimFleet, type SimFleetOptions } from '../../simulators/fleet.ts';
-import type { FaultRequest } from '../../simulators/fleet/faults.ts';
+import { FaultRequest } from '../../simulators/fleet/faults.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import type { ControlTimeouts } from '../../control/timeouts.ts';
@@ -14,8 +14,8 @@ import { opsTime, type OpsTime } from '../../control/ops/sim-time.ts';
 import { buildApi } from '../../control/api/app.ts';
 import { SessionStore } from '../../control/api/sessions.ts';
 import { AuditLog } from '../../control/api/audit-log.ts';
-import { EventHub } from '../../control/api/event-hub.ts';
-import { WarningLibrary } from '../../control/api/warning-library.ts';
+import { EventHub } from '../../control/live/event-hub.ts';
+import { WarningLibrary } from '../../control/ops/warning-library.ts';
 import { startBroker, demoSite, type TestBroker } from './broker.ts';
 import { mavlinkSigningKeys } from '../../site/mavlink-keys.ts';
 
@@ -105,7 +105,7 @@ export async function startControlStack(o: ControlStackOptions = {}): Promise<Co
     const audit = await AuditLog.open({ dataDir, clock: time });
     closers.push(() => audit.close());
     const sessions = new SessionStore(site.users, time);
-    const api = await buildApi({ site, clock: time, sessions, audit, warnings, hub, control, ops, simFaults: (r) => fleet.injectFault(r as FaultRequest) });
+    const api = await buildApi({ site, clock: time, sessions, audit, warnings, hub, control, ops, simFaults: (r) => fleet.injectFault(r as FaultRequest), simFaultSchema: FaultRequest });
     await api.listen({ port: 0, host: '127.0.0.1' });
     closers.push(() => api.close());
     const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog } from '../../control/api/audit-log.ts';
 import { redactSecrets } from '../../control/api/redact.ts';
-import { WarningLibrary } from '../../control/api/warning-library.ts';
+import { WarningLibrary } from '../../control/ops/warning-library.ts';
 import { demo, loginToken, rawRequest, startApiServer, type ApiServer } from './http-fixture.ts';
 
 // Issue 12, item 7: audit records stored request bodies, so a site file sent to

@@ -10,7 +10,7 @@ import { FrameSigner, IFLAG_SIGNED, MavlinkLink, openGroundStream, parseEndpoint
 import { startControlService, type ControlService } from '../../control/service.ts';
 import { FAST_TIMEOUTS } from '../../control/timeouts.ts';
 import { startSimDrone, type SimDroneHandle } from '../../simulators/drone/index.ts';
-import { findFreeUdpPort } from '../../telemetry/free-port.ts';
+import { findFreeUdpPort } from '../../util/free-port.ts';
 import { demoSite } from '../helpers/broker.ts';
 import { StubVehicle } from '../control/helpers/stub-vehicle.ts';
 import { waitFor } from '../control/helpers/rig.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../telemetry/free-port.ts';
+import { findFreePort } from '../../util/free-port.ts';
 import { startInflux, type InfluxdHandle } from '../../telemetry/influxd.ts';
 import { startTelemetryService, type TelemetryService } from '../../telemetry/service.ts';
 import { InfluxV1Store } from '../../telemetry/store/v1.ts';

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { ApiDeps } from '../app.ts';
-import { SESSION_COOKIE } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
+import { SESSION_COOKIE } from '../authenticate.ts';
 import { ApiError } from '../http-errors.ts';
 import { ErrorBody, UserBody } from './schemas.ts';
 

@@ -4,7 +4,7 @@ import { SpeakerSource } from '../../../protocol/schemas/speaker.ts';
 import { RING_IDS } from '../../../site/schema.ts';
 import type { BroadcastRecord, BroadcastRequest } from '../../ops/broadcast-service.ts';
 import { BroadcastError } from '../../ops/broadcast-service.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
 import { PointBody } from './schemas.ts';

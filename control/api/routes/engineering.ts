@@ -1,10 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { SiteValidator } from '../../../site/site-validator.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
-import { FaultRequest } from '../../../simulators/fleet/faults.ts';
+
+/**
+ * Without the simulators' own vocabulary (no simulator attached), the least a fault
+ * request must be; the route then answers 503 anyway.
+ */
+const ANY_FAULT = Type.Object({ device: Type.String({ minLength: 1 }), kind: Type.String({ minLength: 1 }) }, { additionalProperties: true });
 
 /** What an engineer needs: device presence, site-file checks, fault injection into the simulators. */
 export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsync {
@@ -45,8 +50,9 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsync {
         config: { permission: 'sim.manage' },
         schema: {
           tags: ['simulators'],
-          // The simulators' own fault vocabulary: the console drives them as an engineer would.
-          body: FaultRequest,
+          // The simulators' own fault vocabulary (given by whoever attached them): the
+          // console drives them as an engineer would.
+          body: deps.simFaultSchema ?? ANY_FAULT,
         },
       },
       async (req) => {

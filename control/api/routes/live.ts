@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ApiDeps } from '../app.ts';
-import type { LiveEvent } from '../event-hub.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { LiveEvent } from '../../live/event-hub.ts';
 
 const MAX_HELD = 20_000;
 

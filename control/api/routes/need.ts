@@ -1,4 +1,4 @@
-import type { ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import type { ControlService } from '../../service.ts';
 import type { Operations } from '../../ops/operations.ts';

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { RING_IDS, type RingId } from '../../../site/schema.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
 import { needOps } from './need.ts';
 
 const RingsBody = Type.Optional(

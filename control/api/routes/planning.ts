@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { planPatrol } from '../../planning/plan.ts';
-import type { ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 
 const PlanOptionsBody = Type.Object(

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { ApiDeps } from '../app.ts';
+import type { ApiDeps } from '../deps.ts';
 
 /** The site as the console needs it: no credentials, no password hashes. */
 export function siteRoutes(deps: ApiDeps): FastifyPluginAsync {
