@@ -108,13 +108,14 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
   try {
     const store = createStore(storeCfg, cfg.retention);
     const metrics = new IngestMetrics();
-    let writerRef: BatchWriter | undefined;
+    // The writer is made after the link (it needs it); the link's recovery nudges the writer.
+    const writerRef: { current?: BatchWriter } = {};
     const storeLink = new StoreLink(store, {
       logger,
       ...(cfg.storeProbeMs ? { probeMs: cfg.storeProbeMs } : {}),
       onChange: () => {
         const up = storeLink.state().reachable;
-        if (up) writerRef?.retryNow();
+        if (up) writerRef.current?.retryNow();
         announce?.(up ? 'InfluxDB reachable' : 'InfluxDB unreachable');
       },
     });
@@ -157,7 +158,7 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
         cfg.writer?.onWritten?.(entries);
       },
     });
-    writerRef = writer;
+    writerRef.current = writer;
     cleanup.unshift(() => writer.close());
     writer.enqueue(recovered);
 

@@ -194,9 +194,8 @@ export class Spool {
    */
   private writeWhole(seg: Segment, parts: Buffer[], len: number): void {
     const fd = seg.fd!;
-    let written = 0;
     try {
-      written = writevSync(fd, parts);
+      let written = writevSync(fd, parts);
       if (written < len) {
         const all = Buffer.concat(parts);
         while (written < len) written += writevSync(fd, [all.subarray(written)]);
