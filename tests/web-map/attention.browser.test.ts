@@ -22,13 +22,15 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** vitest's poll gives up after 1 s by default; a shared machine needs longer. */
+const poll = <T>(fn: () => T | Promise<T>, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 100 });
 const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
 const beeps = () => js<number>('window.__rw.beeps()');
 
 async function as(username: string): Promise<void> {
   await js('localStorage.clear()').catch(() => undefined);
   await loginAs(page, stack.webUrl, username);
-  await expect.poll(() => page.getByTestId('drone-count').textContent(), { timeout: UI_MS }).toMatch(/8 online/);
+  await poll(() => page.getByTestId('drone-count').textContent()).toMatch(/8 online/);
 }
 
 /** A colleague's call to the API, as another console would make it. */
@@ -47,7 +49,7 @@ describe('the console asks for attention, on every tab', () => {
     const before = await beeps();
     await apiAs('operator2', 'POST', '/api/dispatch', { ...cp(0), note: 'Smoke near the gate' });
     // On the Drones tab, where the issue saw nothing.
-    await expect.poll(() => page.getByTestId('banner-critical').textContent()).toMatch(/New alarm: Manual dispatch · 0 m from North gate · (Containment|Prevention|Control) ring/);
+    await poll(() => page.getByTestId('banner-critical').textContent()).toMatch(/New alarm: Manual dispatch · 0 m from North gate · (Containment|Prevention|Control) ring/);
     expect(await page.getByTestId('alerts-badge').textContent()).toBe('1');
     expect(await page.title()).toMatch(/^\(1\) /);
     expect(await beeps()).toBeGreaterThan(before);
@@ -56,7 +58,7 @@ describe('the console asks for attention, on every tab', () => {
     expect(await item.getAttribute('data-severity')).toBe('critical');
     await screenshot(page, 'operator-alert');
     await page.getByTestId('banner-ack').click();
-    await expect.poll(() => page.getByTestId('banner-critical').count()).toBe(0);
+    await poll(() => page.getByTestId('banner-critical').count()).toBe(0);
     expect(await page.getByTestId('alerts-badge').count()).toBe(0);
     expect(await page.title()).not.toMatch(/^\(/);
     expect(await item.getAttribute('data-acked')).toBe('true');
@@ -72,14 +74,14 @@ describe('the console asks for attention, on every tab', () => {
     const before = await beeps();
     stack.fleet.drones.get('drone-3')!.injectFault({ kind: 'battery_sag', pct: 78 });
     await page.getByTestId('alerts-toggle').click();
-    await expect.poll(() => page.locator('[data-testid="alert-item"][data-kind="battery_low"]').textContent(), { timeout: 20_000 }).toMatch(/^warning Egret 1: battery low, 2\d%/);
+    await poll(() => page.locator('[data-testid="alert-item"][data-kind="battery_low"]').textContent(), 20_000).toMatch(/^warning Egret 1: battery low, 2\d%/);
     stack.fleet.drones.get('drone-5')!.injectFault({ kind: 'link_loss', durationS: 600 });
-    await expect.poll(() => page.getByTestId('banner-critical').textContent(), { timeout: 25_000 }).toContain('Kite 1: link lost');
+    await poll(() => page.getByTestId('banner-critical').textContent(), 25_000).toContain('Kite 1: link lost');
     // Muted: listed and shown, but silent.
     expect(await beeps()).toBe(before);
     // Clicking an alert shows the drone.
     await page.locator('[data-testid="alert-item"][data-kind="link_lost"] [data-testid="alert-show"]').click();
-    await expect.poll(() => page.getByTestId('drone-details').textContent()).toContain('drone-5');
+    await poll(() => page.getByTestId('drone-details').textContent()).toContain('drone-5');
     await page.getByTestId('alerts-ack-all').click();
     await page.getByTestId('alerts-toggle').click();
     stack.fleet.drones.get('drone-5')!.clearFaults();
@@ -105,20 +107,124 @@ describe('coverage you can read', () => {
       }
       return api;
     };
-    await expect.poll(() => page.getByTestId('coverage-containment').count()).toBe(1);
+    await poll(() => page.getByTestId('coverage-containment').count()).toBe(1);
     // Figures move with the fleet; compare once the panel shows what the API says now.
     await eventually('panel matching the API', () => check().then(() => true, () => false), 20_000, 300);
     expect(await page.getByTestId('coverage-legend').textContent()).toContain('hatched = not reachable within the ring target');
     // No drone reachable: every ring's promise is broken, and the box says so by name.
     for (const d of stack.fleet.drones.values()) d.injectFault({ kind: 'link_loss', durationS: 600 });
-    await expect.poll(() => page.getByTestId('coverage-control').getAttribute('data-verdict'), { timeout: 40_000 }).toBe('unreachable');
+    await poll(() => page.getByTestId('coverage-control').getAttribute('data-verdict'), 40_000).toBe('unreachable');
     const api = await eventually('panel matching the API with the fleet silent', () => check().then((a) => a, () => false), 20_000, 300);
     expect(api.every((c) => c.areaPct === 0)).toBe(true);
     expect(await page.getByTestId('coverage-containment').getByTestId('cov-warning').textContent()).toBe('⚠ Containment ring cannot be reached within 60 s everywhere: 0% of its area is covered');
     expect(await page.getByTestId('coverage-containment').getByTestId('cov-uncovered').textContent()).toMatch(/^Not reachable in time: .*North gate/);
     await screenshot(page, 'coverage-unreachable');
     for (const d of stack.fleet.drones.values()) d.clearFaults();
-    await expect.poll(() => page.getByTestId('coverage-control').getAttribute('data-verdict'), { timeout: 40_000 }).not.toBe('unreachable');
-    await expect.poll(() => page.getByTestId('drone-count').textContent(), { timeout: 30_000 }).toMatch(/8 online/);
+    await poll(() => page.getByTestId('coverage-control').getAttribute('data-verdict'), 40_000).not.toBe('unreachable');
+    await poll(() => page.getByTestId('drone-count').textContent(), 30_000).toMatch(/8 online/);
   }, 180_000);
+});
+
+describe('the alarm queue', () => {
+  it('orders by severity then age, names type, place and ring, shows the note, and a late sign-in sees the responder\'s state', async () => {
+    await apiAs('operator', 'POST', '/api/dispatch', { ...cp(3), severity: 'medium', playWarning: false });
+    await apiAs('operator2', 'POST', '/api/dispatch', { ...cp(1), severity: 'critical', note: 'Person climbing the fence', playWarning: false });
+    // operator2 signs in after both dispatches: nothing of them was on its live stream.
+    await as('operator2');
+    await page.getByTestId('tab-ops').click();
+    const items = page.getByTestId('alarm-item');
+    await poll(() => items.count()).toBeGreaterThanOrEqual(2);
+    const severities = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-severity')));
+    const rank: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+    expect(severities).toEqual([...severities].sort((a, b) => rank[b!]! - rank[a!]!));
+    const top = items.first();
+    expect(await top.getAttribute('data-severity')).toBe('critical');
+    expect(await top.textContent()).toMatch(/^critical Manual dispatch · 0 m from Station east entrance · by operator2 · (Containment|Prevention|Control) ring · open/);
+    expect(await top.getByTestId('alarm-note').textContent()).toBe('Note: Person climbing the fence');
+    // The responder's command state, fetched for this late console: never "…".
+    await poll(() => top.getByTestId('alarm-responder').getAttribute('data-state')).not.toBe('unknown');
+    expect(await top.getByTestId('alarm-responder').textContent()).toMatch(/^Responder (Heron|Egret|Kite|Osprey) \d: (accepted by the drone|in progress|done|sent, waiting for the drone)/);
+    // Click to centre: the map moves to the alarm.
+    await top.getByTestId('alarm-centre').click();
+    const box = (await page.getByTestId('map').boundingBox())!;
+    await poll(async () => {
+        const c = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${box.x + box.width / 2}, ${box.y + box.height / 2})`);
+        return Math.hypot((c.latDeg - cp(1).latDeg) * 111_320, (c.lonDeg - cp(1).lonDeg) * 96_000) < 30;
+      }).toBe(true);
+    await screenshot(page, 'operator-alarm-queue');
+  }, 90_000);
+});
+
+describe('guardrails', () => {
+  it('asks before resolving and stopping a patrol, shows busy while a request runs, and explains refusals in words', async () => {
+    const top = page.getByTestId('alarm-item').first();
+    const id = await top.getAttribute('data-id');
+    await top.getByTestId('alarm-resolve').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toMatch(/^Resolve this alarm \(Manual dispatch, 0 m from Station east entrance\)\?/);
+    await page.getByTestId('confirm-cancel').click();
+    expect([...stack.ops.alarms.list()].find((a) => a.id === id)!.state).toBe('open');
+    await top.getByTestId('alarm-resolve').click();
+    await page.getByTestId('confirm-ok').click();
+    await poll(() => page.locator(`[data-testid="alarm-item"][data-id="${id}"]`).count()).toBe(0);
+    expect([...stack.ops.alarms.list()].find((a) => a.id === id)!.state).toBe('resolved');
+
+    // A slow server: the button is busy (disabled) until the answer, and a second click sends nothing.
+    let starts = 0;
+    await page.route('**/api/patrols/start', async (route) => {
+      starts++;
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    for (const r of ['prevention', 'control']) await page.getByTestId(`patrol-ring-${r}`).uncheck();
+    const startBtn = page.getByTestId('patrol-start');
+    await startBtn.click();
+    expect(await startBtn.getAttribute('data-busy')).toBe('true');
+    expect(await startBtn.isDisabled()).toBe(true);
+    await startBtn.click({ force: true }).catch(() => undefined);
+    await poll(() => page.getByTestId('patrol-state').getAttribute('data-running')).toBe('containment');
+    expect(await startBtn.getAttribute('data-busy')).toBe('false');
+    expect(starts).toBe(1);
+    await page.unroute('**/api/patrols/start');
+
+    await page.getByTestId('patrol-stop').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toBe('Stop the patrol on Containment ring? Drones on the loop return home.');
+    await page.keyboard.press('Escape');
+    expect(stack.ops.patrols.state().find((r) => r.ringId === 'containment')!.active).toBe(true);
+    await page.getByTestId('patrol-stop').click();
+    await page.getByTestId('confirm-ok').click();
+    await poll(() => page.getByTestId('patrol-state').getAttribute('data-running')).toBe('');
+
+    // The server's validation text, repeated once per failed rule, becomes one line naming the field.
+    await page.route('**/api/patrols/preview', (route) =>
+      route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ statusCode: 400, code: 'API_ERR_VALIDATION', error: 'Bad Request', message: Array(12).fill('body/kind must be equal to constant').join(', ') }) }),
+    );
+    await page.getByTestId('patrol-preview').click();
+    await poll(() => page.getByTestId('toast-error').last().textContent()).toBe('Not accepted — check: kind');
+    await page.unroute('**/api/patrols/preview');
+    // A real refusal with a code: a drone command to a vehicle without a link.
+    stack.fleet.drones.get('drone-8')!.injectFault({ kind: 'link_loss', durationS: 600 });
+    await eventually('drone-8 lost', async () => (await apiAs<{ id: string; link: string }[]>('operator', 'GET', '/api/drones')).find((d) => d.id === 'drone-8')!.link === 'lost', 40_000, 300);
+    await page.getByTestId('tab-drones').click();
+    await page.getByTestId('drone-list').selectOption('drone-8');
+    await page.getByTestId('cmd-land').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toBe('Land Osprey 2 where it is now?');
+    await page.getByTestId('confirm-ok').click();
+    const land = page.locator('[data-testid="ledger-item"][data-kind="land"]');
+    const toast = page.getByTestId('toast-error').last();
+    // Either the API refuses at once (no live link) or the ledger records the drone never answering.
+    await poll(async () => ((await toast.count()) ? await toast.textContent() : await land.getAttribute('data-state').catch(() => null)), 40_000).toMatch(/^(The drone has no live link|timed_out|failed)$/);
+    stack.fleet.drones.get('drone-8')!.clearFaults();
+  }, 120_000);
+});
+
+describe('session expiry', () => {
+  it('returns to the sign-in with a message when the server ends the session', async () => {
+    await page.evaluate(async () => void (await fetch('/api/logout', { method: 'POST' })));
+    await page.getByTestId('tab-ops').click();
+    await page.getByTestId('patrol-preview').click();
+    await poll(() => page.getByTestId('login-notice').textContent()).toBe('Your session has ended. Please sign in again.');
+    expect(await page.getByTestId('whoami').count()).toBe(0);
+    await screenshot(page, 'session-ended');
+    await loginAs(page, stack.webUrl, 'operator');
+  }, 60_000);
 });

@@ -36,6 +36,18 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
         .catch(() => undefined);
     }
   };
+  // An alarm fetched right after dispatch may not list its commands yet (they are added as
+  // they are issued): then the drone's own newest commands say what it is doing.
+  const askedDrone = new Set<string>();
+  const fetchDrone = (alarmId: string, droneId: string) => {
+    const key = `${alarmId}/${droneId}`;
+    if (askedDrone.has(key)) return;
+    askedDrone.add(key);
+    void api
+      .get<LedgerRecord[]>(`/api/ledger?target=${encodeURIComponent(droneId)}`)
+      .then((recs) => store.applyNow(recs.slice(0, 10).map((r) => ({ type: 'ledger', data: r }))))
+      .catch(() => undefined);
+  };
   const centre = (a: Alarm) => {
     const q = ctx.toMap(a.position);
     ctx.map.setView([q.latDeg, q.lonDeg], Math.max(ctx.map.getZoom(), 16));
@@ -48,7 +60,11 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
     if (!resp) return a.noResponderReason ? h('div', { class: 'bad', 'data-testid': 'alarm-no-responder' }, t('alarm.noResponder', { reason: a.noResponderReason })) : null;
     fetchMissing(resp.commandIds);
     // The newest command of the responder is what it is doing now (go-to, then loiter…).
-    const recs = resp.commandIds.map((id) => store.ledger.get(id)).filter((r): r is LedgerRecord => !!r);
+    let recs = resp.commandIds.map((id) => store.ledger.get(id)).filter((r): r is LedgerRecord => !!r);
+    if (recs.length === 0) {
+      fetchDrone(a.id, resp.droneId);
+      recs = store.ledgerFor(resp.droneId, 1);
+    }
     const rec = recs.sort((x, y) => y.createdMs - x.createdMs)[0];
     const state = rec ? t(`ledger.${rec.state}` as MessageKey) : '…';
     const timing =

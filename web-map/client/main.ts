@@ -72,6 +72,9 @@ async function startConsole(user: User): Promise<void> {
   // The default view holds the whole outermost ring (the area the station answers for).
   const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: true }).fitBounds(boundsOf(site.rings[site.rings.length - 1]?.shape ?? site.core.shape, proj.toMap), { padding: [8, 8] });
   L.control.scale({ metric: true, imperial: false }).addTo(map);
+  // Banners come and go above the map: Leaflet must learn its new size, or "centre on"
+  // lands off-centre and clicks map to the wrong point.
+  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(mapEl);
   const flags = { server: 'connecting' as 'ok' | 'connecting' | 'down', tiles: true, influx: true };
   const renderBanners = () =>
     fill(
