@@ -41,7 +41,12 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
     case Cmd.COMPONENT_ARM_DISARM: {
       const force = Math.round(p2) === FORCE_MAGIC;
       if (p1 === 1) return ap.arm(force) ? Res.ACCEPTED : v.personality.armRefusedResult;
-      if (p1 === 0) return ap.disarm(force) ? Res.ACCEPTED : Res.FAILED;
+      if (p1 === 0) {
+        if (!ap.armed) return Res.ACCEPTED;
+        if (!ap.disarm(force)) return Res.FAILED;
+        v.text(common.MavSeverity.INFO, v.personality.disarmedText);
+        return Res.ACCEPTED;
+      }
       return Res.DENIED;
     }
     case Cmd.NAV_TAKEOFF:

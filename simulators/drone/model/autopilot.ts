@@ -167,6 +167,7 @@ export class Autopilot implements MissionHost {
     }
     this.armed = true;
     this.autoArmed = false;
+    this.text(S.INFO, this.cfg.personality.armedText);
     // Copter sets home where it arms.
     this.setHome({ latDeg: this.body.latDeg, lonDeg: this.body.lonDeg, altAmslM: this.body.altAmslM });
     this.enterMode(this.mode);

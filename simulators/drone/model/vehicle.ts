@@ -13,6 +13,8 @@ import { buildMessage, homePosition } from './telemetry.ts';
 import { personalityFor, type Personality } from './personality/index.ts';
 import { Wind } from './wind.ts';
 
+/** PX4's STATUSTEXT stream skips log messages older than this (MavlinkStreamStatustext). */
+const STALE_TEXT_MS = 5000;
 /** A Copter on a flight controller is silent this long while it reboots. */
 const REBOOT_SILENCE_MS = 3000;
 
@@ -51,6 +53,8 @@ export class SimVehicle {
   private heldTexts: { severity: number; text: string }[] | undefined;
   private delayedTexts: { dueMs: number; severity: number; text: string }[] = [];
   private statusTextId = 0;
+  /** First message heard from any GCS since boot (PX4 holds texts until it counts a GCS as connected). */
+  private gcsHeardAtMs: number | undefined;
   /** Reused telemetry objects, one per message id: refilled each time it is due. */
   private readonly built = new Map<number, MavLinkData>();
   /** Messages built in the current advance (shared by every channel due at once). */
@@ -149,6 +153,7 @@ export class SimVehicle {
     this.advance(nowMs);
     if (nowMs < this.silentUntilMs) return;
     if (!this.channels.has(ch) || !this.faults.passes(nowMs, this.linkRng)) return;
+    this.gcsHeardAtMs ??= nowMs;
     const target = (msg.data as { targetSystem?: number }).targetSystem;
     if (target !== undefined && target !== 0 && target !== this.systemId) return;
     dispatch(this, { ch, sysid: msg.sysid, compid: msg.compid }, msg);
@@ -167,6 +172,7 @@ export class SimVehicle {
     }
     this.gps.update(this.ap.body, dtS, this.faults.gpsLost(nowMs), this.rng, !this.ap.gpsFixed());
     if (this.delayedTexts.length > 0) this.releaseTexts(nowMs);
+    if (this.pendingTexts.length > 0) this.flushPendingTexts(nowMs);
     this.transfer.update(nowMs);
     if (this.delayed.length > 0) {
       const still = [];
@@ -229,6 +235,8 @@ export class SimVehicle {
     this.transfer.reset();
     this.delayed = [];
     this.delayedTexts = [];
+    this.pendingTexts = [];
+    this.gcsHeardAtMs = undefined;
     this.built.clear();
     this.builtAt.clear();
     for (const c of this.channels.values()) {
@@ -242,6 +250,15 @@ export class SimVehicle {
     if (this.heldTexts) {
       this.heldTexts.push({ severity, text });
       return;
+    }
+    const afterGcs = this.personality.textsAfterGcsMs;
+    if (afterGcs !== undefined) {
+      const now = this.ap.nowMs;
+      const flowsAtMs = this.gcsHeardAtMs === undefined ? Infinity : this.gcsHeardAtMs + afterGcs;
+      if (now < flowsAtMs) {
+        this.pendingTexts.push({ atMs: now, severity, text });
+        return;
+      }
     }
     for (const m of this.personality.statusTexts(severity, text, () => { const id = this.statusTextId; this.statusTextId = (id + 1) & 0xffff; return id; })) this.broadcast(m);
   }
@@ -262,6 +279,17 @@ export class SimVehicle {
     if (held.length === 0) return;
     const dueMs = this.ap.nowMs + this.faults.ackDelayMs + this.personality.reasonDelayMs;
     for (const t of held) this.delayedTexts.push({ dueMs, ...t });
+  }
+
+  /** Texts raised before PX4's STATUSTEXT stream flows: sent once it does, unless older than 5 s (PX4 drops stale ones). */
+  private pendingTexts: { atMs: number; severity: number; text: string }[] = [];
+
+  private flushPendingTexts(nowMs: number): void {
+    const afterGcs = this.personality.textsAfterGcsMs;
+    if (afterGcs === undefined || this.gcsHeardAtMs === undefined || nowMs < this.gcsHeardAtMs + afterGcs) return;
+    const pending = this.pendingTexts;
+    this.pendingTexts = [];
+    for (const t of pending) if (nowMs - t.atMs < STALE_TEXT_MS) this.text(t.severity, t.text);
   }
 
   private releaseTexts(nowMs: number): void {

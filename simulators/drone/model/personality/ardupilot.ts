@@ -145,6 +145,7 @@ export const ardupilot: Personality = {
   takeoffMode: undefined,
   // The ack leaves at once; the text waits in the STATUSTEXT queue for the next update (a few ms).
   reasonDelayMs: 5,
+  textsAfterGcsMs: undefined,
   repositionSetsSpeed: false,
   repositionNeedsModeFlag: 'outside-guided',
   positionTargetMode: 'GUIDED',
@@ -158,6 +159,8 @@ export const ardupilot: Personality = {
     return [m];
   },
   landedDisarmText: 'Disarming motors',
+  armedText: 'Arming motors', // SITL here, MAV_SEVERITY_INFO
+  disarmedText: 'Disarming motors',
   idleDisarmText: 'Disarming motors',
   banner: ['ArduCopter V4.7.0-dev (90700977)', 'Frame: QUAD/X'],
   flightSwVersion: ((4 << 24) | (7 << 16) | (0 << 8) | 0) >>> 0, // 4.7.0 dev

@@ -88,6 +88,12 @@ export interface Personality {
   readonly takeoffMode: ModeName | undefined;
   /** How long after a refusal's COMMAND_ACK its reason STATUSTEXT leaves. */
   readonly reasonDelayMs: number;
+  /**
+   * PX4 sends STATUSTEXT only once it counts a GCS as connected: texts wait until this long
+   * after the first message heard from a GCS, and die if older than 5 s by then. Undefined:
+   * texts go at once (ArduPilot).
+   */
+  readonly textsAfterGcsMs: number | undefined;
   /** DO_REPOSITION: whether param1 (ground speed) is obeyed. */
   readonly repositionSetsSpeed: boolean;
   /**
@@ -104,6 +110,9 @@ export interface Personality {
   /** STATUSTEXT messages for one text (PX4 splits long texts into 50-character chunks). */
   statusTexts(severity: number, text: string, nextId: () => number): common.StatusText[];
   readonly landedDisarmText: string;
+  /** Announced when a GCS command arms or disarms the vehicle. */
+  readonly armedText: string;
+  readonly disarmedText: string;
   /** Disarmed on the ground after DISARM_DELAY / COM_DISARM_PRFLT without taking off. */
   readonly idleDisarmText: string;
   /** Boot banner lines. */

@@ -135,8 +135,11 @@ export const px4: Personality = {
   missionStartTakesRange: true,
   defaultTakeoffAltM: 2.5, // MIS_TAKEOFF_ALT
   takeoffMode: 'TAKEOFF',
-  // SITL: COMMAND_ACK within ~8 ms, the reason ~880 ms later (it travels through the events/health reporting).
-  reasonDelayMs: 880,
+  // SITL here: a refusal's reason leaves in the same few ms as its ack, once texts flow at
+  // all; right after boot the first reasons waited for the STATUSTEXT stream (issue 17:
+  // ~880 ms; here 1.4 s after the first GCS heartbeat), which textsAfterGcsMs models.
+  reasonDelayMs: 5,
+  textsAfterGcsMs: 1000,
   repositionSetsSpeed: true,
   // Commander: DO_REPOSITION without the CHANGE_MODE bit is UNSUPPORTED; with it, Hold.
   repositionNeedsModeFlag: 'always',
@@ -159,6 +162,8 @@ export const px4: Personality = {
     return out;
   },
   landedDisarmText: 'Disarmed by landing\t',
+  armedText: 'Armed by external command\t',
+  disarmedText: 'Disarmed by external command\t',
   idleDisarmText: 'Disarmed by auto preflight disarming\t',
   banner: ['PX4 v1.17.0-alpha1 (sih_quadx)'],
   flightSwVersion: ((1 << 24) | (17 << 16) | (0 << 8) | 0) >>> 0,
