@@ -2,7 +2,7 @@ import type { Ctx } from './context.ts';
 import { can, describeError, fmtTime } from './context.ts';
 import { actionButton } from './actions.ts';
 import { fill, h } from './dom.ts';
-import { droneName } from './names.ts';
+import { droneName, kindName } from './names.ts';
 import type { MessageKey } from './i18n.ts';
 import type { LiveStore } from './live-store.ts';
 import { LEDGER_FINAL, type LedgerRecord, type LedgerState } from './types.ts';
@@ -126,7 +126,7 @@ export function ledgerItem(ctx: Ctx, r: LedgerRecord): HTMLElement {
   return h(
     'li',
     { class: `ledger-${r.state}`, 'data-testid': 'ledger-item', 'data-state': r.state, 'data-kind': r.kind },
-    h('b', {}, r.kind),
+    h('b', {}, kindName(t, r.kind)),
     ' ',
     h('span', { class: bad ? 'bad' : final ? 'ok' : 'pending' }, t(`ledger.${r.state}` as MessageKey)),
     last?.progressPct !== undefined && !final ? ` ${last.progressPct}%` : '',

@@ -1,9 +1,10 @@
 import L from 'leaflet';
-import { ApiFailure } from './api.ts';
 import type { Ctx } from './context.ts';
 import { describeError, fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
-import { describeEvent, positionsAt, type HistEvent, type HistPosition } from './history-model.ts';
+import { describeEvent, positionsAt, type HistEvent, type HistPosition, type Wording } from './history-model.ts';
+import { EN, type MessageKey } from './i18n.ts';
+import { ringName, speakerName } from './names.ts';
 
 export { describeEvent, positionsAt };
 
@@ -23,6 +24,12 @@ export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
   let fromMs = 0;
   let toMs = 0;
 
+  const wording: Wording = {
+    t: (key, params) => t(key as MessageKey, params),
+    ring: (id) => ringName(t, ctx.site, id),
+    device: (id) => speakerName(ctx.site, id),
+    word: (prefix, code) => (`${prefix}.${code}` in EN ? t(`${prefix}.${code}` as MessageKey) : code),
+  };
   const render = () => {
     const tMs = fromMs + ((toMs - fromMs) * Number(slider.value)) / 1000;
     at.textContent = t('hist.at', { time: fmtTime(tMs) });
@@ -32,7 +39,7 @@ export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
       L.circleMarker(L.latLng(q.latDeg, q.lonDeg), { radius: 5, color: '#6a1b9a', fillColor: '#ce93d8', fillOpacity: 1, weight: 2 }).bindTooltip(p.deviceId).addTo(layer);
     }
     const upTo = evs.filter((e) => e.tsMs <= tMs).slice(-30).reverse();
-    fill(events, ...upTo.map((e) => h('li', { 'data-testid': 'hist-event', 'data-group': e.group }, `${fmtTime(e.tsMs)} ${describeEvent(e)}`)));
+    fill(events, ...upTo.map((e) => h('li', { 'data-testid': 'hist-event', 'data-group': e.group }, `${fmtTime(e.tsMs)} ${describeEvent(e, wording)}`)));
   };
   slider.addEventListener('input', render);
 
@@ -51,7 +58,7 @@ export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
       ctx.toast(t('hist.events', { n: evs.length }));
       render();
     } catch (err) {
-      const reason = err instanceof ApiFailure && (err.status === 404 || err.status === 503) ? err.message || err.code : describeError(t, err);
+      const reason = describeError(t, err);
       fill(events, h('li', { class: 'bad', 'data-testid': 'hist-unavailable' }, t('hist.unavailable', { reason })));
     }
   };

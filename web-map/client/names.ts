@@ -31,6 +31,12 @@ export function deliveryName(t: T, state: string): string {
   return has(key) ? t(key) : state;
 }
 
+/** A command kind (ledger record) in words: 'rtl' → Return home. */
+export function kindName(t: T, kind: string): string {
+  const key = `kind.${kind}`;
+  return has(key) ? t(key) : kind;
+}
+
 export function checkpointName(site: SiteView, id: string): string {
   return site.checkpoints.find((c) => c.id === id)?.name ?? id;
 }
