@@ -10,15 +10,9 @@ import { startTelemetryService, type TelemetryHealth, type TelemetryService } fr
 import type { StoreConfig } from '../telemetry/store/create.ts';
 import { MqttBus } from '../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../control/service.ts';
-import { startOperations, type Operations } from '../control/ops/operations.ts';
-import { opsTime } from '../control/ops/sim-time.ts';
-import { buildApi } from '../control/api/app.ts';
+import type { Operations } from '../control/ops/operations.ts';
+import { startControlApp } from '../control/start-control-app.ts';
 import type { HttpServerOptions } from '../control/api/http-options.ts';
-import { AuditLog } from '../control/api/audit-log.ts';
-import { EventHub } from '../control/live/event-hub.ts';
-import { SessionStore } from '../control/api/sessions.ts';
-import { WarningLibrary } from '../control/ops/warning-library.ts';
-import { AUDIT_TOPIC } from '../telemetry/service-records.ts';
 import { webMapPlugin, type WebMapOptions } from '../web-map/server/plugin.ts';
 import { startSimFleet, type SimFleet } from '../simulators/fleet.ts';
 import { FaultRequest } from '../simulators/fleet/faults.ts';
@@ -175,35 +169,26 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       log: (line) => log.child({ part: 'mavlink' }).warn(line),
     });
     closers.push({ name: 'control service', close: () => control.close() });
-    const time = opsTime(o.sim?.speed ?? 1);
-    const hub = new EventHub();
-    closers.push({ name: 'live updates', close: () => hub.close() });
+    const app = await startControlApp({
+      site: o.site,
+      control,
+      bus,
+      dataDir: join(o.dataDir, 'control'),
+      listen: { host: o.host, port: o.httpPort },
+      ...(o.http ? { http: o.http } : {}),
+      speed: o.sim?.speed ?? 1,
+      ...(telemetry ? { history: telemetry.store } : {}),
+      ...(fleet ? { sim: { injectFault: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest), faultSchema: FaultRequest } } : {}),
+      plugins: [webMapPlugin(o.web ?? {})],
+    });
+    closers.push({ name: 'operations and HTTP API', close: () => app.close() });
+    const { ops, api, hub } = app;
     // Health changes reach the console on the live event stream (a small field it can show).
     const offHealth = telemetry?.onHealthChange((h, event) =>
       hub.publish({ type: SERVICE_HEALTH_EVENT, data: { service: 'telemetry', status: h.status, reasons: h.reasons, event, tsMs: h.tsMs } }),
     );
     if (offHealth) closers.push({ name: 'health events', close: offHealth });
-    const warnings = new WarningLibrary(o.site.warnings, join(o.dataDir, 'control'));
-    const ops = await startOperations({ site: o.site, control, bus, warnings, hub, time, eventIdsFile: join(o.dataDir, 'control', 'event-ids.json') });
-    closers.push({ name: 'operations', close: () => ops.close() });
-    const audit = await AuditLog.open({ dataDir: join(o.dataDir, 'control'), clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
-    closers.push({ name: 'audit log', close: () => audit.close() });
-    const api = await buildApi({
-      site: o.site,
-      clock: time,
-      sessions: new SessionStore(o.site.users, time),
-      audit,
-      warnings,
-      hub,
-      control,
-      ops,
-      ...(telemetry ? { history: telemetry.store } : {}),
-      ...(fleet ? { simFaults: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest), simFaultSchema: FaultRequest } : {}),
-    }, o.http);
-    await api.register(webMapPlugin(o.web ?? {}));
-    await api.listen({ host: o.host, port: o.httpPort });
-    closers.push({ name: 'HTTP server', close: () => api.close() });
-    const mapUrl = `${o.http?.tls ? 'https' : 'http'}://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${(api.server.address() as { port: number }).port}/`;
+    const mapUrl = `${app.url}/`;
 
     if (o.autoPatrol) void startPatrolsWhenReady(o.site, ops, log);
     return { mapUrl, mqttUrl, ...(broker ? { broker } : {}), telemetry, health, control, ops, api, ...(fleet ? { fleet } : {}), close };

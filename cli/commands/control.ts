@@ -5,15 +5,8 @@ import { startControlService } from '../../control/service.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
 import type { Site } from '../../site/index.ts';
 import type { ControlService } from '../../control/service.ts';
-import { startOperations } from '../../control/ops/operations.ts';
-import { opsTime } from '../../control/ops/sim-time.ts';
-import { buildApi } from '../../control/api/app.ts';
-import { AuditLog } from '../../control/api/audit-log.ts';
-import { EventHub } from '../../control/live/event-hub.ts';
-import { SessionStore } from '../../control/api/sessions.ts';
-import { WarningLibrary } from '../../control/ops/warning-library.ts';
+import { CONTROL_APP_DEFAULTS, startControlApp } from '../../control/start-control-app.ts';
 import { InfluxV1Store } from '../../telemetry/store/v1.ts';
-import { AUDIT_TOPIC } from '../../telemetry/service-records.ts';
 import { webMapPlugin } from '../../web-map/server/plugin.ts';
 import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
@@ -35,7 +28,7 @@ Ctrl-C closes every link and marks the drones offline.
   --data-dir DIR    where the ledger's JSONL lives (default ./data/control)
   --rate HZ         MQTT telemetry rate per drone (default 2)
   --http-port N     serve the API on this port (0 = any); needs MQTT
-  --host H          address for the API (default 127.0.0.1)
+  --host H          address for the API (default ${CONTROL_APP_DEFAULTS.httpHost})
   --influx-url URL  InfluxDB 1.x to answer /api/history from
   --web             serve the web map beside the API
 ${TLS_USAGE}
@@ -102,26 +95,28 @@ export const controlCommand: Command = {
 /** Part 2 over the running part 1: operations and the HTTP API (and the map with --web). */
 async function startApi(values: Record<string, string | boolean | undefined>, site: Site, svc: ControlService, bus: MqttBus | undefined, dataDir: string): Promise<{ close(): Promise<void> }> {
   if (!bus) throw new UsageError('--http-port needs the broker (--mqtt URL)');
-  const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+  const host = typeof values['host'] === 'string' ? values['host'] : CONTROL_APP_DEFAULTS.httpHost;
   const tls = readTlsFlags(values);
   const trustProxy = typeof values['trust-proxy'] === 'string' ? values['trust-proxy'].split(',').map((a) => a.trim()).filter(Boolean) : undefined;
   await refuseDemoCredentialsOffLoopback(site, [{ name: 'HTTP', host }]);
-  const time = opsTime(1);
-  const hub = new EventHub();
-  const warnings = new WarningLibrary(site.warnings, dataDir);
-  const ops = await startOperations({ site, control: svc, bus, warnings, hub, time });
-  const audit = await AuditLog.open({ dataDir, clock: time, sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) });
   const history = typeof values['influx-url'] === 'string' ? new InfluxV1Store({ url: values['influx-url'] }) : undefined;
-  const api = await buildApi({ site, clock: time, sessions: new SessionStore(site.users, time), audit, warnings, hub, control: svc, ops, ...(history ? { history } : {}) }, { ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), logger: pino({ level: 'warn' }) });
-  if (values['web']) await api.register(webMapPlugin({}));
-  await api.listen({ host, port: parsePort(values['http-port'], 'http-port', 8080) });
-  process.stdout.write(`control: API on ${tls ? 'https' : 'http'}://${host}:${(api.server.address() as { port: number }).port}/api\n`);
+  const app = await startControlApp({
+    site,
+    control: svc,
+    bus,
+    dataDir,
+    listen: { host, port: parsePort(values['http-port'], 'http-port', CONTROL_APP_DEFAULTS.httpPort) },
+    http: { ...(tls ? { tls } : {}), ...(trustProxy ? { trustProxy } : {}), logger: pino({ level: 'warn' }) },
+    ...(history ? { history } : {}),
+    ...(values['web'] ? { plugins: [webMapPlugin({})] } : {}),
+  }).catch(async (err: unknown) => {
+    await history?.close();
+    throw err;
+  });
+  process.stdout.write(`control: API on ${app.url}/api\n`);
   return {
     async close() {
-      await api.close();
-      ops.close();
-      hub.close();
-      await audit.close();
+      await app.close();
       await history?.close();
     },
   };

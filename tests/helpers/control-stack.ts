@@ -9,13 +9,10 @@ import { FaultRequest } from '../../simulators/fleet/faults.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import type { ControlTimeouts } from '../../control/timeouts.ts';
-import { startOperations, type Operations, type OperationsOptions } from '../../control/ops/operations.ts';
-import { opsTime, type OpsTime } from '../../control/ops/sim-time.ts';
-import { buildApi } from '../../control/api/app.ts';
-import { SessionStore } from '../../control/api/sessions.ts';
-import { AuditLog } from '../../control/api/audit-log.ts';
-import { EventHub } from '../../control/live/event-hub.ts';
-import { WarningLibrary } from '../../control/ops/warning-library.ts';
+import type { Operations, OperationsOptions } from '../../control/ops/operations.ts';
+import type { OpsTime } from '../../control/ops/sim-time.ts';
+import type { EventHub } from '../../control/live/event-hub.ts';
+import { startControlApp } from '../../control/start-control-app.ts';
 import { startBroker, demoSite, type TestBroker } from './broker.ts';
 import { mavlinkSigningKeys } from '../../site/mavlink-keys.ts';
 
@@ -96,19 +93,19 @@ export async function startControlStack(o: ControlStackOptions = {}): Promise<Co
     const signingKeys = mavlinkSigningKeys(site.drones, secrets);
     const control = await startControlService({ site, bus, dataDir, signingKeys, ...(o.timeouts ? { timeouts: o.timeouts } : {}) });
     closers.push(() => control.close());
-    const time = opsTime(speed);
-    const hub = new EventHub(50);
-    closers.push(() => hub.close());
-    const warnings = new WarningLibrary(site.warnings, dataDir);
-    const ops = await startOperations({ site, control, bus, warnings, hub, time, ...o.ops });
-    closers.push(() => ops.close());
-    const audit = await AuditLog.open({ dataDir, clock: time });
-    closers.push(() => audit.close());
-    const sessions = new SessionStore(site.users, time);
-    const api = await buildApi({ site, clock: time, sessions, audit, warnings, hub, control, ops, simFaults: (r) => fleet.injectFault(r as FaultRequest), simFaultSchema: FaultRequest });
-    await api.listen({ port: 0, host: '127.0.0.1' });
-    closers.push(() => api.close());
-    const apiUrl = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+    const app = await startControlApp({
+      site,
+      control,
+      bus,
+      dataDir,
+      listen: { host: '127.0.0.1', port: 0 },
+      speed,
+      sim: { injectFault: (r) => fleet.injectFault(r as FaultRequest), faultSchema: FaultRequest },
+      ...(o.ops ? { ops: o.ops } : {}),
+    });
+    closers.push(() => app.close());
+    const { ops, hub, time, api } = app;
+    const apiUrl = app.url;
     const login = async (username: string) => {
       const r = await api.inject({ method: 'POST', url: '/api/login', payload: { username, password: secrets.users![username]! } });
       if (r.statusCode !== 200) throw new Error(`login ${username}: ${r.statusCode} ${r.body}`);
