@@ -6,6 +6,7 @@ import type { BrokerMetrics } from './metrics.ts';
 import { redisBackends } from './redis.ts';
 import { readTlsFiles, type TlsFiles, type TlsPaths } from './tls-files.ts';
 import { listenTcp, listenWebSocket, type Listener } from './transports.ts';
+import { DEFAULT_PORTS } from '../protocol/ports.ts';
 
 /** TLS listeners (mqtts, wss), beside the plain ones. */
 export interface BrokerTlsOptions {
@@ -13,9 +14,9 @@ export interface BrokerTlsOptions {
   files: TlsPaths | TlsFiles;
   /** Address for the TLS listeners (default: the plain listeners' host). */
   host?: string;
-  /** MQTT over TLS; 0 picks a free port; `null` disables it (default 8883). */
+  /** MQTT over TLS; 0 picks a free port; `null` disables it (default `DEFAULT_PORTS.mqtts`, 8883). */
   mqttsPort?: number | null;
-  /** MQTT over WebSocket over TLS; 0 picks a free port; `null` disables it (default 8084). */
+  /** MQTT over WebSocket over TLS; 0 picks a free port; `null` disables it (default `DEFAULT_PORTS.wss`, 8084). */
   wssPort?: number | null;
 }
 
@@ -77,11 +78,11 @@ export async function startBrokerServer(opts: BrokerServerOptions): Promise<Brok
       throw err;
     }
   };
-  const tcp = await open(() => listenTcp(broker, host, opts.mqttPort ?? 1883));
-  const ws = opts.wsPort === null ? undefined : await open(() => listenWebSocket(broker, host, opts.wsPort ?? 8083));
+  const tcp = await open(() => listenTcp(broker, host, opts.mqttPort ?? DEFAULT_PORTS.mqtt));
+  const ws = opts.wsPort === null ? undefined : await open(() => listenWebSocket(broker, host, opts.wsPort ?? DEFAULT_PORTS.ws));
   const tlsHost = opts.tls?.host ?? host;
-  const mqtts = tlsFiles && opts.tls?.mqttsPort !== null ? await open(() => listenTcp(broker, tlsHost, opts.tls?.mqttsPort ?? 8883, tlsFiles)) : undefined;
-  const wss = tlsFiles && opts.tls?.wssPort !== null ? await open(() => listenWebSocket(broker, tlsHost, opts.tls?.wssPort ?? 8084, tlsFiles)) : undefined;
+  const mqtts = tlsFiles && opts.tls?.mqttsPort !== null ? await open(() => listenTcp(broker, tlsHost, opts.tls?.mqttsPort ?? DEFAULT_PORTS.mqtts, tlsFiles)) : undefined;
+  const wss = tlsFiles && opts.tls?.wssPort !== null ? await open(() => listenWebSocket(broker, tlsHost, opts.tls?.wssPort ?? DEFAULT_PORTS.wss, tlsFiles)) : undefined;
   let closing: Promise<void> | undefined;
   return {
     mqttPort: tcp.port,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { DEFAULT_PORTS } from '../protocol/ports.ts';
 import type { Site } from '../site/load.ts';
 import type { TelemetryStore } from '../telemetry/store/types.ts';
 import { AUDIT_TOPIC } from '../telemetry/service-records.ts';
@@ -19,7 +20,7 @@ import type { ControlService } from './service.ts';
 export const CONTROL_APP_DEFAULTS = {
   /** Loopback unless asked: the API carries logins and drone commands. */
   httpHost: '127.0.0.1',
-  httpPort: 8080,
+  httpPort: DEFAULT_PORTS.http,
   /** Operations' time runs at wall speed unless paired with accelerated simulators. */
   speed: 1,
   /** Live events are flushed to clients in batches this often (ms). */

@@ -4,6 +4,7 @@ import { readTlsFiles, startBrokerServer, type BrokerTlsOptions } from '../../br
 import { loadSite } from '../../site/index.ts';
 import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+import { DEFAULT_PORTS } from '../../protocol/ports.ts';
 
 const usage = `Usage: ringwatch broker --site FILE [--mqtt-port N] [--ws-port N] [--host H] [--redis URL]
                         [--tls-cert FILE --tls-key FILE [--mqtts-port N] [--wss-port N] [--tls-host H]]
@@ -14,16 +15,16 @@ limits each identity to its own topics, and payloads on device topics are valida
 against the protocol schemas (invalid ones are dropped and counted).
 
   --site FILE       site file (e.g. sites/demo.yaml)
-  --mqtt-port N     MQTT over TCP (default 1883; 0 picks a free port)
-  --ws-port N       MQTT over WebSocket, subprotocol "mqtt" (default 8083; 0 picks a free port)
+  --mqtt-port N     MQTT over TCP (default ${DEFAULT_PORTS.mqtt}; 0 picks a free port)
+  --ws-port N       MQTT over WebSocket, subprotocol "mqtt" (default ${DEFAULT_PORTS.ws}; 0 picks a free port)
   --no-ws           do not listen for WebSocket
   --host H          address of the plain (unencrypted) listeners (default 127.0.0.1;
                     0.0.0.0 for all interfaces)
   --tls-cert FILE   PEM certificate chain: also offer mqtts and wss (with --tls-key)
   --tls-key FILE    the certificate's PEM private key (keep it 0600)
   --tls-ca FILE     PEM intermediate certificates to send, if not in --tls-cert
-  --mqtts-port N    MQTT over TLS (default 8883; 0 picks a free port)
-  --wss-port N      MQTT over WebSocket over TLS (default 8084; 0 picks a free port)
+  --mqtts-port N    MQTT over TLS (default ${DEFAULT_PORTS.mqtts}; 0 picks a free port)
+  --wss-port N      MQTT over WebSocket over TLS (default ${DEFAULT_PORTS.wss}; 0 picks a free port)
   --no-wss          do not offer wss
   --tls-host H      address of the TLS listeners (default: --host). For devices off this
                     machine use --tls-host 0.0.0.0 and keep --host 127.0.0.1 for local services
@@ -71,8 +72,8 @@ export const brokerCommand: Command = {
     const server = await startBrokerServer({
       site,
       host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
-      mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
-      wsPort: values['no-ws'] ? null : parsePort(values['ws-port'], 'ws-port', 8083),
+      mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', DEFAULT_PORTS.mqtt),
+      wsPort: values['no-ws'] ? null : parsePort(values['ws-port'], 'ws-port', DEFAULT_PORTS.ws),
       logger,
       ...(tls ? { tls } : {}),
       ...(limits ? { limits } : {}),
@@ -124,8 +125,8 @@ export function brokerTlsFromFlags(values: Values): BrokerTlsOptions | undefined
   return {
     files,
     ...(typeof values['tls-host'] === 'string' ? { host: values['tls-host'] } : {}),
-    mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', 8883),
-    wssPort: values['no-wss'] ? null : parsePort(values['wss-port'], 'wss-port', 8084),
+    mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', DEFAULT_PORTS.mqtts),
+    wssPort: values['no-wss'] ? null : parsePort(values['wss-port'], 'wss-port', DEFAULT_PORTS.wss),
   };
 }
 

@@ -10,6 +10,7 @@ import { InfluxV1Store } from '../../telemetry/store/v1.ts';
 import { webMapPlugin } from '../../web-map/server/plugin.ts';
 import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
+import { DEFAULT_MQTT_URL } from '../../protocol/ports.ts';
 
 const usage = `Usage: ringwatch control --site FILE [--mqtt URL] [--secrets FILE] [--data-dir DIR] [--rate HZ]
                         [--http-port N] [--host H] [--influx-url URL] [--web]
@@ -21,7 +22,7 @@ broadcasts, coverage) and serves the HTTP API (and with --web the map on the sam
 Ctrl-C closes every link and marks the drones offline.
 
   --site FILE       site file (e.g. sites/demo.yaml)
-  --mqtt URL        broker URL (default mqtt://127.0.0.1:1883); "none" runs without MQTT
+  --mqtt URL        broker URL (default ${DEFAULT_MQTT_URL}); "none" runs without MQTT
   --secrets FILE    plain secrets file holding services.control and the drones'
                     MAVLink signing keys (mavlinkKeys)
                     (default: the site file's .secrets.yaml, or $RINGWATCH_MQTT_SECRET)
@@ -56,7 +57,7 @@ export const controlCommand: Command = {
   async run(values) {
     const siteFile = requireString(values, 'site', usage);
     const site = loadSite(siteFile);
-    const mqttUrl = typeof values['mqtt'] === 'string' ? values['mqtt'] : 'mqtt://127.0.0.1:1883';
+    const mqttUrl = typeof values['mqtt'] === 'string' ? values['mqtt'] : DEFAULT_MQTT_URL;
     const rate = values['rate'] === undefined ? 2 : Number(values['rate']);
     if (!Number.isFinite(rate) || rate <= 0 || rate > 50) throw new UsageError(`--rate must be 0-50 Hz, got "${String(values['rate'])}"`);
     const dataDir = typeof values['data-dir'] === 'string' ? values['data-dir'] : 'data/control';

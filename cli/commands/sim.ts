@@ -4,6 +4,7 @@ import { startSimFleet } from '../../simulators/fleet.ts';
 import { loadScenario, ScenarioError } from '../../simulators/scenario/load.ts';
 import type { Selection } from '../../simulators/scenario/schema.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+import { DEFAULT_MQTT_URL } from '../../protocol/ports.ts';
 
 const usage = `Usage: ringwatch sim --site FILE [--scenario FILE] [--speed X] [--mqtt URL] [--secrets FILE]
                      [--drones N|all|none] [--speakers N|all|none] [--sensors N|all|none]
@@ -17,7 +18,7 @@ everything (devices publish status offline).
   --site FILE        site file (e.g. sites/demo.yaml)
   --scenario FILE    scenario YAML (e.g. simulators/scenarios/demo.yaml)
   --speed X          time acceleration (default: the scenario's speed, else 1)
-  --mqtt URL         broker URL (default mqtt://127.0.0.1:1883)
+  --mqtt URL         broker URL (default ${DEFAULT_MQTT_URL})
   --secrets FILE     plain device secrets (default: the site file's .secrets.yaml)
   --drones SEL       which drones: all (default), none, or the first N of the site
   --speakers SEL     which loudspeakers (fixed, then drone-mounted): all, none or N
@@ -80,7 +81,7 @@ export const simCommand: Command = {
       seed = Number(values['seed']);
       if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer`);
     }
-    const mqttUrl = typeof values['mqtt'] === 'string' ? values['mqtt'] : 'mqtt://127.0.0.1:1883';
+    const mqttUrl = typeof values['mqtt'] === 'string' ? values['mqtt'] : DEFAULT_MQTT_URL;
     const log = (line: string) => process.stdout.write(`sim: ${line}\n`);
 
     const fleet = await startSimFleet({

@@ -5,6 +5,7 @@ import { startTelemetryService } from '../../telemetry/service.ts';
 import type { StoreConfig } from '../../telemetry/store/create.ts';
 import { durationMs, type RetentionConfig } from '../../telemetry/store/types.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+import { DEFAULT_MQTT_URL } from '../../protocol/ports.ts';
 
 const usage = `Usage: ringwatch telemetry --site FILE [--mqtt URL] [--influx-url URL | --data-dir DIR] [options]
 
@@ -16,7 +17,7 @@ with data under DIR/influxdb and restarts it if it dies. Points wait in a spool 
 InfluxDB that is unreachable at start is waited for (health "degraded"), not fatal.
 
   --site FILE             site file (e.g. sites/demo.yaml)
-  --mqtt URL              broker URL (default mqtt://127.0.0.1:1883)
+  --mqtt URL              broker URL (default ${DEFAULT_MQTT_URL})
   --secrets FILE          plain secrets file holding services.telemetry
                           (default: the site file's .secrets.yaml; $RINGWATCH_MQTT_SECRET wins)
   --client-id ID          MQTT client id, fixed so the broker keeps the session (default telemetry:ingest)
@@ -120,7 +121,7 @@ export const telemetryCommand: Command = {
     const flushIntervalMs = int('flush-ms', 1, 60_000);
     const metricsPort = values['metrics-port'] === undefined ? undefined : parsePort(values['metrics-port'], 'metrics-port', 0);
     const dataDir = str(values['data-dir']) ?? 'data/telemetry';
-    const mqttUrl = str(values['mqtt']) ?? 'mqtt://127.0.0.1:1883';
+    const mqttUrl = str(values['mqtt']) ?? DEFAULT_MQTT_URL;
     const logger = pino({ level: str(values['log-level']) ?? 'info' });
 
     const svc = await startTelemetryService({

@@ -10,6 +10,7 @@ import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { startBanner } from '../start-banner.ts';
 import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+import { DEFAULT_PORTS } from '../../protocol/ports.ts';
 
 const usage = `Usage: ringwatch up --site FILE [--sim] [options]
 
@@ -28,12 +29,12 @@ the next start picks up the stored history.
                        (default: the site file's .secrets.yaml)
   --data-dir DIR       persistent state (default ./data)
   --host H             address to bind (default 127.0.0.1)
-  --http-port N        web map and API (default 8080)
-  --mqtt-port N        MQTT over TCP (default 1883)
-  --ws-port N          MQTT over WebSocket (default 8083)
-  --mqtts-port N       with --tls-cert: MQTT over TLS on --host (default 8883); plain MQTT
+  --http-port N        web map and API (default ${DEFAULT_PORTS.http})
+  --mqtt-port N        MQTT over TCP (default ${DEFAULT_PORTS.mqtt})
+  --ws-port N          MQTT over WebSocket (default ${DEFAULT_PORTS.ws})
+  --mqtts-port N       with --tls-cert: MQTT over TLS on --host (default ${DEFAULT_PORTS.mqtts}); plain MQTT
                        and WebSocket then listen on 127.0.0.1 only
-  --wss-port N         with --tls-cert: MQTT over WebSocket over TLS (default 8084)
+  --wss-port N         with --tls-cert: MQTT over WebSocket over TLS (default ${DEFAULT_PORTS.wss})
   --mqtt URL           use an external broker instead of starting one
   --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd; when it is
                        unreachable everything else runs, telemetry spools and health says degraded
@@ -100,12 +101,12 @@ export const upCommand: Command = {
       secrets,
       dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : 'data',
       host,
-      httpPort: parsePort(values['http-port'], 'http-port', 8080),
-      mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', 1883),
-      wsPort: parsePort(values['ws-port'], 'ws-port', 8083),
+      httpPort: parsePort(values['http-port'], 'http-port', DEFAULT_PORTS.http),
+      mqttPort: parsePort(values['mqtt-port'], 'mqtt-port', DEFAULT_PORTS.mqtt),
+      wsPort: parsePort(values['ws-port'], 'ws-port', DEFAULT_PORTS.ws),
       ...(typeof values['mqtt'] === 'string' ? { mqttUrl: values['mqtt'] } : {}),
       // The HTTPS certificate serves mqtts and wss too: devices reach one name.
-      ...(tls ? { brokerTls: { files: tls, mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', 8883), wssPort: parsePort(values['wss-port'], 'wss-port', 8084) } } : {}),
+      ...(tls ? { brokerTls: { files: tls, mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', DEFAULT_PORTS.mqtts), wssPort: parsePort(values['wss-port'], 'wss-port', DEFAULT_PORTS.wss) } } : {}),
       ...(store ? { store } : {}),
       telemetry: {
         ...(values['influxd-port'] !== undefined ? { influxdPort: parsePort(values['influxd-port'], 'influxd-port', 0) } : {}),

@@ -2,6 +2,7 @@ import { loadSite } from '../../site/index.ts';
 import { startWebServer } from '../../web-map/server/standalone.ts';
 import { parseTileSpec } from '../../web-map/server/tiles.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
+import { DEFAULT_CONTROL_URL } from '../../protocol/ports.ts';
 
 const usage = `Usage: ringwatch web --site FILE --control URL [--port N] [--host ADDR]
                      [--tiles URL|DIR|FILE.mbtiles] [--datum wgs84|gcj02] [--attribution TEXT]
@@ -12,7 +13,7 @@ to the control service, so the browser talks to one origin. Works offline: with 
 the map draws the site on a plain grid.
 
   --site FILE        site file (e.g. sites/demo.yaml); checked at start
-  --control URL      control API base URL (default http://127.0.0.1:8080)
+  --control URL      control API base URL (default ${DEFAULT_CONTROL_URL})
   --port N           HTTP port (default 8090; 0 = any free port)
   --host ADDR        listen address (default 127.0.0.1)
   --tiles SRC        basemap: an XYZ URL template (http://host/{z}/{x}/{y}.png),
@@ -36,7 +37,7 @@ export const webCommand: Command = {
   },
   async run(values) {
     const site = loadSite(requireString(values, 'site', usage));
-    const controlUrl = typeof values['control'] === 'string' ? values['control'] : 'http://127.0.0.1:8080';
+    const controlUrl = typeof values['control'] === 'string' ? values['control'] : DEFAULT_CONTROL_URL;
     if (!/^https?:\/\//.test(controlUrl)) throw new UsageError(`--control must be an http(s) URL, got "${controlUrl}"`);
     const datum = values['datum'] ?? 'wgs84';
     if (datum !== 'wgs84' && datum !== 'gcj02') throw new UsageError(`--datum must be wgs84 or gcj02, got "${String(datum)}"`);
