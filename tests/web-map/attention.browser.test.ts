@@ -228,3 +228,62 @@ describe('session expiry', () => {
     await loginAs(page, stack.webUrl, 'operator');
   }, 60_000);
 });
+
+describe('both languages, fully', () => {
+  it('a Chinese browser sees no English UI string outside proper names', async () => {
+    const zh = await startBrowser({ locale: 'zh-CN', width: 1366, height: 768 });
+    try {
+      const p = await zh.context.newPage();
+      p.setDefaultTimeout(UI_MS);
+      await apiAs('operator2', 'POST', '/api/dispatch', { ...cp(2), note: '可疑人员', playWarning: false });
+      stack.fleet.drones.get('drone-2')!.injectFault({ kind: 'battery_sag', pct: 80 });
+      await loginAs(p, stack.webUrl, 'chief');
+      expect(await p.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+      await p.getByTestId('alerts-toggle').click();
+      await expect.poll(() => p.getByTestId('alert-item').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+      // Proper names and codes that stay as they are in any language: the site's own names,
+      // people, device ids, flight-mode names of the autopilot, units, language names.
+      const site = stack.site;
+      const proper = [
+        site.site.name,
+        site.core.name,
+        ...site.checkpoints.map((c) => c.name),
+        ...site.speakers.map((s) => s.name),
+        ...site.drones.map((d) => d.name),
+        ...site.noFlyZones.map((z) => z.name),
+        ...site.warnings.flatMap((w) => [w.title, w.text, w.text.slice(0, 40)]),
+        ...(site.users ?? []).flatMap((u) => [u.displayName, u.username]),
+        'ringwatch',
+        'Leaflet',
+        'English',
+        'InfluxDB',
+      ].sort((a, b) => b.length - a.length);
+      const leaks = new Set<string>();
+      const scan = async (where: string) => {
+        let text = await p.evaluate(() => document.body.innerText);
+        for (const n of proper) text = text.split(n).join(' ');
+        text = text.replace(/\b(drone|cp|sp|warn)-[\w-]+/g, ' ').replace(/\b(STABILIZE|GUIDED|AUTO|RTL|LAND|LOITER|BRAKE|POSHOLD|ALT_HOLD|SMART_RTL)\b/g, ' ').replace(/\b(km|m\/s|m|s|V)\b/g, ' ');
+        for (const w of text.match(/[A-Za-z]{2,}/g) ?? []) leaks.add(`${where}: ${w}`);
+      };
+      await scan('drones');
+      await p.getByTestId('drone-list').selectOption('drone-1');
+      await scan('drone details');
+      await p.getByTestId('tab-ops').click();
+      await p.getByTestId('alarm-item').first().waitFor();
+      await expect.poll(() => p.getByTestId('alarm-responder').first().getAttribute('data-state'), { timeout: 20_000 }).not.toBe('unknown');
+      await scan('ops');
+      await p.getByTestId('patrol-stop').click();
+      await scan('confirm');
+      await p.getByTestId('confirm-cancel').click();
+      await p.getByTestId('tab-broadcast').click();
+      await scan('broadcast');
+      await p.getByTestId('tab-history').click();
+      await scan('history');
+      await p.screenshot({ path: 'artifacts/web-map/zh-console.png' });
+      expect([...leaks]).toEqual([]);
+    } finally {
+      await zh.close();
+      stack.fleet.drones.get('drone-2')!.clearFaults();
+    }
+  }, 120_000);
+});

@@ -117,8 +117,10 @@ describe('web console in Chromium against the running stack', () => {
     await page.getByTestId('alarm-ack').first().click();
     await expect.poll(() => page.getByTestId('alarm-item').first().getAttribute('data-state')).toBe('acknowledged');
     await page.getByTestId('alarm-resolve').first().click();
+    await page.getByTestId('confirm-ok').click();
     await expect.poll(() => page.getByTestId('alarm-item').count()).toBe(0);
     await page.getByTestId('patrol-stop').click();
+    await page.getByTestId('confirm-ok').click();
     await expect.poll(() => page.getByTestId('patrol-state').getAttribute('data-running')).toBe('');
   });
 
@@ -148,6 +150,8 @@ describe('web console in Chromium against the running stack', () => {
     await page.getByTestId('bc-text').fill('Please keep clear of the station gate.');
     await page.getByTestId('bc-lang').selectOption('en');
     await page.getByTestId('bc-send').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toBe('Broadcast to Containment ring now?');
+    await page.getByTestId('confirm-ok').click();
     await page.getByTestId('bc-speaker').first().waitFor();
     const speakers = await page.getByTestId('bc-speaker').count();
     expect(speakers).toBeGreaterThan(0);
@@ -164,6 +168,7 @@ describe('web console in Chromium against the running stack', () => {
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.getByTestId('bc-radius').fill('400');
     await page.getByTestId('bc-send').click();
+    await page.getByTestId('confirm-ok').click();
     await expect.poll(() => stack.ops.broadcasts!.list().length).toBe(sent + 1);
     const req = stack.ops.broadcasts!.list().map((b) => b.request as { target: { kind: string; radiusM?: number } }).find((r) => r.target.kind === 'radius');
     expect(req?.target.radiusM).toBe(400);
@@ -178,7 +183,9 @@ describe('web console in Chromium against the running stack', () => {
     await item.waitFor();
     expect(await page.locator('[data-testid="bc-warning"] option[value="warn-fireworks-zh"]').count()).toBe(1);
     expect((await js<{ id: string }[]>('fetch("/api/warnings").then((r) => r.json())')).some((w) => w.id === 'warn-fireworks-zh')).toBe(true);
-    await item.getByRole('button').click();
+    await item.getByTestId('lib-delete').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toBe('Delete the warning “禁放烟花” from the library?');
+    await page.getByTestId('confirm-ok').click();
     await expect.poll(() => item.count()).toBe(0);
   });
 

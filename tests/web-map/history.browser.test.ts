@@ -85,7 +85,7 @@ describe('history in the console', () => {
     // Window start: nothing has happened yet; window end: the low-battery event is in the list.
     expect(await page.getByTestId('hist-event').count()).toBe(0);
     await page.getByTestId('hist-slider').fill('1000');
-    await expect.poll(() => page.getByTestId('hist-events').textContent()).toContain('drone-1 low_battery [high]');
+    await expect.poll(() => page.getByTestId('hist-events').textContent()).toContain('Heron 1: Low battery [high]');
     await screenshot(page, 'history-replay');
   });
 

@@ -57,15 +57,14 @@ function sampleTileUrl(template: string, center: L.LatLng, zoom: number): string
 
 /**
  * Adds the configured basemap only once one tile near the centre actually loads within
- * the probe timeout; otherwise the grid stays and `onOffline` is called. Tiles that fail
+ * the probe timeout; otherwise the grid stays and `onOffline` is called (only when a
+ * source was configured and failed). Tiles that fail
  * later are left blank by Leaflet and never block drawing.
  */
 export async function addBasemap(map: L.Map, cfg: TileConfig, onOffline: () => void): Promise<L.TileLayer | undefined> {
   gridLayer().addTo(map);
-  if (!cfg.url) {
-    onOffline();
-    return undefined;
-  }
+  // No tile source configured is a choice, not a failure: no "unreachable" banner then.
+  if (!cfg.url) return undefined;
   const ok = await new Promise<boolean>((resolve) => {
     const img = new Image();
     const timer = setTimeout(() => {

@@ -107,7 +107,7 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
   const renderLibrary = () => {
     const ws = store.warnings ?? [];
     const sel = warningSel.value;
-    fill(warningSel, ...ws.map((w) => h('option', { value: w.id, selected: w.id === sel }, `${w.title} (${w.lang})`)));
+    fill(warningSel, ...ws.map((w) => h('option', { value: w.id, selected: w.id === sel }, `${w.title} (${w.lang === 'zh-CN' ? '中文' : 'English'})`)));
     fill(libList, ...ws.map((w) => h('li', { 'data-testid': 'lib-item', 'data-id': w.id }, h('b', {}, w.title), ` ${w.text.slice(0, 40)} `, actionButton(ctx, { testId: 'lib-delete', label: t('lib.delete'), disabled: !mayLib, confirm: () => t('confirm.deleteWarning', { title: w.title }), run: () => deleteWarning(w.id) }))));
   };
 

@@ -41,7 +41,7 @@ export function coveragePanel(ctx: Ctx): CoveragePanel {
         return h(
           'div',
           { class: `cov-ring cov-${v}`, 'data-testid': `coverage-${r.ringId}`, 'data-verdict': v },
-          h('div', {}, h('span', { class: `swatch ring-${r.ringId}` }), h('b', {}, name), ` · ${r.targetS} s`),
+          h('div', {}, h('span', { class: `swatch ring-${r.ringId}` }), h('b', {}, name), ` · ${t('cov.target', { seconds: r.targetS })}`),
           h('div', { class: 'cov-figs' }, bar(t('cov.legendArea'), r.areaPct, 'cov-area'), bar(t('cov.legendPerimeter'), r.perimeterPct, 'cov-perimeter'), bar(t('cov.legendCheckpoints'), r.checkpointsPct, 'cov-checkpoints')),
           r.checkpointsUncovered.length
             ? h('div', { class: 'bad', 'data-testid': 'cov-uncovered' }, t('cov.uncovered', { names: r.checkpointsUncovered.map((id) => checkpointName(site, id)).join(ctx.lang === 'zh-CN' ? '、' : ', ') }))

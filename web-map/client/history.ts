@@ -1,4 +1,5 @@
 import L from 'leaflet';
+import { ApiFailure } from './api.ts';
 import type { Ctx } from './context.ts';
 import { describeError, fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
@@ -58,7 +59,8 @@ export function historyPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
       ctx.toast(t('hist.events', { n: evs.length }));
       render();
     } catch (err) {
-      const reason = describeError(t, err);
+      // 503: the telemetry store is down; 404: this server has no history routes at all.
+      const reason = err instanceof ApiFailure && err.status === 503 ? t('hist.storeDown') : err instanceof ApiFailure && err.status === 404 ? t('hist.noService') : describeError(t, err);
       fill(events, h('li', { class: 'bad', 'data-testid': 'hist-unavailable' }, t('hist.unavailable', { reason })));
     }
   };

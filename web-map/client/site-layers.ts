@@ -1,6 +1,6 @@
 import L from 'leaflet';
 import type { Point, Shape, SiteView } from './types.ts';
-import type { MessageKey } from './i18n.ts';
+import { EN, type MessageKey } from './i18n.ts';
 
 export type ToMap = (p: Point) => Point;
 export type T = (key: MessageKey, params?: Record<string, string | number>) => string;
@@ -25,6 +25,12 @@ function topOf(shape: Shape): Point {
   return shape.points.reduce((a, b) => (b.latDeg > a.latDeg ? b : a));
 }
 
+/** Ring ids are fixed (containment, prevention, control): their names are translated. */
+function ringLabel(t: T, id: string, fallback: string): string {
+  const key = `ringName.${id}`;
+  return key in EN ? t(key as MessageKey) : fallback;
+}
+
 /** The fixed site: core, rings with names and response targets, no-fly zones. Redrawn on a language switch. */
 export function siteStatic(site: SiteView, toMap: ToMap, t: T): L.LayerGroup {
   const g = L.layerGroup();
@@ -33,7 +39,7 @@ export function siteStatic(site: SiteView, toMap: ToMap, t: T): L.LayerGroup {
     shapeLayer(r.shape, toMap, { color, weight: 2, fillOpacity: 0.04, dashArray: r.id === 'control' ? '6 4' : undefined, interactive: false }).addTo(g);
     L.marker(ll(toMap, topOf(r.shape)), {
       interactive: false,
-      icon: L.divIcon({ className: 'ring-label', html: `<span style="border-color:${color}" data-ring="${r.id}">${escapeHtml(t('ring.target', { name: r.name, seconds: r.responseTargetS }))}</span>`, iconSize: [0, 0] }),
+      icon: L.divIcon({ className: 'ring-label', html: `<span style="border-color:${color}" data-ring="${r.id}">${escapeHtml(t('ring.target', { name: ringLabel(t, r.id, r.name), seconds: r.responseTargetS }))}</span>`, iconSize: [0, 0] }),
     }).addTo(g);
   }
   shapeLayer(site.core.shape, toMap, { color: '#37474f', weight: 2, fillOpacity: 0.15, interactive: false }).addTo(g);
