@@ -46,6 +46,12 @@ export interface SimDroneOptions {
    */
   prearmDelayS?: number;
   /**
+   * Seconds the sensor and EKF boot stages last before only "Need Position Estimate" is
+   * left (ArduCopter SITL: 21, compressed with a shorter `prearmDelayS`). 0 goes straight
+   * to "Need Position Estimate", e.g. to model an EKF that never converges.
+   */
+  sensorChecksS?: number;
+  /**
    * Seconds after boot until the GPS has its first fix; until then GPS_RAW_INT and
    * GLOBAL_POSITION_INT carry lat/lon 0 and fix type 0 (ArduCopter SITL: 6.5; PX4: 1.5).
    * Never later than `prearmDelayS`.

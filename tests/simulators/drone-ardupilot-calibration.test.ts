@@ -227,4 +227,21 @@ describe('sim drone calibrated to ArduCopter SITL 4.7-dev', () => {
     m.cmd(C.MISSION_START, [1, 3]);
     expect(m.acks(C.MISSION_START).at(-1)!.data.result).toBe(R.DENIED);
   });
+
+  it('stretches only "Need Position Estimate" for a longer boot; sensorChecksS 0 goes straight to it (an EKF that never converges)', () => {
+    const reasons = (m: ReturnType<typeof simModel>, atS: number): string => {
+      m.run(atS - m.nowMs() / 1000);
+      const before = m.texts().length;
+      m.cmd(C.COMPONENT_ARM_DISARM, [1]);
+      m.run(0.1);
+      return m.texts().slice(before).map((t) => t.data.text).join('|');
+    };
+    const slow = simModel({ prearmDelayS: 600, gpsNoiseM: 0 });
+    slow.cmd(C.DO_SET_MODE, [1, GUIDED]);
+    expect(reasons(slow, 8)).toBe('Arm: Accels inconsistent|Arm: AHRS: waiting for home'); // real durations
+    expect(reasons(slow, 300)).toBe('Arm: Need Position Estimate');
+    const never = simModel({ prearmDelayS: 600, sensorChecksS: 0, gpsNoiseM: 0 });
+    never.cmd(C.DO_SET_MODE, [1, GUIDED]);
+    expect(reasons(never, 0.5)).toBe('Arm: Need Position Estimate');
+  });
 });

@@ -33,6 +33,8 @@ export interface AutopilotConfig {
   prearmDelayS: number;
   /** GPS has no fix (and reports 0,0) until this long after boot. */
   gpsFixDelayS: number;
+  /** Length of the sensor/EKF boot stages (undefined: the autopilot's own). */
+  sensorChecksS: number | undefined;
   rtlAltM: number;
   lowBatteryPct: number;
   criticalBatteryPct: number;
@@ -82,8 +84,8 @@ export class Autopilot implements MissionHost {
   ) {
     this.mode = cfg.personality.bootMode;
     this.nextPrearmReportS = cfg.personality.prearmReportPeriodS ?? Infinity;
-    this.bootStages = cfg.personality.bootStages(cfg.prearmDelayS);
-    this.homeSetS = cfg.personality.homeSetS(cfg.prearmDelayS, cfg.gpsFixDelayS);
+    this.bootStages = cfg.personality.bootStages(cfg.prearmDelayS, cfg.sensorChecksS);
+    this.homeSetS = cfg.personality.homeSetS(cfg.prearmDelayS, cfg.gpsFixDelayS, cfg.sensorChecksS);
     this.home = { ...cfg.home };
     this.body = { ...cfg.home, vn: 0, ve: 0, vu: 0, headingDeg: 0, aFwd: 0, aRight: 0, yawRateDegS: 0, landed: true, groundAmslM: cfg.home.altAmslM };
     this.limits = { ...DEFAULT_LIMITS, maxSpeedMps: cfg.maxSpeedMps, wpSpeedMps: Math.min(cfg.wpSpeedMps, cfg.maxSpeedMps) };

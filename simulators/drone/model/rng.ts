@@ -1,22 +1,21 @@
+import { mulberry32 } from '../../../util/mulberry32.ts';
+
 /**
  * Seeded PRNG (mulberry32) with Gaussian draws: every random thing a vehicle does
  * (GPS noise, gusts, packet loss) replays exactly for a given seed, so a failing test
  * or scenario can be rerun bit for bit.
  */
 export class Rng {
-  private state: number;
+  private readonly draw: () => number;
   private spare: number | undefined;
 
   constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
+    this.draw = mulberry32(seed >>> 0 || 0x9e3779b9);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** Standard normal (Marsaglia polar method, keeps the second draw). */

@@ -91,8 +91,9 @@ export class SimVehicle {
         maxSpeedMps: d.maxSpeedMps,
         batteryEnduranceS: batteryEndurance(opts.batteryEnduranceS, p, d.enduranceS),
         prearmDelayS,
-        // A shortened boot shortens the wait for the fix in proportion, unless given.
-        gpsFixDelayS: Math.min(opts.gpsFixDelayS ?? p.defaults.gpsFixDelayS * (prearmDelayS / p.defaults.prearmDelayS), prearmDelayS),
+        sensorChecksS: opts.sensorChecksS,
+        // A shorter boot shortens the wait for the fix in proportion, unless given.
+        gpsFixDelayS: Math.min(opts.gpsFixDelayS ?? p.defaults.gpsFixDelayS * Math.min(1, prearmDelayS / p.defaults.prearmDelayS), prearmDelayS),
         rtlAltM: opts.rtlAltM ?? p.defaults.rtlAltM,
         lowBatteryPct: opts.lowBatteryPct ?? 20,
         criticalBatteryPct: opts.criticalBatteryPct ?? 10,

@@ -79,6 +79,13 @@ function reportedFrame(frame: number): number {
 /** ArduCopter SITL: armable (EKF using GPS) 40.8 s after a cold boot; home/origin set at 19.4 s. */
 const SITL_ARMABLE_S = 40.8;
 const SITL_HOME_S = 19.5;
+/** ArduCopter SITL: the sensor and EKF checks ("Gyros inconsistent") clear at ~21 s; then only the position estimate. */
+const SITL_CHECKS_S = 21;
+
+/** How long the sensor/EKF stages last: as given, else SITL's, compressed into a shorter boot. */
+function sensorChecks(prearmDelayS: number, sensorChecksS: number | undefined): number {
+  return Math.min(sensorChecksS ?? SITL_CHECKS_S * Math.min(1, prearmDelayS / SITL_ARMABLE_S), prearmDelayS);
+}
 
 /** ArduCopter 4.7-dev as SITL showed it (issue 11, and runs here) and its source confirms. */
 export const ardupilot: Personality = {
@@ -164,22 +171,23 @@ export const ardupilot: Personality = {
   idleDisarmText: 'Disarming motors',
   banner: ['ArduCopter V4.7.0-dev (90700977)', 'Frame: QUAD/X'],
   flightSwVersion: ((4 << 24) | (7 << 16) | (0 << 8) | 0) >>> 0, // 4.7.0 dev
-  bootStages(prearmDelayS): BootStage[] {
+  bootStages(prearmDelayS, sensorChecksS): BootStage[] {
     // ArduCopter SITL 4.7-dev after a cold boot, arming every 2 s from a GCS (measured
-    // here): each refusal listed every failing check. Stage ends in seconds of the real
-    // 40.8 s boot, scaled when `prearmDelayS` is shorter or longer.
-    const k = prearmDelayS / SITL_ARMABLE_S;
+    // here): each refusal listed every failing check. Times in seconds of that run; the
+    // sensor/EKF stages (to 21 s) shrink to fit `sensorChecksS`, or a shorter boot.
+    const checksS = sensorChecks(prearmDelayS, sensorChecksS);
+    const k = checksS / SITL_CHECKS_S;
     return [
       { untilS: 1.8 * k, reasons: ['System not initialised'] },
       { untilS: 6 * k, reasons: ['Need Alt Estimate', 'Accels inconsistent', 'EKF attitude is bad', 'AHRS: waiting for home'] },
       { untilS: 12 * k, reasons: ['Accels inconsistent', 'AHRS: waiting for home'] },
       { untilS: SITL_HOME_S * k, reasons: ['Gyros inconsistent', 'AHRS: waiting for home'] },
-      { untilS: 21 * k, reasons: ['Gyros inconsistent', 'Need Position Estimate'] },
+      { untilS: checksS, reasons: ['Gyros inconsistent', 'Need Position Estimate'] },
       { untilS: prearmDelayS, reasons: ['Need Position Estimate'], positionModesOnly: true },
     ];
   },
   // SITL: "EKF3 IMU0 origin set" and "Field Elevation Set" at 19.4 s; before, home reads back as 0,0,0.
-  homeSetS: (prearmDelayS, gpsFixDelayS) => Math.max(gpsFixDelayS, SITL_HOME_S * (prearmDelayS / SITL_ARMABLE_S)),
+  homeSetS: (prearmDelayS, gpsFixDelayS, sensorChecksS) => Math.max(gpsFixDelayS, (SITL_HOME_S / SITL_CHECKS_S) * sensorChecks(prearmDelayS, sensorChecksS)),
 
 
   defaults: {

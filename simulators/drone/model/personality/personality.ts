@@ -119,10 +119,14 @@ export interface Personality {
   readonly banner: readonly string[];
   /** AUTOPILOT_VERSION.flight_sw_version. */
   readonly flightSwVersion: number;
-  /** Reasons arming is refused during the boot, stage by stage (the last lasts until `prearmDelayS`). */
-  bootStages(prearmDelayS: number): BootStage[];
+  /**
+   * Reasons arming is refused during the boot, stage by stage: the sensor and EKF stages
+   * fill `sensorChecksS` (undefined: the real autopilot's, compressed when `prearmDelayS` is
+   * shorter than its real boot), the last stage lasts until `prearmDelayS`.
+   */
+  bootStages(prearmDelayS: number, sensorChecksS: number | undefined): BootStage[];
   /** Home (mission item 0, HOME_POSITION) is unknown until this long after boot. */
-  homeSetS(prearmDelayS: number, gpsFixDelayS: number): number;
+  homeSetS(prearmDelayS: number, gpsFixDelayS: number, sensorChecksS: number | undefined): number;
 
   // ---- defaults ----
   readonly defaults: {

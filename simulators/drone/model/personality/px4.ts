@@ -167,7 +167,7 @@ export const px4: Personality = {
   idleDisarmText: 'Disarmed by auto preflight disarming\t',
   banner: ['PX4 v1.17.0-alpha1 (sih_quadx)'],
   flightSwVersion: ((1 << 24) | (17 << 16) | (0 << 8) | 0) >>> 0,
-  bootStages(prearmDelayS): BootStage[] {
+  bootStages(prearmDelayS, _sensorChecksS): BootStage[] {
     return [{ untilS: prearmDelayS, reasons: [HEALTH_FAILURES] }];
   },
   // SITL: HOME_POSITION 2.4 s after a cold boot.
