@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../util/mulberry32.ts';
+
 /**
  * Seeded pseudo-random numbers (mulberry32), so a scenario with a seed replays the same
  * plates, arrival times and crowd counts run after run. Not for anything secret.
@@ -15,14 +17,7 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const rng: Rng = {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),

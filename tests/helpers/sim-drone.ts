@@ -1,4 +1,5 @@
-import { Duplex, PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { duplexPair } from './duplex.ts';
 import { common, type MavLinkData } from 'node-mavlink';
 import { MavlinkLink, type MavlinkMessage } from '../../mavlink/link.ts';
 import { UdpDuplex } from '../../mavlink/transports/udp.ts';
@@ -40,12 +41,7 @@ export async function startSimDrones(
   return { drones, close: async () => void (await Promise.all(drones.map((d) => d.close()))) };
 }
 
-/** Two Duplex ends joined back to back. */
-export function duplexPair(): [Duplex, Duplex] {
-  const aToB = new PassThrough();
-  const bToA = new PassThrough();
-  return [Duplex.from({ readable: bToA, writable: aToB }), Duplex.from({ readable: aToB, writable: bToA })];
-}
+export { duplexPair };
 
 /**
  * A minimal ground station for tests: sends as sysid 255/190, records everything,

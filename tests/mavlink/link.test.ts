@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Duplex, PassThrough } from 'node:stream';
+import { duplexPair } from '../helpers/duplex.ts';
 import { common, minimal } from 'node-mavlink';
 import { MavlinkLink, type MavlinkMessage } from '../../mavlink/link.ts';
 import { UdpDuplex } from '../../mavlink/transports/udp.ts';
 import { parseEndpoint } from '../../mavlink/endpoint.ts';
 
-/** Two Duplex ends joined back to back, as in aedes' own tests. */
-function duplexPair(): [Duplex, Duplex] {
-  const aToB = new PassThrough();
-  const bToA = new PassThrough();
-  const a = Duplex.from({ readable: bToA, writable: aToB });
-  const b = Duplex.from({ readable: aToB, writable: bToA });
-  return [a, b];
-}
 
 function heartbeat(): minimal.Heartbeat {
   const hb = new minimal.Heartbeat();

@@ -1,13 +1,9 @@
-import { Duplex, PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { mulberry32 } from '../../../util/mulberry32.ts';
 import { common, minimal, type MavLinkData } from 'node-mavlink';
 import { MavlinkLink, type MavlinkMessage } from '../../../mavlink/index.ts';
 
-/** Two Duplex ends joined back to back, as in aedes' own tests. */
-export function duplexPair(): [Duplex, Duplex] {
-  const aToB = new PassThrough();
-  const bToA = new PassThrough();
-  return [Duplex.from({ readable: bToA, writable: aToB }), Duplex.from({ readable: aToB, writable: bToA })];
-}
+export { duplexPair } from '../../helpers/duplex.ts';
 
 const FRAME_FREE = new Set<number>([common.MavCmd.DO_CHANGE_SPEED, common.MavCmd.DO_JUMP, common.MavCmd.NAV_RETURN_TO_LAUNCH]);
 
@@ -27,17 +23,8 @@ function asArduCopterReturnsIt(m: common.MissionItemInt): void {
   m.param2 = m.param3 = m.param4 = 0;
 }
 
-/** Deterministic PRNG (mulberry32) so lossy tests fail the same way every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so lossy tests fail the same way every run. */
+export const rng = mulberry32;
 
 /**
  * The vehicle half of the mission protocol and nothing else: enough to test the ground
