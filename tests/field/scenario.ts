@@ -83,7 +83,7 @@ export class FieldRun {
 
   async start(): Promise<void> {
     this.dir = mkdtempSync(join(tmpdir(), 'rw-field-'));
-    this.site = writeFieldSite(this.dir, { url: await this.target.mavlinkUrl(), systemId: 1, autopilot: this.target.autopilot });
+    this.site = writeFieldSite(this.dir, { url: await this.target.mavlinkUrl(), systemId: this.target.systemId, autopilot: this.target.autopilot });
     this.t0WallMs = Date.now();
     this.autopilot = await this.target.startAutopilot(this.site.dock, this.dir);
     this.rw = await startRingwatchUp({

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { FieldDock } from './field-site.ts';
@@ -16,8 +16,10 @@ export interface FieldTarget {
   speed: number;
   /** Why this target cannot run here, or undefined when it can. */
   skipReason: string | undefined;
-  /** The site's MAVLink endpoint for the drone (`udp…`/`tcp…` URL and system id). */
+  /** The site's MAVLink endpoint for the drone (`udp…`/`tcp…` URL). */
   mavlinkUrl(): Promise<string>;
+  /** The autopilot's MAVLink system id. */
+  systemId: number;
   /** Starts the autopilot at the dock (cold), or nothing for the sim (ringwatch up --sim runs it). */
   startAutopilot(dock: FieldDock, dir: string): Promise<AutopilotProcess | undefined>;
   /** The sim target: ringwatch up runs the site's simulated drone at `speed`. */
@@ -110,6 +112,7 @@ export function arducopterSitl(): FieldTarget {
     name: 'ArduCopter SITL',
     autopilot: 'ardupilot',
     speed: speedup,
+    systemId: 1,
     sim: false,
     skipReason,
     // SERIAL0 as a TCP server on 5760 that does not wait for a client (tcp:0 without :wait).
@@ -123,31 +126,35 @@ export function arducopterSitl(): FieldTarget {
   };
 }
 
-/** PX4 SITL (SIH quadrotor) from the build folder in $RINGWATCH_SITL_PX4. */
+/**
+ * PX4 SITL (SIH quadrotor) from the build folder in $RINGWATCH_SITL_PX4. It runs in a
+ * fresh working directory of ours (`-w`, with the build's `etc` as its data), which is a
+ * cold start — no stored parameters, dataman or eeprom — without touching the shared
+ * build folder. $RINGWATCH_SITL_PX4_INSTANCE (default 0) keeps apart from another PX4 on
+ * the machine (its lock and socket under /tmp are per instance); the system id is
+ * instance + 1 and the GCS port stays 14550.
+ */
 export function px4Sitl(): FieldTarget {
   const build = process.env['RINGWATCH_SITL_PX4'];
+  const instance = Number(process.env['RINGWATCH_SITL_PX4_INSTANCE'] ?? 0);
   let skipReason: string | undefined;
   if (!build) skipReason = 'RINGWATCH_SITL_PX4 is not set (a PX4 SITL build folder, build/px4_sitl_default)';
-  else if (!existsSync(join(build, 'bin', 'px4'))) skipReason = `RINGWATCH_SITL_PX4=${build} has no bin/px4`;
+  else if (!existsSync(join(build, 'bin', 'px4')) || !existsSync(join(build, 'etc'))) skipReason = `RINGWATCH_SITL_PX4=${build} has no bin/px4 and etc/`;
+  else if (!Number.isInteger(instance) || instance < 0 || instance > 9) skipReason = `RINGWATCH_SITL_PX4_INSTANCE must be 0-9, got ${process.env['RINGWATCH_SITL_PX4_INSTANCE']}`;
   else if (!inPrivateNetns()) skipReason = netnsReason;
   return {
     name: 'PX4 SITL',
     autopilot: 'px4',
     speed: 1,
+    systemId: instance + 1,
     sim: false,
     skipReason,
-    // PX4 instance 0 sends MAVLink 2 to a GCS on UDP 14550 of localhost: ringwatch listens there.
+    // PX4 sends MAVLink 2 to a GCS on UDP 14550 of localhost: ringwatch listens there.
     mavlinkUrl: async () => 'udp://0.0.0.0:14550',
-    async startAutopilot(dock) {
+    async startAutopilot(dock, dir) {
       const root = build!;
-      // Cold start: no stored parameters, mission (dataman) or eeprom from an earlier run.
-      const rootfs = join(root, 'rootfs');
-      if (existsSync(rootfs)) {
-        for (const f of readdirSync(rootfs)) {
-          if (/^parameters.*\.bson$/.test(f) || f === 'dataman' || f === 'eeprom') rmSync(join(rootfs, f), { recursive: true, force: true });
-        }
-      }
-      for (const f of ['dataman', 'eeprom']) if (existsSync(join(root, f)) && statSync(join(root, f)).isDirectory()) rmSync(join(root, f), { recursive: true, force: true });
+      const workDir = join(dir, 'px4-rootfs');
+      mkdirSync(workDir, { recursive: true });
       const env = {
         ...process.env,
         PX4_SYS_AUTOSTART: '10040',
@@ -157,8 +164,8 @@ export function px4Sitl(): FieldTarget {
         PX4_HOME_LON: String(dock.lonDeg),
         PX4_HOME_ALT: String(dock.altitudeAmslM),
       };
-      const p = spawnLogged('./bin/px4', ['-d'], { cwd: root, env });
-      await earlyExit(p, 'px4', 1500);
+      const p = spawnLogged(join(root, 'bin', 'px4'), ['-d', '-i', String(instance), '-w', workDir, join(root, 'etc')], { cwd: workDir, env });
+      await earlyExit(p, 'px4', 3000);
       return { output: p.output, close: () => stopGroup(p.proc) };
     },
   };
@@ -174,6 +181,7 @@ export function simTarget(autopilot: 'ardupilot' | 'px4', freeUdpPort: () => Pro
     name: autopilot === 'px4' ? 'sim as PX4' : 'sim as ArduCopter',
     autopilot,
     speed,
+    systemId: 1,
     sim: true,
     skipReason: Number.isFinite(speed) && speed >= 1 && speed <= 20 ? undefined : `RINGWATCH_FIELD_SIM_SPEED must be 1-20, got ${process.env['RINGWATCH_FIELD_SIM_SPEED']}`,
     // udpout://127.0.0.1:P: the simulated drone listens on P, ringwatch sends first.
