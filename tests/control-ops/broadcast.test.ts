@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker, type TestBroker } from '../helpers/broker.ts';
+import { eventually, until } from '../helpers/wait.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { Ledger } from '../../control/ledger/ledger.ts';
 import { DeviceCommands } from '../../control/mqtt/device-commands.ts';
@@ -58,20 +59,12 @@ afterEach(async () => {
   await broker.close();
 });
 
-function until(pred: (s: DeliverySnapshot) => boolean, id: string, timeoutMs = 10_000): Promise<DeliverySnapshot> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const poll = setInterval(() => {
-      const snap = service.get(id)!.report.snapshot();
-      if (pred(snap)) {
-        clearInterval(poll);
-        resolve(snap);
-      } else if (Date.now() - t0 > timeoutMs) {
-        clearInterval(poll);
-        reject(new Error(`timed out; last ${JSON.stringify(snap.counts)}`));
-      }
-    }, 20);
-  });
+/** The broadcast's report once `pred` holds. */
+function reportWhen(pred: (s: DeliverySnapshot) => boolean, id: string, timeoutMs = 10_000): Promise<DeliverySnapshot> {
+  return eventually(`broadcast ${id}'s report`, () => {
+    const snap = service.get(id)!.report.snapshot();
+    return pred(snap) && snap;
+  }, timeoutMs, 20);
 }
 
 describe('broadcast to the containment ring', () => {
@@ -86,7 +79,7 @@ describe('broadcast to the containment ring', () => {
     const simulated = new Set(speakers.map((s) => s.id));
     const targeted = [...rec.commandIds.keys()];
     expect(targeted).toEqual(expect.arrayContaining([...simulated]));
-    const snap = await until((s) => s.done, rec.id);
+    const snap = await reportWhen((s) => s.done, rec.id);
     const state = (id: string) => snap.speakers.find((s) => s.speakerId === id)!;
     expect(state('sp-1').state).toBe('finished');
     expect(state('sp-1').atMs.accepted).toBeLessThanOrEqual(state('sp-1').atMs.playing!);
@@ -103,12 +96,12 @@ describe('broadcast to the containment ring', () => {
 
   it('lets a higher priority preempt a looping warning, and stops on request', async () => {
     const low = service.send({ target: { kind: 'devices', deviceIds: ['sp-1'] }, source: { kind: 'tts', text: 'Please keep the walkway clear.', lang: 'en' }, volumePct: 50, loop: true, priority: 20 }, 'chief');
-    await until((s) => s.speakers[0]!.state === 'playing', low.id);
+    await reportWhen((s) => s.speakers[0]!.state === 'playing', low.id);
     const high = service.send({ target: { kind: 'devices', deviceIds: ['sp-1'] }, source: { kind: 'clip', clipId: 'warn-dispute-en' }, volumePct: 100, loop: true, priority: 90 }, 'chief');
-    expect((await until((s) => s.done, low.id)).speakers[0]!.state).toBe('preempted');
-    await until((s) => s.speakers[0]!.state === 'playing', high.id);
+    expect((await reportWhen((s) => s.done, low.id)).speakers[0]!.state).toBe('preempted');
+    await reportWhen((s) => s.speakers[0]!.state === 'playing', high.id);
     service.stop(high.id, 'chief');
-    expect((await until((s) => s.done, high.id)).speakers[0]!.state).toBe('stopped');
+    expect((await reportWhen((s) => s.done, high.id)).speakers[0]!.state).toBe('stopped');
   });
 
   it('refuses an unknown clip and a target with no speakers', () => {
@@ -138,9 +131,9 @@ describe('broadcast to the containment ring', () => {
       const onChange = (r: LedgerRecord) => r.id === commandId && agree();
       ledger.on('change', onChange);
       try {
-        await eventuallyTrue(() => cmds.some((c) => c.id === commandId), 'the play command at the speaker');
+        await until(() => cmds.some((c) => c.id === commandId), 'the play command at the speaker');
         agree();
-        await eventuallyTrue(() => ledger.get(commandId)!.state === 'timed_out', 'the ledger to time the command out', ANSWER_TIMEOUT_MS * 10);
+        await until(() => ledger.get(commandId)!.state === 'timed_out', 'the ledger to time the command out', ANSWER_TIMEOUT_MS * 10);
         agree();
         expect(service.get(rec.id)!.report.snapshot()).toMatchObject({ done: true, counts: { no_answer: 1, pending: 0 } });
         // The late answers: the ledger refuses them (a timed-out record is final), and so
@@ -149,7 +142,7 @@ describe('broadcast to the containment ring', () => {
         for (const state of ['accepted', 'finished'] as const) {
           await dev.publishAsync(deviceTopic('speaker', sp, 'ack'), JSON.stringify({ id: commandId, tsMs: Date.now(), state }), { qos: 1 });
         }
-        await eventuallyTrue(() => ledger.refusedTransitions >= refusedBefore + 2, 'the ledger to refuse both late acks');
+        await until(() => ledger.refusedTransitions >= refusedBefore + 2, 'the ledger to refuse both late acks');
         agree();
         const speaker = service.get(rec.id)!.report.snapshot().speakers[0]!;
         expect(speaker.state).toBe('no_answer');
@@ -157,7 +150,7 @@ describe('broadcast to the containment ring', () => {
         expect(ledger.get(commandId)!.state).toBe('timed_out');
         // Every report published to clients agreed with the ledger too.
         expect(updates.filter((u) => u.broadcastId === rec.id).map((u) => u.speakers[0]!.state)).toEqual(['pending', 'no_answer']);
-        expect(seen.every((x) => x.report === expectedDelivery({ state: x.ledger } as LedgerRecord))).toBe(true);
+        expect(seen.every((x) => x.report === (x.ledger ? EXPECTED_DELIVERY[x.ledger] : 'pending'))).toBe(true);
       } finally {
         ledger.off('change', onChange);
       }
@@ -167,32 +160,15 @@ describe('broadcast to the containment ring', () => {
   });
 });
 
-/** What the report must show for a ledger record (for a play command that no device failed). */
-function expectedDelivery(r: Pick<LedgerRecord, 'state'> | undefined): DeliveryState {
-  switch (r?.state) {
-    case undefined:
-    case 'queued':
-    case 'sent':
-      return 'pending';
-    case 'acked':
-      return 'accepted';
-    case 'in_progress':
-      return 'playing';
-    case 'succeeded':
-      return 'finished';
-    case 'cancelled':
-      return 'stopped';
-    case 'timed_out':
-      return 'no_answer';
-    case 'failed':
-      return 'failed';
-  }
-}
-
-async function eventuallyTrue(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** What the report must show for each ledger state (of a play command no device failed). */
+const EXPECTED_DELIVERY: Record<LedgerState, DeliveryState> = {
+  queued: 'pending',
+  sent: 'pending',
+  acked: 'accepted',
+  in_progress: 'playing',
+  succeeded: 'finished',
+  failed: 'failed',
+  timed_out: 'no_answer',
+  cancelled: 'stopped',
+};
+const expectedDelivery = (r: Pick<LedgerRecord, 'state'> | undefined): DeliveryState => (r ? EXPECTED_DELIVERY[r.state] : 'pending');

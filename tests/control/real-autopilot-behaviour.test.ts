@@ -9,6 +9,7 @@ import type { Vehicle } from '../../control/vehicle/vehicle.ts';
 import { duplexPair, StubVehicle } from './helpers/stub-vehicle.ts';
 import { classifyArmRefusal } from '../../control/vehicle/arming-readiness.ts';
 import { explainsRefusal } from '../../control/vehicle/refusal-reason.ts';
+import { until as waitUntil } from '../helpers/wait.ts';
 
 /**
  * The vehicle layer against autopilots scripted message by message as ArduCopter 4.7-dev
@@ -61,12 +62,8 @@ async function flying(v: Vehicle, stub: StubVehicle, customMode: number, relAltM
   await until(() => v.telemetryState.armed === true && v.telemetryState.relAltMm === relAltM * 1000 && v.telemetryState.customMode === customMode);
 }
 
-async function until(pred: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+function until(pred: () => boolean, timeoutMs = 5000): Promise<void> {
+  return waitUntil(pred, 'the condition', timeoutMs, 10);
 }
 
 const commandsOf = (stub: StubVehicle) =>

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until as waitUntil } from '../helpers/wait.ts';
 
 /** A `ringwatch` command run as its own process, as an operator runs it. */
 export interface CliProcess {
@@ -71,12 +72,8 @@ export function runCli(args: string[]): CliProcess {
 }
 
 /** Polls `cond` (no event exists for "InfluxDB has it" or "the health changed"), bounded. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  return waitUntil(cond, what, timeoutMs, 100);
 }
 
 export async function getJson<T>(url: string): Promise<T> {

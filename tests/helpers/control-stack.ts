@@ -118,13 +118,4 @@ export async function startControlStack(o: ControlStackOptions = {}): Promise<Co
   }
 }
 
-/** Polls until `pred` returns a value (not undefined/false), or fails after `timeoutMs` naming what it waited for. */
-export async function eventually<T>(what: string, pred: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, pollMs = 50): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await pred();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-}
+export { eventually } from './wait.ts';

@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream';
 import { duplexPair } from './duplex.ts';
 import { common, type MavLinkData } from 'node-mavlink';
 import { MavlinkLink, type MavlinkMessage } from '../../mavlink/link.ts';

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { startTelemetryService, type TelemetryService, type TelemetryServiceConfig } from '../../telemetry/service.ts';
 import type { TestBroker } from '../helpers/broker.ts';
 import type { TestInflux } from '../helpers/influx.ts';
+import { until as waitUntil } from '../helpers/wait.ts';
 
 /** Short, named test timings: retries fast so an outage test takes seconds, not minutes. */
 export const TEST_WRITER = { retryInitialMs: 50, retryMaxMs: 400, flushIntervalMs: 30 } as const;
@@ -52,12 +53,8 @@ export async function serviceFixture(broker: TestBroker, influx: TestInflux, ext
 }
 
 /** Polls a cheap in-process condition (no event exists for "InfluxDB has it"), bounded. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = ARRIVAL_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+export function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = ARRIVAL_TIMEOUT_MS): Promise<void> {
+  return waitUntil(cond, what, timeoutMs);
 }
 
 export function telemetryPayload(tsMs: number, i: number): string {

@@ -5,6 +5,7 @@ import { FAST_TIMEOUTS, type ControlTimeouts } from '../../../control/timeouts.t
 import type { Drone } from '../../../site/schema.ts';
 import { demoSite, startBroker, type TestBroker } from '../../helpers/broker.ts';
 import { mavlinkSigningKeys } from '../../../site/mavlink-keys.ts';
+import { until } from '../../helpers/wait.ts';
 
 export interface Rig {
   sims: SimDroneHandle[];
@@ -78,10 +79,6 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
 }
 
 /** Resolves when `pred` holds, polling every 20 ms; rejects after `timeoutMs`. */
-export async function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  return until(pred, what, timeoutMs, 20);
 }
