@@ -79,7 +79,8 @@ describe('web console in Chromium against the running stack', () => {
     await expect.poll(() => arm.getAttribute('data-state'), { timeout: 15_000 }).toBe('failed');
     const record = stack.control.ledger.list({ targetId: 'drone-4' }).find((r) => r.kind === 'arm')!;
     const detail = [...record.transitions].reverse().find((x) => x.detail)?.detail;
-    expect(detail).toMatch(/PreArm/);
+    // ArduPilot says "PreArm: …" for pre-arm checks and "Arm: …" for the checks at arming.
+    expect(detail).toMatch(/^(PreArm|Arm): /);
     expect(await arm.getByTestId('ledger-reason').textContent()).toBe(`Reason: ${detail}`);
     // The sequence stopped at the refusal: no take-off was sent.
     expect(await page.locator('[data-testid="ledger-item"][data-kind="takeoff"]').count()).toBe(0);
@@ -169,7 +170,7 @@ describe('web console in Chromium against the running stack', () => {
     await page.getByTestId('bc-radius').fill('400');
     await page.getByTestId('bc-send').click();
     await page.getByTestId('confirm-ok').click();
-    await expect.poll(() => stack.ops.broadcasts!.list().length).toBe(sent + 1);
+    await expect.poll(() => stack.ops.broadcasts!.list().length, { timeout: UI_MS }).toBe(sent + 1);
     const req = stack.ops.broadcasts!.list().map((b) => b.request as { target: { kind: string; radiusM?: number } }).find((r) => r.target.kind === 'radius');
     expect(req?.target.radiusM).toBe(400);
     await expect.poll(() => page.locator('[data-testid="bc-speaker"][data-state="finished"]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
