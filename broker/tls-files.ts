@@ -26,7 +26,7 @@ export function readTlsFiles(paths: TlsPaths): TlsFiles {
       if (!pem.includes('-----BEGIN')) throw new Error('not a PEM file');
       return pem;
     } catch (err) {
-      throw new Error(`TLS ${what} ${file}: ${(err as Error).message}`);
+      throw new Error(`TLS ${what} ${file}: ${(err as Error).message}`, { cause: err });
     }
   };
   return {

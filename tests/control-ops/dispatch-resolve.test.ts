@@ -30,7 +30,7 @@ function setup(patrolRunning = false) {
 
 describe('dispatch commands the speed its ETA assumes (issue 11.6)', () => {
   it('sends the goto with the site speed, and ETAs follow what the drone really flew', async () => {
-    const { alarms, dispatch, cmds, speeds, v } = setup();
+    const { alarms, dispatch, cmds, speeds } = setup();
     const alarm = alarms.raiseManual(cp3.position, 'operator');
     await dispatch.dispatch(alarm.id, 'operator');
     await flush();

@@ -16,7 +16,10 @@ export function confirmDialog(t: T, message: string): Promise<boolean> {
       resolve(ok);
     };
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') (e.stopPropagation(), done(false));
+      if (e.key === 'Escape') {
+        e.stopPropagation();
+        done(false);
+      }
     };
     const okBtn = h('button', { class: 'primary', 'data-testid': 'confirm-ok', onclick: () => done(true) }, t('confirm.ok'));
     const overlay = h(
