@@ -6,7 +6,8 @@
  *      highest delivered msgs/s with zero loss (every message received by the subscriber);
  *   2. latency: publish-to-delivery p50/p99 at 2,000 msg/s;
  *   3. flood: one client floods unpaced QoS 0 while 50 devices send 10 Hz each.
- * Each broker runs in its own process. Bounded: stops itself after BENCH_MAX_S (240 s).
+ * Each broker runs in its own process. Bounded: each run stops itself after BENCH_MAX_S (240 s);
+ * 3 runs by default (`-- --runs N`), see bench/lib/runs.ts.
  * BENCH_PROFILE=1 writes a CPU profile of our broker to bench/profiles/;
  * BENCH_ONLY=ringwatch|mosquitto runs one broker; BENCH_QUICK=1 runs only the QoS 0 ladder;
  * BENCH_BROKER_NODE_ARGS sets our broker process's node flags (default: --max-semi-space-size=32,
@@ -17,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BENCH_SERVICE_SECRET, benchDeviceIds, benchSecret, droneTelemetry } from './lib/bench-site.ts';
 import { startMosquitto } from './lib/mosquitto.ts';
+import { runBench, type Figures } from './lib/runs.ts';
 import { WireClient, encodePublish } from './lib/wire-client.ts';
 import { encodePublishQos0, startRawFlood } from '../tests/broker/raw-mqtt.ts';
 
@@ -41,10 +43,6 @@ interface Target {
 }
 
 const cleanups: Array<() => Promise<void>> = [];
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench:broker: stopped at the ${MAX_S}s limit\n`);
-  void Promise.allSettled(cleanups.map((c) => c())).then(() => process.exit(2));
-}, MAX_S * 1000);
 
 async function startOurs(defaultLimits = false): Promise<Target> {
   // The same node flag `ringwatch broker` runs with (see cli/commands/broker.ts).
@@ -282,7 +280,7 @@ async function flood(t: Target): Promise<Record<string, unknown>> {
   };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Figures> {
   const results: Record<string, Record<string, unknown>> = {};
   const only = process.env['BENCH_ONLY'];
   for (const start of [startMosq, () => startOurs()]) {
@@ -302,7 +300,11 @@ async function main(): Promise<void> {
     results[t.name] = { qos0: q0.best, qos1: q1.best, latencyQos0: l0, latencyQos1: l1, ...(f ? { flood: f } : {}), broker: await t.extra() };
     await t.close();
   }
-  if (only) return void process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  if (only) {
+    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    const r = results[only]!;
+    return { qos0MsgsPerS: r['qos0'] as number, ...(r['qos1'] !== undefined ? { qos1MsgsPerS: r['qos1'] as number } : {}) };
+  }
   // The flood against ringwatch runs with the production default limits (100 msg/s per device).
   const limited = await startOurs(true);
   results['ringwatch']!['flood'] = { ...(await flood(limited)), broker: await limited.extra() };
@@ -325,14 +327,38 @@ async function main(): Promise<void> {
     flood: { ringwatch: ours['flood'], mosquitto: mosq['flood'] },
   };
   process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+  type Lat = { p50Ms: number; p99Ms: number } | undefined;
+  const lat = (r: Record<string, unknown>, k: string) => r[k] as Lat;
+  const figures: Figures = {
+    qos0Ratio: summary.zeroLossMsgsPerS.qos0.ratio,
+    qos0RingwatchMsgsPerS: ours['qos0'] as number,
+    qos0MosquittoMsgsPerS: mosq['qos0'] as number,
+  };
+  // BENCH_QUICK runs the QoS 0 ladder only.
+  if (ours['qos1'] !== undefined && mosq['qos1'] !== undefined) {
+    Object.assign(figures, {
+      qos1Ratio: summary.zeroLossMsgsPerS.qos1.ratio,
+      qos1RingwatchMsgsPerS: ours['qos1'] as number,
+      qos1MosquittoMsgsPerS: mosq['qos1'] as number,
+    });
+  }
+  const [o1, m1, o0, m0] = [lat(ours, 'latencyQos1'), lat(mosq, 'latencyQos1'), lat(ours, 'latencyQos0'), lat(mosq, 'latencyQos0')];
+  if (o1 && m1) Object.assign(figures, { qos1P99RingwatchMs: o1.p99Ms, qos1P99MosquittoMs: m1.p99Ms, qos1P99Ratio: Math.round((o1.p99Ms / m1.p99Ms) * 100) / 100 });
+  if (o0 && m0) Object.assign(figures, { qos0P99RingwatchMs: o0.p99Ms, qos0P99MosquittoMs: m0.p99Ms });
+  return figures;
 }
 
-main()
-  .catch(async (err: unknown) => {
-    process.stderr.write(`bench:broker failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
+// The watchdog and cleanups belong to one run (a child process of the harness).
+const watchedMain = async (): Promise<Figures> => {
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench:broker: stopped at the ${MAX_S}s limit\n`);
+    void Promise.allSettled(cleanups.map((c) => c())).then(() => process.exit(2));
+  }, MAX_S * 1000);
+  try {
+    return await main();
+  } finally {
     clearTimeout(watchdog);
     await Promise.allSettled(cleanups.map((c) => c()));
-  });
+  }
+};
+await runBench('bench:broker', import.meta.url, watchedMain);
