@@ -6,7 +6,8 @@ import { DEFAULT_LIMITS, stepBody, type Body, type Limits, type Nav, type Pos3, 
 import { MissionExecutor, type MissionHost } from './mission-exec.ts';
 import { MissionType, type MissionStore } from './mission-store.ts';
 import { allowsArming, hasUserTakeoff, pilotThrottle, requiresPosition, type ModeName } from './modes.ts';
-import type { BootStage, Personality } from './personality/personality.ts';
+import { BootTimeline } from './boot.ts';
+import type { Personality } from './personality/personality.ts';
 import type { Rng } from './rng.ts';
 import { Rtl } from './rtl.ts';
 import { Failsafes } from './failsafes.ts';
@@ -69,10 +70,7 @@ export class Autopilot implements MissionHost {
   /** Simulated time of the last (re)boot; time_boot_ms counts from here. */
   bootAtMs = 0;
   private storeVersion = -1;
-  private readonly bootStages: BootStage[];
-  private readonly homeSetS: number;
-  /** Seconds after boot of the next periodic "PreArm:" report. */
-  private nextPrearmReportS: number;
+  private readonly boot: BootTimeline;
   nowMs = 0;
 
   constructor(
@@ -83,9 +81,7 @@ export class Autopilot implements MissionHost {
     private readonly out: AutopilotOutput,
   ) {
     this.mode = cfg.personality.bootMode;
-    this.nextPrearmReportS = cfg.personality.prearmReportPeriodS ?? Infinity;
-    this.bootStages = cfg.personality.bootStages(cfg.prearmDelayS, cfg.sensorChecksS);
-    this.homeSetS = cfg.personality.homeSetS(cfg.prearmDelayS, cfg.gpsFixDelayS, cfg.sensorChecksS);
+    this.boot = new BootTimeline(cfg.personality, cfg.prearmDelayS, cfg.gpsFixDelayS, cfg.sensorChecksS);
     this.home = { ...cfg.home };
     this.body = { ...cfg.home, vn: 0, ve: 0, vu: 0, headingDeg: 0, aFwd: 0, aRight: 0, yawRateDegS: 0, landed: true, groundAmslM: cfg.home.altAmslM };
     this.limits = { ...DEFAULT_LIMITS, maxSpeedMps: cfg.maxSpeedMps, wpSpeedMps: Math.min(cfg.wpSpeedMps, cfg.maxSpeedMps) };
@@ -143,15 +139,15 @@ export class Autopilot implements MissionHost {
   }
   /** EKF has a position: the boot-time alignment window is over and GPS has a fix. */
   positionOk(): boolean {
-    return this.sinceBootS >= this.cfg.prearmDelayS && !this.faults.gpsLost(this.nowMs);
+    return this.boot.estimateReady(this.sinceBootS) && !this.faults.gpsLost(this.nowMs);
   }
   /** Home is known (before, mission item 0 reads back as 0,0,0). */
   homeSet(): boolean {
-    return this.sinceBootS >= this.homeSetS;
+    return this.boot.homeSet(this.sinceBootS);
   }
   /** The GPS has its first fix (before it, the vehicle reports 0,0 with fix type 0). */
   gpsFixed(): boolean {
-    return this.sinceBootS >= this.cfg.gpsFixDelayS;
+    return this.boot.gpsFixed(this.sinceBootS);
   }
 
   // ---- commands ----
@@ -179,8 +175,8 @@ export class Autopilot implements MissionHost {
   /** Why arming is refused now (reasons without the autopilot's prefix); empty when it may arm. */
   prearmFailures(): string[] {
     const t = this.cfg.personality.armTexts;
-    const boot = this.bootStages.find((s) => this.sinceBootS < s.untilS);
-    if (boot && (!boot.positionModesOnly || requiresPosition(this.mode))) return boot.reasons;
+    const boot = this.boot.refusal(this.sinceBootS, requiresPosition(this.mode));
+    if (boot) return boot;
     if (!allowsArming(this.mode)) return [t.modeNotArmable];
     if (requiresPosition(this.mode) && !this.positionOk()) return [t.noPosition];
     if (this.battery.pct <= this.cfg.lowBatteryPct) return [t.lowBattery];
@@ -344,7 +340,7 @@ export class Autopilot implements MissionHost {
    */
   rebootAt(bootAtMs: number): void {
     this.bootAtMs = bootAtMs;
-    this.nextPrearmReportS = this.cfg.personality.prearmReportPeriodS ?? Infinity;
+    this.boot.restart();
     this.armed = false;
     this.autoArmed = false;
     this.mode = this.cfg.personality.bootMode;
@@ -369,11 +365,8 @@ export class Autopilot implements MissionHost {
   advance(nowMs: number): void {
     let remaining = (nowMs - this.nowMs) / 1000;
     if (remaining <= 0) return;
-    if ((nowMs - this.bootAtMs) / 1000 >= this.nextPrearmReportS) {
-      // AP_Arming::update: while disarmed, the failing checks every PREARM_DISPLAY_PERIOD.
-      this.nextPrearmReportS += this.cfg.personality.prearmReportPeriodS ?? Infinity;
-      if (!this.armed) this.reportPrearm();
-    }
+    // AP_Arming::update: while disarmed, the failing checks every PREARM_DISPLAY_PERIOD.
+    if (this.boot.reportDue((nowMs - this.bootAtMs) / 1000) && !this.armed) this.reportPrearm();
     if (this.store.version !== this.storeVersion) this.onStoreChanged();
     const resting = !this.armed && this.body.landed;
     for (let i = 0; remaining > 1e-6 && i < 10_000; i++) {
