@@ -48,7 +48,8 @@ export function planPatrol(input: PlanInput): PatrolPlan {
   const frame = new LocalFrame(site.core.shape.type === 'circle' ? site.core.shape.center : site.core.shape.points[0]!);
   const zones = noFlyPolygons(site.noFlyZones, frame, opts.nfzMarginM);
   const warnings: string[] = [];
-  const fleet = mergeFleet(fleetFromSite(site), input.fleet);
+  // Missions fly no faster than the autopilot's leg speed: plan (and command) that.
+  const fleet = mergeFleet(fleetFromSite(site), input.fleet).map((d) => ({ ...d, cruiseSpeedMps: Math.min(d.cruiseSpeedMps, opts.missionSpeedCapMps) }));
   const docksXy = new Map<string, Xy>(fleet.map((d) => [d.id, frame.toXy(d.dock)]));
 
   const loops = new Map<RingId, RingLoop>();

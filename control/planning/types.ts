@@ -35,6 +35,17 @@ export interface PlanOptions {
   dispatchReserve: number;
   /** How the aircraft flies waypoints (acceleration, jerk, corner radius): lap times come from it. */
   flight: Omit<FlightLimits, 'speedMps'>;
+  /**
+   * The fastest the autopilot flies mission legs, whatever the site's cruise speed says.
+   * ArduCopter SITL 4.7-dev with default parameters flew its WPNAV_SPEED default of
+   * 10 m/s on every leg although the mission carried DO_CHANGE_SPEED 12 (after the
+   * take-off and again mid-mission): measured on 300 m legs, 2026-11-30. Patrols are
+   * planned and commanded at min(cruise, this). Unlimited by default, because the demo
+   * fleet's coverage is planned at its 12 m/s cruise: a site flying ArduCopters at their
+   * default WPNAV_SPEED sets 10 here (or raises WPNAV_SPEED on the vehicles). Loops
+   * with short legs (the demo containment ring) are corner-limited below 10 m/s anyway.
+   */
+  missionSpeedCapMps: number;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
@@ -46,6 +57,7 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   landingS: 45,
   dispatchReserve: 0,
   flight: ARDUCOPTER_LIMITS,
+  missionSpeedCapMps: Number.POSITIVE_INFINITY,
 };
 
 export interface Sortie {

@@ -73,3 +73,17 @@ describe('lap time from the aircraft limits', () => {
     expect((performance.now() - t0) / 5).toBeLessThan(200);
   });
 });
+
+describe('mission speed cap', () => {
+  it('plans and commands no faster than the autopilot flies mission legs, when the site says so', () => {
+    // ArduCopter SITL at default WPNAV_SPEED flew 10 m/s on 300 m legs with DO_CHANGE_SPEED 12.
+    const capped = planPatrol({ site: demo, nowMs: 0, options: { missionSpeedCapMps: 10 } });
+    const free = planPatrol({ site: demo, nowMs: 0 });
+    const ring = (p: typeof free, id: string) => p.rings.find((r) => r.ringId === id)!;
+    expect(ring(capped, 'control').speedMps).toBe(10);
+    expect(ring(free, 'control').speedMps).toBe(12);
+    // Long legs: the cap shows in the lap; short legs (containment) never reach 10 m/s anyway.
+    expect(ring(capped, 'control').lapS).toBeGreaterThan(ring(free, 'control').lapS * 1.1);
+    expect(ring(capped, 'containment').lapS).toBeCloseTo(ring(free, 'containment').lapS, 0);
+  });
+});
