@@ -92,6 +92,7 @@ describe('the console asks for attention, on every tab', () => {
 
 describe('coverage you can read', () => {
   it('shows each ring\'s figures as the API computes them, uncovered checkpoints by name, and warns when a ring is out of reach', async () => {
+    if ((await page.getByTestId('whoami').count()) === 0) await as('operator');
     type Cov = { ringId: string; areaPct: number; perimeterPct: number; checkpointsPct: number; checkpointsUncovered: string[] };
     const check = async () => {
       const api = await apiAs<Cov[]>('operator', 'GET', '/api/coverage');
@@ -289,4 +290,59 @@ describe('both languages, fully', () => {
       stack.fleet.drones.get('drone-2')!.clearFaults();
     }
   }, 120_000);
+});
+
+describe('ground-station basics', () => {
+  it('opens on the whole control ring over the district\'s own basemap, with layer switches, and fits 1366×768 without overlap', async () => {
+    await as('operator');
+    // The default view holds the outermost ring.
+    const box = (await page.getByTestId('map').boundingBox())!;
+    const nw = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${box.x + 1}, ${box.y + 1})`);
+    const se = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${box.x + box.width - 1}, ${box.y + box.height - 1})`);
+    const ring = stack.site.rings.find((r) => r.id === 'control')!.shape as { center: { latDeg: number; lonDeg: number }; radiusM: number };
+    const dLat = ring.radiusM / 111_320;
+    const dLon = dLat / Math.cos((ring.center.latDeg * Math.PI) / 180);
+    expect(nw.latDeg).toBeGreaterThan(ring.center.latDeg + dLat);
+    expect(se.latDeg).toBeLessThan(ring.center.latDeg - dLat);
+    expect(nw.lonDeg).toBeLessThan(ring.center.lonDeg - dLon);
+    expect(se.lonDeg).toBeGreaterThan(ring.center.lonDeg + dLon);
+
+    // No tile source configured: the site's vector basemap, and no "unreachable" banner.
+    await page.locator('[data-base="water"]', { hasText: 'Mirror Lake' }).waitFor();
+    // Paths go to a canvas of their own in the basemap pane (the map prefers canvas).
+    expect(await page.locator('.leaflet-vectorBase-pane canvas').count()).toBe(1);
+    expect(await page.getByTestId('banner-tiles').count()).toBe(0);
+
+    // Layer switches, remembered across a reload.
+    await page.getByTestId('layers-toggle').click();
+    await page.getByTestId('layer-rings').uncheck();
+    await poll(() => page.locator('[data-ring="containment"]').count()).toBe(0);
+    await page.getByTestId('layer-drones').uncheck();
+    expect(await page.getByTestId('drone-canvas').isHidden()).toBe(true);
+    await page.reload();
+    await page.getByTestId('whoami').waitFor();
+    expect(await page.locator('[data-ring="containment"]').count()).toBe(0);
+    expect(await page.getByTestId('drone-canvas').isHidden()).toBe(true);
+    await page.getByTestId('layers-toggle').click();
+    await page.getByTestId('layer-rings').check();
+    await page.getByTestId('layer-drones').check();
+    await poll(() => page.locator('[data-ring="containment"]').count()).toBe(1);
+    expect(await page.getByTestId('drone-canvas').isHidden()).toBe(false);
+    await page.getByTestId('layers-toggle').click();
+
+    // 1366×768: the header fits on one line, and nothing on the map covers anything else.
+    expect(await js<boolean>('(() => { const h = document.querySelector("header.top"); return h.scrollWidth <= h.clientWidth; })()')).toBe(true);
+    const rects = await Promise.all(
+      ['coverage-panel', 'layer-switch'].map(async (id) => ({ id, r: (await page.getByTestId(id).boundingBox())! })),
+    );
+    rects.push({ id: 'zoom', r: (await page.locator('.leaflet-control-zoom').boundingBox())! });
+    rects.push({ id: 'side', r: (await page.locator('aside.side').boundingBox())! });
+    const overlap = (a: { x: number; y: number; width: number; height: number }, b: typeof a) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    for (const a of rects) {
+      expect(a.r.x + a.r.width, a.id).toBeLessThanOrEqual(1366);
+      expect(a.r.y + a.r.height, a.id).toBeLessThanOrEqual(768);
+      for (const b of rects) if (a !== b) expect(overlap(a.r, b.r), `${a.id} over ${b.id}`).toBe(false);
+    }
+    await screenshot(page, 'operator-1366x768');
+  }, 60_000);
 });

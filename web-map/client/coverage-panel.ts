@@ -24,7 +24,7 @@ export function coveragePanel(ctx: Ctx): CoveragePanel {
   const control = new (Control as unknown as new (o: L.ControlOptions) => L.Control)({ position: 'bottomleft' }).addTo(ctx.map);
 
   const bar = (label: string, pct: number, testId: string) =>
-    h('span', { class: 'cov-fig', 'data-testid': testId, 'data-pct': pct.toFixed(1) }, h('span', { class: 'cov-bar' }, h('span', { class: `cov-fill ${pct >= 95 ? 'full' : pct >= 50 ? 'part' : 'low'}`, 'data-w': Math.round(pct) })), ` ${label} ${pct.toFixed(0)}%`);
+    h('span', { class: `cov-fig ${pct >= 95 ? 'full' : pct >= 50 ? 'part' : 'low'}`, 'data-testid': testId, 'data-pct': pct.toFixed(1) }, `${label} `, h('b', {}, `${pct.toFixed(0)}%`));
 
   function render(): void {
     const { t, site } = ctx;
@@ -41,18 +41,16 @@ export function coveragePanel(ctx: Ctx): CoveragePanel {
         return h(
           'div',
           { class: `cov-ring cov-${v}`, 'data-testid': `coverage-${r.ringId}`, 'data-verdict': v },
-          h('div', {}, h('span', { class: `swatch ring-${r.ringId}` }), h('b', {}, name), ` · ${t('cov.target', { seconds: r.targetS })}`),
+          h('div', {}, h('span', { class: `swatch ring-${r.ringId}` }), h('b', {}, name), ` · ${t('cov.target', { seconds: r.targetS })}`, h('span', { class: `cov-verdict ${v}` }, v === 'ok' ? ' ✓' : ' ⚠')),
           h('div', { class: 'cov-figs' }, bar(t('cov.legendArea'), r.areaPct, 'cov-area'), bar(t('cov.legendPerimeter'), r.perimeterPct, 'cov-perimeter'), bar(t('cov.legendCheckpoints'), r.checkpointsPct, 'cov-checkpoints')),
           r.checkpointsUncovered.length
             ? h('div', { class: 'bad', 'data-testid': 'cov-uncovered' }, t('cov.uncovered', { names: r.checkpointsUncovered.map((id) => checkpointName(site, id)).join(ctx.lang === 'zh-CN' ? '、' : ', ') }))
-            : h('div', { class: 'muted' }, t('cov.allCovered')),
+            : null,
           v === 'ok' ? null : h('div', { class: `cov-warning ${v}`, 'data-testid': 'cov-warning', role: 'status' }, '⚠ ', t('cov.warning', { ring: name, target: r.targetS, area: r.areaPct.toFixed(0) })),
         );
       }),
-      h('div', { class: 'cov-legend', 'data-testid': 'coverage-legend' }, ...site.rings.map((r) => h('span', { class: 'legend-item' }, h('span', { class: `swatch ring-${r.id}` }), ringName(t, site, r.id))), h('div', {}, h('span', { class: 'swatch gap' }), t('cov.gapLegend'))),
+      h('div', { class: 'cov-legend', 'data-testid': 'coverage-legend' }, h('span', { class: 'swatch gap' }), t('cov.gapLegend')),
     );
-    // Widths from data attributes: the CSP forbids inline style attributes from markup, not from the CSSOM.
-    for (const el of box.querySelectorAll<HTMLElement>('.cov-fill')) el.style.width = `${el.dataset['w']}%`;
   }
   render();
   return { render, remove: () => control.remove() };

@@ -13,6 +13,8 @@ import type { Shape } from './types.ts';
 import { DroneLayer } from './drone-layer.ts';
 import { droneLayerBench } from './bench-hook.ts';
 import { datumProjection } from './gcj02.ts';
+import { addVectorBasemap, type VectorBasemap } from './vector-basemap.ts';
+import { layerSwitch } from './layer-switch.ts';
 import { historyPanel } from './history.ts';
 import { pickLang, translator, type Lang } from './i18n.ts';
 import { dronePanel } from './drone-panel.ts';
@@ -69,12 +71,29 @@ async function startConsole(user: User): Promise<void> {
   const alertBanner = h('div', {});
   fill(root, top, alertBanner, banners, alertSlot, h('main', {}, mapEl, side), hint, toasts);
 
-  // The default view holds the whole outermost ring (the area the station answers for).
-  const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: true }).fitBounds(boundsOf(site.rings[site.rings.length - 1]?.shape ?? site.core.shape, proj.toMap), { padding: [8, 8] });
+  // The default view holds the whole outermost ring (the area the station answers for),
+  // and keeps holding it while the layout settles (panel, banners), until anything else
+  // moves the map: the user, or "show on map".
+  const home = boundsOf(site.rings[site.rings.length - 1]?.shape ?? site.core.shape, proj.toMap);
+  const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, attributionControl: true, zoomSnap: 0.25 });
+  let atHome = true;
+  let refitting = false;
+  const fitHome = () => {
+    refitting = true;
+    map.fitBounds(home, { padding: [4, 4], animate: false });
+    refitting = false;
+  };
+  fitHome();
+  map.on('movestart', () => {
+    if (!refitting) atHome = false;
+  });
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   // Banners come and go above the map: Leaflet must learn its new size, or "centre on"
   // lands off-centre and clicks map to the wrong point.
-  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(mapEl);
+  new ResizeObserver(() => {
+    map.invalidateSize({ pan: false });
+    if (atHome) fitHome();
+  }).observe(mapEl);
   const flags = { server: 'connecting' as 'ok' | 'connecting' | 'down', tiles: true, influx: true };
   const renderBanners = () =>
     fill(
@@ -83,11 +102,16 @@ async function startConsole(user: User): Promise<void> {
       flags.tiles ? null : h('div', { class: 'banner', 'data-testid': 'banner-tiles' }, t('tiles.offline')),
       flags.influx ? null : h('div', { class: 'banner', 'data-testid': 'banner-influx' }, t('influx.down')),
     );
-  void addBasemap(map, cfg, () => ((flags.tiles = false), renderBanners()));
+  // The site's own vector basemap when no tiles are drawn: none configured, or the configured source failed.
+  let vectorBase: VectorBasemap | undefined;
+  const drawVectorBase = () => void addVectorBasemap(map, site.site.id, proj.toMap, lang).then((v) => (vectorBase = v), () => undefined);
+  if (!cfg.url) drawVectorBase();
+  void addBasemap(map, cfg, () => ((flags.tiles = false), renderBanners(), drawVectorBase()));
 
   const drones = new DroneLayer(map, proj.toMap);
   for (const d of site.drones) drones.names.set(d.id, d.name);
-  let staticLayer = siteStatic(site, proj.toMap, t).addTo(map);
+  const layers = layerSwitch(map, drones, t);
+  let staticLayer = siteStatic(site, proj.toMap, t).addTo(layers.holders.rings);
   let devLayer: L.LayerGroup | undefined;
   let alarmLayer: L.LayerGroup | undefined;
   let patrolLayer: L.GeoJSON | undefined;
@@ -95,7 +119,7 @@ async function startConsole(user: User): Promise<void> {
   let previewLayer: L.GeoJSON | undefined;
   const overlays = {
     drawDevices() {
-      devLayer?.remove();
+      if (devLayer) layers.holders.checkpoints.removeLayer(devLayer); // from the holder, not only the map
       const sensorsOf = (cpId: string) => site.checkpoints.find((x) => x.id === cpId)?.sensors.map((s) => store.sensors.get(s.id)) ?? [];
       devLayer = devicesLayer(
         site,
@@ -109,10 +133,10 @@ async function startConsole(user: User): Promise<void> {
           const s = store.speakers.get(id) as { online?: boolean; state?: string } | undefined;
           return { online: s?.online, alert: s?.state === 'playing' };
         },
-      ).addTo(map);
+      ).addTo(layers.holders.checkpoints);
     },
     drawAlarms() {
-      alarmLayer?.remove();
+      if (alarmLayer) layers.holders.alarms.removeLayer(alarmLayer);
       alarmLayer = L.layerGroup();
       for (const a of store.alarms.values()) {
         if (a.state === 'resolved') continue;
@@ -120,20 +144,20 @@ async function startConsole(user: User): Promise<void> {
         const label = `${alarmTypeName(ctx.t, alarmType(a))} · ${alarmPlace(site, a, ctx.t)} · ${ringName(ctx.t, site, a.ringId)}`;
         L.circleMarker([q.latDeg, q.lonDeg], { radius: 10, color: '#d50000', weight: 3, fillColor: a.state === 'open' ? '#ff1744' : '#ffab91', fillOpacity: 0.7 }).bindTooltip(label).addTo(alarmLayer);
       }
-      alarmLayer.addTo(map);
+      alarmLayer.addTo(layers.holders.alarms);
     },
     drawPatrol() {
-      patrolLayer?.remove();
+      if (patrolLayer) layers.holders.patrol.removeLayer(patrolLayer);
       const loops = activeRings(store.patrol)
         .filter((r) => r.plan?.loop && r.plan.loop.length > 1)
         .map((r) => ({ type: 'Feature', properties: { ringId: r.ringId }, geometry: { type: 'LineString', coordinates: [...r.plan!.loop!, r.plan!.loop![0]!].map((p) => [p.lonDeg, p.latDeg]) } }));
-      patrolLayer = loops.length ? geoJsonLayer({ type: 'FeatureCollection', features: loops }, proj.toMap, { color: '#2e7d32', weight: 3 }).addTo(map) : undefined;
+      patrolLayer = loops.length ? geoJsonLayer({ type: 'FeatureCollection', features: loops }, proj.toMap, { color: '#2e7d32', weight: 3 }).addTo(layers.holders.patrol) : undefined;
     },
     drawCoverage() {
-      coverageLayer?.remove();
+      if (coverageLayer) layers.holders.coverage.removeLayer(coverageLayer);
       const gaps = (store.coverage as { uncovered?: unknown }[]).map((c) => c.uncovered).filter(Boolean);
       coverageLayer = gaps.length
-        ? geoJsonLayer({ type: 'FeatureCollection', features: gaps }, proj.toMap, { weight: 1, fillOpacity: 0.22, dashArray: '2 4' }, (f) => RING_COLORS[String((f?.properties as { ringId?: string } | null)?.ringId)] ?? '#b71c1c').addTo(map)
+        ? geoJsonLayer({ type: 'FeatureCollection', features: gaps }, proj.toMap, { weight: 1, fillOpacity: 0.22, dashArray: '2 4' }, (f) => RING_COLORS[String((f?.properties as { ringId?: string } | null)?.ringId)] ?? '#b71c1c').addTo(layers.holders.coverage)
         : undefined;
       coverage?.render();
     },
@@ -249,8 +273,10 @@ async function startConsole(user: User): Promise<void> {
     setLang(lang === 'en' ? 'zh-CN' : 'en');
     ctx.t = t;
     ctx.lang = lang;
-    staticLayer.remove();
-    staticLayer = siteStatic(site, proj.toMap, t).addTo(map);
+    layers.holders.rings.removeLayer(staticLayer);
+    staticLayer = siteStatic(site, proj.toMap, t).addTo(layers.holders.rings);
+    layers.render(t);
+    vectorBase?.setLang(lang);
     overlays.drawAlarms();
     coverage.render();
     attn.render();
