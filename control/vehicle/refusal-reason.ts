@@ -16,11 +16,11 @@ const C = common.MavCmd;
 const PATTERNS = new Map<number, RegExp>([
   // ArduPilot "Arm: …", "PreArm: …"; PX4 "Arming denied: …", "Preflight Fail: …".
   [C.COMPONENT_ARM_DISARM, /^(pre ?arm|arm|arming|disarm|preflight)\b|arming denied|not armable|disarming denied/i],
-  [C.NAV_TAKEOFF, /take ?off|^arm|not armed|disarmed/i],
+  [C.NAV_TAKEOFF, /take ?off|not armed|disarmed/i],
   [C.DO_SET_MODE, new RegExp(`mode|switching|not available|requires|${MODE_WORDS}`, 'i')],
   [C.DO_REPOSITION, /reposition|guided|goto|go-to|frame invalid|fence|target|not available|mode/i],
   [C.DO_CHANGE_SPEED, /speed/i],
-  [C.MISSION_START, /mission|auto|not armed|arm/i],
+  [C.MISSION_START, /mission|auto|not armed|arming denied|pre ?arm|preflight/i],
   [C.NAV_LAND, /land/i],
   [C.NAV_RETURN_TO_LAUNCH, /rtl|return|home/i],
   [C.DO_ORBIT, /orbit/i],
@@ -29,6 +29,13 @@ const PATTERNS = new Map<number, RegExp>([
 export function explainsRefusal(command: number, text: string): boolean {
   return PATTERNS.get(command)?.test(text) ?? false;
 }
+
+/**
+ * Only NOTICE or worse can be a refusal's reason: PX4 SITL's INFO "Armed by external
+ * command", which follows an accepted arm, once became the reason its MISSION_START was
+ * denied because it arrived just after that command was sent.
+ */
+const REASON_SEVERITY_MAX = 5; // MAV_SEVERITY_NOTICE
 
 export interface TimedText {
   severity: number;
@@ -42,7 +49,7 @@ export interface TimedText {
  * command are never used: they explain something else (an earlier upload, an old arm).
  */
 export function pickRefusalReason(command: number, sentAtMs: number, texts: readonly TimedText[]): { text: string; matches: boolean } | undefined {
-  const after = texts.filter((t) => t.tsMs >= sentAtMs);
+  const after = texts.filter((t) => t.tsMs >= sentAtMs && t.severity <= REASON_SEVERITY_MAX);
   const match = after.find((t) => explainsRefusal(command, t.text));
   if (match) return { text: match.text, matches: true };
   const warning = after.find((t) => t.severity <= 4); // MAV_SEVERITY_WARNING or worse

@@ -96,6 +96,21 @@ describe('refusal reasons (issues 11.3, 17.4, 17.5)', () => {
     expect(r.message).toBe('Takeoff: vehicle not armed');
   });
 
+  it('PX4: an INFO text that follows an accepted arm is not the reason a MISSION_START was denied', async () => {
+    const { v, stub } = await pair('px4');
+    await flying(v, stub, PX4_HOLD, 0.2);
+    stub.onCommand = (cmd, reply) => {
+      if (cmd.command !== C.MISSION_START) return;
+      reply(R.DENIED);
+      // Seen on PX4 SITL: the arm's INFO text lands just after MISSION_START went out.
+      stub.text(SEV.INFO, 'Armed by external command');
+      setTimeout(() => stub.text(SEV.CRITICAL, 'Mission start denied'), 20);
+    };
+    (v.mission as { verified: boolean }).verified = true;
+    const r = await v.action.startMission();
+    expect(r).toMatchObject({ status: 'denied', message: 'Mission start denied' });
+  });
+
   it('PX4: TEMPORARILY_REJECTED at once, the reason later and in two chunks, reassembled into one text', async () => {
     const { v, stub } = await pair('px4', { armReadyBudgetMs: 0 });
     const events: string[] = [];
