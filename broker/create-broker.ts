@@ -37,9 +37,22 @@ export interface RingwatchBroker {
   handle(stream: Connection, req?: IncomingMessage): Client | undefined;
   /** Streams currently admitted (all transports). */
   openConnections(): number;
+  /**
+   * Hands every publish the broker accepts (clients' and wills, after auth, ACL and
+   * validation) to `tap`, synchronously and before a QoS 1 PUBACK is written: aedes
+   * writes the PUBACK as soon as `authorizePublish` completes, so whatever the tap has
+   * made durable when it returns is durable before the publisher hears "acked". The
+   * in-process telemetry ingest of `ringwatch up` rides here. One tap at a time; a tap
+   * that throws is logged (rate-limited) and the message is routed regardless.
+   * Returns the function that detaches it.
+   */
+  tapAccepted(tap: AcceptedTap): () => void;
   metrics(): BrokerMetrics;
   close(): Promise<void>;
 }
+
+/** Sees an accepted publish: topic and payload as received (do not keep or mutate the buffer beyond the call). */
+export type AcceptedTap = (topic: string, payload: Buffer) => void;
 
 type PublishFn = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
 
@@ -59,6 +72,14 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   const rules: PublishRules = { nowMs, maxClockAheadMs: limits.maxClockAheadMs };
   // Devices warned about their clock: once per device for the broker's life (bounded by the site).
   const clockWarned = new Set<string>();
+  let tap: AcceptedTap | undefined;
+  const runTap = (packet: PublishPacket) => {
+    try {
+      tap!(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+    } catch (err) {
+      warn.warn('tap', { topic: packet.topic, err: (err as Error).message }, 'accepted-publish tap failed; message routed regardless');
+    }
+  };
 
   const aedes = await Aedes.createBroker({
     ...(opts.id ? { id: opts.id } : {}),
@@ -111,6 +132,8 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
       if (verdict.ok) {
         metrics.messagesIn++;
         if (verdict.retainCleared) metrics.retainCleared++;
+        // Before callback: aedes writes a QoS 1 PUBACK the moment this completes.
+        if (tap) runTap(packet);
         return callback(null);
       }
       metrics.reject(verdict.reason);
@@ -227,6 +250,13 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     limits,
     handle,
     openConnections: () => gate.open,
+    tapAccepted(t) {
+      if (tap) throw new Error('an accepted-publish tap is already attached');
+      tap = t;
+      return () => {
+        if (tap === t) tap = undefined;
+      };
+    },
     metrics: () => metrics.snapshot(),
     close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),
   };

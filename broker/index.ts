@@ -1,4 +1,4 @@
-export { createBroker, type CreateBrokerOptions, type RingwatchBroker } from './create-broker.ts';
+export { createBroker, type AcceptedTap, type CreateBrokerOptions, type RingwatchBroker } from './create-broker.ts';
 export { startBrokerServer, type BrokerServer, type BrokerServerOptions, type BrokerTlsOptions } from './server.ts';
 export { readTlsFiles, type TlsFiles, type TlsPaths } from './tls-files.ts';
 export { createAcl, patternCovers, type Acl, type AclAction, type AclDecision, type AclDenyReason } from './acl.ts';
@@ -6,3 +6,4 @@ export { authenticateClient, clientIdAllowed, identityLabel, type Identity, type
 export { DEFAULT_LIMITS, type BrokerLimits, type RateLimit } from './limits.ts';
 export type { BrokerMetrics, RejectReason } from './metrics.ts';
 export { listenTcp, listenWebSocket, offersMqttSubprotocol, type Listener } from './transports.ts';
+export { brokerPublishPath, type BrokerPublishPath } from './publish-path.ts';

@@ -1,7 +1,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { TOPIC_ROOT } from '../protocol/index.ts';
-import { mapMessage } from './mapping/index.ts';
+import { Intake, type SheddingState } from './intake.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { Spool } from './spool.ts';
 import type { BatchWriter } from './writer.ts';
@@ -38,15 +38,16 @@ export class MqttIngest {
   private client: MqttClient | undefined;
   private closing = false;
   private corked = false;
-  /** Set while appends fail: the episode's reason and how many it shed. */
-  private shedding: { reason: string; sinceMs: number; shed: number } | undefined;
+  private readonly intake: Intake;
 
   constructor(
     private readonly opts: IngestOptions,
-    private readonly spool: Spool,
+    spool: Spool,
     private readonly writer: BatchWriter,
-    private readonly metrics: IngestMetrics,
-  ) {}
+    metrics: IngestMetrics,
+  ) {
+    this.intake = new Intake(opts.site, spool, writer, metrics, opts.logger, opts.onShedding);
+  }
 
   async start(): Promise<void> {
     const o = this.opts;
@@ -103,56 +104,18 @@ export class MqttIngest {
   }
 
   private onMessage(packet: IPublishPacket, callback: (err?: Error) => void): void {
-    this.metrics.received++;
     this.corkAcks();
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const r = mapMessage(this.opts.site, packet.topic, payload);
-    if (!r.ok) {
-      // Bad input is final: ack it (so it is not redelivered forever), count it, move on.
-      this.metrics.dropped[r.reason]++;
-      callback();
-      return;
-    }
     if (this.closing) return; // no ack: the broker redelivers to our next session
-    try {
-      const entry = this.spool.append({ topic: packet.topic, payload, point: r.point }, Date.now());
-      this.metrics.accepted++;
-      this.writer.enqueue(entry);
-    } catch (err) {
-      // The spool cannot take it (disk full, I/O error). Holding the ack would stop the
-      // whole session behind this one message for as long as the disk stays full, and the
-      // broker would drop for us anyway; so shed it, counted, and say so once. The next
-      // message tries the disk again: recovery needs no timer.
-      this.shed(r.point.measurement, err as Error);
-      callback();
-      return;
-    }
-    if (this.shedding) this.endShedding();
-    if (this.writer.backpressured) void this.writer.waitForRoom().then(() => !this.closing && callback());
-    else callback();
-  }
-
-  private shed(measurement: string, err: Error): void {
-    this.metrics.shed[measurement] = (this.metrics.shed[measurement] ?? 0) + 1;
-    if (this.shedding) {
-      this.shedding.shed++;
-      return;
-    }
-    this.shedding = { reason: err.message, sinceMs: Date.now(), shed: 1 };
-    this.opts.logger.error({ err: err.message, alert: 'TelemetrySpoolShedding' }, 'spool append failed: shedding incoming messages until the spool can write again');
-    this.opts.onShedding?.(err.message);
-  }
-
-  private endShedding(): void {
-    const s = this.shedding!;
-    this.shedding = undefined;
-    this.opts.logger.warn({ shed: s.shed, forMs: Date.now() - s.sinceMs }, 'spool writing again; messages shed meanwhile are not stored');
-    this.opts.onShedding?.(undefined);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    // Only a spooled message waits for room; dropped and shed ones are final.
+    if (this.intake.take(packet.topic, payload) === 'spooled' && this.writer.backpressured) {
+      void this.writer.waitForRoom().then(() => !this.closing && callback());
+    } else callback();
   }
 
   /** The current shedding episode, if appends are failing. */
-  get sheddingState(): { reason: string; sinceMs: number; shed: number } | undefined {
-    return this.shedding ? { ...this.shedding } : undefined;
+  get sheddingState(): SheddingState | undefined {
+    return this.intake.sheddingState;
   }
 
   /** Publishes on our own session (health reports and events); dropped silently while offline. */

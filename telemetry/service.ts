@@ -4,6 +4,8 @@ import { assessHealth, type HealthStatus } from './health.ts';
 import { prepareInflux, type InfluxdHandle } from './influxd.ts';
 import { InfluxdSupervisor, type InfluxdStatus, type RestartBackoff } from './influxd-supervisor.ts';
 import { MqttIngest } from './ingest.ts';
+import { InprocIngest, type PublishPathSource } from './inproc-ingest.ts';
+import type { SheddingState } from './intake.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { mapMessage } from './mapping/index.ts';
 import { IngestMetrics } from './metrics.ts';
@@ -17,7 +19,10 @@ import { BatchWriter, type WriterOptions } from './writer.ts';
 export interface TelemetryServiceConfig {
   /** Site id (the `site` tag). */
   site: string;
-  mqtt: { url: string; username?: string; password: string; clientId?: string };
+  /** Ingest over an MQTT session (any broker). Exactly one of `mqtt` and `publishPath`. */
+  mqtt?: { url: string; username?: string; password: string; clientId?: string };
+  /** Ingest from a broker in this process, on its publish path (`ringwatch up`): see InprocIngest. */
+  publishPath?: PublishPathSource;
   /**
    * Where points go. Without a URL (v1 only), a private influxd is started with its data
    * under `dataDir`/influxdb.
@@ -49,13 +54,23 @@ export interface TelemetryHealth extends Record<string, unknown> {
   store: ReturnType<StoreLink['state']>;
 }
 
+/** Where messages come from: an MQTT session or the in-process broker's publish path. */
+export interface IngestSource {
+  start(): Promise<void>;
+  publish(topic: string, payload: string, retain: boolean, qos?: 0 | 1): void;
+  readonly connected: boolean;
+  readonly sheddingState: SheddingState | undefined;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
 export interface TelemetryService {
   store: TelemetryStore;
   metrics: IngestMetrics;
   influxd: InfluxdHandle | undefined;
   /** Keeps the managed influxd running; absent with an external store. */
   supervisor: InfluxdSupervisor | undefined;
-  ingest: MqttIngest;
+  ingest: IngestSource;
   writer: BatchWriter;
   spool: Spool;
   metricsUrl: string | undefined;
@@ -83,6 +98,7 @@ const LATE_MS = 15_000;
 const BACKFILL_EVERY_MS = 5_000;
 
 export async function startTelemetryService(cfg: TelemetryServiceConfig): Promise<TelemetryService> {
+  if ((cfg.mqtt === undefined) === (cfg.publishPath === undefined)) throw new Error('telemetry service: give exactly one of mqtt (a broker URL) and publishPath (an in-process broker)');
   const logger = cfg.logger ?? pino({ level: 'info' });
   let influxd: InfluxdHandle | undefined;
   let supervisor: InfluxdSupervisor | undefined;
@@ -162,20 +178,23 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
     cleanup.unshift(() => writer.close());
     writer.enqueue(recovered);
 
-    const ingest = new MqttIngest(
-      {
-        url: cfg.mqtt.url,
-        username: cfg.mqtt.username ?? 'telemetry',
-        password: cfg.mqtt.password,
-        clientId: cfg.mqtt.clientId ?? 'telemetry:ingest',
-        site: cfg.site,
-        logger,
-        onShedding: (reason) => announce?.(reason ? `spool shedding: ${reason}` : 'spool writing again'),
-      },
-      spool,
-      writer,
-      metrics,
-    );
+    const onShedding = (reason: string | undefined) => announce?.(reason ? `spool shedding: ${reason}` : 'spool writing again');
+    const ingest: IngestSource = cfg.publishPath
+      ? new InprocIngest(cfg.publishPath, { site: cfg.site, logger, onShedding }, spool, writer, metrics)
+      : new MqttIngest(
+          {
+            url: cfg.mqtt!.url,
+            username: cfg.mqtt!.username ?? 'telemetry',
+            password: cfg.mqtt!.password,
+            clientId: cfg.mqtt!.clientId ?? 'telemetry:ingest',
+            site: cfg.site,
+            logger,
+            onShedding,
+          },
+          spool,
+          writer,
+          metrics,
+        );
     // The broker is needed (it is what we ingest from); InfluxDB is not.
     await ingest.start();
     cleanup.unshift(() => ingest.abort());
