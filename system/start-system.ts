@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Site } from '../site/load.ts';
 import type { SecretsFile } from '../site/secrets-file.ts';
 import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
-import { startBrokerServer, type BrokerServer, type BrokerTlsOptions } from '../broker/index.ts';
+import { brokerPublishPath, startBrokerServer, type BrokerServer, type BrokerTlsOptions } from '../broker/index.ts';
 import { startTelemetryService, type TelemetryHealth, type TelemetryService } from '../telemetry/service.ts';
 import type { StoreConfig } from '../telemetry/store/create.ts';
 import { MqttBus } from '../control/mqtt/bus.ts';
@@ -39,8 +39,13 @@ export interface SystemOptions {
   brokerTls?: BrokerTlsOptions;
   /** An external InfluxDB instead of the local influxd. */
   store?: StoreConfig;
-  /** The telemetry service: a fixed port for the managed influxd; /metrics and /health on 127.0.0.1:metricsPort. */
-  telemetry?: { influxdPort?: number; metricsPort?: number };
+  /**
+   * The telemetry service: a fixed port for the managed influxd; /metrics and /health on
+   * 127.0.0.1:metricsPort; `ingest`: 'publish-path' (default with our own broker: spooled
+   * on the broker's publish path before the PUBACK, see telemetry/inproc-ingest.ts) or
+   * 'mqtt' (a QoS 1 session, as `ringwatch telemetry` does; always so with `mqttUrl`).
+   */
+  telemetry?: { influxdPort?: number; metricsPort?: number; ingest?: 'publish-path' | 'mqtt' };
   web?: WebMapOptions;
   /** The HTTP server's transport and limits: TLS, timeouts, connection caps, logger. */
   http?: HttpServerOptions;
@@ -118,9 +123,13 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     let telemetry: TelemetryService | undefined;
     let telemetryFailure: string | undefined;
     try {
+      const inProcess = broker && o.telemetry?.ingest !== 'mqtt';
+      const brokerLog = log.child({ part: 'broker' });
       telemetry = await startTelemetryService({
         site: o.site.site.id,
-        mqtt: { url: mqttUrl, username: 'telemetry', password: secret('telemetry'), clientId: 'telemetry:ingest' },
+        ...(inProcess
+          ? { publishPath: brokerPublishPath(broker!.broker, (err) => brokerLog.warn({ err: err.message }, 'telemetry publish failed')) }
+          : { mqtt: { url: mqttUrl, username: 'telemetry', password: secret('telemetry'), clientId: 'telemetry:ingest' } }),
         store: o.store ?? { backend: 'v1' },
         dataDir: join(o.dataDir, 'telemetry'),
         ...(o.telemetry?.influxdPort ? { influxd: { port: o.telemetry.influxdPort } } : {}),
