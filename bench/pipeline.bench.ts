@@ -8,6 +8,11 @@
  * verifies with a count query that every broker-acked message is in InfluxDB. The
  * reference is a raw batched write into the same influxd in the same run.
  * Bounded: every phase has a limit and the whole run stops itself after HARD_LIMIT_MS.
+ *
+ * `--ingest publish-path` (default; what `ringwatch up` runs): ingest inside the broker's
+ * process, spooling on the publish path before the PUBACK (telemetry/inproc-ingest.ts).
+ * `--ingest mqtt`: the `ringwatch telemetry` CLI as its own process on a persistent QoS 1
+ * session (what runs against an external broker). Runs 3 times (`--runs N`), see bench/lib/runs.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,13 +20,15 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
-import { DEFAULT_LIMITS, startBrokerServer } from '../broker/index.ts';
+import { DEFAULT_LIMITS, brokerPublishPath, startBrokerServer } from '../broker/index.ts';
 import { loadSecretsFile, loadSite, type Site } from '../site/index.ts';
 import { startInflux } from '../telemetry/influxd.ts';
 import { mapMessage } from '../telemetry/mapping/index.ts';
 import type { TelemetryPoint } from '../telemetry/points.ts';
 import { Spool } from '../telemetry/spool.ts';
 import { InfluxV1Store } from '../telemetry/store/v1.ts';
+import { startTelemetryService } from '../telemetry/service.ts';
+import { runBench, type Figures } from './lib/runs.ts';
 import { toPoint } from '../telemetry/store/v2.ts';
 
 const HARD_LIMIT_MS = 240_000;
@@ -34,6 +41,13 @@ const RATES = (process.env['RINGWATCH_BENCH_RATES'] ?? '10000,15000,20000,25000,
 const DRONES = 1000;
 const PUBLISHER_CONNECTIONS = 2;
 const SELF = new URL(import.meta.url).pathname;
+type IngestMode = 'publish-path' | 'mqtt';
+function ingestMode(argv: readonly string[]): IngestMode {
+  const i = argv.indexOf('--ingest');
+  const v = i >= 0 ? argv[i + 1] : (process.env['RINGWATCH_BENCH_INGEST'] ?? 'publish-path');
+  if (v !== 'publish-path' && v !== 'mqtt') throw new Error(`--ingest must be publish-path or mqtt, got ${JSON.stringify(v)}`);
+  return v;
+}
 
 function payload(tsMs: number, i: number): string {
   return JSON.stringify({
@@ -99,7 +113,8 @@ function cpuTicks(pid: number | undefined): number {
   }
 }
 
-async function health(url: string): Promise<{ pointsWritten: number; received: number; lagMs: { maxWrite: number }; avgBatchSize: number }> {
+type IngestHealth = { pointsWritten: number; received: number; lagMs: { maxWrite: number }; avgBatchSize: number };
+async function healthOver(url: string): Promise<IngestHealth> {
   const r = await fetch(url.replace('/metrics', '/health'));
   return (await r.json()) as never;
 }
@@ -201,7 +216,9 @@ async function latestStateTiming(url: string): Promise<{ latestMs: number; naive
 }
 
 // ---------------------------------------------------------------- main
-async function main(): Promise<void> {
+async function main(): Promise<Figures> {
+  const mode = ingestMode(process.argv);
+  const figures: Figures = {};
   const started = Date.now();
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'rw-bench-'));
@@ -238,21 +255,48 @@ async function main(): Promise<void> {
     });
     const mqttUrl = `mqtt://127.0.0.1:${broker.mqttPort}`;
 
-    // RINGWATCH_BENCH_PROFILE=DIR writes a V8 CPU profile of the ingest process there.
+    // RINGWATCH_BENCH_PROFILE=DIR writes a V8 CPU profile of the ingest process there
+    // (of this process, broker and ingest together, with --ingest publish-path: run node with --cpu-prof).
     const prof = process.env['RINGWATCH_BENCH_PROFILE'];
-    const ingest = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), 'bin/ringwatch.js', 'telemetry', '--site', 'sites/demo.yaml', '--mqtt', mqttUrl, '--influx-url', influx.url,
-      '--database', 'bench', '--data-dir', join(dir, 'ingest'), '--client-id', 'telemetry:bench', '--metrics-port', '0', '--log-level', 'warn',
-      ...(process.env['RINGWATCH_BENCH_FLUSH_MS'] ? ['--flush-ms', process.env['RINGWATCH_BENCH_FLUSH_MS']] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(ingest);
-    const metricsUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      ingest.stdout!.on('data', (b: Buffer) => {
-        out += b.toString();
-        const m = /metrics on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
+    let health: () => Promise<IngestHealth>;
+    let ingestPid: number | undefined;
+    let stopIngest: () => Promise<void>;
+    if (mode === 'mqtt') {
+      const ingest = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), 'bin/ringwatch.js', 'telemetry', '--site', 'sites/demo.yaml', '--mqtt', mqttUrl, '--influx-url', influx.url,
+        '--database', 'bench', '--data-dir', join(dir, 'ingest'), '--client-id', 'telemetry:bench', '--metrics-port', '0', '--log-level', 'warn',
+        ...(process.env['RINGWATCH_BENCH_FLUSH_MS'] ? ['--flush-ms', process.env['RINGWATCH_BENCH_FLUSH_MS']] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(ingest);
+      const metricsUrl = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        ingest.stdout!.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /metrics on (\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        ingest.once('exit', (code) => reject(new Error(`ingest exited ${code}`)));
       });
-      ingest.once('exit', (code) => reject(new Error(`ingest exited ${code}`)));
-    });
+      health = () => healthOver(metricsUrl);
+      ingestPid = ingest.pid;
+      stopIngest = async () => {
+        ingest.kill('SIGTERM');
+        await new Promise((r) => ingest.once('exit', r));
+      };
+    } else {
+      const svc = await startTelemetryService({
+        site: site.site.id,
+        publishPath: brokerPublishPath(broker.broker),
+        store: { backend: 'v1', url: influx.url, database: 'bench' },
+        dataDir: join(dir, 'ingest'),
+        healthIntervalMs: 0,
+        ...(process.env['RINGWATCH_BENCH_FLUSH_MS'] ? { writer: { flushIntervalMs: Number(process.env['RINGWATCH_BENCH_FLUSH_MS']) } } : {}),
+        logger: pino({ level: 'warn' }),
+      });
+      health = async () => svc.health() as unknown as IngestHealth;
+      stopIngest = () => svc.close();
+    }
+    // In publish-path mode this process is broker and ingest at once.
+    const brokerKey = mode === 'mqtt' ? 'broker' : 'broker+ingest';
+    console.log(`ingest: ${mode === 'mqtt' ? '`ringwatch telemetry` in its own process, persistent QoS 1 session' : "on the broker's publish path, in the broker's process (as `ringwatch up` runs it)"}`);
 
     const pub = spawn(process.execPath, ['--import', 'tsx', SELF, '--publisher', mqttUrl, secrets.services['control']!], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(pub);
@@ -279,22 +323,22 @@ async function main(): Promise<void> {
     console.log(`pipeline steps (${STEP_MS / 1000} s each, ${DRONES} drones, QoS 1, pass = all written within ${DRAIN_MS / 1000} s of the step's end):`);
     for (const rate of RATES) {
       if (Date.now() - started > HARD_LIMIT_MS - 60_000) break;
-      const cpu0 = { broker: cpuTicks(process.pid), publisher: cpuTicks(pub.pid), ingest: cpuTicks(ingest.pid), influxd: cpuTicks(influx.pid) };
+      const cpu0: Record<string, number> = { [brokerKey]: cpuTicks(process.pid), publisher: cpuTicks(pub.pid), ...(ingestPid ? { ingest: cpuTicks(ingestPid) } : {}), influxd: cpuTicks(influx.pid) };
       const t0 = performance.now();
       const step = await runStep(rate, total, base);
       total += step.sent;
       // Pass: every message written by STEP_MS + DRAIN_MS after the step started, i.e. the
       // pipeline kept pace with the publisher and its backlog cleared within DRAIN_MS.
       const deadline = t0 + STEP_MS + DRAIN_MS;
-      let h = await health(metricsUrl);
+      let h = await health();
       while (h.pointsWritten < total && performance.now() < deadline) {
         await sleep(20);
-        h = await health(metricsUrl);
+        h = await health();
       }
       const doneMs = performance.now() - t0;
       const ok = h.pointsWritten >= total && step.acked === step.sent;
-      const cpu1 = { broker: cpuTicks(process.pid), publisher: cpuTicks(pub.pid), ingest: cpuTicks(ingest.pid), influxd: cpuTicks(influx.pid) };
-      const cpu = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, ((v - cpu0[k as keyof typeof cpu0]) * 10_000) / step.sent])); // µs per message
+      const cpu1 = { [brokerKey]: cpuTicks(process.pid), publisher: cpuTicks(pub.pid), ...(ingestPid ? { ingest: cpuTicks(ingestPid) } : {}), influxd: cpuTicks(influx.pid) };
+      const cpu = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, ((v - (cpu0[k] ?? 0)) * 10_000) / step.sent])); // µs per message
       const offered = (step.sent / step.publishMs) * 1000;
       const e2e = (step.sent / doneMs) * 1000;
       console.log(
@@ -308,20 +352,27 @@ async function main(): Promise<void> {
     }
     // Zero loss: everything the broker acked must reach InfluxDB (let any backlog finish).
     const drainEnd = Date.now() + 30_000;
-    let h = await health(metricsUrl);
+    let h = await health();
     while (h.pointsWritten < total && Date.now() < drainEnd) {
       await sleep(100);
-      h = await health(metricsUrl);
+      h = await health();
     }
     const countRes = (await (await fetch(`${influx.url}/query?db=bench&q=${encodeURIComponent('SELECT count("latDeg") FROM "raw"."telemetry"')}`)).json()) as {
       results: { series?: { values: [string, number][] }[] }[];
     };
     const stored = countRes.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
     console.log(`\nzero-loss check: ${total.toLocaleString()} messages acked by the broker, ${stored.toLocaleString()} points in InfluxDB — ${stored === total ? 'no loss' : 'LOSS'}`);
+    const refRate = Math.max(ref.lineSeq, ref.linePar);
+    Object.assign(figures, {
+      zeroLossMsgsPerS: stored === total ? (best?.rate ?? 0) : 0,
+      rawWritePointsPerS: Math.round(refRate),
+      pipelineToRawRatio: Math.round(((stored === total ? (best?.rate ?? 0) : 0) / refRate) * 100) / 100,
+      ackedNotStored: total - stored,
+    });
+    if (best) for (const [k, v] of Object.entries(best.cpu)) figures[`cpuUsPerMsg:${k}`] = Math.round(v * 10) / 10;
     pub.send({ type: 'stop' });
 
     if (best) {
-      const refRate = Math.max(ref.lineSeq, ref.linePar);
       console.log(`\nhighest sustained rate with zero loss: ${best.rate.toLocaleString()} msgs/s (that step: ${Math.round(best.e2e).toLocaleString()}/s end to end, from its first publish to its last point written)`);
       console.log(`raw batched write reference (best of 1 and 2 in flight): ${Math.round(refRate).toLocaleString()} points/s; pipeline/raw = ${(best.rate / refRate).toFixed(2)}`);
       console.log(`target 20,000 msgs/s: ${best.rate >= 20_000 ? 'met' : 'NOT met'}`);
@@ -334,6 +385,7 @@ async function main(): Promise<void> {
       const c = lastCpu.cpu;
       const all = Object.values(c).reduce((a, b) => a + b, 0);
       const noPub = all - (c['publisher'] ?? 0);
+      figures['cpuCeilingMsgsPerS'] = Math.round(2e6 / all);
       console.log(`\nCPU-bound ceiling on 2 idle cores (from the ${lastCpu.rate.toLocaleString()}/s step): ${Math.round(2e6 / all).toLocaleString()} msgs/s with the publisher on the same machine, ${Math.round(2e6 / noPub).toLocaleString()} msgs/s for broker + ingest + influxd alone`);
       if (!best || best.rate !== lastCpu.rate) {
         console.log(`CPU µs per message at ${lastCpu.rate.toLocaleString()}/s: ${Object.entries(c).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
@@ -341,22 +393,19 @@ async function main(): Promise<void> {
     }
     console.log('\ningest hot path, in-process micro-measurements:');
     for (const [k, v] of Object.entries(microBreakdown(dir))) console.log(`  ${k}: ${v.toFixed(2)}`);
+    figures['latestStateMs'] = Math.round(lt.latestMs * 10) / 10;
     console.log(`\nlatest state of every device (${lt.devices} devices, ORDER BY time DESC LIMIT 1 per series, with status): ${lt.latestMs.toFixed(1)} ms median of 5`);
     console.log(`  (for comparison, last() over the same devices: ${lt.naiveLastMs.toFixed(1)} ms — but its time column is the query's lower bound)`);
 
-    ingest.kill('SIGTERM');
-    await new Promise((r) => ingest.once('exit', r));
+    await stopIngest();
     await broker.close();
     console.log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     clearTimeout(hard);
     await cleanup();
   }
+  return figures;
 }
 
 if (process.argv[2] === '--publisher') void runPublisher(process.argv[3]!, process.argv[4]!);
-else
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+else await runBench(`bench:pipeline (ingest: ${ingestMode(process.argv)})`, import.meta.url, main);
