@@ -83,6 +83,12 @@ export interface SimDroneOptions {
   criticalBatteryPct?: number;
   /** Battery charge at boot in percent (default 100). */
   initialBatteryPct?: number;
+  /**
+   * Charge per minute that the drone's dock adds while it sits on it disarmed (default 0:
+   * SITL has no dock). A DJI Dock 2 takes a pack from 20 % to 90 % in about 32 minutes,
+   * about 2.2 %/min.
+   */
+  dockChargePctPerMin?: number;
   /** Copter DISARM_DELAY: armed on the ground without taking off for this long disarms (default 10 s; 0 = never). */
   autoDisarmS?: number;
   missionTimeouts?: Partial<MissionTransferTimeouts>;

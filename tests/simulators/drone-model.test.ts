@@ -110,6 +110,30 @@ describe('sim drone model (pure, injected clock)', () => {
     expect(cruisePerMin).toBeGreaterThan(hoverPerMin);
   });
 
+  it('charges on its dock only while landed and disarmed there, and not at all without a dock', () => {
+    const docked = model({ gpsNoiseM: 0, initialBatteryPct: 40, dockChargePctPerMin: 2.2 });
+    docked.run(60);
+    expect(docked.v.state().batteryPct).toBeCloseTo(42.2, 1);
+    // Flown 300 m away and landed there: no pad under it, so no charge.
+    docked.cmd(C.DO_SET_MODE, [1, 4]);
+    docked.cmd(C.COMPONENT_ARM_DISARM, [1]);
+    docked.cmd(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 10]);
+    docked.run(10);
+    const field = offsetDeg(drone.dock, 300, 0);
+    docked.cmdInt(C.DO_REPOSITION, [-1, 1, 0, 0, field.latDeg, field.lonDeg, 10]);
+    docked.run(60);
+    docked.cmd(C.NAV_LAND);
+    docked.run(60);
+    expect(docked.v.state().armed).toBe(false);
+    const landedAway = docked.v.state().batteryPct;
+    docked.run(60);
+    expect(docked.v.state().batteryPct).toBe(landedAway);
+
+    const noDock = model({ gpsNoiseM: 0, initialBatteryPct: 40 });
+    noDock.run(60);
+    expect(noDock.v.state().batteryPct).toBe(40);
+  });
+
   it('reports airspeed against the wind and a noisy but bounded GPS; same seed, same noise', () => {
     const run = (seed: number) => {
       const m = model({ seed, gpsNoiseM: 1, wind: { speedMps: 5, towardDeg: 90 } });

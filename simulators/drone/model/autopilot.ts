@@ -1,6 +1,7 @@
 import { common } from 'node-mavlink';
 import { Battery } from './battery.ts';
 import { Fence } from './fence.ts';
+import { distanceNE } from './geo.ts';
 import type { FaultState } from './faults.ts';
 import { DEFAULT_LIMITS, stepBody, type Body, type Limits, type Nav, type Pos3, type WindNow } from './kinematics.ts';
 import { MissionExecutor, type MissionHost } from './mission-exec.ts';
@@ -19,6 +20,8 @@ const MAX_STEP_S = 0.1;
 
 /** Pilot climb rate with the throttle stick at the bottom (PILOT_SPEED_DN 0 → PILOT_SPEED_UP 250 cm/s). */
 const PILOT_DESCENT_MPS = 2.5;
+/** How far from the dock's point a landed aircraft still sits on its charging pad. */
+const DOCK_CHARGE_RADIUS_M = 5;
 
 export interface AutopilotConfig {
   personality: Personality;
@@ -40,6 +43,8 @@ export interface AutopilotConfig {
   lowBatteryPct: number;
   criticalBatteryPct: number;
   initialBatteryPct: number;
+  /** Charge a dock adds per minute while the aircraft sits on it disarmed (0: no dock, as SITL). */
+  dockChargePctPerMin: number;
   autoDisarmS: number;
   wind: Wind;
 }
@@ -142,6 +147,11 @@ export class Autopilot implements MissionHost {
     return this.boot.estimateReady(this.sinceBootS) && !this.faults.gpsLost(this.nowMs);
   }
   /** Home is known (before, mission item 0 reads back as 0,0,0). */
+  /** Landed and disarmed within a few metres of the dock it booted on, which has a charger. */
+  private onDockCharger(b: { landed: boolean; latDeg: number; lonDeg: number }): boolean {
+    return this.cfg.dockChargePctPerMin > 0 && !this.armed && b.landed && distanceNE(this.cfg.home, b) <= DOCK_CHARGE_RADIUS_M;
+  }
+
   homeSet(): boolean {
     return this.boot.homeSet(this.sinceBootS);
   }
@@ -409,7 +419,8 @@ export class Autopilot implements MissionHost {
       if (this.mode === 'AUTO') this.mission.afterStep(this.nowMs);
     }
     const air = Math.hypot(b.vn - wind.vn, b.ve - wind.ve);
-    this.battery.drain(dtS, { armed: this.armed, landed: b.landed, airspeedMps: air, climbMps: b.vu });
+    if (this.onDockCharger(b)) this.battery.charge(dtS, this.cfg.dockChargePctPerMin);
+    else this.battery.drain(dtS, { armed: this.armed, landed: b.landed, airspeedMps: air, climbMps: b.vu });
     this.lastAirspeedMps = air;
     if (this.faults.batterySagPct > 0) {
       this.battery.sag(this.faults.batterySagPct);

@@ -48,6 +48,15 @@ export class Battery {
     this.pct = Math.max(0, this.pct - (share * 100 * dtS) / this.enduranceS);
   }
 
+  /**
+   * A dock's charger tops the pack up while the aircraft sits on it disarmed. The rate is
+   * linear, as a dock's constant-current phase is over the range a patrol uses.
+   */
+  charge(dtS: number, pctPerMin: number): void {
+    this.currentA = 0;
+    this.pct = Math.min(100, this.pct + (pctPerMin * dtS) / 60);
+  }
+
   /** A failing cell or cold pack: charge drops at once. */
   sag(points: number): void {
     this.pct = Math.max(0, this.pct - points);

@@ -98,6 +98,7 @@ export class SimVehicle {
         lowBatteryPct: opts.lowBatteryPct ?? 20,
         criticalBatteryPct: opts.criticalBatteryPct ?? 10,
         initialBatteryPct: opts.initialBatteryPct ?? 100,
+        dockChargePctPerMin: opts.dockChargePctPerMin ?? 0,
         autoDisarmS: opts.autoDisarmS ?? 10,
         wind: new Wind(opts.wind),
       },
