@@ -296,7 +296,7 @@ export class FieldRun {
     const plan = this.patrol!.plan!;
     await this.until('the drone on the loop in AUTO', () => {
       const s = this.latest();
-      return isMissionMode(s?.mode) && s!.altRelM >= this.site.ring.minRelM - FIELD_LIMITS.bandSlackM && distanceToLoopM(s, plan.loop) < 40;
+      return s !== undefined && isMissionMode(s.mode) && s.altRelM >= this.site.ring.minRelM - FIELD_LIMITS.bandSlackM && distanceToLoopM(s, plan.loop) < 40;
     }, this.wallMs(240, 30_000));
     const samples = await this.sampleFor(FIELD_LIMITS.loopSampleS);
     if (samples.length < 3) throw new Error(`only ${samples.length} telemetry samples in ${FIELD_LIMITS.loopSampleS} s`);
