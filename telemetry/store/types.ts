@@ -102,7 +102,7 @@ export interface RetentionInfo {
  * contract suite (tests/telemetry/store-contract.ts).
  */
 export interface TelemetryStore {
-  readonly backend: 'v1' | 'v2';
+  readonly backend: 'v1' | 'v2' | 'memory';
   /** Creates database/buckets, retention and downsampling. Idempotent; applies changed durations. */
   init(): Promise<void>;
   /** Writes points; rejects with TelemetryError (retryable or not). Rewriting a point is harmless. */
