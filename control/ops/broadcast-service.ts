@@ -78,6 +78,9 @@ export class BroadcastService {
   private readonly commandTtlMs: number;
   /** The broadcast whose commands send() is issuing right now. */
   private sending: string | undefined;
+  /** Broadcasts whose ledger records changed since the last report (reported once per turn). */
+  private readonly dirty = new Set<string>();
+  private flushing: NodeJS.Immediate | undefined;
   private readonly onLedgerChange = (rec: LedgerRecord) => this.onChange(rec);
 
   constructor(private readonly o: BroadcastServiceOptions) {
@@ -195,11 +198,26 @@ export class BroadcastService {
     if (!ref) return;
     this.records.set(record.id, record);
     // While send() is still issuing, it reports once itself when every command is open.
-    const rec = this.broadcasts.get(ref.broadcastId);
-    if (rec && this.sending !== rec.id) this.updated(rec);
+    if (this.sending === ref.broadcastId) return;
+    // Acks from hundreds of speakers arrive in bursts: one report per broadcast per
+    // event-loop turn, not one per ack (each report is a pass over every speaker).
+    this.dirty.add(ref.broadcastId);
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushing = undefined;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    for (const id of ids) {
+      const rec = this.broadcasts.get(id);
+      if (rec) this.updated(rec);
+    }
   }
 
   close(): void {
     this.o.ledger.off('change', this.onLedgerChange);
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
   }
 }
