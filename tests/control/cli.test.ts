@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { startSimDrone, type SimDroneHandle } from '../../simulators/drone/index.ts';
 import { checkPayload, deviceTopic } from '../../protocol/index.ts';
 import { connectAs, demoSite, nextMessage, startBroker, type TestBroker } from '../helpers/broker.ts';
+import { mavlinkSigningKeys } from '../../site/mavlink-keys.ts';
 
 let broker: TestBroker | undefined;
 let sim: SimDroneHandle | undefined;
@@ -47,7 +48,9 @@ describe('ringwatch control (CLI)', () => {
   it('connects the site’s drones, publishes their telemetry, and closes cleanly on SIGINT', async () => {
     broker = await startBroker();
     const site = demoSite().site;
-    sim = await startSimDrone({ drone: site.drones[0]!, udpPort: 0, speed: 5, prearmDelayS: 0 });
+    // The demo site signs drone-1's link: the simulated drone signs with the same key.
+    const signingKey = mavlinkSigningKeys(site.drones, demoSite().secrets).get(site.drones[0]!.id);
+    sim = await startSimDrone({ drone: site.drones[0]!, udpPort: 0, speed: 5, prearmDelayS: 0, ...(signingKey ? { signingKey } : {}) });
     // The other seven demo drones point at a socket of ours that never answers.
     sink = createSocket('udp4');
     await new Promise<void>((r) => sink!.bind(0, '127.0.0.1', () => r()));
