@@ -21,6 +21,8 @@ export type DroneRequest =
   | { action: 'set_mode'; mode: string }
   | { action: 'set_speed'; speedMps: number }
   | { action: 'mission_start' }
+  /** Turns the uploaded geofence on (DO_FENCE_ENABLE; PX4 applies an uploaded one by itself). */
+  | { action: 'fence_enable' }
   | { action: 'plan_upload'; missionType: MissionType; items: PlanItem[] };
 
 export interface IssuedCommand {
@@ -65,6 +67,11 @@ export class DroneCommands {
         if (this.ledger.get(rec.id)?.state === 'sent') this.ledger.move(rec.id, 'acked', { detail: 'accepted; checking the outcome' });
       },
       onWaiting: (reason) => this.ledger.note(rec.id, reason),
+      // Under way to the outcome (a go-to): distance left and ETA on the record.
+      onOutcomeProgress: (p) => {
+        if (this.ledger.get(rec.id)?.state === 'sent') this.ledger.move(rec.id, 'acked', { detail: 'accepted; checking the outcome' });
+        this.ledger.move(rec.id, 'in_progress', p);
+      },
     };
     if (req.action === 'plan_upload') {
       const api = req.missionType === 'mission' ? v.mission : req.missionType === 'fence' ? v.geofence : v.rally;
@@ -106,6 +113,8 @@ export class DroneCommands {
         return a.setSpeed(req.speedMps, hooks);
       case 'mission_start':
         return a.startMission(hooks);
+      case 'fence_enable':
+        return a.enableFence(hooks);
     }
   }
 }

@@ -56,7 +56,7 @@ export class Ledger extends EventEmitter<LedgerEvents> {
   }
 
   /** Applies a transition; returns false (and counts it) when the machine refuses. */
-  move(id: string, to: LedgerState, extra: { detail?: string; progressPct?: number; result?: LedgerRecord['result'] } = {}): boolean {
+  move(id: string, to: LedgerState, extra: { detail?: string; progressPct?: number; distanceLeftM?: number; etaS?: number; result?: LedgerRecord['result'] } = {}): boolean {
     const rec = this.records.get(id);
     if (!rec) return false;
     const out = transition(rec, to, this.clock.nowMs(), extra);

@@ -40,6 +40,32 @@ export interface LedgerTransition {
   /** Why: the device's answer ("MAV_RESULT DENIED", "PreArm: ..."), or our timeout. */
   detail?: string;
   progressPct?: number;
+  /** On the way to an outcome (a go-to): metres left and seconds to go at the speed really flown. */
+  distanceLeftM?: number;
+  etaS?: number;
+}
+
+/**
+ * The record as an operator reads it (issue 14 item 3): `pending` until the device
+ * answers, `accepted` once it said yes and the outcome is being checked, then `achieved`
+ * only when the vehicle did it (at the point, at altitude, verified by read-back),
+ * otherwise `failed`, `timed_out` or `cancelled`.
+ */
+export type LedgerOutcome = 'pending' | 'accepted' | 'achieved' | 'failed' | 'timed_out' | 'cancelled';
+
+export function outcomeOf(state: LedgerState): LedgerOutcome {
+  switch (state) {
+    case 'queued':
+    case 'sent':
+      return 'pending';
+    case 'acked':
+    case 'in_progress':
+      return 'accepted';
+    case 'succeeded':
+      return 'achieved';
+    default:
+      return state;
+  }
 }
 
 export interface LedgerRecord {
@@ -52,6 +78,8 @@ export interface LedgerRecord {
   via: 'mavlink' | 'mqtt';
   payload: Record<string, unknown>;
   state: LedgerState;
+  /** `state` in the operator's words (outcomeOf). */
+  outcome?: LedgerOutcome;
   createdMs: number;
   updatedMs: number;
   transitions: LedgerTransition[];
@@ -69,7 +97,7 @@ export interface NewRecord {
 }
 
 export function createRecord(r: NewRecord, nowMs: number): LedgerRecord {
-  return { ...r, state: 'queued', createdMs: nowMs, updatedMs: nowMs, transitions: [{ state: 'queued', tsMs: nowMs }] };
+  return { ...r, state: 'queued', outcome: 'pending', createdMs: nowMs, updatedMs: nowMs, transitions: [{ state: 'queued', tsMs: nowMs }] };
 }
 
 export type TransitionOutcome =
@@ -81,7 +109,7 @@ export function transition(
   record: LedgerRecord,
   to: LedgerState,
   nowMs: number,
-  extra: { detail?: string; progressPct?: number; result?: LedgerRecord['result'] } = {},
+  extra: { detail?: string; progressPct?: number; distanceLeftM?: number; etaS?: number; result?: LedgerRecord['result'] } = {},
 ): TransitionOutcome {
   if (!canTransition(record.state, to)) {
     return { ok: false, reason: `${record.id}: ${record.state} → ${to} is not allowed` };
@@ -89,12 +117,15 @@ export function transition(
   const change: LedgerTransition = { state: to, tsMs: nowMs };
   if (extra.detail !== undefined) change.detail = extra.detail;
   if (extra.progressPct !== undefined) change.progressPct = extra.progressPct;
+  if (extra.distanceLeftM !== undefined) change.distanceLeftM = extra.distanceLeftM;
+  if (extra.etaS !== undefined) change.etaS = extra.etaS;
   return {
     ok: true,
     change,
     record: {
       ...record,
       state: to,
+      outcome: outcomeOf(to),
       updatedMs: nowMs,
       transitions: [...record.transitions, change],
       ...(extra.result ? { result: { ...record.result, ...extra.result } } : {}),

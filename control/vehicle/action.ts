@@ -7,10 +7,16 @@ import { homeAmslM } from './home.ts';
 import { encodeMode, modeName, sameMode } from './modes.ts';
 import { confirmPositionTarget } from './position-target.ts';
 import { awaitAltitude } from './takeoff-outcome.ts';
+import { arrivalBudgetMs, awaitArrival } from './goto-outcome.ts';
+import { distanceM } from '../../site/geometry.ts';
 import type { CommandResult } from './result.ts';
 import type { Vehicle } from './vehicle.ts';
 
 const NaN7 = Number.NaN;
+/** MAVLink FENCE_TYPE bit for polygon fences (inclusion and exclusion). */
+const FENCE_TYPE_POLYGON = 4;
+/** Commands that neither move the vehicle nor change its mode: a go-to in progress stays current. */
+const KEEPS_MOVEMENT: ReadonlySet<number> = new Set([common.MavCmd.DO_CHANGE_SPEED, common.MavCmd.DO_FENCE_ENABLE, common.MavCmd.REQUEST_MESSAGE, common.MavCmd.GET_HOME_POSITION]);
 const p7 = (...p: number[]): CommandSpec['params'] => {
   const out = [0, 0, 0, 0, 0, 0, 0] as CommandSpec['params'];
   p.forEach((v, i) => (out[i] = v));
@@ -34,12 +40,19 @@ const quiet = (hooks?: CommandHooks): CommandHooks => ({ signal: hooks?.signal }
  * command is encoded for ArduPilot or PX4 is decided in autopilot-encoding.ts only.
  */
 export class ActionApi {
+  /**
+   * Bumped by every command that moves the vehicle or changes its mode: a go-to still
+   * waiting for its arrival ends as replaced (cancelled) once a later one is sent.
+   */
+  private movement = 0;
+
   constructor(
     private readonly v: Vehicle,
     private readonly t: ControlTimeouts,
   ) {}
 
   private cmd(spec: CommandSpec, hooks?: CommandHooks): Promise<CommandResult> {
+    if (!KEEPS_MOVEMENT.has(spec.command)) this.movement++;
     if (!this.v.online) return Promise.resolve({ status: 'link_lost', message: 'vehicle offline', attempts: 0 });
     return this.v.commands.send(spec, hooks);
   }
@@ -144,12 +157,49 @@ export class ActionApi {
     let r = await this.cmd(enc.spec, hooks);
     if (r.status === 'unsupported' && ap === 'ardupilot') r = await this.gotoByPositionTarget(to, hooks);
     if (r.status !== 'success') return r;
+    const mine = this.movement;
+    const accepted = await this.gotoSpeed(to, r, hooks);
+    // Accepted is not arrived (issue 14 item 3): the outcome is the vehicle at the point.
+    hooks.onAccepted?.();
+    const s = this.v.telemetryState;
+    const fromM = s.latE7 !== undefined && s.lonE7 !== undefined ? distanceM({ latDeg: s.latE7 / 1e7, lonDeg: s.lonE7 / 1e7 }, to) : 0;
+    const gotoMode = holdModeName(ap);
+    return awaitArrival(
+      this.v,
+      to,
+      {
+        withinMs: arrivalBudgetMs(fromM, accepted.commandedSpeedMps ?? to.speedMps, this.t.takeoffClimbMs),
+        stillCurrent: () => this.movement === mine,
+        flyingModeOk: () => sameMode(ap, gotoMode, modeNameOf(this.v)) || (this.v.telemetryState.customMode === undefined),
+      },
+      accepted,
+      hooks,
+    );
+  }
+
+  /** ArduCopter resets its speed on entering GUIDED: DO_CHANGE_SPEED after the accepted reposition. */
+  private async gotoSpeed(to: GotoTarget, r: CommandResult, hooks: CommandHooks): Promise<CommandResult> {
+    const ap = this.v.autopilot;
     if (to.speedMps === undefined) return r;
     if (!speedNeedsChangeSpeed(ap)) return { ...r, commandedSpeedMps: to.speedMps };
     const sp = await this.setSpeed(to.speedMps, quiet(hooks));
     if (sp.status === 'success') return { ...r, commandedSpeedMps: to.speedMps, attempts: (r.attempts ?? 0) + (sp.attempts ?? 0) };
     // The vehicle is flying to the target, at its default speed: say so, do not hide it.
     return { ...r, message: `going to the target at the vehicle's default speed; DO_CHANGE_SPEED ${sp.status}${sp.message ? `: ${sp.message}` : ''}` };
+  }
+
+  /**
+   * Turns the uploaded geofence on. ArduCopter (GCS_Fence.cpp): DO_FENCE_ENABLE param1 1
+   * enables the fences in param2's bitmask that are present; param2 = 4 (polygon) asks
+   * for the uploaded inclusion/exclusion polygons only, not the circle round home
+   * (FENCE_RADIUS, 300 m by default) or the altitude fence, which would break every
+   * dispatch farther than that. It answers FAILED when no polygon fence is loaded. PX4
+   * has no DO_FENCE_ENABLE: its geofence acts (GF_ACTION) whenever one is uploaded, so
+   * nothing is sent and the answer says so.
+   */
+  enableFence(hooks?: CommandHooks): Promise<CommandResult> {
+    if (this.v.autopilot === 'px4') return Promise.resolve({ status: 'success', message: 'PX4 applies an uploaded geofence by itself (GF_ACTION); nothing to send', attempts: 0 });
+    return this.cmd({ command: common.MavCmd.DO_FENCE_ENABLE, params: p7(1, FENCE_TYPE_POLYGON) }, hooks);
   }
 
   private async gotoByPositionTarget(to: GotoTarget, hooks?: CommandHooks): Promise<CommandResult> {

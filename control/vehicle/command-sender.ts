@@ -22,6 +22,8 @@ export interface CommandHooks {
   onAccepted?(): void;
   /** Still trying after a transient refusal, or waiting for the outcome: the current reason. */
   onWaiting?(reason: string): void;
+  /** On the way to an outcome (a go-to): how far along, metres left and the ETA at the speed really flown. */
+  onOutcomeProgress?(p: { progressPct: number; distanceLeftM: number; etaS?: number }): void;
 }
 
 interface Pending {

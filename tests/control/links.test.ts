@@ -136,8 +136,13 @@ describe('links', () => {
     const silent = await v.action.goto({ latDeg: 30.271, lonDeg: 120.066, altRelM: 30 });
     expect(silent.status).toBe('timeout');
     stub.echoPositionTarget = true;
+    // A go-to is achieved on arrival (issue 14 item 3): the stub is in GUIDED at the target.
+    stub.customMode = 4;
+    stub.state.latE7 = 302712000;
+    stub.state.lonE7 = 1200661000;
     const r = await v.action.goto({ latDeg: 30.2712, lonDeg: 120.0661, altRelM: 30 });
-    expect(r).toMatchObject({ status: 'success', message: 'target reported by the vehicle' });
+    expect(r.status).toBe('success');
+    expect(r.message).toMatch(/^target reported by the vehicle; arrived/);
     const target = stub.received.filter((m): m is common.SetPositionTargetGlobalInt => m instanceof common.SetPositionTargetGlobalInt).at(-1)!;
     expect([target.latInt, target.lonInt, target.alt]).toEqual([302712000, 1200661000, 30]);
     expect(target.coordinateFrame).toBe(common.MavFrame.GLOBAL_RELATIVE_ALT_INT);

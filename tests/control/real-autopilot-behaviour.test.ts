@@ -277,6 +277,11 @@ describe('holds keep altitude with no pilot (issue 11.5)', () => {
 
 describe('go-to (issues 11.6, 17.2)', () => {
   const target = { latDeg: 30.275, lonDeg: 120.07, altRelM: 40, speedMps: 18 };
+  /** A go-to succeeds on arrival (issue 14 item 3): the stub is at the target once it accepted the reposition. */
+  const arrive = (stub: StubVehicle) => {
+    stub.state.latE7 = Math.round(target.latDeg * 1e7);
+    stub.state.lonE7 = Math.round(target.lonDeg * 1e7);
+  };
 
   it('ArduCopter: DO_REPOSITION in GUIDED_RELATIVE, then DO_CHANGE_SPEED once it is accepted; the commanded speed is on the record', async () => {
     const { v, stub } = await pair('ardupilot');
@@ -285,6 +290,7 @@ describe('go-to (issues 11.6, 17.2)', () => {
     stub.onCommand = (cmd, reply) => {
       order.push(cmd.command);
       if (cmd.command === C.DO_REPOSITION) stub.customMode = GUIDED; // entering GUIDED resets the speed
+      if (cmd.command === C.DO_REPOSITION) arrive(stub);
       reply(R.ACCEPTED);
     };
     const ledger = new Ledger(systemClock);
@@ -300,7 +306,10 @@ describe('go-to (issues 11.6, 17.2)', () => {
   it('ArduCopter: a refused DO_CHANGE_SPEED is reported, not hidden (no commanded speed)', async () => {
     const { v, stub } = await pair('ardupilot');
     await flying(v, stub, GUIDED);
-    stub.onCommand = (cmd, reply) => reply(cmd.command === C.DO_CHANGE_SPEED ? R.FAILED : R.ACCEPTED);
+    stub.onCommand = (cmd, reply) => {
+      if (cmd.command === C.DO_REPOSITION) arrive(stub);
+      reply(cmd.command === C.DO_CHANGE_SPEED ? R.FAILED : R.ACCEPTED);
+    };
     const r = await v.action.goto(target);
     expect(r.status).toBe('success');
     expect(r.commandedSpeedMps).toBeUndefined();
@@ -311,6 +320,7 @@ describe('go-to (issues 11.6, 17.2)', () => {
     const { v, stub } = await pair('px4');
     await flying(v, stub, PX4_HOLD);
     stub.onCommand = (cmd, reply) => {
+      if (cmd.command === C.DO_REPOSITION) arrive(stub);
       reply(R.ACCEPTED);
       if (cmd.command === C.REQUEST_MESSAGE && cmd._param1 === common.HomePosition.MSG_ID) stub.homePosition(12.5);
     };
