@@ -5,7 +5,6 @@ import {
   durationMs,
   RECORD_TAGS,
   severitiesAtLeast,
-  TRACK_FIELDS,
   type DeviceState,
   type EventQuery,
   type EventRow,
@@ -18,6 +17,7 @@ import {
   type TrackPoint,
   type TrackResult,
 } from './types.ts';
+import { parseRecordJson, trackPointOf } from './rows.ts';
 
 /** The same row cap the InfluxDB adapters apply when a query names none. */
 const DEFAULT_LIMIT = 100_000;
@@ -100,7 +100,7 @@ export class MemoryTelemetryStore implements TelemetryStore {
     const source = useTrack ? 'track' : 'raw';
     // The downsampled series lives under track retention, the raw points under raw.
     const raw = this.select('telemetry', w, useTrack ? 'track' : 'raw').filter((p) => p.tags['deviceId'] === deviceId);
-    const rows = useTrack ? this.downsample(raw) : raw.map((p) => trackPoint(p.tsMs, p.fields)).filter((p) => p !== undefined);
+    const rows = useTrack ? this.downsample(raw) : raw.map((p) => trackPointOf(p.tsMs, p.fields)).filter((p) => p !== undefined);
     if (rows.length <= maxPoints) return { points: rows, decimated: false, source };
     const bucketMs = decimationBucketMs(w, maxPoints);
     return { points: lastPerBucket(rows, bucketMs).slice(0, maxPoints), decimated: true, source, bucketMs };
@@ -109,7 +109,7 @@ export class MemoryTelemetryStore implements TelemetryStore {
   async positions(w: TimeWindow, opts: { limit?: number } = {}): Promise<PositionRow[]> {
     const out: PositionRow[] = [];
     for (const p of this.select('telemetry', w)) {
-      const t = trackPoint(p.tsMs, p.fields);
+      const t = trackPointOf(p.tsMs, p.fields);
       if (t) out.push({ ...t, deviceId: p.tags['deviceId'] ?? '', kind: p.tags['kind'] ?? '' });
     }
     return out.slice(0, opts.limit ?? DEFAULT_LIMIT);
@@ -177,7 +177,7 @@ export class MemoryTelemetryStore implements TelemetryStore {
       if (Object.entries(match).some(([k, v]) => row[k] !== v)) continue;
       const tags: Record<string, string> = {};
       for (const t of RECORD_TAGS[m]) if (typeof row[t] === 'string') tags[t] = row[t];
-      rows.push({ tsMs: p.tsMs, id: String(row['id']), tags, record: parseRecord(row['recordJson']) });
+      rows.push({ tsMs: p.tsMs, id: String(row['id']), tags, record: parseRecordJson(row['recordJson']) });
     }
     return rows.slice(0, limit);
   }
@@ -197,21 +197,11 @@ export class MemoryTelemetryStore implements TelemetryStore {
       for (const p of ps) Object.assign(fields, p.fields);
       const speeds = ps.map((p) => p.fields['groundSpeedMps']).filter((v): v is number => typeof v === 'number');
       if (speeds.length) fields['groundSpeedMps'] = speeds.reduce((s, v) => s + v, 0) / speeds.length;
-      const t = trackPoint(b, fields);
+      const t = trackPointOf(b, fields);
       if (t) out.push(t);
     }
     return out;
   }
-}
-
-function trackPoint(tsMs: number, f: Record<string, FieldValue>): TrackPoint | undefined {
-  if (typeof f['latDeg'] !== 'number' || typeof f['lonDeg'] !== 'number') return undefined;
-  const p: TrackPoint = { tsMs, latDeg: f['latDeg'], lonDeg: f['lonDeg'] };
-  for (const k of TRACK_FIELDS.slice(2)) {
-    const v = f[k];
-    if (typeof v === 'number') p[k] = v;
-  }
-  return p;
 }
 
 /** InfluxDB's `GROUP BY time(bucket) fill(none)` with `last()`: epoch-aligned buckets stamped at their start. */
@@ -222,12 +212,4 @@ function lastPerBucket(rows: TrackPoint[], bucketMs: number): TrackPoint[] {
     out.set(b, { ...out.get(b), ...r, tsMs: b });
   }
   return [...out.values()];
-}
-
-function parseRecord(json: FieldValue | undefined): Record<string, unknown> {
-  try {
-    return typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }

@@ -2,6 +2,7 @@ import { InfluxDB, type IPoint } from 'influx';
 import { storeErrorFromStatus, TelemetryError } from '../errors.ts';
 import { MEASUREMENT_RETENTION, TRACK_MEASUREMENT, type FieldValue, type TelemetryPoint } from '../points.ts';
 import { ident, lit, seriesRows, timeClause, type RawResult } from './influxql.ts';
+import { parseRecordJson, trackPointOf } from './rows.ts';
 import {
   DEFAULT_RETENTION,
   decimationBucketMs,
@@ -183,7 +184,7 @@ export class InfluxV1Store implements TelemetryStore {
       `SELECT ${TRACK_FIELDS.map(ident).join(', ')}, "deviceId", "kind" FROM ${this.rp('raw')}."telemetry" WHERE ${timeClause(w)} LIMIT ${opts.limit ?? DEFAULT_LIMIT}`,
     ]);
     return (r?.series ?? []).flatMap(seriesRows).flatMap((row) => {
-      const p = trackPoint(row);
+      const p = trackPointOf(Number(row['time']), row);
       return p ? [{ ...p, deviceId: String(row['deviceId']), kind: String(row['kind']) }] : [];
     });
   }
@@ -237,7 +238,7 @@ export class InfluxV1Store implements TelemetryStore {
     return (r?.series ?? []).flatMap(seriesRows).map((row) => {
       const tags: Record<string, string> = {};
       for (const t of tagNames) if (typeof row[t] === 'string') tags[t] = row[t];
-      return { tsMs: Number(row['time']), id: String(row['id']), tags, record: parseRecord(row['recordJson']) };
+      return { tsMs: Number(row['time']), id: String(row['id']), tags, record: parseRecordJson(row['recordJson']) };
     });
   }
 
@@ -279,23 +280,8 @@ export class InfluxV1Store implements TelemetryStore {
   }
 }
 
-function trackPoint(row: Record<string, unknown>): TrackPoint | undefined {
-  if (typeof row['latDeg'] !== 'number' || typeof row['lonDeg'] !== 'number') return undefined;
-  const p: TrackPoint = { tsMs: Number(row['time']), latDeg: row['latDeg'], lonDeg: row['lonDeg'] };
-  for (const f of TRACK_FIELDS.slice(2)) if (typeof row[f] === 'number') p[f] = row[f];
-  return p;
-}
-
 function toTrack(r: RawResult | undefined): TrackPoint[] {
-  return (r?.series ?? []).flatMap(seriesRows).flatMap((row) => trackPoint(row) ?? []);
-}
-
-function parseRecord(json: unknown): Record<string, unknown> {
-  try {
-    return typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
+  return (r?.series ?? []).flatMap(seriesRows).flatMap((row) => trackPointOf(Number(row['time']), row) ?? []);
 }
 
 /** `168h0m0s` → ms; `0s` means infinite. */

@@ -17,10 +17,10 @@ import {
   type RetentionInfo,
   type TelemetryStore,
   type TimeWindow,
-  type TrackPoint,
   type TrackResult,
   RECORD_TAGS,
 } from './types.ts';
+import { parseRecordJson, trackPointOf } from './rows.ts';
 
 export interface InfluxV2Options {
   url: string;
@@ -172,7 +172,7 @@ export class InfluxV2Store implements TelemetryStore {
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valuesColumn: "_value")
   |> group()
   |> sort(columns: ["_time"])`);
-      return { points: rows.flatMap((r) => trackPoint(r) ?? []), decimated: false, source };
+      return { points: rows.flatMap((r) => trackPointOf(timeOf(r), r) ?? []), decimated: false, source };
     }
     const bucketMs = decimationBucketMs(w, maxPoints);
     const rows = await this.rows(`${base}
@@ -181,7 +181,7 @@ export class InfluxV2Store implements TelemetryStore {
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valuesColumn: "_value")
   |> group()
   |> sort(columns: ["_time"])`);
-    return { points: rows.flatMap((r) => trackPoint(r) ?? []).slice(0, maxPoints), decimated: true, source, bucketMs };
+    return { points: rows.flatMap((r) => trackPointOf(timeOf(r), r) ?? []).slice(0, maxPoints), decimated: true, source, bucketMs };
   }
 
   async positions(w: TimeWindow, opts: { limit?: number } = {}): Promise<PositionRow[]> {
@@ -194,7 +194,7 @@ export class InfluxV2Store implements TelemetryStore {
   |> sort(columns: ["_time"])
   |> limit(n: ${opts.limit ?? DEFAULT_LIMIT})`);
     return rows.flatMap((r) => {
-      const p = trackPoint(r);
+      const p = trackPointOf(timeOf(r), r);
       return p ? [{ ...p, deviceId: String(r['deviceId']), kind: String(r['kind']) }] : [];
     });
   }
@@ -256,13 +256,7 @@ export class InfluxV2Store implements TelemetryStore {
     return rows.map((r) => {
       const tags: Record<string, string> = {};
       for (const t of tagNames) if (typeof r[t] === 'string' && r[t] !== '') tags[t] = r[t];
-      let record: Record<string, unknown> = {};
-      try {
-        record = JSON.parse(String(r['recordJson'])) as Record<string, unknown>;
-      } catch {
-        // keep {}
-      }
-      return { tsMs: timeOf(r), id: String(r['id']), tags, record };
+      return { tsMs: timeOf(r), id: String(r['id']), tags, record: parseRecordJson(r['recordJson']) };
     });
   }
 
@@ -311,13 +305,6 @@ function fieldsOf(r: Record<string, unknown>, tags: string[]): Record<string, Fi
     if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
   }
   return out;
-}
-
-function trackPoint(r: Record<string, unknown>): TrackPoint | undefined {
-  if (typeof r['latDeg'] !== 'number' || typeof r['lonDeg'] !== 'number') return undefined;
-  const p: TrackPoint = { tsMs: timeOf(r), latDeg: r['latDeg'], lonDeg: r['lonDeg'] };
-  for (const f of TRACK_FIELDS.slice(2)) if (typeof r[f] === 'number') p[f] = r[f];
-  return p;
 }
 
 function wrap(err: unknown, what: string): TelemetryError {

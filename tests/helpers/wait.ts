@@ -13,7 +13,7 @@ export async function eventually<T>(what: string, pred: () => T | undefined | fa
   }
 }
 
-/** `eventually` for a yes/no condition. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, pollMs = 25): Promise<void> {
+/** `eventually` for a yes/no condition (undefined, as from `?.`, counts as not yet). */
+export async function until(cond: () => boolean | undefined | Promise<boolean | undefined>, what: string, timeoutMs = 20_000, pollMs = 25): Promise<void> {
   await eventually(what, async () => (await cond()) || undefined, timeoutMs, pollMs);
 }
