@@ -408,4 +408,6 @@ async function main(): Promise<Figures> {
 }
 
 if (process.argv[2] === '--publisher') void runPublisher(process.argv[3]!, process.argv[4]!);
-else await runBench(`bench:pipeline (ingest: ${ingestMode(process.argv)})`, import.meta.url, main);
+// This process holds the broker (and, with publish-path, the ingest): run it with the
+// young-generation size `npm start` and `ringwatch broker` use (see cli/commands/broker.ts).
+else await runBench(`bench:pipeline (ingest: ${ingestMode(process.argv)})`, import.meta.url, main, { nodeArgs: ['--max-semi-space-size=32'] });

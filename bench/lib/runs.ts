@@ -59,7 +59,7 @@ const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('e
  * The entry point of a benchmark file. In the parent: runs the file `runs` times as
  * children and summarizes. In a child: runs `main` once and reports its figures.
  */
-export async function runBench(name: string, moduleUrl: string, main: () => Promise<Figures>): Promise<void> {
+export async function runBench(name: string, moduleUrl: string, main: () => Promise<Figures>, opts: { nodeArgs?: readonly string[] } = {}): Promise<void> {
   if (process.env[CHILD_ENV]) {
     try {
       const figures = await main();
@@ -85,7 +85,7 @@ export async function runBench(name: string, moduleUrl: string, main: () => Prom
   for (let r = 1; r <= runs; r++) {
     const before = loadavg();
     console.log(`\n=== ${name} run ${r}/${runs} — load average before: ${formatLoad(before)}`);
-    const { code, figures } = await runChild(script, args);
+    const { code, figures } = await runChild(script, args, opts.nodeArgs ?? []);
     const after = loadavg();
     loads.push({ before, after });
     console.log(`=== run ${r}/${runs} ${code === 0 ? 'done' : `FAILED (exit ${code})`} — load average after: ${formatLoad(after)}`);
@@ -101,9 +101,9 @@ export async function runBench(name: string, moduleUrl: string, main: () => Prom
   process.exitCode = results.length === runs ? 0 : 1;
 }
 
-function runChild(script: string, args: string[]): Promise<{ code: number; figures: Figures | undefined }> {
+function runChild(script: string, args: string[], nodeArgs: readonly string[]): Promise<{ code: number; figures: Figures | undefined }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, ...process.execArgv, script, ...args], {
       env: { ...process.env, [CHILD_ENV]: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
