@@ -12,6 +12,7 @@ import { ConnectionGate } from './connection-gate.ts';
 import { guardPacketSizes } from './packet-size-guard.ts';
 import { enforcePacketRules } from './packet-rules.ts';
 import { MetricsRegistry, type BrokerMetrics } from './metrics.ts';
+import { createSessionStore } from './session-store.ts';
 import { DROPPED, isSheddable, judgePublish, type GuardedPacket, type PublishRules } from './publish-guard.ts';
 
 export interface CreateBrokerOptions {
@@ -22,7 +23,7 @@ export interface CreateBrokerOptions {
   nowMs?: () => number;
   /** mqemitter instance (mqemitter-redis when clustering); in-memory by default. */
   mq?: AedesOptions['mq'];
-  /** aedes persistence (aedes-persistence-redis when clustering); in-memory by default. */
+  /** aedes persistence (aedes-persistence-redis when clustering); in-memory with indexed session queues by default (session-store.ts). */
   persistence?: AedesOptions['persistence'];
   /** Stable broker id (a cluster needs distinct ids). */
   id?: string;
@@ -84,7 +85,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   const aedes = await Aedes.createBroker({
     ...(opts.id ? { id: opts.id } : {}),
     ...(opts.mq ? { mq: opts.mq } : {}),
-    ...(opts.persistence ? { persistence: opts.persistence } : {}),
+    persistence: opts.persistence ?? createSessionStore(),
     // Client ids are bound to device ids (up to 63 chars) and service instance names.
     maxClientsIdLength: 128,
     maxTopicLevels: 16,
