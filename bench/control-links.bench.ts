@@ -9,6 +9,7 @@
  *    production timeouts (1500 ms ack, 250 ms per item, 5 retries).
  * Bounded: every phase has a deadline; the whole run stops by itself.
  */
+import { runBench, type Figures } from './lib/runs.ts';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { findFreePort as freePort } from '../util/free-port.ts';
@@ -76,7 +77,8 @@ async function until(pred: () => boolean, timeoutMs: number, stepMs = 200): Prom
   return pred();
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Figures> {
+  const figures: Figures = {};
   const { startControlService } = await import('../control/service.ts');
   const { MqttBus } = await import('../control/mqtt/bus.ts');
   const { waypoint } = await import('../control/vehicle/plan-item.ts');
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
     );
     console.log(`  event loop lag  p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`);
     console.log(`  links           ${online}/${N} online, ${lossy} with <99% link quality, bad frames ${svc.stats().links.reduce((s, l) => s + l.badFrames, 0)}`);
+    Object.assign(figures, { cpuPctOfOneCore: Math.round(corePct * 10) / 10, rssMiB: Math.round(mem.rss / 2 ** 20), online, eventLoopLagP99Ms: Math.round(lag.percentile(99) / 1e5) / 10 });
     await svc.close();
 
     // Mission upload on a dedicated drone, production timeouts.
@@ -176,6 +179,7 @@ async function main(): Promise<void> {
       const d = await v.mission.download();
       const downloadMs = Date.now() - d0;
       runs.sort((a, b) => a - b);
+      figures[`missionUpload${pct}PctLossS`] = runs[Math.floor(runs.length / 2)]! / 1000;
       console.log(
         `  ${String(pct).padStart(2)}% loss: ${status}, median ${(runs[Math.floor(runs.length / 2)]! / 1000).toFixed(2)} s ` +
           `(runs ${runs.map((x) => (x / 1000).toFixed(2)).join(', ')} s), ${resends} resends over ${runs.length} runs; ` +
@@ -192,14 +196,8 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     clearTimeout(hardStop);
   }
+  return figures;
 }
 
 if (process.argv[2] === '--sims') void runSims();
-else
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
+else await runBench('bench:control-links', import.meta.url, main);

@@ -10,6 +10,7 @@
  *      MQTT client with no ledger, targeting or report (the transport's floor).
  * Environment: BENCH_DISPATCH_RUNS (60), BENCH_SPEAKERS (500). Stops itself within ~3 min.
  */
+import { runBench, type Figures } from './lib/runs.ts';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { loadSite } from '../site/load.ts';
@@ -31,11 +32,7 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-const hardStop = setTimeout(() => {
-  console.error('bench:control: time limit reached');
-  process.exit(2);
-}, 200_000);
-hardStop.unref();
+const figures: Figures = {};
 
 const base = loadSite('sites/demo.yaml');
 const baseSecrets = loadSecretsFile('sites/demo.secrets.yaml');
@@ -50,6 +47,7 @@ async function planTime(): Promise<void> {
     times.push(performance.now() - t0);
   }
   const slots = last.rings.map((r) => `${r.ringId} ${r.slots} slots/${r.drones.length} drones`).join(', ');
+  figures['planP50Ms'] = Math.round(pct(times, 50) * 10) / 10;
   console.log(`plan, 3 rings x 60 drones: p50 ${pct(times, 50).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (target < 50 ms) [${slots}]`);
 }
 
@@ -81,6 +79,7 @@ async function dispatchLatency(): Promise<void> {
         if (a.responder) stack.ops.fleet.setTask(a.responder.droneId, { kind: 'docked' });
       }
     }
+    Object.assign(figures, { dispatchP50Ms: pct(lat, 50), dispatchP99Ms: pct(lat, 99) });
     console.log(`dispatch, sensor event publish → first drone command sent (${runs} alarms, 8 drones): p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms (target p99 < 250 ms)`);
     await sensor.endAsync();
   } finally {
@@ -150,6 +149,7 @@ async function broadcastAll(): Promise<void> {
       oursMs.push(await ours(11 + 2 * r));
     }
     const med = (xs: number[]) => pct(xs, 50);
+    Object.assign(figures, { broadcastAllAckedMs: Math.round(med(oursMs)), broadcastBareMqttMs: Math.round(med(refMs)), broadcastRatio: Math.round((med(oursMs) / med(refMs)) * 100) / 100 });
     console.log(
       `broadcast to ${ids.length} speakers until all acked (median of ${rounds}): ours ${med(oursMs).toFixed(0)} ms (target < 2000 ms), bare MQTT reference ${med(refMs).toFixed(0)} ms, ratio ${(med(oursMs) / med(refMs)).toFixed(2)}x [ours ${oursMs.map((x) => x.toFixed(0)).join('/')}, ref ${refMs.map((x) => x.toFixed(0)).join('/')}]`,
     );
@@ -163,8 +163,15 @@ async function broadcastAll(): Promise<void> {
   }
 }
 
-await planTime();
-await dispatchLatency();
-await broadcastAll();
-clearTimeout(hardStop);
-process.exit(0);
+await runBench('bench:control', import.meta.url, async () => {
+  const hardStop = setTimeout(() => {
+    console.error('bench:control: time limit reached');
+    process.exit(2);
+  }, 200_000);
+  hardStop.unref();
+  await planTime();
+  await dispatchLatency();
+  await broadcastAll();
+  clearTimeout(hardStop);
+  return figures;
+});

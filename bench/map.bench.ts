@@ -9,6 +9,7 @@
  * canvas draw time and the browser's frame interval. Target: p99 < 150 ms.
  * Bounded: warm-up and measurement windows are fixed and the whole run has a deadline.
  */
+import { runBench, type Figures } from './lib/runs.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,8 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)}  p95 ${pct(xs, 95).toFixed(1)}  p99 ${pct(xs, 99).toFixed(1)}  max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
-async function main(): Promise<void> {
+async function main(): Promise<Figures> {
+  let figures: Figures | undefined;
   const site = benchSite();
   const secrets = demoSite().secrets;
   const dataDir = mkdtempSync(join(tmpdir(), 'rw-bench-map-'));
@@ -161,6 +163,14 @@ async function main(): Promise<void> {
         `  server process CPU (broker + API + publisher): ${result.serverCpuPct.toFixed(0)}% of one core`,
       ].join('\n') + '\n',
     );
+    figures = {
+      publishToMarkerP50Ms: result.latencyMs.p50,
+      publishToMarkerP99Ms: result.latencyMs.p99,
+      canvasDrawP99Ms: result.drawMs.p99,
+      markerUpdatesPerS: Math.round(result.markerUpdatesPerS),
+      hubDropped: result.hubDropped,
+      serverCpuPct: Math.round(result.serverCpuPct),
+    };
     mkdirSync('artifacts/web-map', { recursive: true });
     writeFileSync('artifacts/web-map/bench-map.json', JSON.stringify(result, null, 2));
     await page.screenshot({ path: 'artifacts/web-map/bench-1000-drones.png' });
@@ -175,12 +185,7 @@ async function main(): Promise<void> {
     await broker.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+  return figures ?? {};
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench:map failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+await runBench('bench:map', import.meta.url, main);

@@ -11,6 +11,7 @@
  * Environment: BENCH_DRONES (comma list, default "100,1000"), BENCH_WINDOW_S (10),
  * BENCH_WARMUP_S (20, simulated takeoff and acceleration happen here).
  */
+import { runBench, type Figures } from './lib/runs.ts';
 import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +55,7 @@ async function child(n: number): Promise<void> {
   });
 }
 
-async function phase(n: number, windowS: number, warmupS: number): Promise<string> {
+async function phase(n: number, windowS: number, warmupS: number): Promise<{ text: string; figures: Figures }> {
   const c = fork(SELF, ['--child', String(n)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () => new Promise<FromChild>((resolve) => c.once('message', (m) => resolve(m as FromChild)));
   const ready = (await next()) as Extract<FromChild, { type: 'ready' }>;
@@ -126,18 +127,28 @@ async function phase(n: number, windowS: number, warmupS: number): Promise<strin
   sock.close();
   c.send({ type: 'stop' });
   await new Promise((r) => c.once('exit', r));
-  return `${String(n).padStart(5)} drones, ${rep.flying} cruising: sim CPU ${rep.cpuPct.toFixed(1)}% of one core ` +
+  const figures: Figures = { [`cpuPctPer100Of${n}`]: Math.round((rep.cpuPct / n) * 1000) / 10, [`rssMbPer100Of${n}`]: Math.round(((rep.rssMb - rep.rssBaseMb) / n) * 1000) / 10 };
+  const text = `${String(n).padStart(5)} drones, ${rep.flying} cruising: sim CPU ${rep.cpuPct.toFixed(1)}% of one core ` +
     `(${((rep.cpuPct / n) * 100).toFixed(1)}% per 100), RSS ${rep.rssMb.toFixed(0)} MB (+${(((rep.rssMb - rep.rssBaseMb) / n) * 100).toFixed(1)} MB per 100 over ${rep.rssBaseMb.toFixed(0)} MB), heap ${rep.heapMb.toFixed(0)} MB, ` +
     `${framesPerDroneS.toFixed(1)} msg/s per drone at the GCS`;
+  return { text, figures };
 }
 
 if (process.argv[2] === '--child') {
   await child(Number(process.argv[3]));
 } else {
-  setTimeout(() => {
-    console.error(`sim-drones bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
-    process.exit(1);
-  }, HARD_LIMIT_MS).unref();
-  const sizes = env('BENCH_DRONES', '100,1000').split(',').map(Number).filter((x) => x > 0);
-  for (const n of sizes) console.log(await phase(n, Number(env('BENCH_WINDOW_S', '10')), Number(env('BENCH_WARMUP_S', '20'))));
+  await runBench('bench:sim-drones', import.meta.url, async () => {
+    setTimeout(() => {
+      console.error(`sim-drones bench: gave up after ${HARD_LIMIT_MS / 1000} s`);
+      process.exit(1);
+    }, HARD_LIMIT_MS).unref();
+    const figures: Figures = {};
+    const sizes = env('BENCH_DRONES', '100,1000').split(',').map(Number).filter((x) => x > 0);
+    for (const n of sizes) {
+      const r = await phase(n, Number(env('BENCH_WINDOW_S', '10')), Number(env('BENCH_WARMUP_S', '20')));
+      console.log(r.text);
+      Object.assign(figures, r.figures);
+    }
+    return figures;
+  });
 }

@@ -14,6 +14,7 @@
  * BENCH_SIM_RATE_HZ (5), BENCH_SIM_PHASES (ABC), BENCH_SIM_CONNECT_CONCURRENCY (100). The whole run stops itself after
  * BENCH_SIM_LIMIT_S (300) seconds.
  */
+import { runBench, type Figures } from './lib/runs.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -276,7 +277,8 @@ async function runPhase(name: string, drones: number, sensors: number, windowS: 
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Figures> {
+  const figures: Figures = {};
   const limitS = env('BENCH_SIM_LIMIT_S', 300);
   setTimeout(() => {
     process.stderr.write(`bench:sim: time limit of ${limitS} s reached, stopping\n`);
@@ -305,6 +307,9 @@ async function main(): Promise<void> {
   process.stdout.write('\nper 100 drones at 5 Hz (streams ALL requested):\n');
   for (const r of results.filter((x) => x.drones > 0 && x.sensors === 0)) {
     const per = 100 / r.drones;
+    const key = r.drones === 100 ? 'per100From100' : `per100From${r.drones}`;
+    figures[`${key}CpuPct`] = Math.round(r.report.cpuPct * per * 10) / 10;
+    figures[`${key}RssMb`] = Math.round((r.report.rssMb - baseline.report.rssMb) * per * 10) / 10;
     process.stdout.write(
       `  from ${r.name}: CPU ${(r.report.cpuPct * per).toFixed(1)}% of one core, ` +
         `RSS +${((r.report.rssMb - baseline.report.rssMb) * per).toFixed(1)} MB, heap +${((r.report.heapUsedMb - baseline.report.heapUsedMb) * per).toFixed(1)} MB ` +
@@ -313,11 +318,13 @@ async function main(): Promise<void> {
   }
   const c = results.find((r) => r.sensors > 0);
   if (c) {
+    Object.assign(figures, { fleetCpuPct: Math.round(c.report.cpuPct), fleetRssMb: Math.round(c.report.rssMb), fleetPositionHzPerDrone: Math.round(c.positionHzPerDrone * 100) / 100 });
     process.stdout.write(
       `  ${c.name}: CPU ${c.report.cpuPct.toFixed(0)}% of one core (machine: 2 cores), RSS ${c.report.rssMb.toFixed(0)} MB; ` +
         `${c.positionHzPerDrone >= 0.95 * rateHz ? 'kept' : 'did NOT keep'} ${rateHz} Hz position per drone\n`,
     );
   }
+  return figures;
 }
 
 if (process.argv.includes('--child')) {
@@ -326,11 +333,5 @@ if (process.argv.includes('--child')) {
     process.exit(1);
   });
 } else {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(`bench:sim: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  await runBench('bench:sim', import.meta.url, main);
 }
