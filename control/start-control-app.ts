@@ -98,6 +98,7 @@ export async function startControlApp(c: ControlAppConfig): Promise<ControlApp> 
       time,
       // A device resending an event after both of us restarted must not dispatch a drone again.
       eventIdsFile: join(c.dataDir, 'event-ids.json'),
+      alarmsFile: join(c.dataDir, 'alarms.jsonl'),
       ...c.ops,
     });
     closers.push(() => ops.close());

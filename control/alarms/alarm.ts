@@ -4,9 +4,22 @@ import type { SensorEventType } from '../../protocol/schemas/sensor.ts';
 
 export type AlarmState = 'open' | 'acknowledged' | 'resolved';
 
+/** What a drone itself reports that needs an operator (issue 14 item 5). */
+export const VEHICLE_ALARM_TYPES = ['low_battery', 'link_lost', 'failsafe', 'fence_breach', 'unplanned_landing', 'mission_aborted'] as const;
+export type VehicleAlarmType = (typeof VEHICLE_ALARM_TYPES)[number];
+
 export type AlarmSource =
   | { kind: 'sensor'; deviceId: string; checkpointId: string; eventId: string; type: SensorEventType }
-  | { kind: 'manual'; username: string; note?: string };
+  | { kind: 'manual'; username: string; note?: string }
+  /** Raised from a drone's own reports (battery, link, failsafe, fence, landing, mission). */
+  | { kind: 'vehicle'; droneId: string; type: VehicleAlarmType; text: string };
+
+/** One line of an alarm's history, for the operator and for the record kept across restarts. */
+export interface AlarmHistoryEntry {
+  tsMs: number;
+  what: string;
+  by?: string;
+}
 
 export interface AlarmResponder {
   droneId: string;
@@ -48,6 +61,20 @@ export interface Alarm {
   broadcastId?: string;
   /** Why no drone went, when none could. */
   noResponderReason?: string;
+  /** Responders this alarm had before the current one (reassigned or taken), newest last. */
+  previousResponders?: AlarmResponder[];
+  /** What happened to the alarm, oldest first (bounded: MAX_ALARM_HISTORY). */
+  history?: AlarmHistoryEntry[];
+}
+
+/** History lines kept per alarm: a flapping sensor must not grow one alarm without bound. */
+export const MAX_ALARM_HISTORY = 100;
+
+/** Appends a history line (dropping the oldest past the bound). Mutates the alarm. */
+export function noteHistory(a: Alarm, tsMs: number, what: string, by?: string): void {
+  const h = (a.history ??= []);
+  h.push(by ? { tsMs, what, by } : { tsMs, what });
+  if (h.length > MAX_ALARM_HISTORY) h.splice(0, h.length - MAX_ALARM_HISTORY);
 }
 
 export const SEVERITY_PRIORITY: Record<Severity, number> = { info: 10, low: 30, medium: 50, high: 70, critical: 90 };

@@ -18,6 +18,7 @@ export const API_ERRORS = {
   API_ERR_UNAVAILABLE: { status: 503, message: 'this part of the system is not running' },
   API_ERR_BUSY: { status: 503, message: 'busy; try again shortly' },
   API_ERR_SITE_LIMIT: { status: 422, message: 'the site file exceeds a resource limit' },
+  API_ERR_NO_FLY: { status: 422, message: 'the target or the way there enters a no-fly zone' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

@@ -12,7 +12,8 @@ export function severityFromMav(sev: number): Severity {
 /** Failsafe words ArduPilot puts in STATUSTEXT, so they surface as `failsafe` events. */
 const FAILSAFE = /failsafe/i;
 const FENCE = /fence (breach|breached)/i;
-const LOW_BATTERY = /battery (low|critical)|low battery/i;
+// ArduPilot: "Battery 1 is low 10.50V used 2000 mAh"; PX4: "Low battery level! Return advised", "Critical battery level!".
+const LOW_BATTERY = /battery (low|critical)|low battery|battery \d* ?is (low|critical)|critical battery/i;
 
 /** Classifies a STATUSTEXT into the protocol's event types. Pure. */
 export function statusTextEvent(id: string, tsMs: number, severity: number, text: string): DroneEvent {

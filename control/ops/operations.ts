@@ -19,6 +19,10 @@ import type { OpsTime } from './sim-time.ts';
 import { AchievedSpeed } from './achieved-speed.ts';
 import { RecentEventIds } from '../gateway/events.ts';
 import { EventIdFile } from '../gateway/event-id-file.ts';
+import { AlarmFile } from './alarm-file.ts';
+import { VehicleAlarms } from './vehicle-alarms.ts';
+import { GuardedFlight } from './guarded-flight.ts';
+import { DEFAULT_PLAN_OPTIONS } from '../planning/types.ts';
 
 export interface OperationsOptions {
   site: Site;
@@ -34,6 +38,10 @@ export interface OperationsOptions {
   tickMs?: number;
   /** Where the sensor event ids already acted on are kept across restarts (none: memory only). */
   eventIdsFile?: string;
+  /** Where alarms, their responders and history are kept across restarts (JSONL; none: memory only). */
+  alarmsFile?: string;
+  /** Where refused sensor events are logged (once per device). */
+  log?: (line: string) => void;
 }
 
 export interface Operations {
@@ -42,6 +50,9 @@ export interface Operations {
   alarms: AlarmBook;
   dispatch: DispatchService;
   patrols: PatrolService;
+  /** No-fly checks, detours and the site fence for every flight (issue 14 item 1). */
+  guard: GuardedFlight;
+  vehicleAlarms: VehicleAlarms;
   broadcasts: BroadcastService | undefined;
   frame: LocalFrame;
   coverage(): RingCoverage[];
@@ -77,7 +88,9 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   // Every change of an alarm goes to clients and, as a record, to the broker, where the
   // telemetry service stores it for history. Record times are wall-clock (the store's).
   const alarmSeq = new Map<string, number>();
+  const alarmFile = o.alarmsFile ? new AlarmFile(o.alarmsFile) : undefined;
   const onAlarm = (a: Alarm) => {
+    alarmFile?.write(a, time.nowMs());
     hub.publish({ type: 'alarm', data: a });
     if (!bus) return;
     const seq = alarmSeq.get(a.id) ?? 0;
@@ -85,6 +98,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     bus.publish(ALARM_TOPIC, JSON.stringify({ ...a, tsMs: Date.now(), seq }), { qos: 1 });
   };
   const speeds = new AchievedSpeed();
+  let vehicleAlarms: VehicleAlarms | undefined;
   const patrols = new PatrolService({
     site,
     fleet,
@@ -95,13 +109,18 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     speeds,
     ...(o.planOptions ? { planOptions: o.planOptions } : {}),
     onChange: (s) => hub.publish({ type: 'patrol', data: s }),
+    onSortieAborted: (droneId, why) => vehicleAlarms?.raise(droneId, 'mission_aborted', 'high', why),
   });
   // Sensor event ids already acted on, kept across restarts: a device resending an event
   // after both of us restarted must not dispatch a drone again.
   const eventIds = new RecentEventIds(() => time.nowMs());
   const eventIdFile = o.eventIdsFile ? new EventIdFile(o.eventIdsFile, eventIds) : undefined;
   eventIdFile?.load();
+  const guard = new GuardedFlight({ site, frame, fleet, drones: control.drones, nfzMarginM: o.planOptions?.nfzMarginM ?? DEFAULT_PLAN_OPTIONS.nfzMarginM });
   const dispatch = new DispatchService({
+    guard,
+    ringShortfall: (droneId) => patrols.ringShortfall(droneId),
+    ...(o.log ? { log: o.log } : {}),
     eventIds: {
       firstSighting: (deviceId, eventId) => {
         const first = eventIds.firstSighting(deviceId, eventId);
@@ -121,10 +140,30 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     ...(broadcasts ? { broadcasts } : {}),
     onAlarm,
   });
+  // Alarms of the last run, before any new event can raise a duplicate of one.
+  if (alarmFile) dispatch.restore(alarmFile.load(time.nowMs()));
   await dispatch.start();
   const presence = new PresenceBook(site, time);
   const coverageModel = new CoverageModel(site);
   let lastCoverage: RingCoverage[] = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
+  const recomputeCoverage = () => {
+    lastCoverage = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
+    hub.publish({ type: 'coverage', data: lastCoverage });
+  };
+  // What the drones report about themselves becomes alarms; the patrol and the coverage
+  // follow at once rather than at the next periodic pass.
+  vehicleAlarms = new VehicleAlarms({
+    site,
+    fleet,
+    vehicles: control.vehicles,
+    alarms,
+    onAlarm,
+    onRaised: (droneId, type, text) => {
+      patrols.vehicleAlarm(droneId, type, text);
+      recomputeCoverage();
+    },
+  });
+  vehicleAlarms.start();
 
   // Ledger changes and link changes go to clients as they happen.
   const onLedger = (rec: unknown) => hub.publish({ type: 'ledger', data: rec });
@@ -185,11 +224,9 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       // Without a broker there is no gateway stream to forward: sample for the map at 2 Hz.
       if (t && !bus && ticks % Math.max(1, Math.round(500 / tickMs)) === 0) hub.publish({ type: 'telemetry', data: { droneId: d.id, ...t } });
     }
+    vehicleAlarms?.observe();
     patrols.observe();
-    if (ticks % Math.max(1, Math.round(2000 / tickMs)) === 0) {
-      lastCoverage = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
-      hub.publish({ type: 'coverage', data: lastCoverage });
-    }
+    if (ticks % Math.max(1, Math.round(2000 / tickMs)) === 0) recomputeCoverage();
   }, tickMs);
   timer.unref();
 
@@ -199,6 +236,8 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     alarms,
     dispatch,
     patrols,
+    guard,
+    vehicleAlarms,
     broadcasts,
     frame,
     coverage: () => lastCoverage,
@@ -209,6 +248,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       control.ledger.off('change', onLedger);
       for (const off of linkHandlers) off();
       patrols.close();
+      vehicleAlarms?.close();
       broadcasts?.close();
     },
   };

@@ -62,6 +62,8 @@ export interface PatrolServiceOptions {
   /** Speeds the drones really fly, for the way home. */
   speeds?: AchievedSpeed;
   onChange?: (state: RingPatrolState[]) => void;
+  /** A sortie's mission ended other than as planned (turned home early, never took off): a vehicle alarm. */
+  onSortieAborted?: (droneId: string, why: string) => void;
 }
 
 /** A sortie whose drone is still disarmed on the ground this long after MISSION_START did not take off. */
@@ -115,6 +117,22 @@ export class PatrolService {
   flyingPatrol(droneId: string, ringId: string): boolean {
     const r = this.rings.get(ringId as RingId);
     return !!r?.active && r.sorties.some((s) => s.droneId === droneId && s.status === 'flying');
+  }
+
+  /**
+   * Why taking this drone off its patrol would leave the ring with fewer drones on the
+   * loop than its plan's slots (the ring's patrol minimum), or undefined when it would
+   * not (a relief overlapping) or the drone is on no running patrol.
+   */
+  ringShortfall(droneId: string): string | undefined {
+    for (const r of this.rings.values()) {
+      if (!r.active || !r.plan) continue;
+      const mine = r.sorties.find((s) => s.droneId === droneId && s.status === 'flying');
+      if (!mine) continue;
+      const onLoop = r.sorties.filter((s) => s.status === 'flying' && this.o.fleet.task(s.droneId).kind === 'patrol').length;
+      if (onLoop - 1 < r.plan.slots) return `taking ${droneId} leaves the ${r.ringId} patrol with ${onLoop - 1} of its ${r.plan.slots} drones`;
+    }
+    return undefined;
   }
 
   /** Starts patrols on the given rings (default: all). Rings already running keep their plan. */
@@ -214,6 +232,8 @@ export class PatrolService {
     // The fence goes first: nothing arms until the vehicle holds the site's fence as sent.
     const steps: { req: DroneRequest; what: string }[] = [
       { req: { action: 'plan_upload', missionType: 'fence', items: this.fence.items }, what: 'fence' },
+      // Uploaded is not enforced: ArduCopter acts on the fence only once it is enabled.
+      { req: { action: 'fence_enable' }, what: 'fence' },
       { req: { action: 'plan_upload', missionType: 'mission', items: mission.items }, what: 'mission' },
       { req: { action: 'set_mode', mode: 'GUIDED' }, what: 'mode' },
       { req: { action: 'arm' }, what: 'arm' },
@@ -318,6 +338,7 @@ export class PatrolService {
           if (s.status === 'flying' && isLanded(t) && now - (this.startedAt.get(s) ?? now) > NO_TAKEOFF_MS) {
             s.status = 'failed';
             s.failure = `disarmed on the ground ${Math.round((now - this.startedAt.get(s)!) / 1000)} s after MISSION_START: did not take off`;
+            this.o.onSortieAborted?.(s.droneId, `${st.ringId} sortie: ${s.failure}`);
             this.o.fleet.setTask(s.droneId, { kind: 'docked' });
             this.release(s);
             changed = true;
@@ -338,7 +359,10 @@ export class PatrolService {
         if (s.status === 'flying' && isHomeward(t)) {
           // The mission's own RTL at its end, or an operator's or a failsafe's before it.
           s.status = 'returning';
-          if (s.note === undefined && now < s.offStationAtMs - EARLY_RELIEF_SLACK_MS) s.note = `${t.mode} reported by the drone before its planned turn home`;
+          if (s.note === undefined && now < s.offStationAtMs - EARLY_RELIEF_SLACK_MS) {
+            s.note = `${t.mode} reported by the drone before its planned turn home`;
+            this.o.onSortieAborted?.(s.droneId, `${st.ringId} mission aborted: ${s.note}`);
+          }
           this.reliefNow(st, s);
           changed = true;
           continue;
@@ -379,6 +403,33 @@ export class PatrolService {
     const mustTurnAtMs = now + need.spareS * 1000;
     if (mustTurnAtMs < s.offStationAtMs - EARLY_RELIEF_SLACK_MS) return this.reliefBy(st, s, mustTurnAtMs);
     return false;
+  }
+
+  /**
+   * A vehicle alarm on a patrol drone updates its sortie at once (issue 14 item 5: "the
+   * patrol still listed it as flying"): a landing away from the dock ends the sortie as
+   * failed; a failsafe, fence breach or low battery means the autopilot is taking it home
+   * (returning); a lost link keeps it flying on its mission (which returns by itself) but
+   * noted. In every case the slot's relief is launched now.
+   */
+  vehicleAlarm(droneId: string, type: string, text: string): void {
+    for (const st of this.rings.values()) {
+      const s = st.sorties.find((x) => x.droneId === droneId && (x.status === 'flying' || x.status === 'returning'));
+      if (!s) continue;
+      if (type === 'unplanned_landing') {
+        s.status = 'failed';
+        s.failure = text;
+        this.o.fleet.setTask(droneId, { kind: 'docked' });
+        this.release(s);
+      } else if (type === 'link_lost') {
+        s.note = `link lost: ${text}`;
+      } else if (type === 'failsafe' || type === 'fence_breach' || type === 'low_battery') {
+        if (s.status === 'flying') s.status = 'returning';
+        s.note = `${type.replace('_', ' ')}: ${text}`;
+      } else continue;
+      this.reliefNow(st, s);
+      this.changed();
+    }
   }
 
   /** The slot's next sortie, if its drone is free to go now (on the ground, on no other sortie). */

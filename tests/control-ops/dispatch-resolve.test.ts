@@ -72,7 +72,9 @@ describe('resolving an alarm (issue 11.8)', () => {
       const { alarms, dispatch, cmds, fleet, v } = setup(running);
       // drone-1 is on the containment patrol, in the air, when the alarm takes it.
       report(v('drone-1'), { armed: true, altRelM: 40, mode: 'AUTO', at: cp3.position });
-      report(v('drone-2'), { batteryPct: 5 });
+      // Every other drone is too low to go: a docked drone that makes the target is
+      // otherwise preferred over a patrol drone (issue 14 item 4).
+      for (const d of site.drones) if (d.id !== 'drone-1') report(v(d.id), { batteryPct: 5 });
       fleet.setTask('drone-1', { kind: 'patrol', ringId: 'containment' });
       const alarm = alarms.raiseManual(cp3.position, 'operator');
       await dispatch.dispatch(alarm.id, 'operator');

@@ -40,9 +40,17 @@ describe('alarm dispatch against simulated drones', () => {
     expect(arrived.responder!.withinTarget).toBe(true);
     const truth = stack.fleet.drones.get('drone-1')!.state();
     expect(distanceM(truth, cp3.position)).toBeLessThan(60);
-    // Every step went through the ledger and was confirmed by the drone.
-    const kinds = arrived.responder!.commandIds.map((id) => stack.control.ledger.get(id)!).map((rec) => `${rec.kind}:${rec.state}`);
-    expect(kinds.slice(0, 4)).toEqual(['set_mode:succeeded', 'arm:succeeded', 'takeoff:succeeded', 'goto:succeeded']);
+    // Every step went through the ledger and was confirmed by the drone: the site fence
+    // first, read back and enabled (issue 14 item 1), the go-to achieved only at the
+    // point, then the hold there (issue 14 item 3).
+    const kinds = await eventually('the go-to achieved and the hold confirmed', () => {
+      const k = stack.ops.alarms.get(alarm.id)!.responder!.commandIds.map((id) => stack.control.ledger.get(id)!).map((rec) => `${rec.kind}:${rec.state}`);
+      return k.length >= 7 && k[6] === 'hold:succeeded' ? k : undefined;
+    }, 30_000);
+    expect(kinds).toEqual(['plan_upload:succeeded', 'fence_enable:succeeded', 'set_mode:succeeded', 'arm:succeeded', 'takeoff:succeeded', 'goto:succeeded', 'hold:succeeded']);
+    const gotoRec = stack.control.ledger.get(stack.ops.alarms.get(alarm.id)!.responder!.commandIds[5]!)!;
+    expect(gotoRec.outcome).toBe('achieved');
+    expect(gotoRec.transitions.some((t) => t.distanceLeftM !== undefined)).toBe(true);
     // The boardwalk pavilion's speaker, 100 m away, played the ring's warning.
     const report = stack.ops.broadcasts!.get(arrived.broadcastId!)!.report.snapshot();
     expect(report.speakers.map((s) => s.speakerId)).toContain('sp-5');

@@ -38,7 +38,7 @@ describe('patrol sorties: fence before arming (issue 11.13)', () => {
     const { cmds, launchFirst } = setup();
     const { s, drone } = await launchFirst();
     expect(s().status).toBe('flying');
-    expect(cmds.actions(drone.droneId)).toEqual(['upload:fence', 'upload:mission', 'mode:GUIDED', 'arm', 'mission_start']);
+    expect(cmds.actions(drone.droneId)).toEqual(['upload:fence', 'fence_enable', 'upload:mission', 'mode:GUIDED', 'arm', 'mission_start']);
     const fence = cmds.issued[0]!.req as { items: { command: number; param1: number }[] };
     const inclusion = fence.items.filter((i) => i.command === common.MavCmd.NAV_FENCE_POLYGON_VERTEX_INCLUSION);
     const exclusions =

@@ -47,9 +47,40 @@ describe('alarm book', () => {
     expect(b.list('open')).toHaveLength(2);
   });
 
-  it('refuses an event for an unknown checkpoint with a reason', () => {
+  it('refuses an event from a device that is no sensor of this site, with a reason', () => {
     const { b } = book();
-    expect(b.fromSensorEvent('x', ev({ checkpointId: 'cp-99' }))).toEqual({ ok: false, reason: expect.stringContaining('unknown checkpoint cp-99') });
+    expect(b.fromSensorEvent('x', ev({ checkpointId: 'cp-99' }))).toEqual({ ok: false, refusal: 'unknown_sensor', reason: expect.stringContaining('sensor x is not on this site') });
+    expect(b.refused.unknown_sensor).toBe(1);
+  });
+
+  // Issue 14 item 2: one sensor's credentials placed events at cp-1..cp-4, in the hospital zone.
+  it('trusts a sensor only for its own checkpoint and for positions near it', () => {
+    const { b } = book();
+    const other = b.fromSensorEvent('cp-3-perimeter', ev({ checkpointId: 'cp-1' }));
+    expect(other).toMatchObject({ ok: false, refusal: 'wrong_checkpoint', reason: expect.stringContaining('belongs to cp-3 but event') });
+    const hospital = site.noFlyZones.find((z) => z.id === 'nfz-hospital')!.shape as { center: { latDeg: number; lonDeg: number } };
+    const far = b.fromSensorEvent('cp-3-perimeter', ev({ ...hospital.center }));
+    expect(far).toMatchObject({ ok: false, refusal: 'position_far' });
+    expect(b.refused).toEqual({ unknown_sensor: 0, wrong_checkpoint: 1, position_far: 1 });
+    expect(b.list()).toHaveLength(0);
+    // Near its own checkpoint, a precise position is believed; ring and checkpoint come from the site.
+    const near = b.fromSensorEvent('cp-3-perimeter', ev({ latDeg: cp3.position.latDeg + 0.0005, lonDeg: cp3.position.lonDeg }))!;
+    expect(near).toMatchObject({ ok: true, created: true, alarm: { source: { checkpointId: 'cp-3' }, position: { latDeg: cp3.position.latDeg + 0.0005 } } });
+    // Below the alarm threshold is still checked first: a forged low event is refused, not ignored.
+    expect(b.fromSensorEvent('cp-3-perimeter', ev({ checkpointId: 'cp-2', severity: 'low' }))).toMatchObject({ ok: false, refusal: 'wrong_checkpoint' });
+  });
+
+  it('keeps a history per alarm and names previous responders', () => {
+    const { b } = book();
+    const a = b.raiseManual(cp3.position, 'operator');
+    b.assign(a.id, { droneId: 'drone-1', commandIds: [], dispatchedAtMs: 0 });
+    b.assign(a.id, { droneId: 'drone-3', commandIds: [], dispatchedAtMs: 0 }, 'reassigned', 'chief');
+    expect(a.responder!.droneId).toBe('drone-3');
+    expect(a.previousResponders!.map((r) => r.droneId)).toEqual(['drone-1']);
+    b.unassign(a.id, 'taken by alarm z');
+    expect(a.responder).toBeUndefined();
+    expect(a.noResponderReason).toBe('taken by alarm z');
+    expect(a.history!.map((h) => h.what)).toEqual([expect.stringMatching(/^raised/), 'dispatched: drone-1', 'reassigned: drone-3', 'taken by alarm z']);
   });
 
   it('acknowledges once and resolves once', () => {

@@ -52,6 +52,23 @@ export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
         const control = needControl(deps);
         const { id } = req.params as { id: string };
         if (!control.vehicles.has(id)) throw new ApiError('API_ERR_NOT_FOUND', `no drone ${id} on this site`);
+        const body = req.body as { action: string; latDeg?: number; lonDeg?: number; altitudeRelM?: number };
+        const ops = deps.ops;
+        if (body.action === 'goto' && ops) {
+          // Issue 14 items 1 and 3: a go-to that cannot achieve anything, or whose target or
+          // way enters a no-fly zone, is refused with the reason before anything is sent.
+          if (!ops.fleet.airborne(id)) throw new ApiError('API_ERR_CONFLICT', `${id} is not in the air (disarmed or on the ground): a go-to cannot move it; take off first`);
+          const to = { latDeg: body.latDeg!, lonDeg: body.lonDeg! };
+          const way = ops.guard.route(ops.guard.origin(id), to);
+          if (!way.ok) throw new ApiError('API_ERR_NO_FLY', way.message);
+          if (way.zonesAvoided.length > 0) {
+            // Round the zone as GUIDED legs, each settled on arrival before the next is sent.
+            const first = await new Promise<string>((resolve) => {
+              void ops.guard.flyLegs(id, way.legs, body.altitudeRelM!, undefined, req.user!.username, (cid) => resolve(cid));
+            });
+            return reply.status(202).send({ ...control.ledger.get(first), route: { legs: way.legs, zonesAvoided: way.zonesAvoided, lengthM: Math.round(way.lengthM) } });
+          }
+        }
         const cmd = control.drones.issue(id, req.body as never, req.user!.username);
         // 202: accepted for delivery; the record moves on the drone's own answers.
         return reply.status(202).send(control.ledger.get(cmd.id));
