@@ -22,6 +22,7 @@ export const DEFAULT_RUNS = 3;
 /** `--runs N` from argv, else RINGWATCH_BENCH_RUNS, else 3; rejects nonsense with a clear message. */
 export function runsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): number {
   const i = argv.indexOf('--runs');
+  if (i >= 0 && argv[i + 1] === undefined) throw new Error('--runs needs a number from 1 to 20');
   const raw = i >= 0 ? argv[i + 1] : env['RINGWATCH_BENCH_RUNS'];
   if (raw === undefined) return DEFAULT_RUNS;
   const n = Number(raw);
