@@ -14,7 +14,7 @@ describe('AlertBook', () => {
     ]);
     expect(book.observe(10, [drone('d1', { link: 'lost' })], [alarm('a1')], [])).toEqual([]);
     const next = book.observe(20, [], [alarm('a1'), alarm('a2', { severity: 'low', raisedAtMs: 15 })], []);
-    expect(next).toMatchObject([{ kind: 'alarm', subject: 'a2', severity: 'warning', initial: false, atMs: 15 }]);
+    expect(next).toMatchObject([{ kind: 'alarm', subject: 'a2', severity: 'warning', initial: false, atMs: 20 }]);
   });
 
   it('raises a link loss only on ok → lost, again after the link came back and was lost again', () => {
@@ -48,6 +48,12 @@ describe('AlertBook', () => {
     // An old command does not explain a later mode change.
     book.observe(2000, [drone('d2', { mode: 'AUTO' })], [], cmds);
     expect(book.observe(200_000, [drone('d2', { mode: 'RTL' })], [], cmds).map((a) => a.subject)).toEqual(['d2']);
+  });
+
+  it('does not raise again an alarm this user already acknowledged (a reload)', () => {
+    const book = new AlertBook(200, new Set(['a1']));
+    expect(book.observe(0, [], [alarm('a1'), alarm('a2')], []).map((a) => a.subject)).toEqual(['a2']);
+    expect(book.list().find((a) => a.subject === 'a1')?.acked).toBe(true);
   });
 
   it('acknowledging clears the unacknowledged count', () => {

@@ -113,4 +113,18 @@ describe('live store', () => {
     expect(store.drones.size).toBe(1000);
     expect(performance.now() - t0).toBeLessThan(100);
   });
+
+  it('a REST snapshot stamped by another clock never freezes the stream', () => {
+    const f = frames();
+    const store = new LiveStore(f.schedule);
+    // The snapshot's clock runs ahead of the vehicle's (a simulator at 10×, a skewed server).
+    store.applyNow([{ ...tel('drone-1', 5_000_000, 30.1), type: 'telemetry_snapshot' }]);
+    store.enqueue([tel('drone-1', 1_000, 30.2)]);
+    f.fire();
+    expect(store.drones.get('drone-1')!.telemetry!.latDeg).toBe(30.2);
+    // Between stream points the out-of-order guard still holds.
+    store.enqueue([tel('drone-1', 900, 30.3)]);
+    f.fire();
+    expect(store.drones.get('drone-1')!.telemetry!.latDeg).toBe(30.2);
+  });
 });

@@ -68,7 +68,14 @@ export class AlertBook {
   private readonly drones = new Map<string, DroneMemory>();
   private primed = false;
 
-  constructor(private readonly maxAlerts = 200) {}
+  /**
+   * @param ackedAlarms alarm ids this user already acknowledged (kept across reloads by the
+   *   caller): an alarm still open on the server is listed again, but not as news.
+   */
+  constructor(
+    private readonly maxAlerts = 200,
+    private readonly ackedAlarms: ReadonlySet<string> = new Set(),
+  ) {}
 
   /**
    * Compare the live model with what was seen last time; returns the alerts newly raised.
@@ -79,17 +86,20 @@ export class AlertBook {
     const initial = !this.primed;
     this.primed = true;
     const raised: Alert[] = [];
-    const raise = (kind: AlertKind, severity: AlertSeverity, subject: string, detail: Alert['detail'], atMs = nowMs) => {
-      const a: Alert = { id: `${kind}:${subject}:${atMs}`, kind, severity, subject, atMs, detail, acked: false, initial };
+    // `atMs` is when this console noticed: alarm and telemetry stamps may come from other
+    // clocks (the control service's, the vehicle's) and would sort the list wrongly.
+    const raise = (kind: AlertKind, severity: AlertSeverity, subject: string, detail: Alert['detail']) => {
+      const acked = kind === 'alarm' && this.ackedAlarms.has(subject);
+      const a: Alert = { id: `${kind}:${subject}:${nowMs}`, kind, severity, subject, atMs: nowMs, detail, acked, initial };
       this.alerts.set(a.id, a);
-      raised.push(a);
+      if (!acked) raised.push(a);
     };
 
     for (const a of alarms) {
       if (this.seenAlarms.has(a.id)) continue;
       this.seenAlarms.add(a.id);
       if (a.state !== 'open') continue;
-      raise('alarm', a.severity === 'high' || a.severity === 'critical' ? 'critical' : 'warning', a.id, { type: a.type, severity: a.severity }, a.raisedAtMs);
+      raise('alarm', a.severity === 'high' || a.severity === 'critical' ? 'critical' : 'warning', a.id, { type: a.type, severity: a.severity });
     }
 
     for (const d of drones) {

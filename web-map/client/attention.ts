@@ -27,8 +27,22 @@ export interface Attention {
 }
 
 export function attention(ctx: Ctx, onTitle: (unacked: number) => void): Attention {
-  const book = new AlertBook();
   const muteKey = `rw.mute.${ctx.user.username}`;
+  // Acknowledged alarms are remembered per user, so a reload does not raise them again.
+  const ackKey = `rw.acked.${ctx.user.username}`;
+  const readAcked = (): string[] => {
+    try {
+      const v = JSON.parse(localStorage.getItem(ackKey) ?? '[]') as unknown;
+      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  };
+  const book = new AlertBook(200, new Set(readAcked()));
+  const rememberAcked = () => {
+    const ids = book.list().filter((a) => a.kind === 'alarm' && a.acked).map((a) => a.subject);
+    localStorage.setItem(ackKey, JSON.stringify([...new Set([...ids, ...readAcked()])].slice(0, 200)));
+  };
   let muted = localStorage.getItem(muteKey) === '1';
   let open = false;
   const bannerEl = h('div', { class: 'alert-banners', 'data-testid': 'alert-banners' });
@@ -58,6 +72,7 @@ export function attention(ctx: Ctx, onTitle: (unacked: number) => void): Attenti
   const ack = (id?: string) => {
     if (id) book.ack(id);
     else book.ackAll();
+    rememberAcked();
     render();
   };
 

@@ -7,6 +7,8 @@ export interface DroneState {
   telemetry?: DroneTelemetry;
   /** Recent positions, oldest first, bounded by `trailPoints`. */
   trail: { latDeg: number; lonDeg: number; tsMs: number }[];
+  /** The telemetry came from a REST snapshot, not the stream: the next streamed one replaces it. */
+  snapshot?: boolean;
 }
 
 /** Sections of the store a view may listen to. */
@@ -132,12 +134,16 @@ export class LiveStore {
     const data = ev.data as Record<string, unknown> | null;
     if (!data || typeof data !== 'object') return undefined;
     switch (ev.type) {
-      case 'telemetry': {
+      case 'telemetry':
+      case 'telemetry_snapshot': {
         const { droneId, ...t } = data as { droneId?: string } & DroneTelemetry;
         if (typeof droneId !== 'string' || typeof t.latDeg !== 'number' || typeof t.lonDeg !== 'number') return undefined;
         const d = this.drone(droneId);
-        // Out-of-order telemetry (a reconnect replaying older points) must not move the drone back.
-        if (d.telemetry && d.telemetry.tsMs > t.tsMs) return undefined;
+        // Out-of-order telemetry (a reconnect replaying older points) must not move the drone
+        // back. Only stream points are compared: a REST snapshot may be stamped by another
+        // clock (the control service's, not the vehicle's), and must never freeze the stream.
+        if (d.telemetry && !d.snapshot && d.telemetry.tsMs > t.tsMs) return undefined;
+        d.snapshot = ev.type === 'telemetry_snapshot';
         d.telemetry = t;
         if (d.link !== 'lost') d.link = 'ok';
         d.trail.push({ latDeg: t.latDeg, lonDeg: t.lonDeg, tsMs: t.tsMs });

@@ -332,7 +332,7 @@ async function startConsole(user: User): Promise<void> {
     ]);
     const evs = [];
     for (const d of ds ?? []) {
-      if (d.telemetry) evs.push({ type: 'telemetry', data: { droneId: d.id, ...(d.telemetry as object) } });
+      if (d.telemetry) evs.push({ type: 'telemetry_snapshot', data: { droneId: d.id, ...(d.telemetry as object) } });
       if (d.link !== 'never') evs.push({ type: 'link', data: { droneId: d.id, state: d.link } });
     }
     for (const a of alarms ?? []) evs.push({ type: 'alarm', data: a });
