@@ -104,6 +104,8 @@ export class FieldRun {
       ledger: await this.ledger().catch((err: Error) => `ledger unavailable: ${err.message}`),
       patrol: await this.patrolState().catch((err: Error) => `patrols unavailable: ${err.message}`),
       // Mode changes as reported, with the battery then: what took the drone where.
+      // The autopilot's texts as published on MQTT, e.g. why a mission was rejected.
+      texts: this.rw.events.filter((e) => e.text).map((e) => ({ atS: this.vehicleS(e.wallMs - this.t0WallMs), type: e.type, text: e.text })),
       modes: this.rw.samples.filter((s, i, all) => i === 0 || all[i - 1]!.mode !== s.mode).map((s) => ({ atS: this.vehicleS(s.wallMs - this.t0WallMs), mode: s.mode, armed: s.armed, altRelM: s.altRelM, batteryPct: s.batteryPct })),
     };
   }
