@@ -20,6 +20,14 @@ export interface SpeakerDelivery {
   speakerId: string;
   /** The speaker's play command in the ledger (absent only if the ledger never opened one). */
   commandId?: string;
+  /**
+   * Play commands sent to this speaker for this broadcast, the current one included (a
+   * silent speaker is sent another within the broadcast's validity, see retry.ts).
+   * `state` and `atMs` are those of the current command; the earlier ones each ended
+   * `timed_out` in the ledger and are listed in `earlierCommandIds`, oldest first.
+   */
+  attempts: number;
+  earlierCommandIds?: string[];
   state: DeliveryState;
   reason?: string;
   progressPct?: number;
@@ -40,6 +48,8 @@ export interface SpeakerCommand {
   speakerId: string;
   commandId?: string;
   record: LedgerRecord | undefined;
+  /** Earlier play commands to this speaker for the same broadcast, oldest first (each timed out unanswered). */
+  earlierCommandIds?: readonly string[];
 }
 
 /**
@@ -64,8 +74,10 @@ export function deliverySnapshot(broadcastId: string, startedAtMs: number, comma
 
 /** One speaker's delivery from its command's ledger record. */
 export function speakerDelivery(c: SpeakerCommand): SpeakerDelivery {
-  const out: SpeakerDelivery = { speakerId: c.speakerId, state: 'pending', atMs: {} };
+  const earlier = c.earlierCommandIds ?? [];
+  const out: SpeakerDelivery = { speakerId: c.speakerId, attempts: earlier.length + (c.commandId !== undefined ? 1 : 0), state: 'pending', atMs: {} };
   if (c.commandId !== undefined) out.commandId = c.commandId;
+  if (earlier.length > 0) out.earlierCommandIds = [...earlier];
   const rec = c.record;
   if (!rec) return out;
   for (const t of rec.transitions) {

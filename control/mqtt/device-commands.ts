@@ -30,6 +30,24 @@ export interface DeviceCommandCounters {
   acksReceived: number;
   /** Acks that failed the schema, or named no command we issued to that device. */
   acksDropped: number;
+  /** Commands issued while the broker was unreachable, held in `queued` until it came back. */
+  held: number;
+  /** Held commands that expired before the broker came back (ledger: failed, never sent). */
+  expiredUnsent: number;
+}
+
+export interface DeviceCommandOptions {
+  /**
+   * Longest a command without its own `expiresAtMs` is held while the broker is away;
+   * one with `expiresAtMs` is held until then.
+   */
+  maxHoldMs?: number;
+}
+
+interface Held {
+  topic: string;
+  json: string;
+  timer: NodeJS.Timeout;
 }
 
 interface Inflight {
@@ -40,20 +58,32 @@ interface Inflight {
  * Commands to MQTT devices (speakers, sensors, MQTT drones) through the same ledger:
  * published on the device's `cmd` topic with the ledger id, correlated by that id with
  * the device's `ack` channel, timed out when the device stays silent.
+ *
+ * While the broker is unreachable a command is held here, `queued` in the ledger, and
+ * sent when the link comes back (failed if it expires first) rather than left in
+ * mqtt.js's offline store: that store would deliver it after its ledger record had timed
+ * out, so a speaker would play a command the ledger calls unanswered, and the
+ * broadcast's retry would then find it busy.
  */
 export class DeviceCommands {
-  readonly counters: DeviceCommandCounters = { acksReceived: 0, acksDropped: 0 };
+  readonly counters: DeviceCommandCounters = { acksReceived: 0, acksDropped: 0, held: 0, expiredUnsent: 0 };
   private readonly inflight = new Map<string, Inflight>();
+  private readonly held = new Map<string, Held>();
+  private readonly maxHoldMs: number;
 
   constructor(
     private readonly bus: Bus,
     private readonly ledger: Ledger,
     private readonly clock: Clock,
     private readonly t: Pick<ControlTimeouts, 'deviceAckMs' | 'deviceCompletionMs'>,
-  ) {}
+    o: DeviceCommandOptions = {},
+  ) {
+    this.maxHoldMs = o.maxHoldMs ?? 30_000;
+  }
 
   /** Subscribes to every device's ack channel. Call once before issuing. */
   async start(): Promise<void> {
+    this.bus.onReconnect?.(() => this.sendHeld());
     await this.bus.subscribe('ringwatch/v1/+/+/ack', (topic, payload) => this.onAck(topic, payload));
   }
 
@@ -72,10 +102,37 @@ export class DeviceCommands {
       this.ledger.move(rec.id, 'failed', { detail: `invalid command: ${check.message}` });
       return { id, done };
     }
-    this.bus.publish(deviceTopic(target.kind, target.id, 'cmd'), json, { qos: 1 });
+    const topic = deviceTopic(target.kind, target.id, 'cmd');
+    if (this.bus.connected === false) this.hold(id, topic, json, payload['expiresAtMs']);
+    else this.send(id, topic, json);
+    return { id, done };
+  }
+
+  private send(id: string, topic: string, json: string): void {
+    this.bus.publish(topic, json, { qos: 1 });
     this.ledger.move(id, 'sent');
     this.arm(id, this.t.deviceAckMs, 'no ack from the device');
-    return { id, done };
+  }
+
+  private hold(id: string, topic: string, json: string, expiresAtMs: unknown): void {
+    const now = this.clock.nowMs();
+    const holdMs = typeof expiresAtMs === 'number' ? Math.max(0, expiresAtMs - now) : this.maxHoldMs;
+    this.counters.held++;
+    const timer = setTimeout(() => {
+      this.held.delete(id);
+      this.counters.expiredUnsent++;
+      this.ledger.move(id, 'failed', { detail: `not sent: the broker was unreachable for ${holdMs} ms, until the command expired` });
+    }, holdMs);
+    this.held.set(id, { topic, json, timer });
+  }
+
+  /** The broker is back: send what was held, oldest first (Map keeps insertion order). */
+  private sendHeld(): void {
+    for (const [id, h] of [...this.held]) {
+      clearTimeout(h.timer);
+      this.held.delete(id);
+      this.send(id, h.topic, h.json);
+    }
   }
 
   private arm(id: string, ms: number, why: string): void {
@@ -121,12 +178,15 @@ export class DeviceCommands {
   }
 
   private clear(id: string): void {
+    const h = this.held.get(id);
+    if (h) clearTimeout(h.timer);
+    this.held.delete(id);
     const f = this.inflight.get(id);
     if (f?.timer) clearTimeout(f.timer);
     this.inflight.delete(id);
   }
 
   close(): void {
-    for (const id of [...this.inflight.keys()]) this.clear(id);
+    for (const id of [...this.inflight.keys(), ...this.held.keys()]) this.clear(id);
   }
 }

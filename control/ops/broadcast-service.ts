@@ -7,6 +7,7 @@ import { deliverySnapshot, type DeliverySnapshot } from '../broadcast/delivery.t
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerRecord } from '../ledger/machine.ts';
 import { resolveTargets, type BroadcastTarget } from '../broadcast/targets.ts';
+import { DEFAULT_PLAY_RETRY, retryDecision, type PlayRetryPolicy } from '../broadcast/retry.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { DeviceCommands } from '../mqtt/device-commands.ts';
 import type { Clock } from '../timeouts.ts';
@@ -25,8 +26,12 @@ export interface BroadcastRecord {
   issuer: string;
   request: BroadcastRequest;
   startedAtMs: number;
-  /** Play command id per speaker; each is its own ledger record. */
+  /** The broadcast's validity: speakers ignore its play commands after this (each command carries it). */
+  expiresAtMs: number;
+  /** The current play command id per speaker; each is its own ledger record. */
   commandIds: Map<string, string>;
+  /** Earlier play commands per speaker (each timed out unanswered and was retried), oldest first. */
+  earlierCommandIds: Map<string, string[]>;
   /** The delivery report: a view of the ledger records of `commandIds`, computed on demand. */
   report: { snapshot(): DeliverySnapshot };
   skipped: { id: string; reason: string }[];
@@ -56,6 +61,8 @@ export interface BroadcastServiceOptions {
   droneSpeakerPositions: () => ReadonlyMap<string, Point | undefined>;
   /** Play commands older than this on arrival are ignored by speakers (a late warning is a wrong warning). */
   commandTtlMs?: number;
+  /** Retries for speakers that stay silent (DEFAULT_PLAY_RETRY; `{ maxAttempts: 1 }` never retries). */
+  retry?: Partial<PlayRetryPolicy>;
   onUpdate?: (snapshot: DeliverySnapshot) => void;
 }
 
@@ -64,9 +71,14 @@ export interface BroadcastServiceOptions {
  * speakers, each speaker gets its own play command through the ledger, and the delivery
  * report is a view of those ledger records. It keeps no timer and reads no ack of its
  * own: the ledger moves on the speakers' acks or on its one device timeout
- * (ControlTimeouts.deviceAckMs), and the report follows every change.
+ * (ControlTimeouts.deviceAckMs), and the report follows every change. A speaker that
+ * stays silent is sent a new play command (a new ledger record linked to the same
+ * broadcast and speaker) while the broadcast is still valid: after a broker restart the
+ * first one was lost with the speaker's session.
  */
 export class BroadcastService {
+  /** Play commands sent again to a silent speaker, in total (a metric). */
+  playRetries = 0;
   private readonly broadcasts = new Map<string, BroadcastRecord>();
   private readonly byCommand = new Map<string, { broadcastId: string; speakerId: string }>();
   /**
@@ -76,6 +88,9 @@ export class BroadcastService {
    */
   private readonly records = new Map<string, LedgerRecord>();
   private readonly commandTtlMs: number;
+  private readonly retry: PlayRetryPolicy;
+  /** What each broadcast's play commands say (its clip resolved to text), for retries. */
+  private readonly sources = new Map<string, SpeakerSource>();
   /** The broadcast whose commands send() is issuing right now. */
   private sending: string | undefined;
   /** Broadcasts whose ledger records changed since the last report (reported once per turn). */
@@ -85,6 +100,7 @@ export class BroadcastService {
 
   constructor(private readonly o: BroadcastServiceOptions) {
     this.commandTtlMs = o.commandTtlMs ?? 30_000;
+    this.retry = { ...DEFAULT_PLAY_RETRY, ...o.retry };
   }
 
   async start(): Promise<void> {
@@ -105,19 +121,23 @@ export class BroadcastService {
     const id = randomUUID();
     const speakerIds = speakers.map((s) => s.id);
     const commandIds = new Map<string, string>();
+    const earlierCommandIds = new Map<string, string[]>();
     const rec: BroadcastRecord = {
       id,
       issuer,
       request: req,
       startedAtMs: now,
+      expiresAtMs: now + this.commandTtlMs,
       commandIds,
-      report: { snapshot: () => this.snapshotOf(id, now, speakerIds, commandIds) },
+      earlierCommandIds,
+      report: { snapshot: () => this.snapshotOf(id, now, speakerIds, commandIds, earlierCommandIds) },
       skipped,
     };
     this.broadcasts.set(id, rec);
+    this.sources.set(id, source);
     this.sending = id;
     try {
-      this.issuePlays(rec, speakerIds, source, req, now);
+      for (const speakerId of speakerIds) this.issuePlay(rec, speakerId);
     } finally {
       this.sending = undefined;
     }
@@ -126,20 +146,42 @@ export class BroadcastService {
     return rec;
   }
 
-  private issuePlays(rec: BroadcastRecord, speakerIds: readonly string[], source: SpeakerSource, req: BroadcastRequest, now: number): void {
-    for (const speakerId of speakerIds) {
-      // Command ids are chosen here so the ledger's first change already finds its broadcast.
-      const commandId = randomUUID();
-      rec.commandIds.set(speakerId, commandId);
-      this.byCommand.set(commandId, { broadcastId: rec.id, speakerId });
-      this.o.devices.issue(
-        { kind: 'speaker', id: speakerId },
-        { action: 'play', source, volumePct: req.volumePct, loop: req.loop, priority: req.priority, expiresAtMs: now + this.commandTtlMs },
-        rec.issuer,
-        commandId,
-      );
-    }
+  /** One play command to one speaker; a retry carries the broadcast's original validity. */
+  private issuePlay(rec: BroadcastRecord, speakerId: string): void {
+    const req = rec.request;
+    // Command ids are chosen here so the ledger's first change already finds its broadcast.
+    const commandId = randomUUID();
+    const previous = rec.commandIds.get(speakerId);
+    if (previous !== undefined) rec.earlierCommandIds.set(speakerId, [...(rec.earlierCommandIds.get(speakerId) ?? []), previous]);
+    rec.commandIds.set(speakerId, commandId);
+    this.byCommand.set(commandId, { broadcastId: rec.id, speakerId });
+    this.o.devices.issue(
+      { kind: 'speaker', id: speakerId },
+      { action: 'play', source: this.sources.get(rec.id)!, volumePct: req.volumePct, loop: req.loop, priority: req.priority, expiresAtMs: rec.expiresAtMs },
+      rec.issuer,
+      commandId,
+    );
   }
+
+  /**
+   * A speaker's current play command timed out: send another if it never answered and the
+   * broadcast is still valid. Issued from a microtask, not inside the ledger's change
+   * event, so every listener sees the timeout before the new record opens; the report's
+   * flush (setImmediate) runs after it, so no report shows the speaker done in between.
+   */
+  private maybeRetry(record: LedgerRecord, broadcastId: string, speakerId: string): void {
+    const rec = this.broadcasts.get(broadcastId);
+    if (!rec || rec.commandIds.get(speakerId) !== record.id) return;
+    const attempts = 1 + (rec.earlierCommandIds.get(speakerId)?.length ?? 0);
+    const d = retryDecision(record, { nowMs: this.o.clock.nowMs(), expiresAtMs: rec.expiresAtMs, attempts, stopped: rec.stoppedAtMs !== undefined }, this.retry);
+    if (!d.retry) return;
+    queueMicrotask(() => {
+      if (rec.stoppedAtMs !== undefined || rec.commandIds.get(speakerId) !== record.id) return;
+      this.playRetries++;
+      this.issuePlay(rec, speakerId);
+    });
+  }
+
 
   /**
    * Broadcasts are recorded for history when they start and once every speaker has
@@ -181,14 +223,21 @@ export class BroadcastService {
     return [...this.broadcasts.values()].sort((a, b) => b.startedAtMs - a.startedAtMs);
   }
 
-  private snapshotOf(id: string, startedAtMs: number, speakerIds: readonly string[], commandIds: ReadonlyMap<string, string>): DeliverySnapshot {
+  private snapshotOf(
+    id: string,
+    startedAtMs: number,
+    speakerIds: readonly string[],
+    commandIds: ReadonlyMap<string, string>,
+    earlierCommandIds: ReadonlyMap<string, readonly string[]>,
+  ): DeliverySnapshot {
     return deliverySnapshot(
       id,
       startedAtMs,
       speakerIds.map((speakerId) => {
         const commandId = commandIds.get(speakerId);
         const record = commandId === undefined ? undefined : (this.records.get(commandId) ?? this.o.ledger.get(commandId));
-        return { speakerId, ...(commandId !== undefined ? { commandId } : {}), record };
+        const earlier = earlierCommandIds.get(speakerId);
+        return { speakerId, ...(commandId !== undefined ? { commandId } : {}), record, ...(earlier ? { earlierCommandIds: earlier } : {}) };
       }),
     );
   }
@@ -197,6 +246,7 @@ export class BroadcastService {
     const ref = this.byCommand.get(record.id);
     if (!ref) return;
     this.records.set(record.id, record);
+    if (record.state === 'timed_out') this.maybeRetry(record, ref.broadcastId, ref.speakerId);
     // While send() is still issuing, it reports once itself when every command is open.
     if (this.sending === ref.broadcastId) return;
     // Acks from hundreds of speakers arrive in bursts: one report per broadcast per

@@ -41,6 +41,8 @@ beforeEach(async () => {
     warnings: new WarningLibrary(broker.site.warnings),
     clock,
     droneSpeakerPositions: () => new Map(),
+    // These tests read the report of single attempts; retries have their own test file.
+    retry: { maxAttempts: 1 },
     onUpdate: (s) => updates.push(s),
   });
   await service.start();
