@@ -56,6 +56,19 @@ describe('AlertBook', () => {
     expect(book.list().find((a) => a.subject === 'a1')?.acked).toBe(true);
   });
 
+  it('one condition seen by our rule and by the server\'s vehicle alarm is one alert', () => {
+    const book = new AlertBook();
+    book.observe(0, [drone('d1'), drone('d2')], [], []);
+    expect(book.observe(1000, [drone('d1', { batteryPct: 22 }), drone('d2')], [], []).map((a) => a.kind)).toEqual(['battery_low']);
+    // The server's own alarm for the same drone and condition follows: not a second alert.
+    expect(book.observe(2000, [drone('d1', { batteryPct: 22 }), drone('d2')], [alarm('v1', { type: 'low_battery', droneId: 'd1' })], [])).toEqual([]);
+    // The server first, then our rule: still one.
+    expect(book.observe(3000, [drone('d1', { batteryPct: 22 }), drone('d2')], [alarm('v2', { type: 'link_lost', droneId: 'd2' })], []).map((a) => a.kind)).toEqual(['alarm']);
+    expect(book.observe(4000, [drone('d1', { batteryPct: 22 }), drone('d2', { link: 'lost' })], [], [])).toEqual([]);
+    // Other conditions of the same drone still count.
+    expect(book.observe(5000, [], [alarm('v3', { type: 'fence_breach', droneId: 'd2' })], []).map((a) => a.subject)).toEqual(['v3']);
+  });
+
   it('acknowledging clears the unacknowledged count', () => {
     const book = new AlertBook();
     book.observe(0, [], [alarm('a1'), alarm('a2')], []);

@@ -89,13 +89,20 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
       el,
       ...open.slice(0, 50).map((a) => {
         const type = alarmTypeName(t, alarmType(a));
-        const who = a.source.kind === 'manual' ? `${alarmPlace(site, a, t)} · ${t('alarm.by', { user: a.source.username })}` : t('alarm.at', { place: alarmPlace(site, a, t) });
+        const who = a.source.kind !== 'sensor' ? a.source.kind === 'manual' ? `${alarmPlace(site, a, t)} · ${t('alarm.by', { user: a.source.username })}` : alarmPlace(site, a, t) : t('alarm.at', { place: alarmPlace(site, a, t) });
         return h(
           'li',
-          { 'data-testid': 'alarm-item', 'data-id': a.id, 'data-state': a.state, 'data-severity': a.severity, class: `sev-${a.severity}` },
+          { 'data-testid': 'alarm-item', 'data-id': a.id, 'data-state': a.state, 'data-severity': a.severity, class: `sev-${a.severity}`, title: (a.source as { text?: string }).text },
           h('a', { href: '#', class: 'alarm-title', 'data-testid': 'alarm-centre', title: t('alarm.center'), onclick: (e) => (e.preventDefault(), centre(a)) }, h('span', { class: `sev-tag ${a.severity}` }, severityName(t, a.severity)), ' ', h('b', {}, type)),
           ` · ${who} · ${ringName(t, site, a.ringId)} · ${t(`alarm.${a.state}` as MessageKey)} · ${fmtTime(a.raisedAtMs)}`,
           a.source.kind === 'manual' && a.source.note ? h('div', { class: 'note', 'data-testid': 'alarm-note' }, t('alarm.note', { note: a.source.note })) : null,
+          // A drone's own alarm carries the vehicle's or service's words in English: shown in
+          // an English console, kept on hover in another (type and drone already say what).
+          (a.source as { text?: string }).text
+            ? ctx.lang === 'en'
+              ? h('div', { class: 'note', 'data-testid': 'alarm-autopilot' }, t('alarm.says', { text: String((a.source as { text?: string }).text) }))
+              : null
+            : null,
           responderLine(a),
           h(
             'div',

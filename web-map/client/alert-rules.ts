@@ -47,7 +47,13 @@ export interface AlarmView {
   severity: string;
   raisedAtMs: number;
   type: string;
+  /** For an alarm a drone raised itself (source kind 'vehicle'). */
+  droneId?: string;
 }
+
+/** One condition seen twice (our rule on telemetry, the server's vehicle alarm) is one alert. */
+const SAME_CONDITION_MS = 120_000;
+const GROUP: Record<string, string> = { battery_low: 'battery', battery_critical: 'battery', low_battery: 'battery', link_lost: 'link', failsafe_mode: 'failsafe', failsafe: 'failsafe' };
 /** Ledger records that explain a mode change: kind plus payload mode, per drone. */
 export interface CommandView {
   targetId: string;
@@ -95,28 +101,34 @@ export class AlertBook {
       if (!acked) raised.push(a);
     };
 
+    // Is the same condition already up from the other source (server alarm vs our rule)?
+    const fromAlarm = (group: string | undefined, droneId: string) =>
+      group !== undefined && this.list().some((x) => !x.acked && x.atMs >= nowMs - SAME_CONDITION_MS && x.kind === 'alarm' && x.detail['droneId'] === droneId && GROUP[String(x.detail['type'])] === group);
+    const fromRule = (group: string | undefined, droneId: string) =>
+      group !== undefined && this.list().some((x) => !x.acked && x.atMs >= nowMs - SAME_CONDITION_MS && x.kind !== 'alarm' && x.subject === droneId && GROUP[x.kind] === group);
     for (const a of alarms) {
       if (this.seenAlarms.has(a.id)) continue;
       this.seenAlarms.add(a.id);
       if (a.state !== 'open') continue;
-      raise('alarm', a.severity === 'high' || a.severity === 'critical' ? 'critical' : 'warning', a.id, { type: a.type, severity: a.severity });
+      if (a.droneId && fromRule(GROUP[a.type], a.droneId)) continue;
+      raise('alarm', a.severity === 'high' || a.severity === 'critical' ? 'critical' : 'warning', a.id, { type: a.type, severity: a.severity, ...(a.droneId ? { droneId: a.droneId } : {}) });
     }
 
     for (const d of drones) {
       const mem = this.drones.get(d.id) ?? { link: 'never', batteryLevel: 0 };
-      if (d.link === 'lost' && mem.link !== 'lost' && (mem.link === 'ok' || initial)) raise('link_lost', 'critical', d.id, {});
+      if (d.link === 'lost' && mem.link !== 'lost' && (mem.link === 'ok' || initial) && !fromAlarm('link', d.id)) raise('link_lost', 'critical', d.id, {});
       if (d.link === 'ok' && d.batteryPct !== undefined) {
         const pct = d.batteryPct;
         if (pct <= BATTERY_CRITICAL_PCT && mem.batteryLevel < 2) {
           raise('battery_critical', 'critical', d.id, { pct: Math.round(pct) });
           mem.batteryLevel = 2;
         } else if (pct <= BATTERY_WARNING_PCT && mem.batteryLevel < 1) {
-          raise('battery_low', 'warning', d.id, { pct: Math.round(pct) });
+          if (!fromAlarm('battery', d.id)) raise('battery_low', 'warning', d.id, { pct: Math.round(pct) });
           mem.batteryLevel = 1;
         } else if (pct > BATTERY_WARNING_PCT + BATTERY_HYSTERESIS_PCT) mem.batteryLevel = 0;
         else if (pct > BATTERY_CRITICAL_PCT + BATTERY_HYSTERESIS_PCT && mem.batteryLevel === 2) mem.batteryLevel = 1;
       }
-      if (!initial && d.mode && mem.mode && d.mode !== mem.mode && FAILSAFE_MODES.has(d.mode) && !commanded(d.id, d.mode, nowMs, commands)) {
+      if (!initial && d.mode && mem.mode && d.mode !== mem.mode && FAILSAFE_MODES.has(d.mode) && !commanded(d.id, d.mode, nowMs, commands) && !fromAlarm('failsafe', d.id)) {
         raise('failsafe_mode', 'critical', d.id, { mode: d.mode });
       }
       if (d.link !== 'never') mem.link = d.link;

@@ -9,7 +9,7 @@ import type { Ctx } from './context.ts';
 import { fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
 import type { MessageKey } from './i18n.ts';
-import { alarmPlace, alarmType, alarmTypeName, droneName, ringName } from './names.ts';
+import { alarmDrone, alarmPlace, alarmType, alarmTypeName, droneName, ringName } from './names.ts';
 import type { Point } from './types.ts';
 
 /** Drones are checked at most this often: telemetry arrives every frame, alerts need not. */
@@ -67,7 +67,8 @@ export function attention(ctx: Ctx, onTitle: (unacked: number) => void): Attenti
       const q = ctx.toMap(p);
       ctx.map.setView([q.latDeg, q.lonDeg], Math.max(ctx.map.getZoom(), 15));
     }
-    if (a.kind !== 'alarm') ctx.selectDrone(a.subject);
+    const droneId = a.kind === 'alarm' ? a.detail['droneId'] : a.subject;
+    if (droneId !== undefined) ctx.selectDrone(String(droneId));
   };
   const ack = (id?: string) => {
     if (id) book.ack(id);
@@ -135,7 +136,7 @@ export function attention(ctx: Ctx, onTitle: (unacked: number) => void): Attenti
     const raised = book.observe(
       Date.now(),
       [...store.drones.values()].map((d) => ({ id: d.id, link: d.link, batteryPct: d.telemetry?.batteryPct, mode: d.telemetry?.mode })),
-      [...store.alarms.values()].map((a) => ({ id: a.id, state: a.state, severity: a.severity, raisedAtMs: a.raisedAtMs, type: alarmType(a) })),
+      [...store.alarms.values()].map((a) => ({ id: a.id, state: a.state, severity: a.severity, raisedAtMs: a.raisedAtMs, type: alarmType(a), droneId: alarmDrone(a) })),
       commands,
     );
     const fresh = raised.filter((a) => !a.initial);

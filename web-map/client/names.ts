@@ -51,7 +51,14 @@ export function droneName(site: SiteView, id: string): string {
 
 /** What an alarm is, in words: type, and where (checkpoint or the dispatcher). */
 export function alarmType(a: Alarm): string {
-  return a.source.kind === 'sensor' ? a.source.type : 'manual';
+  const src = a.source as { kind: string; type?: string };
+  return src.kind === 'sensor' || src.kind === 'vehicle' ? String(src.type) : 'manual';
+}
+
+/** The drone an alarm is about, when a drone raised it itself. */
+export function alarmDrone(a: Alarm): string | undefined {
+  const src = a.source as { kind: string; droneId?: string };
+  return src.kind === 'vehicle' ? src.droneId : undefined;
 }
 
 /** Within this distance of a checkpoint, a manual alarm is named after it. */
@@ -60,6 +67,8 @@ const NEAR_CHECKPOINT_M = 400;
 /** Where an alarm is, in words: its checkpoint, the checkpoint it is near, or coordinates. */
 export function alarmPlace(site: SiteView, a: Alarm, t: T): string {
   if (a.source.kind === 'sensor') return checkpointName(site, a.source.checkpointId);
+  const drone = alarmDrone(a);
+  if (drone) return droneName(site, drone);
   const m = (p: { latDeg: number; lonDeg: number }) => Math.hypot((p.latDeg - a.position.latDeg) * 111_320, (p.lonDeg - a.position.lonDeg) * 111_320 * Math.cos((a.position.latDeg * Math.PI) / 180));
   const near = site.checkpoints.map((c) => ({ c, d: m(c.position) })).sort((x, y) => x.d - y.d)[0];
   if (near && near.d <= NEAR_CHECKPOINT_M) return t('place.near', { name: near.c.name, metres: Math.round(near.d) });
