@@ -5,6 +5,11 @@
  * denied: Resolve system health failures first" this way; without this it became two
  * events and neither matched a refusal. An incomplete text (a lost last chunk, or a text of
  * exactly n×50 characters) is delivered as far as it got once `timeoutMs` passes.
+ *
+ * Id 0 means "the only chunk" in MAVLink, but PX4 numbers every text from 0 (its first
+ * text after boot, and every 65,536th, carry id 0 even when long). So a full 50-character
+ * chunk with id 0 is held as a possible first chunk: chunk_seq 1 with id 0 continues it;
+ * anything else with id 0, or the timeout, delivers it as it is.
  */
 export const STATUSTEXT_CHUNK_CHARS = 50;
 
@@ -26,18 +31,24 @@ export class StatusTextAssembler {
 
   /** `text` as parsed: NUL padding already cut, so a full chunk has 50 characters. */
   push(severity: number, text: string, id: number | undefined, chunkSeq: number | undefined): void {
-    if (!id) {
-      this.deliver(severity, text);
-      return;
+    const key = id ?? 0;
+    const seq = chunkSeq ?? 0;
+    if (key === 0 && !(seq !== 0 && this.partial.has(0))) {
+      // Not the continuation of a held id-0 chunk: any held one was a whole text.
+      this.flush(0, false);
+      if (text.length < STATUSTEXT_CHUNK_CHARS || seq !== 0) {
+        this.deliver(severity, text);
+        return;
+      }
     }
-    let p = this.partial.get(id);
+    let p = this.partial.get(key);
     if (!p) {
-      p = { severity, chunks: new Map(), timer: setTimeout(() => this.flush(id, true), this.timeoutMs) };
+      p = { severity, chunks: new Map(), timer: setTimeout(() => this.flush(key, key !== 0), this.timeoutMs) };
       p.timer.unref?.();
-      this.partial.set(id, p);
+      this.partial.set(key, p);
     }
-    p.chunks.set(chunkSeq ?? 0, text);
-    if (text.length < STATUSTEXT_CHUNK_CHARS) this.flush(id, false);
+    p.chunks.set(seq, text);
+    if (text.length < STATUSTEXT_CHUNK_CHARS) this.flush(key, false);
   }
 
   private flush(id: number, timedOut: boolean): void {

@@ -127,6 +127,20 @@ describe('refusal reasons (issues 11.3, 17.4, 17.5)', () => {
     expect(events).toEqual(['Arming denied: Resolve system health failures first']);
   });
 
+  it('PX4 numbers texts from 0: a long first text with id 0 is still one text; short id-0 texts pass at once', async () => {
+    const { v, stub } = await pair('px4');
+    const events: string[] = [];
+    v.on('statustext', (s) => events.push(s.text));
+    stub.chunkedText(SEV.CRITICAL, 'Arming denied: Resolve system health failures first', 0);
+    stub.text(SEV.INFO, 'Armed by external command\t');
+    await until(() => events.length === 2);
+    expect(events).toEqual(['Arming denied: Resolve system health failures first', 'Armed by external command']);
+    // Exactly 50 characters with id 0 (an ArduPilot text may be): whole after the chunk timeout.
+    stub.text(SEV.WARNING, 'y'.repeat(50));
+    await until(() => events.length === 3, 2000);
+    expect(events[2]).toBe('y'.repeat(50));
+  });
+
   it('delivers a chunked text whose last chunk was lost, once, after the chunk timeout', async () => {
     const { v, stub } = await pair('px4');
     const events: string[] = [];
