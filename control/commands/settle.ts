@@ -10,7 +10,10 @@ export function settleCommand(ledger: Ledger, id: string, r: CommandResult): voi
   const detail = r.message ? `${r.status}: ${r.message}` : r.status;
   switch (r.status) {
     case 'success':
-      if (ledger.get(id)?.state === 'sent') ledger.move(id, 'acked', { detail: 'accepted' });
+      // Nothing had to go to the vehicle (PX4 applies an uploaded fence by itself): say so
+      // rather than leave the record queued for ever; it never shows a device ack.
+      if (ledger.get(id)?.state === 'queued') ledger.move(id, 'sent', { detail: 'nothing to send to the vehicle' });
+      else if (ledger.get(id)?.state === 'sent') ledger.move(id, 'acked', { detail: 'accepted' });
       ledger.move(id, 'succeeded', {
         detail: r.message ?? 'accepted',
         ...(r.commandedSpeedMps !== undefined ? { result: { commandedSpeedMps: r.commandedSpeedMps } } : {}),

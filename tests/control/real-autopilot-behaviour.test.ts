@@ -487,3 +487,18 @@ describe('the gateway publishes no position before a valid fix (issue 11.7)', ()
     }
   });
 });
+
+describe('a command with nothing to send settles (PX4 fence enable)', () => {
+  it('ends succeeded with the reason, never stuck in queued', async () => {
+    const { v } = await pair('px4');
+    const drones = new DroneCommands(new Ledger(systemClock), new Map([['drone-1', v]]));
+    const rec = await Promise.race([
+      drones.issue('drone-1', { action: 'fence_enable' }, 'op').done,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000)),
+    ]);
+    expect(rec?.state).toBe('succeeded');
+    expect(rec!.transitions.map((t) => t.state)).toEqual(['queued', 'sent', 'succeeded']);
+    expect(rec!.transitions[1]!.detail).toBe('nothing to send to the vehicle');
+    expect(rec!.transitions[2]!.detail).toMatch(/PX4 applies an uploaded geofence/);
+  });
+});
