@@ -15,8 +15,13 @@ export interface CliProcess {
   stop(signal: NodeJS.Signals, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; tookMs: number; killed: boolean }>;
 }
 
-export function runCli(args: string[]): CliProcess {
-  const proc = spawn(process.execPath, ['bin/ringwatch.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `nodeFlags` go before the script: `ringwatch broker` re-executes itself with
+ * --max-semi-space-size=32 unless it already has it, and a drill that kills "the broker
+ * process" must hold the process that serves, not a parent that forwards signals.
+ */
+export function runCli(args: string[], o: { nodeFlags?: string[] } = {}): CliProcess {
+  const proc = spawn(process.execPath, [...(o.nodeFlags ?? []), 'bin/ringwatch.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (b: Buffer) => {
