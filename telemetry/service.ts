@@ -6,6 +6,7 @@ import { InfluxdSupervisor, type InfluxdStatus, type RestartBackoff } from './in
 import { MqttIngest } from './ingest.ts';
 import { InprocIngest, type PublishPathSource } from './inproc-ingest.ts';
 import type { SheddingState } from './intake.ts';
+import type { Registry } from 'prom-client';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import { mapMessage } from './mapping/index.ts';
 import { IngestMetrics } from './metrics.ts';
@@ -74,6 +75,8 @@ export interface TelemetryService {
   writer: BatchWriter;
   spool: Spool;
   metricsUrl: string | undefined;
+  /** The prom-client registry behind `/metrics` (ringwatch up merges it into its one metrics port). */
+  promRegistry: Registry;
   /** Counters, gauges, and the verdict (`status`: ok | degraded, with `reasons`). */
   health(): TelemetryHealth;
   /** Called on every change worth an engineer's attention (influxd exit/restart, store lost/back, shedding). */
@@ -297,6 +300,7 @@ export async function startTelemetryService(cfg: TelemetryServiceConfig): Promis
     return {
       store,
       metrics,
+      promRegistry: registry,
       influxd,
       supervisor,
       ingest,
