@@ -45,6 +45,8 @@ const cp = (i: number) => stack.site.checkpoints[i]!.position;
 describe('the console asks for attention, on every tab', () => {
   it('a colleague\'s new alarm raises a badge, the title count, a beep and a critical banner until acknowledged', async () => {
     await as('operator');
+    // Once the fleet has reported, the outer rings' promise holds (a steadier picture too).
+    await poll(() => page.getByTestId('coverage-control').getAttribute('data-verdict'), 30_000).toBe('ok');
     expect(await page.getByTestId('alerts-badge').count()).toBe(0);
     const before = await beeps();
     await apiAs('operator2', 'POST', '/api/dispatch', { ...cp(0), note: 'Smoke near the gate' });
@@ -167,6 +169,7 @@ describe('the alarm queue', () => {
         const c = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${box.x + box.width / 2}, ${box.y + box.height / 2})`);
         return Math.hypot((c.latDeg - cp(1).latDeg) * 111_320, (c.lonDeg - cp(1).lonDeg) * 96_000) < 30;
       }).toBe(true);
+    await page.waitForTimeout(500); // let the zoom animation finish before the picture
     await screenshot(page, 'operator-alarm-queue');
   }, 90_000);
 });

@@ -313,6 +313,8 @@ async function startConsole(user: User): Promise<void> {
     },
     frames: () => store.frames,
     beeps: () => beepsPlayed(),
+    alarm: (id: string) => store.alarms.get(id),
+    ledger: (id: string) => store.ledger.get(id),
     mapLatLngAt: (x: number, y: number) => {
       const r = mapEl.getBoundingClientRect();
       const ll = map.containerPointToLatLng([x - r.left, y - r.top]);
