@@ -257,7 +257,7 @@ describe('both languages, fully', () => {
       await apiAs('operator2', 'POST', '/api/dispatch', { ...cp(2), note: '可疑人员', playWarning: false });
       stack.fleet.drones.get('drone-2')!.injectFault({ kind: 'battery_sag', pct: 80 });
       await loginAs(p, stack.webUrl, 'chief');
-      expect(await p.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+      expect(await p.evaluate('document.documentElement.lang')).toBe('zh-CN');
       await p.getByTestId('alerts-toggle').click();
       await expect.poll(() => p.getByTestId('alert-item').count(), { timeout: 20_000 }).toBeGreaterThan(0);
       // Proper names and codes that stay as they are in any language: the site's own names,
@@ -282,7 +282,7 @@ describe('both languages, fully', () => {
       ].sort((a, b) => b.length - a.length);
       const leaks = new Set<string>();
       const scan = async (where: string) => {
-        let text = await p.evaluate(() => document.body.innerText);
+        let text = (await p.evaluate('document.body.innerText')) as string;
         for (const n of proper) text = text.split(n).join(' ');
         text = text.replace(/\b(drone|cp|sp|warn)-[\w-]+/g, ' ').replace(/\b(STABILIZE|GUIDED|AUTO|RTL|LAND|LOITER|BRAKE|POSHOLD|ALT_HOLD|SMART_RTL)\b/g, ' ').replace(/\b(km|m\/s|m|s|V)\b/g, ' ');
         for (const w of text.match(/[A-Za-z]{2,}/g) ?? []) leaks.add(`${where}: ${w}`);
