@@ -359,7 +359,8 @@ export class FieldRun {
     const point = pointAtRange(this.site.ring.center, here, FIELD_LIMITS.alarmRadiusM, FIELD_LIMITS.dispatchRangeM);
     this.figures['dispatchRangeM'] = Math.round(distanceM(here, point));
     const sent = Date.now();
-    const alarm = await this.rw.api<AlarmView>('/api/dispatch', { method: 'POST', body: { latDeg: point.latDeg, lonDeg: point.lonDeg, note: 'field test', playWarning: false } });
+    // The one drone is the ring's whole patrol: the operator confirms taking it (else 409).
+    const alarm = await this.rw.api<AlarmView>('/api/dispatch', { method: 'POST', body: { latDeg: point.latDeg, lonDeg: point.lonDeg, note: 'field test', playWarning: false, confirm: true } });
     this.alarm = alarm;
     if (alarm.ringId !== FIELD_RING_ID) throw new Error(`alarm fell in ${alarm.ringId}, not ${FIELD_RING_ID}`);
     if (alarm.responder?.droneId !== FIELD_DRONE_ID) throw new Error(`no responder: ${alarm.noResponderReason ?? JSON.stringify(alarm.responder)}`);
@@ -388,7 +389,8 @@ export class FieldRun {
   }
 
   async onSceneHoldKeepsAltitude(): Promise<void> {
-    const alarm = this.alarm!;
+    const alarm = this.alarm;
+    if (alarm?.responder?.onSceneAtMs === undefined) throw new Error('not run: the responder never reached the scene (see the dispatch step)');
     const from = Date.now();
     const start = this.latest()!;
     // ringwatch commands the hold on arrival; by the time we saw the arrival it is in force,
