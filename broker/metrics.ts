@@ -1,3 +1,4 @@
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { IdentityLabel } from './identity.ts';
 
 /**
@@ -72,3 +73,55 @@ export class MetricsRegistry {
     };
   }
 }
+
+/**
+ * Prometheus series over a broker's counters, read at scrape time (the hot path keeps
+ * counting in plain fields). `ringwatch broker --metrics-port` serves it alone;
+ * `ringwatch up` merges it with control's and telemetry's on one port.
+ */
+export function brokerPromRegistry(read: () => BrokerMetrics): Registry {
+  const reg = new Registry();
+  let m = read();
+  new Gauge({
+    name: 'ringwatch_broker_clients',
+    help: 'Connected clients by identity kind',
+    labelNames: ['identity'],
+    registers: [reg],
+    collect() {
+      // One snapshot per scrape, taken by the first series collected.
+      m = read();
+      this.reset();
+      for (const [k, v] of Object.entries(m.clients)) this.set({ identity: k }, v);
+    },
+  });
+  const counter = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [reg],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  counter('ringwatch_broker_messages_in_total', 'Accepted publishes, routed to subscribers', () => m.messagesIn);
+  counter('ringwatch_broker_messages_out_total', 'Deliveries written to subscribers', () => m.messagesOut);
+  counter('ringwatch_broker_retain_cleared_total', 'Publishes with retain set on a channel that may not be retained: routed, not stored', () => m.retainCleared);
+  new Counter({
+    name: 'ringwatch_broker_rejects_total',
+    help: 'Refused connections, publishes and subscriptions, by reason (auth, acl, schema, rate, slow_consumer, connection_cap, ...)',
+    labelNames: ['reason'],
+    registers: [reg],
+    collect() {
+      this.reset();
+      // Every reason present from the first scrape, so rate() has a series to work on.
+      for (const r of REJECT_REASONS) this.inc({ reason: r }, m.rejects[r] ?? 0);
+    },
+  });
+  return reg;
+}
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'auth', 'will', 'acl', 'sys_topic', 'wildcard', 'topic', 'not_json', 'schema', 'oversize', 'rate',
+  'slow_consumer', 'subscribe', 'future_ts', 'oversize_packet', 'connection_cap', 'protocol',
+];

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { Registry } from 'prom-client';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -7,6 +8,10 @@ import type { SecretsFile } from '../site/secrets-file.ts';
 import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
 import { brokerPublishPath, startBrokerServer, type BrokerServer, type BrokerTlsOptions } from '../broker/index.ts';
 import { startTelemetryService, type TelemetryHealth, type TelemetryService } from '../telemetry/service.ts';
+import { startMetricsServer } from '../telemetry/metrics-server.ts';
+import { brokerPromRegistry } from '../broker/metrics.ts';
+import { controlObservability } from '../control/observability/metrics.ts';
+import { overallHealth, type ControlHealth, type PartHealth, type PartStatus } from '../control/observability/health.ts';
 import type { StoreConfig } from '../telemetry/store/create.ts';
 import { MqttBus } from '../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../control/service.ts';
@@ -46,6 +51,13 @@ export interface SystemOptions {
    * 'mqtt' (a QoS 1 session, as `ringwatch telemetry` does; always so with `mqttUrl`).
    */
   telemetry?: { influxdPort?: number; metricsPort?: number; ingest?: 'publish-path' | 'mqtt' };
+  /**
+   * `/metrics` (every part's series: broker, control, telemetry) and `/health` (a verdict
+   * per part) on 127.0.0.1:port; 0 picks a free one; absent: not served. Loopback only,
+   * without login, on purpose: see docs/security.md. A port that is taken is logged and
+   * the stack runs on without it (watching must not stop flying).
+   */
+  metricsPort?: number;
   web?: WebMapOptions;
   /** The HTTP server's transport and limits: TLS, timeouts, connection caps, logger. */
   http?: HttpServerOptions;
@@ -56,10 +68,19 @@ export interface SystemOptions {
   logger: Logger;
 }
 
-/** The stack's own verdict: `degraded` while any part rides out a fault (flying goes on). */
+/**
+ * The stack's own verdict, the worst of its parts': `degraded` while a part rides out a
+ * fault (flying goes on), `down` when a part cannot do its job (control cut off from the
+ * broker). `reasons` names the part in each line.
+ */
 export interface SystemHealth {
-  status: 'ok' | 'degraded';
-  services: { telemetry: Pick<TelemetryHealth, 'status' | 'reasons'> & Partial<TelemetryHealth> };
+  status: PartStatus;
+  reasons: string[];
+  services: {
+    broker: PartHealth & { external: boolean };
+    control: ControlHealth;
+    telemetry: Pick<TelemetryHealth, 'status' | 'reasons'> & Partial<TelemetryHealth>;
+  };
 }
 
 /** The live event (on the API's event stream) that carries a service's health change. */
@@ -68,6 +89,8 @@ export const SERVICE_HEALTH_EVENT = 'service-health';
 export interface RunningSystem {
   mapUrl: string;
   mqttUrl: string;
+  /** http://127.0.0.1:PORT/metrics when `metricsPort` was given and could be bound. */
+  metricsUrl?: string;
   broker?: BrokerServer;
   /** Absent only when the telemetry service could not start at all (history is then unavailable). */
   telemetry: TelemetryService | undefined;
@@ -147,10 +170,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       telemetryFailure = `telemetry service did not start: ${(err as Error).message}`;
       log.error({ err, alert: 'TelemetryDown' }, `${telemetryFailure}; running without history`);
     }
-    const health = (): SystemHealth => {
-      const tel = telemetry ? telemetry.health() : { status: 'degraded' as const, reasons: [telemetryFailure ?? 'telemetry service not running'] };
-      return { status: tel.status, services: { telemetry: tel } };
-    };
+    const telemetryHealth = () => (telemetry ? telemetry.health() : { status: 'degraded' as const, reasons: [telemetryFailure ?? 'telemetry service not running'] });
 
     let fleet: SimFleet | undefined;
     if (o.sim) {
@@ -192,6 +212,38 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     });
     closers.push({ name: 'operations and HTTP API', close: () => app.close() });
     const { ops, api, hub } = app;
+    const observed = controlObservability({ control, bus, ops: { alarms: ops.alarms, broadcasts: ops.broadcasts, time: app.time } });
+    closers.push({ name: 'control metrics', close: () => observed.close() });
+    const health = (): SystemHealth => {
+      const tel = telemetryHealth();
+      const ctl = observed.health();
+      // An external broker is seen through control's link to it; our own serves while we run.
+      const brk: SystemHealth['services']['broker'] = broker
+        ? { status: 'ok', reasons: [], external: false }
+        : bus.connected
+          ? { status: 'ok', reasons: [], external: true }
+          : { status: 'down', reasons: [`control cannot reach the broker at ${mqttUrl}`], external: true };
+      const all = overallHealth({ broker: brk, control: ctl, telemetry: tel });
+      return { ...all, services: { broker: brk, control: ctl, telemetry: tel } };
+    };
+    let metricsUrl: string | undefined;
+    if (o.metricsPort !== undefined) {
+      const registries = [...(broker ? [brokerPromRegistry(() => broker!.metrics())] : []), observed.registry, ...(telemetry ? [telemetry.promRegistry] : [])];
+      const merged = Registry.merge(registries);
+      try {
+        const server = await startMetricsServer({
+          port: o.metricsPort,
+          metrics: async () => ({ contentType: merged.contentType, body: await merged.metrics() }),
+          health,
+          logger: log.child({ part: 'metrics' }),
+        });
+        closers.push({ name: 'metrics endpoint', close: () => server.close() });
+        metricsUrl = server.metricsUrl;
+        log.info(`metrics on ${server.metricsUrl}, health on ${server.healthUrl}`);
+      } catch (err) {
+        log.error({ err, alert: 'MetricsEndpointDown' }, `metrics endpoint not served on 127.0.0.1:${o.metricsPort}: ${(err as Error).message}; running without it`);
+      }
+    }
     // Health changes reach the console on the live event stream (a small field it can show).
     const offHealth = telemetry?.onHealthChange((h, event) =>
       hub.publish({ type: SERVICE_HEALTH_EVENT, data: { service: 'telemetry', status: h.status, reasons: h.reasons, event, tsMs: h.tsMs } }),
@@ -200,7 +252,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const mapUrl = `${app.url}/`;
 
     if (o.autoPatrol) void startPatrolsWhenReady(o.site, ops, log);
-    return { mapUrl, mqttUrl, ...(broker ? { broker } : {}), telemetry, health, control, ops, api, ...(fleet ? { fleet } : {}), close };
+    return { mapUrl, mqttUrl, ...(metricsUrl ? { metricsUrl } : {}), ...(broker ? { broker } : {}), telemetry, health, control, ops, api, ...(fleet ? { fleet } : {}), close };
   } catch (err) {
     await close();
     throw err;

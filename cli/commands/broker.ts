@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { readTlsFiles, startBrokerServer, type BrokerTlsOptions } from '../../broker/index.ts';
+import { brokerPromRegistry } from '../../broker/metrics.ts';
+import { startMetricsServer } from '../../telemetry/metrics-server.ts';
 import { loadSite } from '../../site/index.ts';
 import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
@@ -33,6 +35,8 @@ against the protocol schemas (invalid ones are dropped and counted).
   --redis URL       cluster with other brokers on this Redis (redis://host:port[/db])
   --id ID           broker id, distinct per instance in a cluster (default random)
   --metrics-every S log a metrics line every S seconds (default 60; 0 disables)
+  --metrics-port N  serve /metrics (Prometheus) and /health on 127.0.0.1:N, no login
+                    (0 picks a free port; default: not served)
   --log-level LEVEL pino level (default info)`;
 
 export const brokerCommand: Command = {
@@ -57,6 +61,7 @@ export const brokerCommand: Command = {
     redis: { type: 'string' },
     id: { type: 'string' },
     'metrics-every': { type: 'string' },
+    'metrics-port': { type: 'string' },
     'log-level': { type: 'string' },
   },
   async run(values) {
@@ -92,6 +97,19 @@ export const brokerCommand: Command = {
       },
       `broker listening: ${listenerUrls(values, server).join(', ')}`,
     );
+    // Loopback only and without login, like every ringwatch metrics port (docs/security.md).
+    const registry = brokerPromRegistry(() => server.metrics());
+    const endpoint =
+      values['metrics-port'] !== undefined
+        ? await startMetricsServer({
+            port: parsePort(values['metrics-port'], 'metrics-port', 0),
+            metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+            // Answering at all is the broker's health; the counters say how it is doing.
+            health: () => ({ status: 'ok', reasons: [], ...server.metrics() }),
+            logger,
+          })
+        : undefined;
+    if (endpoint) logger.info(`broker metrics on ${endpoint.metricsUrl}, health on ${endpoint.healthUrl}`);
     const ticker =
       metricsEveryS > 0 ? setInterval(() => logger.info({ metrics: server.metrics() }, 'broker metrics'), metricsEveryS * 1000) : undefined;
     ticker?.unref();
@@ -100,6 +118,7 @@ export const brokerCommand: Command = {
     process.on('SIGINT', () => undefined).on('SIGTERM', () => undefined);
     logger.info({ signal }, 'closing broker');
     if (ticker) clearInterval(ticker);
+    await endpoint?.close();
     await server.close();
     logger.info({ metrics: server.metrics() }, 'broker closed');
   },

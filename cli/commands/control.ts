@@ -11,6 +11,10 @@ import { webMapPlugin } from '../../web-map/server/plugin.ts';
 import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
 import { DEFAULT_MQTT_URL } from '../../protocol/ports.ts';
+import { controlObservability } from '../../control/observability/metrics.ts';
+import { startMetricsServer } from '../../telemetry/metrics-server.ts';
+import type { Operations } from '../../control/ops/operations.ts';
+import type { OpsTime } from '../../control/ops/sim-time.ts';
 
 const usage = `Usage: ringwatch control --site FILE [--mqtt URL] [--secrets FILE] [--data-dir DIR] [--rate HZ]
                         [--http-port N] [--host H] [--influx-url URL] [--web]
@@ -32,6 +36,8 @@ Ctrl-C closes every link and marks the drones offline.
   --host H          address for the API (default ${CONTROL_APP_DEFAULTS.httpHost})
   --influx-url URL  InfluxDB 1.x to answer /api/history from
   --web             serve the web map beside the API
+  --metrics-port N  serve /metrics (Prometheus) and /health (ok, degraded or down) on
+                    127.0.0.1:N, no login (0 picks a free port; default: not served)
 ${TLS_USAGE}
   --trust-proxy ADDR[,ADDR]  addresses of "ringwatch web" proxies in front of this API,
                     whose X-Forwarded-For then names the client (for the login throttle)`;
@@ -50,6 +56,7 @@ export const controlCommand: Command = {
     host: { type: 'string' },
     'influx-url': { type: 'string' },
     web: { type: 'boolean' },
+    'metrics-port': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'trust-proxy': { type: 'string' },
@@ -85,8 +92,21 @@ export const controlCommand: Command = {
       v.on('link_regained', () => process.stdout.write(`control: ${v.droneId} link regained\n`));
     }
     const api = values['http-port'] !== undefined ? await startApi(values, site, svc, bus, dataDir) : undefined;
+    const observed = controlObservability({ control: svc, ...(bus ? { bus } : {}), ...(api ? { ops: api.ops } : {}) });
+    const endpoint =
+      values['metrics-port'] !== undefined
+        ? await startMetricsServer({
+            port: parsePort(values['metrics-port'], 'metrics-port', 0),
+            metrics: async () => ({ contentType: observed.registry.contentType, body: await observed.registry.metrics() }),
+            health: observed.health,
+            logger: pino({ name: 'control', level: 'warn' }),
+          })
+        : undefined;
+    if (endpoint) process.stdout.write(`control: metrics on ${endpoint.metricsUrl}, health on ${endpoint.healthUrl}\n`);
     const sig = await waitForStopSignal();
     process.stdout.write(`control: ${sig}, closing\n`);
+    await endpoint?.close();
+    observed.close();
     await api?.close();
     await svc.close();
     await bus?.close();
@@ -94,7 +114,13 @@ export const controlCommand: Command = {
 };
 
 /** Part 2 over the running part 1: operations and the HTTP API (and the map with --web). */
-async function startApi(values: Record<string, string | boolean | undefined>, site: Site, svc: ControlService, bus: MqttBus | undefined, dataDir: string): Promise<{ close(): Promise<void> }> {
+async function startApi(
+  values: Record<string, string | boolean | undefined>,
+  site: Site,
+  svc: ControlService,
+  bus: MqttBus | undefined,
+  dataDir: string,
+): Promise<{ ops: Pick<Operations, 'alarms' | 'broadcasts'> & { time: OpsTime }; close(): Promise<void> }> {
   if (!bus) throw new UsageError('--http-port needs the broker (--mqtt URL)');
   const host = typeof values['host'] === 'string' ? values['host'] : CONTROL_APP_DEFAULTS.httpHost;
   const tls = readTlsFlags(values);
@@ -116,6 +142,7 @@ async function startApi(values: Record<string, string | boolean | undefined>, si
   });
   process.stdout.write(`control: API on ${app.url}/api\n`);
   return {
+    ops: { alarms: app.ops.alarms, broadcasts: app.ops.broadcasts, time: app.time },
     async close() {
       await app.close();
       await history?.close();

@@ -12,6 +12,12 @@ import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
 import { DEFAULT_PORTS } from '../../protocol/ports.ts';
 
+/**
+ * The usual port of a Prometheus exporter process (OpenTelemetry's). `ringwatch up` binds
+ * it on loopback only; when it is taken the stack runs on without metrics (and says so).
+ */
+export const DEFAULT_METRICS_PORT = 9464;
+
 const usage = `Usage: ringwatch up --site FILE [--sim] [options]
 
 Starts the whole control plane in one process: the MQTT broker, a local InfluxDB
@@ -39,8 +45,11 @@ the next start picks up the stored history.
   --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd; when it is
                        unreachable everything else runs, telemetry spools and health says degraded
   --influxd-port N     HTTP port of the local influxd (default: a free one)
+  --metrics-port N     /metrics (Prometheus: broker, control, telemetry) and /health (ok, degraded
+                       or down, per part) on 127.0.0.1:N, no login (default ${DEFAULT_METRICS_PORT};
+                       0 picks a free port; "off" serves none)
   --telemetry-metrics-port N
-                       telemetry's /metrics (Prometheus) and /health on 127.0.0.1:N
+                       telemetry's own /metrics and /health on 127.0.0.1:N as well
   --tiles URL|DIR|FILE basemap: XYZ URL template, tile folder or .mbtiles (default: plain grid)
 ${TLS_USAGE}
   --log-level LEVEL    pino level (default info)
@@ -67,6 +76,7 @@ export const upCommand: Command = {
     'influx-url': { type: 'string' },
     'influxd-port': { type: 'string' },
     'telemetry-metrics-port': { type: 'string' },
+    'metrics-port': { type: 'string' },
     tiles: { type: 'string' },
     'log-level': { type: 'string' },
     'tls-cert': { type: 'string' },
@@ -108,6 +118,7 @@ export const upCommand: Command = {
       // The HTTPS certificate serves mqtts and wss too: devices reach one name.
       ...(tls ? { brokerTls: { files: tls, mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', DEFAULT_PORTS.mqtts), wssPort: parsePort(values['wss-port'], 'wss-port', DEFAULT_PORTS.wss) } } : {}),
       ...(store ? { store } : {}),
+      ...(values['metrics-port'] === 'off' ? {} : { metricsPort: parsePort(values['metrics-port'], 'metrics-port', DEFAULT_METRICS_PORT) }),
       telemetry: {
         ...(values['influxd-port'] !== undefined ? { influxdPort: parsePort(values['influxd-port'], 'influxd-port', 0) } : {}),
         ...(values['telemetry-metrics-port'] !== undefined ? { metricsPort: parsePort(values['telemetry-metrics-port'], 'telemetry-metrics-port', 0) } : {}),
@@ -120,7 +131,8 @@ export const upCommand: Command = {
 
     process.stdout.write(startBanner({ site, secrets, demoCredentials, hosts: [host], mapUrl: system.mapUrl, mqttUrl: system.mqttUrl }));
     const health = system.health();
-    if (health.status !== 'ok') process.stdout.write(`ringwatch: running degraded (telemetry: ${health.services.telemetry.reasons.join('; ')})\n`);
+    if (health.status !== 'ok') process.stdout.write(`ringwatch: running ${health.status} (${health.reasons.join('; ')})\n`);
+    if (system.metricsUrl) process.stdout.write(`ringwatch: metrics on ${system.metricsUrl}, health on ${system.metricsUrl.replace(/metrics$/, 'health')}\n`);
     if (system.telemetry?.metricsUrl) process.stdout.write(`ringwatch: telemetry metrics on ${system.telemetry.metricsUrl}\n`);
     const sig = await waitForStopSignal();
     process.stdout.write(`ringwatch: ${sig}, stopping\n`);

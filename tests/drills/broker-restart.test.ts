@@ -12,6 +12,7 @@ import { startControlApp } from '../../control/start-control-app.ts';
 import { mavlinkSigningKeys } from '../../site/mavlink-keys.ts';
 import type { Site } from '../../site/load.ts';
 import type { DeliverySnapshot } from '../../control/broadcast/delivery.ts';
+import { controlObservability } from '../../control/observability/metrics.ts';
 import { runCli, until, type CliProcess } from './drill-helpers.ts';
 
 /**
@@ -36,7 +37,7 @@ afterEach(async () => {
 
 function startBrokerProcess(port: number): CliProcess {
   // The broker flag given here so the process we hold is the one serving (no re-exec).
-  return runCli(['broker', '--site', 'sites/demo.yaml', '--mqtt-port', String(port), '--no-ws', '--metrics-every', '0'], {
+  return runCli(['broker', '--site', 'sites/demo.yaml', '--mqtt-port', String(port), '--no-ws', '--metrics-every', '0', '--metrics-port', '0'], {
     nodeFlags: ['--max-semi-space-size=32'],
   });
 }
@@ -66,6 +67,7 @@ describe('drill: broker killed with -9 and restarted', () => {
     let broker = startBrokerProcess(port);
     closers.push(() => broker.stop('SIGKILL', 5_000));
     await broker.waitFor(/broker listening/, 60_000);
+    const brokerMetricsUrl = (await broker.waitFor(/broker metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/, 10_000))[1]!;
 
     const fleet: SimFleet = await startSimFleet({ site: base, secrets, mqttUrl: url, speed: 1, droneUdpPorts: 'any', drones: 'all', speakers: 'all', sensors: 'none' });
     closers.push(() => fleet.close());
@@ -79,6 +81,8 @@ describe('drill: broker killed with -9 and restarted', () => {
     const app = await startControlApp({ site, control, bus, dataDir, listen: { host: '127.0.0.1', port: 0 }, speed: 1 });
     closers.push(() => app.close());
     const broadcasts = app.ops.broadcasts!;
+    const observed = controlObservability({ control, bus, ops: { alarms: app.ops.alarms, broadcasts, time: app.time } });
+    closers.push(() => observed.close());
     const drones = site.drones.map((d) => d.id);
     const telemetrySecret = secrets.services['telemetry']!;
 
@@ -86,11 +90,17 @@ describe('drill: broker killed with -9 and restarted', () => {
     await until(() => [...control.vehicles.values()].every((v) => v.online), 'every drone online over MAVLink', 60_000);
     await until(async () => [...(await retainedDroneStatuses(url, telemetrySecret, 500)).values()].filter((s) => s === 'online').length === drones.length, 'every drone status retained', 30_000);
     const speakerIds = [...fleet.speakers.keys()];
+    // The broker's own metrics port counts its clients: every speaker, control.
+    const brokerText = await (await fetch(brokerMetricsUrl)).text();
+    expect(brokerText).toContain(`ringwatch_broker_clients{identity="speaker"} ${speakerIds.length}`);
+    expect(brokerText).toContain('ringwatch_broker_clients{identity="control"} 1');
+    expect(observed.health().status).toBe('ok');
 
     // kill -9: no DISCONNECT, no will handling at the broker, retained state gone with it.
     const killed = await broker.stop('SIGKILL', 5_000);
     expect(killed.signal).toBe('SIGKILL');
     await until(() => !bus.connected, 'control to notice the broker is gone', 30_000);
+    expect(observed.health()).toMatchObject({ status: 'down', reasons: [expect.stringMatching(/^broker unreachable/)] });
 
     // A broadcast while the broker is dead, held past the ledger's 3 s ack timeout.
     const rec = broadcasts.send({ target: { kind: 'devices', deviceIds: speakerIds }, source: { kind: 'tts', text: 'Drill: please leave the area.', lang: 'en' }, volumePct: 50, loop: false, priority: 40 }, 'drill');
@@ -110,6 +120,9 @@ describe('drill: broker killed with -9 and restarted', () => {
     }, 'every drone status retained after the restart', 30_000);
     expect(statuses.size).toBe(drones.length);
     expect(bus.counters.reconnects).toBeGreaterThanOrEqual(1);
+    expect(observed.health().status).toBe('ok');
+    const controlText = await observed.registry.metrics();
+    expect(controlText).toMatch(/ringwatch_control_retained_republished_total [1-9]/);
 
     // The broadcast reached every speaker after the restart, inside its validity.
     let snap: DeliverySnapshot = rec.report.snapshot();
@@ -122,6 +135,7 @@ describe('drill: broker killed with -9 and restarted', () => {
       expect(s.atMs.accepted, s.speakerId).toBeGreaterThanOrEqual(restartedAtMs - 1_000);
       expect(s.atMs.accepted!, s.speakerId).toBeLessThan(rec.expiresAtMs);
     }
+    expect(await observed.registry.metrics()).toContain(`ringwatch_control_device_commands_held_total ${speakerIds.length}`);
     const attempts = snap.speakers.map((s) => s.attempts);
     console.log(
       `broker restart drill: ${statuses.size}/${drones.length} drone statuses retained again; ` +

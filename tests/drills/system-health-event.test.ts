@@ -47,10 +47,20 @@ describe('drill: service health reaches the console', () => {
       wsPort: 0,
       httpPort: 0,
       store: { backend: 'v1', url: `http://127.0.0.1:${port}` },
+      metricsPort: 0,
       logger: pino({ level: process.env['RINGWATCH_TEST_LOG'] ?? 'silent' }),
     });
     await until(() => sys!.health().status === 'degraded', 'degraded', 15_000);
     expect(sys.health().services.telemetry.reasons.join(' ')).toMatch(/InfluxDB unreachable/);
+
+    // One loopback port serves every part's series and a verdict per part, without login.
+    expect(sys.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const metrics = await (await fetch(sys.metricsUrl!)).text();
+    for (const series of ['ringwatch_broker_clients{identity="control"} 1', 'ringwatch_control_broker_connected 1', 'ringwatch_control_ledger_open_records', 'ringwatch_control_alarms_open', 'ringwatch_telemetry_store_up 0'])
+      expect(metrics).toContain(series);
+    const h = (await (await fetch(sys.metricsUrl!.replace(/metrics$/, 'health'))).json()) as { status: string; reasons: string[]; services: Record<string, { status: string }> };
+    expect(h).toMatchObject({ status: 'degraded', services: { broker: { status: 'ok' }, control: { status: 'ok' }, telemetry: { status: 'degraded' } } });
+    expect(h.reasons.some((r) => /^telemetry: InfluxDB unreachable/.test(r))).toBe(true);
 
     const login = await fetch(`${sys.mapUrl}api/login`, {
       method: 'POST',
