@@ -119,7 +119,10 @@ async function main(): Promise<Figures> {
   try {
     const page = await browser.context.newPage();
     await loginAs(page, `${url}/?bench=1`, 'operator');
-    await page.waitForFunction(`(window.__rwBench?.frames ?? 0) > 5`, undefined, { timeout: 20_000 });
+    // Polled with evaluate: waitForFunction compiles its string in the page, which the console's CSP (no eval) refuses.
+    for (const t0 = Date.now(); !(await page.evaluate<boolean>(`(window.__rwBench?.frames ?? 0) > 5`)); await new Promise((r) => setTimeout(r, 100))) {
+      if (Date.now() - t0 > 20_000) throw new Error('bench:map: the console drew no frames within 20 s');
+    }
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
     // Reset the probe and measure the browser's frame intervals over the same window.
     await page.evaluate(`(() => { const b = window.__rwBench; b.latencyMs = []; b.deliveryMs = []; b.browserMs = []; b.drawMs = []; b.frames = 0;
