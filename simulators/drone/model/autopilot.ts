@@ -6,7 +6,7 @@ import type { FaultState } from './faults.ts';
 import { DEFAULT_LIMITS, stepBody, type Body, type Limits, type Nav, type Pos3, type WindNow } from './kinematics.ts';
 import { MissionExecutor, type MissionHost } from './mission-exec.ts';
 import { MissionType, type MissionStore } from './mission-store.ts';
-import { allowsArming, hasUserTakeoff, pilotThrottle, requiresPosition, type ModeName } from './modes.ts';
+import { allowsArming, hasUserTakeoff, requiresPosition, type ModeName } from './modes.ts';
 import { BootTimeline } from './boot.ts';
 import type { Personality } from './personality/personality.ts';
 import type { Rng } from './rng.ts';

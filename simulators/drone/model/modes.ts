@@ -25,10 +25,3 @@ export function hasUserTakeoff(m: ModeName): boolean {
   return m === 'GUIDED' || m === 'LOITER' || m === 'ALT_HOLD' || m === 'TAKEOFF';
 }
 
-/**
- * Modes whose climb rate comes from the pilot's throttle stick (Copter LOITER, ALT_HOLD,
- * STABILIZE). With no pilot, SITL's throttle channel sits low and these descend and land.
- */
-export function pilotThrottle(m: ModeName): boolean {
-  return m === 'LOITER' || m === 'ALT_HOLD' || m === 'STABILIZE';
-}

@@ -1,5 +1,4 @@
 import { common, minimal } from 'node-mavlink';
-import type { StoredItem } from '../mission-store.ts';
 import type { ModeName } from '../modes.ts';
 import type { AltFrame, BootStage, Personality, Refusal } from './personality.ts';
 
