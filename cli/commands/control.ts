@@ -11,10 +11,8 @@ import { webMapPlugin } from '../../web-map/server/plugin.ts';
 import { refuseDemoCredentialsOffLoopback } from '../demo-credentials-check.ts';
 import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
 import { DEFAULT_MQTT_URL } from '../../protocol/ports.ts';
-import { controlObservability } from '../../control/observability/metrics.ts';
 import { startMetricsServer } from '../../telemetry/metrics-server.ts';
-import type { Operations } from '../../control/ops/operations.ts';
-import type { OpsTime } from '../../control/ops/sim-time.ts';
+import { controlObservability, type OpsObservables } from '../../control/observability/metrics.ts';
 
 const usage = `Usage: ringwatch control --site FILE [--mqtt URL] [--secrets FILE] [--data-dir DIR] [--rate HZ]
                         [--http-port N] [--host H] [--influx-url URL] [--web]
@@ -120,7 +118,7 @@ async function startApi(
   svc: ControlService,
   bus: MqttBus | undefined,
   dataDir: string,
-): Promise<{ ops: Pick<Operations, 'alarms' | 'broadcasts'> & { time: OpsTime }; close(): Promise<void> }> {
+): Promise<{ ops: OpsObservables; close(): Promise<void> }> {
   if (!bus) throw new UsageError('--http-port needs the broker (--mqtt URL)');
   const host = typeof values['host'] === 'string' ? values['host'] : CONTROL_APP_DEFAULTS.httpHost;
   const tls = readTlsFlags(values);

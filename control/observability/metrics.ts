@@ -1,13 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REJECT_REASONS } from '../../mavlink/link.ts';
 import type { Alarm } from '../alarms/alarm.ts';
-import { DELIVERY_STATES } from '../broadcast/delivery.ts';
+import { DELIVERY_STATES, type DeliverySnapshot } from '../broadcast/delivery.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { LEDGER_STATES, TERMINAL_STATES, type LedgerRecord, type LedgerTransition } from '../ledger/machine.ts';
 import type { BusCounters } from '../mqtt/bus.ts';
 import type { ControlService } from '../service.ts';
-import type { OpsTime } from '../ops/sim-time.ts';
-import type { Operations } from '../ops/operations.ts';
 import { controlHealth, type ControlHealth } from './health.ts';
 
 /** What control's metrics and health read; all optional parts are absent in `ringwatch control` without an API. */
@@ -16,9 +14,20 @@ export interface ControlObservables {
   /** The broker link (absent: control runs without MQTT). */
   bus?: { readonly connected?: boolean; readonly counters?: BusCounters };
   /** Operations (alarms, broadcasts), when the API runs. */
-  ops?: Pick<Operations, 'alarms' | 'broadcasts'> & { time?: OpsTime };
+  ops?: OpsObservables;
   /** Wall clock (the ledger's). */
   wallMs?: () => number;
+}
+
+/**
+ * What the metrics read of operations, stated here rather than imported: operations sit
+ * above this module (tests/architecture.test.ts), and `Operations` satisfies it as is.
+ */
+export interface OpsObservables {
+  alarms: { list(state: 'open' | 'all'): Alarm[] };
+  broadcasts?: { list(): { report: { snapshot(): DeliverySnapshot } }[]; readonly playRetries: number } | undefined;
+  /** Operations time (simulated under `--speed`); absent: wall time. */
+  time?: { nowMs(): number; readonly speed: number };
 }
 
 /** Seconds: a response target is 60/180/300 s; the buckets straddle them. */
