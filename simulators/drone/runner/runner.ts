@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { MavlinkLink } from '../../../mavlink/link.ts';
 import { FrameSigner } from '../../../mavlink/signing.ts';
 import { SimVehicle, type VehicleOptions } from '../model/vehicle.ts';
+import { DEFAULT_TRANSFER_TIMEOUTS } from '../transfer/mission-transfer.ts';
 import type { DroneFault, SimDroneState } from '../types.ts';
 import { scheduler } from './scheduler.ts';
 
@@ -43,7 +44,13 @@ export class SimDroneRunner {
     private readonly linkOpts: SimLinkOptions = {},
   ) {
     if (!(speed > 0)) throw new Error(`sim drone ${opts.drone.id}: speed must be > 0, got ${speed}`);
-    this.vehicle = new SimVehicle(opts);
+    // The mission protocol's timeouts are wall-clock ones between two radios: a GCS does
+    // not answer faster because the simulated physics runs faster. The vehicle model counts
+    // simulated ms, so they are stretched by `speed`; unscaled, ArduPilot's 8 s upload
+    // timeout became 0.4 s at speed 20 and a loaded ground station's upload was cancelled
+    // (MISSION_ACK OPERATION_CANCELLED) where the real vehicle would have waited.
+    const t = { ...DEFAULT_TRANSFER_TIMEOUTS, ...opts.missionTimeouts };
+    this.vehicle = new SimVehicle({ ...opts, missionTimeouts: { requestResendMs: t.requestResendMs * speed, uploadTimeoutMs: t.uploadTimeoutMs * speed } });
     this.stop = scheduler.add((now) => this.tick(now));
   }
 
