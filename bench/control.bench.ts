@@ -2,6 +2,8 @@
  * npm run bench:control — the control service's part 2 figures, against its targets
  * (plan < 50 ms, dispatch < 250 ms p99, broadcast < 2 s):
  *   1. plan time for 3 rings and 60 drones (pure planner, many runs);
+ *   1b. time to plan a detour round a no-fly zone (pure, every demo zone, 8 directions;
+ *      target < 20 ms);
  *   2. alarm → first command sent: a checkpoint sensor publishes an event on the broker,
  *      the control service raises the alarm, picks a drone and sends its first MAVLink
  *      command; measured from the event's publish to the ledger's `sent`;
@@ -16,6 +18,8 @@ import mqtt from 'mqtt';
 import { loadSite } from '../site/load.ts';
 import { loadSecretsFile } from '../site/secrets-file.ts';
 import { planPatrol } from '../control/planning/plan.ts';
+import { LocalFrame } from '../control/geo/local-frame.ts';
+import { noFlyAreas, planSafePath } from '../control/planning/no-fly.ts';
 import { startBroker } from '../tests/helpers/broker.ts';
 import { startControlStack } from '../tests/helpers/control-stack.ts';
 import { MqttBus } from '../control/mqtt/bus.ts';
@@ -49,6 +53,26 @@ async function planTime(): Promise<void> {
   const slots = last.rings.map((r) => `${r.ringId} ${r.slots} slots/${r.drones.length} drones`).join(', ');
   figures['planP50Ms'] = Math.round(pct(times, 50) * 10) / 10;
   console.log(`plan, 3 rings x 60 drones: p50 ${pct(times, 50).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (target < 50 ms) [${slots}]`);
+}
+
+async function detourTime(): Promise<void> {
+  const frame = new LocalFrame(base.core.shape.type === 'circle' ? base.core.shape.center : base.core.shape.points[0]!);
+  const areas = noFlyAreas(base, frame, 50);
+  const times: number[] = [];
+  for (const a of areas) {
+    const c = { xM: a.polygon.reduce((s, p) => s + p.xM, 0) / a.polygon.length, yM: a.polygon.reduce((s, p) => s + p.yM, 0) / a.polygon.length };
+    for (let k = 0; k < 8; k++) {
+      const th = (k * Math.PI) / 8;
+      const from = { xM: c.xM - 800 * Math.cos(th), yM: c.yM - 800 * Math.sin(th) };
+      const to = { xM: c.xM + 800 * Math.cos(th), yM: c.yM + 800 * Math.sin(th) };
+      const t0 = performance.now();
+      const p = planSafePath(from, to, areas);
+      times.push(performance.now() - t0);
+      if (!p.ok || p.zonesAvoided.length === 0) throw new Error(`detour round ${a.id} at ${k * 22.5}°: ${p.ok ? 'no zone crossed' : p.message}`);
+    }
+  }
+  Object.assign(figures, { detourP50Ms: Math.round(pct(times, 50) * 100) / 100, detourMaxMs: Math.round(Math.max(...times) * 100) / 100 });
+  console.log(`no-fly detour, ${times.length} straight lines across the demo zones: p50 ${pct(times, 50).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms (target < 20 ms)`);
 }
 
 async function dispatchLatency(): Promise<void> {
@@ -170,6 +194,7 @@ await runBench('bench:control', import.meta.url, async () => {
   }, 200_000);
   hardStop.unref();
   await planTime();
+  await detourTime();
   await dispatchLatency();
   await broadcastAll();
   clearTimeout(hardStop);

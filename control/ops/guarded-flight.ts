@@ -1,7 +1,8 @@
 import type { Site } from '../../site/load.ts';
 import type { Point } from '../../site/schema.ts';
 import type { DroneCommands, DroneRequest } from '../commands/drone-commands.ts';
-import type { LocalFrame } from '../geo/local-frame.ts';
+import type { LocalFrame, Xy } from '../geo/local-frame.ts';
+import { pointInPolygonXy } from '../geo/polyline.ts';
 import { noFlyAreas, planSafePath, type NoFlyArea, type SafePath } from '../planning/no-fly.ts';
 import { siteFence, type SiteFence } from '../planning/site-fence.ts';
 import { runSteps, type StepsResult } from './drone-steps.ts';
@@ -31,10 +32,12 @@ export type RouteCheck =
 export class GuardedFlight {
   readonly areas: NoFlyArea[];
   readonly fence: SiteFence;
+  private readonly inclusionXy: Xy[];
 
   constructor(private readonly o: GuardedFlightOptions) {
     this.areas = noFlyAreas(o.site, o.frame, o.nfzMarginM);
     this.fence = siteFence(o.site, o.frame, o.nfzMarginM);
+    this.inclusionXy = this.fence.inclusion.map((p) => o.frame.toXy(p));
   }
 
   /** Where the drone starts from: its reported position in the air, else its dock. */
@@ -45,7 +48,13 @@ export class GuardedFlight {
 
   /** The way from `from` to `to` clear of every zone, or why there is none. Pure arithmetic (<1 ms for the demo). */
   route(from: Point, to: Point): RouteCheck {
-    return toRoute(planSafePath(this.o.frame.toXy(from), this.o.frame.toXy(to), this.areas), this.o.frame);
+    const toXy = this.o.frame.toXy(to);
+    // Beyond the fence's inclusion the autopilot's fence action turns the drone home
+    // (seen on the simulator: RTL, straight back across a zone): never send it there.
+    if (!pointInPolygonXy(toXy, this.inclusionXy)) {
+      return { ok: false, code: 'no_fly', message: `target lies outside the site fence (the ${this.o.site.rings[this.o.site.rings.length - 1]!.id} ring grown by ${this.o.nfzMarginM} m)` };
+    }
+    return toRoute(planSafePath(this.o.frame.toXy(from), toXy, this.areas), this.o.frame);
   }
 
   /** The target alone: refused when inside a zone (no path needed). */

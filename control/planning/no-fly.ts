@@ -6,11 +6,12 @@ import { shapeToXy } from '../geo/shapes.ts';
 import { avoidZones } from './avoid-zones.ts';
 
 /**
- * Detour vertices sit this much outside the zone's margin polygon, so a leg from one
- * to the next (a chord) never grazes the margin, and a drone arriving a few metres off
- * its leg end is still clear.
+ * Detour legs keep this much outside the zone's margin polygon, and turn this much
+ * farther out again: a copter that starts its next leg on arriving within a few metres
+ * of a corner cuts that corner towards the zone (seen on the simulator at 18 m/s: ~20 m
+ * inside the chord), and that must not eat into the margin.
  */
-export const DETOUR_CLEARANCE_M = 20;
+export const DETOUR_CLEARANCE_M = 30;
 
 /** A no-fly zone as flight checks see it: the site's shape grown by the site's margin. */
 export interface NoFlyArea {
@@ -18,7 +19,9 @@ export interface NoFlyArea {
   name: string;
   /** The zone grown by the margin: no target and no leg may enter it. */
   polygon: Xy[];
-  /** Grown a little more (DETOUR_CLEARANCE_M): where detour legs turn. */
+  /** Grown by the margin and DETOUR_CLEARANCE_M: no detour leg may enter it. */
+  keepOut: Xy[];
+  /** Grown by the margin and twice DETOUR_CLEARANCE_M: where detour legs turn. */
   route: Xy[];
 }
 
@@ -28,7 +31,8 @@ export function noFlyAreas(site: Pick<Site, 'noFlyZones'>, frame: LocalFrame, ma
     id: z.id,
     name: z.name,
     polygon: shapeToXy(z.shape, frame, marginM, 48),
-    route: shapeToXy(z.shape, frame, marginM + DETOUR_CLEARANCE_M, 48),
+    keepOut: shapeToXy(z.shape, frame, marginM + DETOUR_CLEARANCE_M, 48),
+    route: shapeToXy(z.shape, frame, marginM + 2 * DETOUR_CLEARANCE_M, 48),
   }));
 }
 
@@ -63,7 +67,10 @@ export function planSafePath(from: Xy, to: Xy, areas: readonly NoFlyArea[]): Saf
     false,
   );
   if (routed.blocked) return { ok: false, reason: 'no_route', message: `no way round ${crossed.map((a) => a.id).join(', ')}: the start or the target is too close to it` };
-  const path = shortcut(routed.path.map((p) => ({ xM: p.xM, yM: p.yM })), relevant);
+  // Detour legs keep the wider berth; the first and last points may lie inside it (a
+  // target just outside the margin), so their own legs are held to the margin alone.
+  const keepOut = relevant.map((a) => ({ polygon: a.keepOut }));
+  const path = shortcut(routed.path.map((p) => ({ xM: p.xM, yM: p.yM })), relevant, keepOut);
   for (let i = 1; i < path.length; i++) {
     if (!clear(path[i - 1]!, path[i]!, relevant)) {
       return { ok: false, reason: 'no_route', message: `no clear way round ${crossed.map((a) => a.id).join(', ')} (zones too close together)` };
@@ -85,13 +92,19 @@ export function clear(a: Xy, b: Xy, areas: readonly Pick<NoFlyArea, 'polygon'>[]
   return true;
 }
 
-/** Greedy string-pulling: from each kept vertex, jump to the farthest later vertex still in clear view. */
-function shortcut(path: Xy[], areas: readonly NoFlyArea[]): Xy[] {
+/**
+ * Greedy string-pulling: from each kept vertex, jump to the farthest later vertex still
+ * in clear view of the wider keep-out (or, for a leg from the start or to the end, of
+ * the margin: those points may sit inside the keep-out).
+ */
+function shortcut(path: Xy[], areas: readonly NoFlyArea[], keepOut: readonly Pick<NoFlyArea, 'polygon'>[]): Xy[] {
   const out: Xy[] = [path[0]!];
+  const last = path.length - 1;
+  const ok = (i: number, j: number) => clear(path[i]!, path[j]!, i === 0 || j === last ? areas : keepOut);
   let i = 0;
-  while (i < path.length - 1) {
-    let j = path.length - 1;
-    while (j > i + 1 && !clear(path[i]!, path[j]!, areas)) j--;
+  while (i < last) {
+    let j = last;
+    while (j > i + 1 && !ok(i, j)) j--;
     out.push(path[j]!);
     i = j;
   }

@@ -57,8 +57,10 @@ export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
         if (body.action === 'goto' && ops) {
           // Issue 14 items 1 and 3: a go-to that cannot achieve anything, or whose target or
           // way enters a no-fly zone, is refused with the reason before anything is sent.
-          if (!ops.fleet.airborne(id)) throw new ApiError('API_ERR_CONFLICT', `${id} is not in the air (disarmed or on the ground): a go-to cannot move it; take off first`);
           const to = { latDeg: body.latDeg!, lonDeg: body.lonDeg! };
+          const target = ops.guard.targetCheck(to);
+          if (!target.ok) throw new ApiError('API_ERR_NO_FLY', target.message);
+          if (!ops.fleet.airborne(id)) throw new ApiError('API_ERR_CONFLICT', `${id} is not in the air (disarmed or on the ground): a go-to cannot move it; take off first`);
           const way = ops.guard.route(ops.guard.origin(id), to);
           if (!way.ok) throw new ApiError('API_ERR_NO_FLY', way.message);
           if (way.zonesAvoided.length > 0) {
