@@ -45,9 +45,9 @@ describe('ring patrol flown by simulated drones', () => {
     const first = ring.sorties[0]!;
     await eventually('first sortie flying', () => state().sorties[0]!.status === 'flying' || (state().sorties[0]!.status === 'failed' && Promise.reject(new Error(state().sorties[0]!.failure))), 30_000);
     const records = state().sorties[0]!.commandIds.map((id) => stack.control.ledger.get(id)!);
-    expect(records.map((r) => `${r.kind}:${r.state}`)).toEqual(['plan_upload:succeeded', 'plan_upload:succeeded', 'set_mode:succeeded', 'arm:succeeded', 'mission_start:succeeded']);
+    expect(records.map((r) => `${r.kind}:${r.state}`)).toEqual(['plan_upload:succeeded', 'fence_enable:succeeded', 'plan_upload:succeeded', 'set_mode:succeeded', 'arm:succeeded', 'mission_start:succeeded']);
     // Issue 11.13: the fence is uploaded and read back before the mission, before arming.
-    expect(records.map((r) => r.payload['missionType'])).toEqual(['fence', 'mission', undefined, undefined, undefined]);
+    expect(records.map((r) => r.payload['missionType'])).toEqual(['fence', undefined, 'mission', undefined, undefined, undefined]);
     expect(records[0]!.payload['itemCount']).toBeGreaterThan(3);
 
     // Once on the loop, the drone stays on it and inside the band.
