@@ -55,6 +55,10 @@ describe('web console in Chromium against the running stack', () => {
     expect(await page.locator('[data-testid="ledger-item"][data-kind="arm"]').getAttribute('data-state')).toBe('succeeded');
     await eventually('drone-1 climbing on the map', async () => ((await position('drone-1'))?.altRelM ?? 0) > 5, 30_000);
 
+    // The console opens on the whole control ring; zoom in so a click lands a few hundred metres off.
+    await page.locator('.leaflet-control-zoom-in').click();
+    await page.locator('.leaflet-control-zoom-in').click();
+    await page.waitForTimeout(400); // zoom animation
     const before = (await position('drone-1'))!;
     const start = (await screenOf('drone-1'))!;
     await page.getByTestId('cmd-goto').click();
@@ -115,11 +119,13 @@ describe('web console in Chromium against the running stack', () => {
     const alarm = await eventually('a manual alarm with a responder', () => [...stack.ops.alarms.list()].find((a) => a.source.kind === 'manual' && a.responder));
     expect(alarm.responder!.droneId).toMatch(/^drone-/);
     await screenshot(page, 'operator-patrol-dispatch');
-    await page.getByTestId('alarm-ack').first().click();
-    await expect.poll(() => page.getByTestId('alarm-item').first().getAttribute('data-state')).toBe('acknowledged');
-    await page.getByTestId('alarm-resolve').first().click();
+    // Drones may raise alarms of their own meanwhile (battery, link): act on this one.
+    const item = page.locator(`[data-testid="alarm-item"][data-id="${alarm.id}"]`);
+    await item.getByTestId('alarm-ack').click();
+    await expect.poll(() => item.getAttribute('data-state'), { timeout: UI_MS }).toBe('acknowledged');
+    await item.getByTestId('alarm-resolve').click();
     await page.getByTestId('confirm-ok').click();
-    await expect.poll(() => page.getByTestId('alarm-item').count()).toBe(0);
+    await expect.poll(() => item.count(), { timeout: UI_MS }).toBe(0);
     await page.getByTestId('patrol-stop').click();
     await page.getByTestId('confirm-ok').click();
     await expect.poll(() => page.getByTestId('patrol-state').getAttribute('data-running')).toBe('');
@@ -245,11 +251,12 @@ describe('web console in Chromium against the running stack', () => {
       expect(metres(drawnAt, wgs)).toBeGreaterThan(300);
       await page.getByTestId('drone-list').selectOption('drone-1');
       await page.getByTestId('cmd-goto').click();
+      // What the console sends is the point: the server may refuse a go-to for a drone on
+      // the ground, which says nothing about the datum.
+      const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/drones/drone-1/commands'));
       await page.mouse.click(p.x, p.y);
-      const item = page.locator('[data-testid="ledger-item"][data-kind="goto"]').first();
-      await item.waitFor();
-      const rec = stack.control.ledger.list({ targetId: 'drone-1' }).filter((r) => r.kind === 'goto').sort((a, b) => b.createdMs - a.createdMs)[0]!;
-      const target = rec.payload as { latDeg: number; lonDeg: number };
+      const target = (await sent).postDataJSON() as { action: string; latDeg: number; lonDeg: number };
+      expect(target.action).toBe('goto');
       const errM = metres(target, wgs);
       // A click on the drone's glyph names the drone's own WGS-84 position (pixel rounding,
       // GPS noise and drift only), not a point offset by the datum shift (~500 m).

@@ -4,7 +4,6 @@ import { attention } from './attention.ts';
 import { beepsPlayed } from './beep.ts';
 import { coveragePanel } from './coverage-panel.ts';
 import { showLogin as loginForm } from './login.ts';
-import { alarmPlace, alarmType, alarmTypeName, ringName } from './names.ts';
 import { addBasemap, type TileConfig } from './basemap.ts';
 import { chiefPanel } from './chief-panel.ts';
 import type { Ctx } from './context.ts';
@@ -20,8 +19,9 @@ import { pickLang, translator, type Lang } from './i18n.ts';
 import { dronePanel } from './drone-panel.ts';
 import { LiveStore } from './live-store.ts';
 import { startLive } from './live-client.ts';
-import { activeRings, opsPanel } from './ops-panel.ts';
-import { devicesLayer, geoJsonLayer, RING_COLORS, siteStatic } from './site-layers.ts';
+import { opsPanel } from './ops-panel.ts';
+import { liveOverlays } from './overlays.ts';
+import { geoJsonLayer, siteStatic } from './site-layers.ts';
 import type { Alarm, Point, SiteView, User, Warning } from './types.ts';
 
 const LANG_KEY = 'rw.lang';
@@ -112,56 +112,8 @@ async function startConsole(user: User): Promise<void> {
   for (const d of site.drones) drones.names.set(d.id, d.name);
   const layers = layerSwitch(map, drones, t);
   let staticLayer = siteStatic(site, proj.toMap, t).addTo(layers.holders.rings);
-  let devLayer: L.LayerGroup | undefined;
-  let alarmLayer: L.LayerGroup | undefined;
-  let patrolLayer: L.GeoJSON | undefined;
-  let coverageLayer: L.GeoJSON | undefined;
   let previewLayer: L.GeoJSON | undefined;
-  const overlays = {
-    drawDevices() {
-      if (devLayer) layers.holders.checkpoints.removeLayer(devLayer); // from the holder, not only the map
-      const sensorsOf = (cpId: string) => site.checkpoints.find((x) => x.id === cpId)?.sensors.map((s) => store.sensors.get(s.id)) ?? [];
-      devLayer = devicesLayer(
-        site,
-        proj.toMap,
-        (id) => {
-          const ss = sensorsOf(id);
-          const recent = ss.some((s) => s?.lastEvent && Date.now() - s.lastEvent.tsMs < 120_000 && s.lastEvent.severity !== 'info');
-          return { online: ss.some((s) => s?.online === true) ? true : ss.some((s) => s?.online === false) ? false : undefined, alert: recent };
-        },
-        (id) => {
-          const s = store.speakers.get(id) as { online?: boolean; state?: string } | undefined;
-          return { online: s?.online, alert: s?.state === 'playing' };
-        },
-      ).addTo(layers.holders.checkpoints);
-    },
-    drawAlarms() {
-      if (alarmLayer) layers.holders.alarms.removeLayer(alarmLayer);
-      alarmLayer = L.layerGroup();
-      for (const a of store.alarms.values()) {
-        if (a.state === 'resolved') continue;
-        const q = proj.toMap(a.position);
-        const label = `${alarmTypeName(ctx.t, alarmType(a))} · ${alarmPlace(site, a, ctx.t)} · ${ringName(ctx.t, site, a.ringId)}`;
-        L.circleMarker([q.latDeg, q.lonDeg], { radius: 10, color: '#d50000', weight: 3, fillColor: a.state === 'open' ? '#ff1744' : '#ffab91', fillOpacity: 0.7 }).bindTooltip(label).addTo(alarmLayer);
-      }
-      alarmLayer.addTo(layers.holders.alarms);
-    },
-    drawPatrol() {
-      if (patrolLayer) layers.holders.patrol.removeLayer(patrolLayer);
-      const loops = activeRings(store.patrol)
-        .filter((r) => r.plan?.loop && r.plan.loop.length > 1)
-        .map((r) => ({ type: 'Feature', properties: { ringId: r.ringId }, geometry: { type: 'LineString', coordinates: [...r.plan!.loop!, r.plan!.loop![0]!].map((p) => [p.lonDeg, p.latDeg]) } }));
-      patrolLayer = loops.length ? geoJsonLayer({ type: 'FeatureCollection', features: loops }, proj.toMap, { color: '#2e7d32', weight: 3 }).addTo(layers.holders.patrol) : undefined;
-    },
-    drawCoverage() {
-      if (coverageLayer) layers.holders.coverage.removeLayer(coverageLayer);
-      const gaps = (store.coverage as { uncovered?: unknown }[]).map((c) => c.uncovered).filter(Boolean);
-      coverageLayer = gaps.length
-        ? geoJsonLayer({ type: 'FeatureCollection', features: gaps }, proj.toMap, { weight: 1, fillOpacity: 0.22, dashArray: '2 4' }, (f) => RING_COLORS[String((f?.properties as { ringId?: string } | null)?.ringId)] ?? '#b71c1c').addTo(layers.holders.coverage)
-        : undefined;
-      coverage?.render();
-    },
-  };
+  const overlays = liveOverlays({ store, site, toMap: proj.toMap, holders: layers.holders, t: () => ctx.t, onCoverage: () => coverage?.render() });
 
   let pickFn: ((p: { latDeg: number; lonDeg: number }) => void) | undefined;
   let pickCancel: (() => void) | undefined;
