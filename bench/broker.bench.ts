@@ -5,6 +5,8 @@
  *      subscriber at QoS 0 and QoS 1; offered load climbs a ladder; the result is the
  *      highest delivered msgs/s with zero loss (every message received by the subscriber);
  *   2. latency: publish-to-delivery p50/p99 at 2,000 msg/s (after a 1.5 s warm-up at that rate);
+ *   2b. CPU: the broker process's CPU time per message at 10,000 msg/s (ratio Mosquitto/ours,
+ *      comparable with the throughput ratio and far less sensitive to other load);
  *   3. flood: one client floods unpaced QoS 0 while 50 devices send 10 Hz each.
  * Each broker runs in its own process. Bounded: each run stops itself after BENCH_MAX_S (240 s);
  * 3 runs by default (`-- --runs N`), see bench/lib/runs.ts.
@@ -26,6 +28,8 @@ const DEVICES = 200;
 const STEP_MS = 1_500;
 const LADDER = process.env['BENCH_LADDER']?.split(',').map(Number) ?? [10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 65_000, 80_000, 100_000];
 const LATENCY_RATE = 2_000;
+/** Below saturation for both brokers even on a loaded machine: the CPU-cost phase. */
+const CPU_RATE = 10_000;
 const LATENCY_MS = 3_000;
 /**
  * Sent at the latency rate before the measured window and not counted, for both brokers:
@@ -41,6 +45,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Target {
   name: string;
   port: number;
+  /** The broker's process, for its CPU time. */
+  pid: number;
   login(id: string): [string, string] | [];
   subscriberLogin(): [string, string] | [];
   rssMb(): Promise<number>;
@@ -80,6 +86,7 @@ async function startOurs(defaultLimits = false): Promise<Target> {
   return {
     name: defaultLimits ? 'ringwatch (default limits)' : 'ringwatch',
     port,
+    pid: child.pid!,
     login: (id) => [id, benchSecret(id)],
     subscriberLogin: () => ['telemetry', BENCH_SERVICE_SECRET],
     rssMb: async () => (child.exitCode === null ? (await ask()).rssMb : 0),
@@ -94,6 +101,7 @@ async function startMosq(): Promise<Target> {
   return {
     name: 'mosquitto',
     port: m.port,
+    pid: m.child.pid!,
     login: () => [],
     subscriberLogin: () => [],
     rssMb: async () => {
@@ -208,6 +216,32 @@ async function throughput(t: Target, qos: 0 | 1): Promise<{ best: number; steps:
   return { best, steps };
 }
 
+/** utime + stime of a process, in clock ticks (100/s). */
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/**
+ * The broker's CPU time per delivered message at a rate both brokers carry with zero loss.
+ * Unlike msgs/s at saturation, this hardly depends on what else the machine runs, so
+ * its ratio is the steadiest figure on a shared machine; on two idle cores shared with the
+ * load generator, the saturation ratio follows it.
+ */
+async function cpuCost(t: Target, qos: 0 | 1): Promise<number> {
+  const pubs = await connectPublishers(t);
+  const sub = await subscriber(t, qos, `cpu${qos}`);
+  await runStep(pubs, sub, qos, CPU_RATE); // warm-up, not counted
+  const c0 = cpuTicks(t.pid);
+  let received = 0;
+  for (let i = 0; i < 2; i++) received += (await runStep(pubs, sub, qos, CPU_RATE)).received;
+  const us = ((cpuTicks(t.pid) - c0) * 10_000) / received;
+  pubs.forEach((p) => p.close());
+  sub.close();
+  process.stderr.write(`  ${t.name} QoS ${qos} CPU at ${CPU_RATE} msg/s: ${us.toFixed(1)} µs per message\n`);
+  return Math.round(us * 10) / 10;
+}
+
 async function latency(t: Target, qos: 0 | 1): Promise<{ p50Ms: number; p99Ms: number; lost: number }> {
   const pubs = await connectPublishers(t);
   const sub = await subscriber(t, qos, `lat${qos}`);
@@ -305,10 +339,12 @@ async function main(): Promise<Figures> {
     // overload step of the ladders (a Node broker would still be collecting its garbage).
     const l0 = await latency(t, 0);
     const l1 = await latency(t, 1);
+    const cpu0 = await cpuCost(t, 0);
+    const cpu1 = await cpuCost(t, 1);
     const q0 = await throughput(t, 0);
     const q1 = await throughput(t, 1);
     const f = t.name === 'mosquitto' ? await flood(t) : undefined;
-    results[t.name] = { qos0: q0.best, qos1: q1.best, latencyQos0: l0, latencyQos1: l1, ...(f ? { flood: f } : {}), broker: await t.extra() };
+    results[t.name] = { qos0: q0.best, qos1: q1.best, cpuUsQos0: cpu0, cpuUsQos1: cpu1, latencyQos0: l0, latencyQos1: l1, ...(f ? { flood: f } : {}), broker: await t.extra() };
     await t.close();
   }
   if (only) {
@@ -331,6 +367,10 @@ async function main(): Promise<Figures> {
       qos0: { ringwatch: ours['qos0'], mosquitto: mosq['qos0'], ratio: ratio(ours['qos0'], mosq['qos0']), target: 0.5 },
       qos1: { ringwatch: ours['qos1'], mosquitto: mosq['qos1'], ratio: ratio(ours['qos1'], mosq['qos1']), target: 1.0 },
     },
+    cpuUsPerMessageAt10000MsgsPerS: {
+      qos0: { ringwatch: ours['cpuUsQos0'], mosquitto: mosq['cpuUsQos0'], mosquittoOverOurs: ratio(mosq['cpuUsQos0'], ours['cpuUsQos0']) },
+      qos1: { ringwatch: ours['cpuUsQos1'], mosquitto: mosq['cpuUsQos1'], mosquittoOverOurs: ratio(mosq['cpuUsQos1'], ours['cpuUsQos1']) },
+    },
     latencyAt2000MsgsPerS: {
       qos0: { ringwatch: ours['latencyQos0'], mosquitto: mosq['latencyQos0'] },
       qos1: { ringwatch: ours['latencyQos1'], mosquitto: mosq['latencyQos1'] },
@@ -351,6 +391,16 @@ async function main(): Promise<Figures> {
       qos1Ratio: summary.zeroLossMsgsPerS.qos1.ratio,
       qos1RingwatchMsgsPerS: ours['qos1'] as number,
       qos1MosquittoMsgsPerS: mosq['qos1'] as number,
+    });
+  }
+  if (ours['cpuUsQos0'] !== undefined) {
+    Object.assign(figures, {
+      qos0CpuRatio: summary.cpuUsPerMessageAt10000MsgsPerS.qos0.mosquittoOverOurs,
+      qos1CpuRatio: summary.cpuUsPerMessageAt10000MsgsPerS.qos1.mosquittoOverOurs,
+      qos0CpuUsRingwatch: ours['cpuUsQos0'] as number,
+      qos0CpuUsMosquitto: mosq['cpuUsQos0'] as number,
+      qos1CpuUsRingwatch: ours['cpuUsQos1'] as number,
+      qos1CpuUsMosquitto: mosq['cpuUsQos1'] as number,
     });
   }
   const [o1, m1, o0, m0] = [lat(ours, 'latencyQos1'), lat(mosq, 'latencyQos1'), lat(ours, 'latencyQos0'), lat(mosq, 'latencyQos0')];
