@@ -11,11 +11,21 @@ const MAX_HELD = 20_000;
  */
 export function liveRoutes(deps: ApiDeps): FastifyPluginAsync {
   return async (app) => {
+    // An event stream never ends by itself: the server's close would wait for every open
+    // console (30 s, then the stack's backstop, and the process lingers). End them first;
+    // browsers reconnect by themselves (retry: 2000) once the API is back.
+    const streams = new Set<import('node:http').ServerResponse>();
+    app.addHook('preClose', (done) => {
+      for (const res of streams) res.end();
+      streams.clear();
+      done();
+    });
     app.get('/live', { schema: { tags: ['live'], hide: false } }, (req, reply) => {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(`retry: 2000\n\n`);
+      streams.add(res);
       let seq = 0;
       // A slow client: hold batches while its socket buffer is full, shedding old
       // telemetry first (the next position supersedes it), never ledger or alarm updates.
@@ -37,6 +47,7 @@ export function liveRoutes(deps: ApiDeps): FastifyPluginAsync {
       });
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       req.raw.on('close', () => {
+        streams.delete(res);
         clearInterval(keepAlive);
         unsubscribe();
       });
