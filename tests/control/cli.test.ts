@@ -24,7 +24,14 @@ afterEach(async () => {
   broker = sim = sink = child = dir = undefined;
 });
 
-function waitForOutput(c: ChildProcess, re: RegExp, timeoutMs = 15_000): Promise<string> {
+/**
+ * The CLI runs through tsx, which transforms the control service's whole import graph at
+ * start: ~2.5 s of CPU here, so tens of seconds on a machine busy with other work. That
+ * is a start-up cost, not a timeout of the product: wait generously.
+ */
+const CLI_OUTPUT_TIMEOUT_MS = 60_000;
+
+function waitForOutput(c: ChildProcess, re: RegExp, timeoutMs = CLI_OUTPUT_TIMEOUT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`no ${re} in output: ${out}`)), timeoutMs);
@@ -43,7 +50,7 @@ describe('ringwatch control (CLI)', () => {
     const c = spawn(process.execPath, ['bin/ringwatch.js', 'control', '--help']);
     const out = await waitForOutput(c, /--data-dir DIR/);
     expect(out).toMatch(/Usage: ringwatch control --site FILE/);
-  });
+  }, CLI_OUTPUT_TIMEOUT_MS + 10_000);
 
   it('connects the site’s drones, publishes their telemetry, and closes cleanly on SIGINT', async () => {
     broker = await startBroker();
@@ -64,7 +71,7 @@ describe('ringwatch control (CLI)', () => {
     const watcher = await connectAs(broker, 'telemetry', { clientId: 'telemetry:cli' });
     try {
       await watcher.subscribeAsync('ringwatch/v1/drone/drone-1/#', { qos: 1 });
-      const telemetry = nextMessage(watcher, (m) => m.topic === deviceTopic('drone', 'drone-1', 'telemetry'), 15_000);
+      const telemetry = nextMessage(watcher, (m) => m.topic === deviceTopic('drone', 'drone-1', 'telemetry'), CLI_OUTPUT_TIMEOUT_MS + 15_000);
       child = spawn(
         process.execPath,
         ['bin/ringwatch.js', 'control', '--site', siteFile, '--mqtt', broker.url, '--secrets', 'sites/demo.secrets.yaml', '--data-dir', join(dir, 'data')],
@@ -85,7 +92,7 @@ describe('ringwatch control (CLI)', () => {
     } finally {
       await watcher.endAsync();
     }
-  });
+  }, 2 * CLI_OUTPUT_TIMEOUT_MS);
 
   it('refuses to start without --site', async () => {
     const c = spawn(process.execPath, ['bin/ringwatch.js', 'control']);
@@ -94,5 +101,5 @@ describe('ringwatch control (CLI)', () => {
     const code = await new Promise<number | null>((r) => c.once('exit', r));
     expect(code).toBe(2);
     expect(err).toMatch(/--site is required/);
-  });
+  }, CLI_OUTPUT_TIMEOUT_MS);
 });
