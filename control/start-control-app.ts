@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { DEFAULT_PORTS } from '../protocol/ports.ts';
 import type { Site } from '../site/load.ts';
 import type { TelemetryStore } from '../telemetry/store/types.ts';
-import { AUDIT_TOPIC } from '../telemetry/service-records.ts';
+import { AUDIT_TOPIC } from '../protocol/service-records.ts';
 import { buildApi } from './api/app.ts';
 import { AuditLog } from './api/audit-log.ts';
 import type { HttpServerOptions } from './api/http-options.ts';

@@ -7,3 +7,4 @@ export * from './schemas/ack.ts';
 export * from './schemas/drone.ts';
 export * from './schemas/speaker.ts';
 export * from './schemas/sensor.ts';
+export * from './service-records.ts';

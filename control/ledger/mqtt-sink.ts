@@ -1,9 +1,10 @@
-import { serviceTopic } from '../../protocol/index.ts';
+import { LEDGER_TOPIC } from '../../protocol/service-records.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { LedgerSink } from './ledger.ts';
 import type { LedgerRecord, LedgerTransition } from './machine.ts';
 
-export const LEDGER_TOPIC = serviceTopic('ledger');
+// The topic is the protocol's; re-exported for the callers that read it from here.
+export { LEDGER_TOPIC };
 
 /**
  * Publishes each state change at QoS 1 on ringwatch/v1/svc/ledger as

@@ -11,7 +11,7 @@ import { DEFAULT_PLAY_RETRY, retryDecision, type PlayRetryPolicy } from '../broa
 import type { Bus } from '../mqtt/bus.ts';
 import type { DeviceCommands } from '../mqtt/device-commands.ts';
 import type { Clock } from '../timeouts.ts';
-import { BROADCAST_TOPIC } from '../../telemetry/service-records.ts';
+import { BROADCAST_TOPIC } from '../../protocol/service-records.ts';
 
 export interface BroadcastRequest {
   target: BroadcastTarget;

@@ -9,7 +9,7 @@ import { LocalFrame } from '../geo/local-frame.ts';
 import type { PlanOptions } from '../planning/types.ts';
 import type { ControlService } from '../service.ts';
 import type { Bus } from '../mqtt/bus.ts';
-import { ALARM_TOPIC } from '../../telemetry/service-records.ts';
+import { ALARM_TOPIC } from '../../protocol/service-records.ts';
 import { BroadcastService } from './broadcast-service.ts';
 import { DispatchService } from './dispatch-service.ts';
 import { FleetView } from './fleet-view.ts';
