@@ -11,14 +11,18 @@ export function severityFromMav(sev: number): Severity {
 
 /** Failsafe words ArduPilot puts in STATUSTEXT, so they surface as `failsafe` events. */
 const FAILSAFE = /failsafe/i;
-const FENCE = /fence (breach|breached)/i;
+// ArduCopter 4.7 (ArduCopter/fence.cpp): "Polygon fence breached" ("Max Alt and Polygon
+// fences breached"), later "Fence breach cleared"; the simulator: "Fence Breached: ...".
+// PX4: "Geofence violation" / "Geofence breached". A clearance is no breach.
+const FENCE = /fences? breach(ed)?|geofence (breach|violation)/i;
+const FENCE_CLEARED = /cleared/i;
 // ArduPilot: "Battery 1 is low 10.50V used 2000 mAh"; PX4: "Low battery level! Return advised", "Critical battery level!".
 const LOW_BATTERY = /battery (low|critical)|low battery|battery \d* ?is (low|critical)|critical battery/i;
 
 /** Classifies a STATUSTEXT into the protocol's event types. Pure. */
 export function statusTextEvent(id: string, tsMs: number, severity: number, text: string): DroneEvent {
   let type: DroneEvent['type'] = 'statustext';
-  if (FENCE.test(text)) type = 'fence_breach';
+  if (FENCE.test(text) && !FENCE_CLEARED.test(text)) type = 'fence_breach';
   else if (LOW_BATTERY.test(text)) type = 'low_battery';
   else if (FAILSAFE.test(text)) type = 'failsafe';
   return { id, tsMs, type, severity: severityFromMav(severity), text: text.slice(0, 200) };

@@ -89,6 +89,18 @@ describe('vehicle alarms update the patrol at once', () => {
     patrols.observe();
   });
 
+  it('ArduCopter\'s own breach text is a fence-breach alarm; its clearance is not', async () => {
+    const { drone, alarms, sortie } = await flyingSortie();
+    const breaches = () => alarms.list('open').filter((a) => a.source.kind === 'vehicle' && a.source.type === 'fence_breach');
+    // ArduCopter/fence.cpp: print_fence_message("breached", ...) → "<names> fence breached".
+    drone.emit('statustext', { tsMs: 0, severity: 5, text: 'Fence breach cleared' });
+    expect(breaches()).toHaveLength(0);
+    drone.emit('statustext', { tsMs: 0, severity: 5, text: 'Polygon fence breached' });
+    expect(breaches()).toHaveLength(1);
+    expect(breaches()[0]!.severity).toBe('critical');
+    expect(sortie().status).toBe('returning');
+  });
+
   it('an RTL before the planned turn home raises a mission-aborted alarm', async () => {
     const { drone, alarms, patrols, sortie } = await flyingSortie();
     report(drone, { mode: 'RTL' });
