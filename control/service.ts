@@ -10,6 +10,7 @@ import { MqttLedgerSink } from './ledger/mqtt-sink.ts';
 import { GroundLink } from './mavlink/ground-link.ts';
 import type { Bus } from './mqtt/bus.ts';
 import { DeviceCommands } from './mqtt/device-commands.ts';
+import { InboundRouter } from './mqtt/inbound-router.ts';
 import { DEFAULT_TIMEOUTS, systemClock, type Clock, type ControlTimeouts } from './timeouts.ts';
 import type { StreamRates } from './vehicle/streams.ts';
 import type { Vehicle } from './vehicle/vehicle.ts';
@@ -41,6 +42,8 @@ export interface ControlService {
   /** Present when a bus was given. */
   readonly devices: DeviceCommands | undefined;
   readonly gateway: TelemetryGateway | undefined;
+  /** The one way device MQTT comes in (present when a bus was given): register handlers on (kind, channel). */
+  readonly inbound: InboundRouter | undefined;
   vehicle(droneId: string): Vehicle;
   stats(): ControlStats;
   close(): Promise<void>;
@@ -64,7 +67,13 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
   const ledger = new Ledger(clock, sinks);
   if (o.dataDir) ledger.restore(JsonlLedgerStore.read(o.dataDir).records);
   const gateway = o.bus ? new TelemetryGateway({ bus: o.bus, clock, telemetryRateHz: o.telemetryRateHz ?? 2 }) : undefined;
-  const devices = o.bus ? new DeviceCommands(o.bus, ledger, clock, timeouts) : undefined;
+  const vehicles = new Map<string, Vehicle>();
+  // Our MAVLink drones' telemetry reaches operations in-process from the gateway; the
+  // broker's copy of it is skipped unparsed rather than validated a second time.
+  const inbound = o.bus
+    ? new InboundRouter(o.bus, { inProcess: (t) => t.kind === 'drone' && t.channel === 'telemetry' && vehicles.has(t.deviceId), ...(o.log ? { log: o.log } : {}) })
+    : undefined;
+  const devices = o.bus && inbound ? new DeviceCommands(o.bus, ledger, clock, timeouts, { inbound }) : undefined;
   await devices?.start();
 
   const byUrl = new Map<string, Site['drones']>();
@@ -83,7 +92,6 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
 
   const open = o.openStream ?? ((url: string) => openGroundStream(parseEndpoint(url)));
   const links = new Map<string, GroundLink>();
-  const vehicles = new Map<string, Vehicle>();
   try {
     for (const [url, drones] of byUrl) {
       const stream = await open(url);
@@ -116,6 +124,7 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
     drones,
     devices,
     gateway,
+    inbound,
     vehicle(droneId) {
       const v = vehicles.get(droneId);
       if (!v) throw new ControlError('CTL_ERR_UNKNOWN_DRONE', droneId);

@@ -90,6 +90,14 @@ describe('architecture', () => {
     expect(runtimeCycles(graph)).toEqual([]);
   });
 
+  it('control takes device MQTT in through its one inbound router (subscribed once, validated once)', () => {
+    const found: string[] = [];
+    for (const f of files.filter((x) => x.startsWith('control/') && x !== 'control/mqtt/inbound-router.ts' && x !== 'control/mqtt/bus.ts')) {
+      for (const use of brokerSubscriptions(f)) found.push(`${f}: ${use}`);
+    }
+    expect(found).toEqual([]);
+  });
+
   it('resolves every relative import to a file in the tree', () => {
     const missing: string[] = [];
     for (const [from, edges] of graph) {
@@ -101,6 +109,26 @@ describe('architecture', () => {
 
 function isNonTsAsset(path: string): boolean {
   return !path.endsWith('.ts');
+}
+
+/**
+ * Subscriptions to the broker outside the inbound router: `<...bus>.subscribe(...)`, or any
+ * `.subscribe('ringwatch/...')`. (The live hub's `hub.subscribe(listener)` is neither.)
+ */
+function brokerSubscriptions(file: string): string[] {
+  const sf = ts.createSourceFile(file, readFileSync(`${ROOT}/${file}`, 'utf8'), ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  const visit = (n: ts.Node) => {
+    if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && /^subscribe(Async)?$/.test(n.expression.name.text)) {
+      const receiver = n.expression.expression.getText(sf);
+      const first = n.arguments[0];
+      const topicArg = first && (ts.isStringLiteral(first) || ts.isNoSubstitutionTemplateLiteral(first) || ts.isTemplateExpression(first)) && first.getText(sf).slice(1).startsWith('ringwatch/');
+      if (/bus$|client$/i.test(receiver) || topicArg) out.push(`${n.getText(sf).slice(0, 60)} at line ${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
 }
 
 /** `Date.now()`, `new Date()` without arguments, `Math.random()`, `setTimeout`/`setInterval` in a file's code (comments ignored). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deviceTopic, type DroneEvent, type StatusPayload } from '../../protocol/index.ts';
+import { deviceTopic, type DroneEvent, type DroneTelemetry, type StatusPayload } from '../../protocol/index.ts';
 import type { Clock } from '../timeouts.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
@@ -41,6 +41,7 @@ export class TelemetryGateway {
   private readonly periodMs: number;
   /** When each vehicle's next sample is due (index-aligned with `vehicles`). */
   private readonly dueMs: number[] = [];
+  private readonly telemetryListeners = new Set<(droneId: string, t: DroneTelemetry) => void>();
 
   constructor(private readonly o: GatewayOptions) {
     this.periodMs = Math.max(10, 1000 / o.telemetryRateHz);
@@ -51,6 +52,15 @@ export class TelemetryGateway {
     const tickMs = Math.min(50, this.periodMs);
     this.timer = setInterval(() => this.tick(), tickMs);
     this.timer.unref();
+  }
+
+  /**
+   * Hands each sample published for the broker to `fn` in-process as well: operations and
+   * the live hub take our own drones' telemetry here, not back from the broker.
+   */
+  onTelemetry(fn: (droneId: string, t: DroneTelemetry) => void): () => void {
+    this.telemetryListeners.add(fn);
+    return () => this.telemetryListeners.delete(fn);
   }
 
   /** Starts speaking for a vehicle: an offline status now, then its live state. */
@@ -96,6 +106,7 @@ export class TelemetryGateway {
       }
       this.o.bus.publish(deviceTopic('drone', v.droneId, 'telemetry'), JSON.stringify(t), { qos: 0 });
       this.counters.telemetryPublished++;
+      for (const fn of this.telemetryListeners) fn(v.droneId, t);
     }
   }
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { checkPayload, deviceTopic, parseDeviceTopic, type AckPayload, type DeviceKind } from '../../protocol/index.ts';
+import { checkPayload, deviceTopic, type AckPayload, type DeviceKind } from '../../protocol/index.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerRecord, LedgerState } from '../ledger/machine.ts';
 import type { Clock, ControlTimeouts } from '../timeouts.ts';
 import type { Bus } from './bus.ts';
+import { InboundRouter, type InboundMessage } from './inbound-router.ts';
 import type { IssuedCommand } from '../commands/drone-commands.ts';
 
 /** Device ack state → ledger state. Pure; the one mapping for MQTT devices. */
@@ -28,7 +29,7 @@ export function ledgerStateForAck(state: AckPayload['state']): LedgerState {
 
 export interface DeviceCommandCounters {
   acksReceived: number;
-  /** Acks that failed the schema, or named no command we issued to that device. */
+  /** Acks that named no command we issued to that device (bad payloads are the inbound router's count). */
   acksDropped: number;
   /** Commands issued while the broker was unreachable, held in `queued` until it came back. */
   held: number;
@@ -42,6 +43,8 @@ export interface DeviceCommandOptions {
    * one with `expiresAtMs` is held until then.
    */
   maxHoldMs?: number;
+  /** The control service's inbound MQTT router (one made over `bus` when absent, e.g. in tests). */
+  inbound?: InboundRouter;
 }
 
 interface Held {
@@ -70,6 +73,7 @@ export class DeviceCommands {
   private readonly inflight = new Map<string, Inflight>();
   private readonly held = new Map<string, Held>();
   private readonly maxHoldMs: number;
+  private readonly inbound: InboundRouter;
 
   constructor(
     private readonly bus: Bus,
@@ -79,12 +83,13 @@ export class DeviceCommands {
     o: DeviceCommandOptions = {},
   ) {
     this.maxHoldMs = o.maxHoldMs ?? 30_000;
+    this.inbound = o.inbound ?? new InboundRouter(bus);
   }
 
   /** Subscribes to every device's ack channel. Call once before issuing. */
   async start(): Promise<void> {
     this.bus.onReconnect?.(() => this.sendHeld());
-    await this.bus.subscribe('ringwatch/v1/+/+/ack', (topic, payload) => this.onAck(topic, payload));
+    await this.inbound.on<AckPayload>('+', 'ack', (m) => this.onAck(m));
   }
 
   /**
@@ -145,14 +150,9 @@ export class DeviceCommands {
     this.inflight.set(id, f);
   }
 
-  private onAck(topic: string, payload: Buffer): void {
-    const t = parseDeviceTopic(topic);
-    const check = checkPayload<AckPayload>(t?.kind ?? 'speaker', 'ack', payload);
-    if (!t || !check.ok) {
-      this.counters.acksDropped++;
-      return;
-    }
-    const ack = check.value;
+  /** An ack the inbound router already validated against its kind's schema. */
+  private onAck(t: InboundMessage<AckPayload>): void {
+    const ack = t.value;
     const rec: LedgerRecord | undefined = this.ledger.get(ack.id);
     // An ack counts only from the device the command went to.
     if (!rec || rec.via !== 'mqtt' || rec.target.id !== t.deviceId || rec.target.kind !== t.kind) {

@@ -1,5 +1,5 @@
 import type { Site } from '../../site/load.ts';
-import { checkPayload, parseDeviceTopic, type SensorEvent } from '../../protocol/index.ts';
+import type { SensorEvent } from '../../protocol/index.ts';
 import type { Alarm } from '../alarms/alarm.ts';
 import type { AlarmBook } from '../alarms/alarm-book.ts';
 import type { DroneCommands, DroneRequest } from '../commands/drone-commands.ts';
@@ -10,6 +10,7 @@ import { ringOf } from '../planning/plan.ts';
 import { DEFAULT_PLAN_OPTIONS } from '../planning/types.ts';
 import type { LocalFrame } from '../geo/local-frame.ts';
 import type { Bus } from '../mqtt/bus.ts';
+import { InboundRouter } from '../mqtt/inbound-router.ts';
 import { distXy } from '../geo/local-frame.ts';
 import { ARDUCOPTER_LIMITS, speedChange } from '../planning/lap-time.ts';
 import type { AchievedSpeed } from './achieved-speed.ts';
@@ -27,6 +28,8 @@ export interface DispatchServiceOptions {
   frame: LocalFrame;
   time: OpsTime;
   bus?: Bus;
+  /** The control service's inbound MQTT router; one is made over `bus` when absent (tests). */
+  inbound?: InboundRouter;
   broadcasts?: BroadcastService;
   rules?: DispatchRules;
   /** Play the ring's default warning on speakers near the alarm when dispatching. */
@@ -96,16 +99,14 @@ export class DispatchService {
     this.guard = o.guard ?? new GuardedFlight({ site: o.site, frame: o.frame, fleet: o.fleet, drones: o.drones, nfzMarginM: DEFAULT_PLAN_OPTIONS.nfzMarginM });
   }
 
-  /** Listens for checkpoint sensor events on the broker. */
+  /** Listens for checkpoint sensor events on the broker (through the control service's inbound router). */
   async start(): Promise<void> {
-    await this.o.bus?.subscribe('ringwatch/v1/sensor/+/event', (topic, payload) => {
-      const t = parseDeviceTopic(topic);
-      const check = checkPayload<SensorEvent>('sensor', 'event', payload);
-      if (!t || !check.ok) return;
+    const inbound = this.o.inbound ?? (this.o.bus ? new InboundRouter(this.o.bus) : undefined);
+    await inbound?.on<SensorEvent>('sensor', 'event', (m) => {
       // A resent or replayed event must not raise an alarm (and dispatch a drone) again.
-      if (!this.eventIds.firstSighting(t.deviceId, check.value.id)) return;
-      const change = this.o.alarms.fromSensorEvent(t.deviceId, check.value);
-      if (change && !change.ok) return this.refused(t.deviceId, change.reason);
+      if (!this.eventIds.firstSighting(m.deviceId, m.value.id)) return;
+      const change = this.o.alarms.fromSensorEvent(m.deviceId, m.value);
+      if (change && !change.ok) return this.refused(m.deviceId, change.reason);
       if (!change) return;
       this.o.onAlarm?.(change.alarm);
       // A refusal (no-fly target, no drone) is already on the alarm as its reason.

@@ -1,5 +1,4 @@
 import type { Site } from '../../site/load.ts';
-import { checkPayload, parseDeviceTopic } from '../../protocol/index.ts';
 import { AlarmBook, DEFAULT_ALARM_RULES, type AlarmRules } from '../alarms/alarm-book.ts';
 import type { Alarm } from '../alarms/alarm.ts';
 import type { EventHub } from '../live/event-hub.ts';
@@ -137,6 +136,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     speeds,
     patrolFlying: (droneId, ringId) => patrols.flyingPatrol(droneId, ringId),
     ...(bus ? { bus } : {}),
+    ...(control.inbound ? { inbound: control.inbound } : {}),
     ...(broadcasts ? { broadcasts } : {}),
     onAlarm,
   });
@@ -181,35 +181,22 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       v.off('online', ok);
     });
   }
-  // Device presence, checkpoint events and speaker state from the broker.
-  await bus?.subscribe('ringwatch/v1/+/+/status', (topic, payload) => {
-    const t = parseDeviceTopic(topic);
-    const c = t && checkPayload<{ state: 'online' | 'offline'; reason?: string; firmware?: string }>(t.kind, 'status', payload);
-    if (t && c?.ok) {
-      presence.status(t.deviceId, c.value);
-      hub.publish({ type: 'status', data: { kind: t.kind, deviceId: t.deviceId, state: c.value.state } });
-    }
+  // Device presence, checkpoint events and speaker state from the broker, through the
+  // control service's one inbound router (subscribed once, validated once).
+  const inbound = control.inbound;
+  await inbound?.on<{ state: 'online' | 'offline'; reason?: string; firmware?: string }>('+', 'status', (m) => {
+    presence.status(m.deviceId, m.value);
+    hub.publish({ type: 'status', data: { kind: m.kind, deviceId: m.deviceId, state: m.value.state } });
   });
-  await bus?.subscribe('ringwatch/v1/sensor/+/event', (topic, payload) => {
-    const t = parseDeviceTopic(topic);
-    const c = checkPayload<object>('sensor', 'event', payload);
-    if (t && c.ok) hub.publish({ type: 'sensor_event', data: { deviceId: t.deviceId, ...c.value } });
-  });
-  // Drone telemetry reaches clients as the broker delivers it — the gateway's for MAVLink
-  // drones, a drone's own for MQTT drones — rather than sampled here, which would add up
-  // to a sampling period of delay between the drone and the map.
-  await bus?.subscribe('ringwatch/v1/drone/+/telemetry', (topic, payload) => {
-    const t = parseDeviceTopic(topic);
-    const c = checkPayload<object>('drone', 'telemetry', payload);
-    if (t && c.ok) hub.publish({ type: 'telemetry', data: { droneId: t.deviceId, ...c.value } });
-  });
-  await bus?.subscribe('ringwatch/v1/speaker/+/telemetry', (topic, payload) => {
-    const t = parseDeviceTopic(topic);
-    const c = checkPayload<object>('speaker', 'telemetry', payload);
-    if (t && c.ok) {
-      presence.seen(t.deviceId);
-      hub.publish({ type: 'speaker', data: { deviceId: t.deviceId, ...c.value } });
-    }
+  await inbound?.on<object>('sensor', 'event', (m) => hub.publish({ type: 'sensor_event', data: { deviceId: m.deviceId, ...m.value } }));
+  // Drone telemetry reaches clients as it is produced rather than sampled here, which
+  // would add up to a sampling period of delay between the drone and the map: our MAVLink
+  // drones' from the gateway in-process, MQTT drones' own from the broker.
+  const offGatewayTelemetry = control.gateway?.onTelemetry((droneId, t) => hub.publish({ type: 'telemetry', data: { droneId, ...t } }));
+  await inbound?.on<object>('drone', 'telemetry', (m) => hub.publish({ type: 'telemetry', data: { droneId: m.deviceId, ...m.value } }));
+  await inbound?.on<object>('speaker', 'telemetry', (m) => {
+    presence.seen(m.deviceId);
+    hub.publish({ type: 'speaker', data: { deviceId: m.deviceId, ...m.value } });
   });
 
   let ticks = 0;
@@ -246,6 +233,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       eventIdFile?.flush();
       clearInterval(timer);
       control.ledger.off('change', onLedger);
+      offGatewayTelemetry?.();
       for (const off of linkHandlers) off();
       patrols.close();
       vehicleAlarms?.close();
