@@ -169,6 +169,8 @@ describe('the alarm queue', () => {
         const c = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${box.x + box.width / 2}, ${box.y + box.height / 2})`);
         return Math.hypot((c.latDeg - cp(1).latDeg) * 111_320, (c.lonDeg - cp(1).lonDeg) * 96_000) < 30;
       }).toBe(true);
+    // Every responder's state, not only the top one's: none stays "…" for this late console.
+    await poll(async () => (await page.getByTestId('alarm-responder').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).filter((st) => st === 'unknown').length).toBe(0);
     await page.waitForTimeout(500); // let the zoom animation finish before the picture
     await screenshot(page, 'operator-alarm-queue');
   }, 90_000);

@@ -24,17 +24,19 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
   const mayAlarm = can(ctx.user, 'alarm.manage');
   const el = h('ul', { class: 'alarms', 'data-testid': 'alarm-list' });
   // Ledger records a responder was sent with before this console opened are not on the
-  // live stream yet: fetch each once, so everyone sees the responder's state, not "…".
+  // live stream: fetch its newest command (the last id; what the drone is doing now), so
+  // everyone sees the responder's state, not "…". One request per alarm, not one per
+  // command (a proxy in front may cap connections); a failed fetch is tried again on the
+  // next render.
   const asked = new Set<string>();
-  const fetchMissing = (ids: string[]) => {
-    for (const id of ids) {
-      if (store.ledger.has(id) || asked.has(id)) continue;
-      asked.add(id);
-      void api
-        .get<LedgerRecord>(`/api/ledger/${encodeURIComponent(id)}`)
-        .then((rec) => store.applyNow([{ type: 'ledger', data: rec }]))
-        .catch(() => undefined);
-    }
+  const fetchNewest = (ids: string[]) => {
+    const id = ids[ids.length - 1];
+    if (!id || store.ledger.has(id) || asked.has(id)) return;
+    asked.add(id);
+    void api
+      .get<LedgerRecord>(`/api/ledger/${encodeURIComponent(id)}`)
+      .then((rec) => store.applyNow([{ type: 'ledger', data: rec }]))
+      .catch(() => asked.delete(id));
   };
   // An alarm fetched right after dispatch may not list its commands yet (they are added as
   // they are issued): then the drone's own newest commands say what it is doing.
@@ -46,7 +48,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
     void api
       .get<LedgerRecord[]>(`/api/ledger?target=${encodeURIComponent(droneId)}`)
       .then((recs) => store.applyNow(recs.slice(0, 10).map((r) => ({ type: 'ledger', data: r }))))
-      .catch(() => undefined);
+      .catch(() => askedDrone.delete(key));
   };
   const centre = (a: Alarm) => {
     const q = ctx.toMap(a.position);
@@ -58,7 +60,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
     const { t, site } = ctx;
     const resp = a.responder;
     if (!resp) return a.noResponderReason ? h('div', { class: 'bad', 'data-testid': 'alarm-no-responder' }, t('alarm.noResponder', { reason: a.noResponderReason })) : null;
-    fetchMissing(resp.commandIds);
+    fetchNewest(resp.commandIds);
     // The newest command of the responder is what it is doing now (go-to, then loiter…).
     let recs = resp.commandIds.map((id) => store.ledger.get(id)).filter((r): r is LedgerRecord => !!r);
     if (recs.length === 0) {
