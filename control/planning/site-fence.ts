@@ -29,11 +29,15 @@ export function siteFence(site: Site, frame: LocalFrame, marginM: number): SiteF
   const outer = site.rings[site.rings.length - 1]!;
   const inclusionXy = shapeToXy(outer.shape, frame, marginM, INCLUSION_CIRCLE_STEPS);
   const inclusion = inclusionXy.map((q) => frame.toPoint(q));
+  // Every polygon before the first circle. PX4's Geofence::_updateFence (main, March 2026)
+  // sets its "circle" flag at the first circle item and never clears it, so each later
+  // polygon vertex is read as a polygon of its own starting there, running on into the
+  // next zones' items: with the hospital circle before the heronry polygon, PX4 SITL built
+  // an exclusion from the heronry's last vertices to the waterworks' centre and rejected
+  // the patrol ("Geofence violation for waypoint 38"). ArduPilot reads any order.
   const items: PlanItem[] = [...fencePolygon(inclusion, true)];
-  for (const z of site.noFlyZones) {
-    if (z.shape.type === 'circle') items.push(fenceExclusionCircle(z.shape.center, z.shape.radiusM));
-    else items.push(...fencePolygon(z.shape.points, false));
-  }
+  for (const z of site.noFlyZones) if (z.shape.type === 'polygon') items.push(...fencePolygon(z.shape.points, false));
+  for (const z of site.noFlyZones) if (z.shape.type === 'circle') items.push(fenceExclusionCircle(z.shape.center, z.shape.radiusM));
   const problems = site.drones
     .filter((d) => !pointInPolygonXy(frame.toXy(d.dock), inclusionXy))
     .map((d) => `dock of ${d.id} lies outside the ${outer.id} ring fence (grown by ${marginM} m)`);

@@ -100,13 +100,13 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     expect(hb.systemStatus).toBe(minimal.MavState.ACTIVE);
   });
 
-  it('refuses arming in AUTO ("Mode not armable") and takeoff when disarmed or outside GUIDED/LOITER', async () => {
+  it('refuses arming in AUTO ("AUTO mode not armable") and takeoff when disarmed or outside GUIDED/LOITER', async () => {
     const { gcs } = vehicle();
     expect((await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 20])).result).toBe(R.FAILED); // disarmed
     expect((await gcs.command(C.DO_SET_MODE, [1, 3])).result).toBe(R.ACCEPTED); // AUTO while disarmed: allowed
     const text = gcs.next(common.StatusText, (t) => t.text.startsWith('Arm'));
     expect((await gcs.command(C.COMPONENT_ARM_DISARM, [1])).result).toBe(R.FAILED);
-    expect((await text).text).toBe('Arm: Mode not armable');
+    expect((await text).text).toBe('Arm: AUTO mode not armable'); // AP_Arming_Copter: "%s mode not armable"
     await gcs.command(C.DO_SET_MODE, [1, 0]); // STABILIZE
     expect((await gcs.command(C.COMPONENT_ARM_DISARM, [1])).result).toBe(R.ACCEPTED);
     expect((await gcs.command(C.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, 20])).result).toBe(R.FAILED); // no user takeoff in STABILIZE

@@ -240,6 +240,7 @@ describe('sim drone as PX4', () => {
     const wps = [100, 300, 500, 700].map((n) => offsetDeg(m.drone.dock, n, 0));
     const items = [missionItem(0, C.NAV_TAKEOFF, { ...m.drone.dock, alt: 20 }), ...wps.map((p, i) => missionItem(i + 1, C.NAV_WAYPOINT, { ...p, alt: 20 }))];
     expect(m.upload(items).type).toBe(MR.ACCEPTED);
+    m.run(0.2); // PX4's navigator checks the new mission on its next cycle; until then it is not valid
     m.cmd(C.COMPONENT_ARM_DISARM, [1]);
     m.cmd(C.MISSION_START, [0, 0]);
     expect(m.heartbeat().customMode).toBe(MISSION);

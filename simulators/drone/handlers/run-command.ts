@@ -68,6 +68,11 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
     case Cmd.MISSION_START:
       // Copter: first/last item are not supported (DENIED); PX4 starts at param1.
       if (!v.personality.missionStartTakesRange && (p1 !== 0 || p2 !== 0)) return Res.DENIED;
+      // PX4 Commander: a mission that failed the feasibility check is no mission (DENIED).
+      if (!ap.missionValid) {
+        if (v.personality.missionStartDeniedText) v.text(common.MavSeverity.CRITICAL, v.personality.missionStartDeniedText);
+        return Res.DENIED;
+      }
       if (!ap.mission.hasNavItems()) return Res.FAILED;
       return ap.missionStart(p1 >= 1 ? Math.round(p1) : undefined) ? Res.ACCEPTED : Res.FAILED;
     case Cmd.DO_SET_MISSION_CURRENT:

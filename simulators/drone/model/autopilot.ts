@@ -5,6 +5,7 @@ import { distanceNE } from './geo.ts';
 import type { FaultState } from './faults.ts';
 import { DEFAULT_LIMITS, stepBody, type Body, type Limits, type Nav, type Pos3, type WindNow } from './kinematics.ts';
 import { MissionExecutor, type MissionHost } from './mission-exec.ts';
+import { checkMissionAgainstFence } from './mission-feasibility.ts';
 import { MissionType, type MissionStore } from './mission-store.ts';
 import { allowsArming, hasUserTakeoff, requiresPosition, type ModeName } from './modes.ts';
 import { BootTimeline } from './boot.ts';
@@ -69,6 +70,13 @@ export class Autopilot implements MissionHost {
   readonly battery: Battery;
   readonly fence = new Fence();
   fenceEnabled = true;
+  /**
+   * PX4: the stored mission passed the feasibility check against the fence (false until
+   * home is valid and the check has run). Always true on ArduPilot, which has no such check.
+   */
+  missionValid: boolean;
+  private feasibilityKey = '';
+  private homeVersion = 0;
   readonly mission: MissionExecutor;
   private rtl: Rtl | undefined;
   private failsafes: Failsafes;
@@ -86,6 +94,7 @@ export class Autopilot implements MissionHost {
     private readonly out: AutopilotOutput,
   ) {
     this.mode = cfg.personality.bootMode;
+    this.missionValid = !cfg.personality.checksMissionAgainstFence;
     this.boot = new BootTimeline(cfg.personality, cfg.prearmDelayS, cfg.gpsFixDelayS, cfg.sensorChecksS);
     this.home = { ...cfg.home };
     this.body = { ...cfg.home, vn: 0, ve: 0, vu: 0, headingDeg: 0, aFwd: 0, aRight: 0, yawRateDegS: 0, landed: true, groundAmslM: cfg.home.altAmslM };
@@ -118,6 +127,7 @@ export class Autopilot implements MissionHost {
   }
   setHome(p: Pos3): void {
     this.home = { latDeg: p.latDeg, lonDeg: p.lonDeg, altAmslM: p.altAmslM };
+    this.homeVersion++;
     this.out.homeChanged();
   }
   setFenceEnabled(on: boolean): void {
@@ -187,7 +197,7 @@ export class Autopilot implements MissionHost {
     const t = this.cfg.personality.armTexts;
     const boot = this.boot.refusal(this.sinceBootS, requiresPosition(this.mode));
     if (boot) return boot;
-    if (!allowsArming(this.mode)) return [t.modeNotArmable];
+    if (!allowsArming(this.mode)) return [t.modeNotArmable(this.mode)];
     if (requiresPosition(this.mode) && !this.positionOk()) return [t.noPosition];
     if (this.battery.pct <= this.cfg.lowBatteryPct) return [t.lowBattery];
     if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return [t.outsideFence];
@@ -351,6 +361,7 @@ export class Autopilot implements MissionHost {
   rebootAt(bootAtMs: number): void {
     this.bootAtMs = bootAtMs;
     this.boot.restart();
+    this.feasibilityKey = '';
     this.armed = false;
     this.autoArmed = false;
     this.mode = this.cfg.personality.bootMode;
@@ -378,6 +389,7 @@ export class Autopilot implements MissionHost {
     // AP_Arming::update: while disarmed, the failing checks every PREARM_DISPLAY_PERIOD.
     if (this.boot.reportDue((nowMs - this.bootAtMs) / 1000) && !this.armed) this.reportPrearm();
     if (this.store.version !== this.storeVersion) this.onStoreChanged();
+    this.checkFeasibility();
     const resting = !this.armed && this.body.landed;
     for (let i = 0; remaining > 1e-6 && i < 10_000; i++) {
       const dt = resting ? remaining : Math.min(MAX_STEP_S, remaining);
@@ -391,7 +403,7 @@ export class Autopilot implements MissionHost {
   private onStoreChanged(): void {
     this.storeVersion = this.store.version;
     const fence = this.store.items(MissionType.FENCE);
-    if (fence !== this.loadedFence) this.fence.load(fence);
+    if (fence !== this.loadedFence) this.fence.load(fence, this.cfg.personality.fenceReading, this.homeSet() ? this.home : undefined);
     this.loadedFence = fence;
     // Only a new mission restarts the current item; a fence or rally upload must not.
     const mission = this.store.items(MissionType.MISSION);
@@ -401,6 +413,26 @@ export class Autopilot implements MissionHost {
 
   private loadedFence: unknown;
   private loadedMission: unknown;
+
+  /**
+   * PX4's navigator (MissionBase::check_mission_valid) checks the mission against the fence
+   * once home is valid, and again whenever the mission, the fence or home change; a failed
+   * check is reported once with its reason.
+   */
+  private checkFeasibility(): void {
+    if (!this.cfg.personality.checksMissionAgainstFence) return;
+    if (!this.homeSet()) {
+      this.missionValid = false;
+      return;
+    }
+    const key = `${this.storeVersion}/${this.homeVersion}`;
+    if (key === this.feasibilityKey) return;
+    this.feasibilityKey = key;
+    const items = this.store.items(MissionType.MISSION);
+    const r = checkMissionAgainstFence(items, this.fence);
+    this.missionValid = r.valid;
+    if (r.text) this.text(S.CRITICAL, r.text);
+  }
 
   private step(dtS: number): void {
     const b = this.body;

@@ -77,7 +77,9 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
       const m = (into as common.MissionCurrent | undefined) ?? new common.MissionCurrent();
       m.seq = ap.mission.currentSeq;
       m.total = ap.mission.total - ap.mission.firstSeq; // home (ArduPilot's item 0) is not counted
-      m.missionState = ap.mission.state === 'complete' ? common.MissionState.COMPLETE
+      // PX4 (MavlinkMissionManager::update_mission_state): an invalid mission is NO_MISSION.
+      m.missionState = !ap.missionValid ? common.MissionState.NO_MISSION
+        : ap.mission.state === 'complete' ? common.MissionState.COMPLETE
         : ap.mission.state === 'running' && ap.mode === 'AUTO' ? common.MissionState.ACTIVE
           : ap.mission.total > ap.mission.firstSeq ? common.MissionState.NOT_STARTED : common.MissionState.NO_MISSION;
       m.missionMode = ap.mode === 'AUTO' ? 1 : 0;

@@ -112,6 +112,9 @@ export const ardupilot: Personality = {
   // MissionItemProtocol::handle_mission_request, once per boot.
   legacyRequestWarning: 'got MISSION_REQUEST; use MISSION_REQUEST_INT!',
   checkMissionItem: () => undefined,
+  fenceReading: 'ardupilot',
+  checksMissionAgainstFence: false,
+  missionStartDeniedText: undefined,
   downloadItem(it) {
     if (it.missionType !== 0) return it;
     const [param1, param2, param3, param4] = storedParams(it);
@@ -138,7 +141,8 @@ export const ardupilot: Personality = {
   },
   armRefusedResult: common.MavResult.FAILED,
   armTexts: {
-    modeNotArmable: 'Mode not armable',
+    // AP_Arming_Copter::arm_checks: "%s mode not armable" with Mode::name() (SITL: "Arm: RTL mode not armable").
+    modeNotArmable: (mode) => `${mode === 'TAKEOFF' || mode === 'OFFBOARD' ? 'GUIDED' : mode} mode not armable`,
     noPosition: 'Need Position Estimate',
     lowBattery: 'Battery 1 below minimum arming capacity',
     outsideFence: 'Fence: vehicle outside fence',

@@ -1,5 +1,6 @@
 import type { common } from 'node-mavlink';
 import type { StoredItem } from '../mission-store.ts';
+import type { FenceReading } from '../fence.ts';
 import type { ModeName } from '../modes.ts';
 
 export type AutopilotKind = 'ardupilot' | 'px4';
@@ -23,7 +24,8 @@ export interface BootStage {
 
 /** Why arming is refused, as the autopilot words it. */
 export interface ArmTexts {
-  modeNotArmable: string;
+  /** The refusal in a mode that cannot arm, naming the mode as the autopilot does. */
+  modeNotArmable(mode: ModeName): string;
   noPosition: string;
   lowBattery: string;
   outsideFence: string;
@@ -65,6 +67,15 @@ export interface Personality {
   checkMissionItem(item: StoredItem): Refusal | undefined;
   /** The item as a download returns it (frames and fields the autopilot really stores). */
   downloadItem(item: StoredItem): StoredItem;
+  /** How the stored fence list becomes zones (PX4 reads polygons after a circle its own way). */
+  readonly fenceReading: FenceReading;
+  /**
+   * PX4 checks every mission against the fence once home is valid (and again when the
+   * mission, the fence or home change); an infeasible mission is kept but invalid:
+   * MISSION_CURRENT says NO_MISSION and MISSION_START is DENIED with `missionStartDeniedText`.
+   */
+  readonly checksMissionAgainstFence: boolean;
+  readonly missionStartDeniedText: string | undefined;
 
   // ---- commands ----
   /** Altitude reference of COMMAND_INT's z for a position command, or a refusal for its frame. */

@@ -114,6 +114,10 @@ export const px4: Personality = {
   },
   // format_mavlink_mission_item: frames and params as stored, since PX4 keeps what it parsed.
   downloadItem: (it) => ({ ...it, current: 0 }),
+  fenceReading: 'px4',
+  checksMissionAgainstFence: true,
+  // Commander, VEHICLE_CMD_MISSION_START with no valid mission (mavlink_log_critical).
+  missionStartDeniedText: 'Mission start denied! No valid mission\t',
 
   commandIntAlt(_command, frame): AltFrame | Refusal {
     // MavlinkReceiver::handle_message_command_int: every COMMAND_INT not in GLOBAL_INT is
@@ -127,7 +131,11 @@ export const px4: Personality = {
   // Commander::handle_command: a denied arm transition is TEMPORARILY_REJECTED.
   armRefusedResult: common.MavResult.TEMPORARILY_REJECTED,
   // Commander::arm: every failed health or arming check ends in the one text.
-  armTexts: { modeNotArmable: HEALTH_FAILURES, noPosition: HEALTH_FAILURES, lowBattery: HEALTH_FAILURES, outsideFence: HEALTH_FAILURES },
+  armTexts: {
+    // ModeChecks::checkArmingRequirement reports "Mode not suitable for arming" as an event
+    // only; the STATUSTEXT is Commander::arm's one text.
+    modeNotArmable: () => HEALTH_FAILURES,
+    noPosition: HEALTH_FAILURES, lowBattery: HEALTH_FAILURES, outsideFence: HEALTH_FAILURES },
   armPrefix: '',
   prearmPrefix: '',
   prearmReportPeriodS: undefined,
