@@ -1,4 +1,6 @@
 import type { Site } from '../../site/load.ts';
+import type { DroneTelemetry, SensorEvent, SpeakerTelemetry } from '../../protocol/index.ts';
+import type { LedgerRecord } from '../ledger/machine.ts';
 import { AlarmBook, DEFAULT_ALARM_RULES, type AlarmRules } from '../alarms/alarm-book.ts';
 import type { Alarm } from '../alarms/alarm.ts';
 import type { EventHub } from '../live/event-hub.ts';
@@ -97,7 +99,20 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     bus.publish(ALARM_TOPIC, JSON.stringify({ ...a, tsMs: Date.now(), seq }), { qos: 1 });
   };
   const speeds = new AchievedSpeed();
-  let vehicleAlarms: VehicleAlarms | undefined;
+  // What the drones report about themselves becomes alarms; the patrol and the coverage
+  // follow at once rather than at the next periodic pass (both are made below; the
+  // callbacks only run once the drones report).
+  const vehicleAlarms = new VehicleAlarms({
+    site,
+    fleet,
+    vehicles: control.vehicles,
+    alarms,
+    onAlarm,
+    onRaised: (droneId, type, text) => {
+      patrols.vehicleAlarm(droneId, type, text);
+      recomputeCoverage();
+    },
+  });
   const patrols = new PatrolService({
     site,
     fleet,
@@ -108,7 +123,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     speeds,
     ...(o.planOptions ? { planOptions: o.planOptions } : {}),
     onChange: (s) => hub.publish({ type: 'patrol', data: s }),
-    onSortieAborted: (droneId, why) => vehicleAlarms?.raise(droneId, 'mission_aborted', 'high', why),
+    onSortieAborted: (droneId, why) => vehicleAlarms.raise(droneId, 'mission_aborted', 'high', why),
   });
   // Sensor event ids already acted on, kept across restarts: a device resending an event
   // after both of us restarted must not dispatch a drone again.
@@ -150,23 +165,10 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     lastCoverage = coverageModel.evaluate(fleet.candidates(coverageModel.frame));
     hub.publish({ type: 'coverage', data: lastCoverage });
   };
-  // What the drones report about themselves becomes alarms; the patrol and the coverage
-  // follow at once rather than at the next periodic pass.
-  vehicleAlarms = new VehicleAlarms({
-    site,
-    fleet,
-    vehicles: control.vehicles,
-    alarms,
-    onAlarm,
-    onRaised: (droneId, type, text) => {
-      patrols.vehicleAlarm(droneId, type, text);
-      recomputeCoverage();
-    },
-  });
   vehicleAlarms.start();
 
   // Ledger changes and link changes go to clients as they happen.
-  const onLedger = (rec: unknown) => hub.publish({ type: 'ledger', data: rec });
+  const onLedger = (rec: LedgerRecord) => hub.publish({ type: 'ledger', data: rec });
   control.ledger.on('change', onLedger);
   const linkHandlers: (() => void)[] = [];
   for (const v of control.vehicles.values()) {
@@ -188,13 +190,13 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
     presence.status(m.deviceId, m.value);
     hub.publish({ type: 'status', data: { kind: m.kind, deviceId: m.deviceId, state: m.value.state } });
   });
-  await inbound?.on<object>('sensor', 'event', (m) => hub.publish({ type: 'sensor_event', data: { deviceId: m.deviceId, ...m.value } }));
+  await inbound?.on<SensorEvent>('sensor', 'event', (m) => hub.publish({ type: 'sensor_event', data: { deviceId: m.deviceId, ...m.value } }));
   // Drone telemetry reaches clients as it is produced rather than sampled here, which
   // would add up to a sampling period of delay between the drone and the map: our MAVLink
   // drones' from the gateway in-process, MQTT drones' own from the broker.
   const offGatewayTelemetry = control.gateway?.onTelemetry((droneId, t) => hub.publish({ type: 'telemetry', data: { droneId, ...t } }));
-  await inbound?.on<object>('drone', 'telemetry', (m) => hub.publish({ type: 'telemetry', data: { droneId: m.deviceId, ...m.value } }));
-  await inbound?.on<object>('speaker', 'telemetry', (m) => {
+  await inbound?.on<DroneTelemetry>('drone', 'telemetry', (m) => hub.publish({ type: 'telemetry', data: { droneId: m.deviceId, ...m.value } }));
+  await inbound?.on<SpeakerTelemetry>('speaker', 'telemetry', (m) => {
     presence.seen(m.deviceId);
     hub.publish({ type: 'speaker', data: { deviceId: m.deviceId, ...m.value } });
   });
@@ -211,7 +213,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       // Without a broker there is no gateway stream to forward: sample for the map at 2 Hz.
       if (t && !bus && ticks % Math.max(1, Math.round(500 / tickMs)) === 0) hub.publish({ type: 'telemetry', data: { droneId: d.id, ...t } });
     }
-    vehicleAlarms?.observe();
+    vehicleAlarms.observe();
     patrols.observe();
     if (ticks % Math.max(1, Math.round(2000 / tickMs)) === 0) recomputeCoverage();
   }, tickMs);
@@ -236,7 +238,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       offGatewayTelemetry?.();
       for (const off of linkHandlers) off();
       patrols.close();
-      vehicleAlarms?.close();
+      vehicleAlarms.close();
       broadcasts?.close();
     },
   };

@@ -24,7 +24,7 @@ async function flyingSortie() {
   const cmds = new FakeCommands();
   const alarms = new AlarmBook(site, time);
   const seen: Alarm[] = [];
-  let va: VehicleAlarms | undefined;
+  const va: VehicleAlarms = new VehicleAlarms({ site, fleet, vehicles: asVehicles(vehicles), alarms, onAlarm: (a) => seen.push(a), onRaised: (d, type, text) => patrols.vehicleAlarm(d, type, text) });
   const patrols = new PatrolService({
     site,
     fleet,
@@ -32,9 +32,8 @@ async function flyingSortie() {
     frame,
     time,
     vehicles: asVehicles(vehicles),
-    onSortieAborted: (droneId, why) => va?.raise(droneId, 'mission_aborted', 'high', why),
+    onSortieAborted: (droneId, why) => va.raise(droneId, 'mission_aborted', 'high', why),
   });
-  va = new VehicleAlarms({ site, fleet, vehicles: asVehicles(vehicles), alarms, onAlarm: (a) => seen.push(a), onRaised: (d, type, text) => patrols.vehicleAlarm(d, type, text) });
   va.start();
   patrols.start(['containment']);
   const ring = () => patrols.state().find((r) => r.ringId === 'containment')!;
