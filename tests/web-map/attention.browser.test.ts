@@ -173,6 +173,21 @@ describe('the alarm queue', () => {
     await poll(async () => (await page.getByTestId('alarm-responder').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).filter((st) => st === 'unknown').length).toBe(0);
     await page.waitForTimeout(500); // let the zoom animation finish before the picture
     await screenshot(page, 'operator-alarm-queue');
+
+    // Reassign to a chosen drone: asked first, then the server's alarm names it.
+    const id = (await top.getAttribute('data-id'))!;
+    const before = [...stack.ops.alarms.list()].find((a) => a.id === id)!.responder?.droneId;
+    const other = ['drone-7', 'drone-8', 'drone-5'].find((d) => d !== before)!;
+    await top.getByTestId('alarm-reassign-drone').selectOption(other);
+    await top.getByTestId('alarm-reassign').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toBe(`Give this alarm to ${stack.site.drones.find((d) => d.id === other)!.name}? The current responder is released.`);
+    await page.getByTestId('confirm-ok').click();
+    // The server may ask again (a patrol drone below its ring's minimum): confirm that too.
+    await page.getByTestId('confirm-ok').click({ timeout: 3000 }).catch(() => undefined);
+    await eventually(`alarm reassigned to ${other}`, () => [...stack.ops.alarms.list()].find((a) => a.id === id)!.responder?.droneId === other, 20_000).catch(async (err) => {
+      throw new Error(`${(err as Error).message}; toasts: ${await page.getByTestId('toasts').textContent()}`);
+    });
+    await poll(() => page.locator(`[data-testid="alarm-item"][data-id="${id}"] [data-testid="alarm-responder"]`).textContent()).toContain(`Responder ${stack.site.drones.find((d) => d.id === other)!.name}:`);
   }, 90_000);
 });
 

@@ -11,6 +11,7 @@ import { EventHub } from '../../control/live/event-hub.ts';
 import { SessionStore } from '../../control/api/sessions.ts';
 import { WarningLibrary } from '../../control/ops/warning-library.ts';
 import { systemClock } from '../../control/timeouts.ts';
+import type { LedgerRecord } from '../../control/ledger/machine.ts';
 import { webMapPlugin } from '../../web-map/server/plugin.ts';
 import { startWebServer, type WebServer } from '../../web-map/server/standalone.ts';
 import { parseTileSpec } from '../../web-map/server/tiles.ts';
@@ -130,7 +131,7 @@ describe('ringwatch web (standalone proxy)', () => {
           }
         });
         // Published only once the stream is open: it must arrive while the response is still open.
-        setTimeout(() => hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } }), 50);
+        setTimeout(() => hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } as unknown as LedgerRecord }), 50);
       });
       req.on('error', reject);
       req.setTimeout(5000, () => reject(new Error('no live batch through the proxy within 5 s')));

@@ -6,6 +6,7 @@
 import type { Ctx, T } from './context.ts';
 import { describeError } from './context.ts';
 import { h } from './dom.ts';
+import { ApiFailure } from './api.ts';
 
 /** Asks once; resolves true on Confirm, false on Cancel or Escape. */
 export function confirmDialog(t: T, message: string): Promise<boolean> {
@@ -80,4 +81,18 @@ export function actionButton(ctx: Ctx, o: ActionOptions): HTMLButtonElement {
       })(),
   }, o.label);
   return btn;
+}
+
+/**
+ * A POST the server may answer with 409 asking to be sent again with `confirm: true`
+ * (taking a ring's last patrol drones below its minimum): ask the user, then resend.
+ */
+export async function postConfirming<T>(ctx: Ctx, path: string, body: Record<string, unknown>): Promise<T | undefined> {
+  try {
+    return await ctx.api.post<T>(path, body);
+  } catch (err) {
+    if (!(err instanceof ApiFailure) || err.status !== 409 || !/confirm/i.test(err.message)) throw err;
+    if (!(await confirmDialog(ctx.t, ctx.t('confirm.patrolMinimum')))) return undefined;
+    return ctx.api.post<T>(path, { ...body, confirm: true });
+  }
 }

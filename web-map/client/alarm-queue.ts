@@ -4,7 +4,7 @@
  * dispatched it and their note), its responder's live command state and time to scene,
  * a click to centre the map, and acknowledge / resolve with their guardrails.
  */
-import { actionButton } from './actions.ts';
+import { actionButton, postConfirming } from './actions.ts';
 import type { Ctx } from './context.ts';
 import { can, fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
@@ -22,6 +22,7 @@ type AlarmExtra = Alarm & { source: Alarm['source'] & { note?: string }; noRespo
 export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
   const { store, api } = ctx;
   const mayAlarm = can(ctx.user, 'alarm.manage');
+  const mayDispatch = can(ctx.user, 'dispatch');
   const el = h('ul', { class: 'alarms', 'data-testid': 'alarm-list' });
   // Ledger records a responder was sent with before this console opened are not on the
   // live stream: fetch its newest command (the last id; what the drone is doing now), so
@@ -83,6 +84,24 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
     );
   }
 
+  // Reassign: to a chosen drone, or the best other one the server finds.
+  function reassignControls(a: AlarmExtra): HTMLElement | null {
+    const { t, site } = ctx;
+    if (a.source.kind === 'vehicle') return null; // it dispatches nothing
+    const pick = h('select', { 'data-testid': 'alarm-reassign-drone', disabled: !mayDispatch }, h('option', { value: '' }, t('alarm.reassignBest')), ...site.drones.filter((d) => d.id !== a.responder?.droneId).map((d) => h('option', { value: d.id }, d.name)));
+    const btn = actionButton(ctx, {
+      testId: 'alarm-reassign',
+      label: t('alarm.reassign'),
+      disabled: !mayDispatch,
+      confirm: () => t('confirm.reassign', { drone: pick.value ? droneName(site, pick.value) : t('alarm.reassignBest') }),
+      run: async () => {
+        const r = await postConfirming<Alarm>(ctx, `/api/alarms/${encodeURIComponent(a.id)}/reassign`, pick.value ? { droneId: pick.value } : {});
+        if (r) store.applyNow([{ type: 'alarm', data: r }]);
+      },
+    });
+    return h('span', { class: 'reassign' }, pick, btn);
+  }
+
   function render(): void {
     const { t, site } = ctx;
     const open = queueOrder(store.alarms.values()) as AlarmExtra[];
@@ -111,6 +130,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
             {},
             actionButton(ctx, { testId: 'alarm-ack', label: t('alarm.ack'), disabled: !mayAlarm || a.state !== 'open', run: post(a, 'ack') }),
             actionButton(ctx, { testId: 'alarm-resolve', label: t('alarm.resolve'), disabled: !mayAlarm, confirm: () => t('confirm.resolve', { what: `${type}, ${alarmPlace(site, a, t)}` }), run: post(a, 'resolve') }),
+            reassignControls(a),
           ),
         );
       }),

@@ -1,4 +1,4 @@
-import { actionButton } from './actions.ts';
+import { actionButton, postConfirming } from './actions.ts';
 import { alarmQueue } from './alarm-queue.ts';
 import type { Ctx } from './context.ts';
 import { can } from './context.ts';
@@ -55,13 +55,13 @@ export function opsPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     run: () =>
       new Promise<void>((resolve, reject) => {
         ctx.pick(t('dispatch.picking'), (p) =>
-          void api
-            .post<Alarm>('/api/dispatch', { latDeg: p.latDeg, lonDeg: p.lonDeg, ...(note.value ? { note: note.value } : {}), ...(warn.checked ? { playWarning: true } : {}) })
-            .then((a) => {
+          void postConfirming<Alarm>(ctx, '/api/dispatch', { latDeg: p.latDeg, lonDeg: p.lonDeg, ...(note.value ? { note: note.value } : {}), ...(warn.checked ? { playWarning: true } : {}) }).then((a) => {
+            if (a) {
               store.applyNow([{ type: 'alarm', data: a }]);
               ctx.toast(t('dispatch.sent', { id: a.id }));
-              resolve();
-            }, reject),
+            }
+            resolve();
+          }, reject),
           false,
           resolve,
         );

@@ -26,7 +26,11 @@ export interface LedgerRecord {
 }
 export interface Alarm {
   id: string;
-  source: { kind: 'sensor'; deviceId: string; checkpointId: string; eventId: string; type: string } | { kind: 'manual'; username: string };
+  source:
+    | { kind: 'sensor'; deviceId: string; checkpointId: string; eventId: string; type: string }
+    | { kind: 'manual'; username: string; note?: string }
+    /** A drone's own report (battery, link, failsafe, fence, landing, mission): dispatches nothing. */
+    | { kind: 'vehicle'; droneId: string; type: string; text: string };
   severity: string;
   ringId: string;
   position: { latDeg: number; lonDeg: number };
