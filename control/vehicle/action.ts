@@ -1,7 +1,7 @@
 import { common, minimal } from 'node-mavlink';
 import type { ControlTimeouts } from '../timeouts.ts';
 import type { CommandHooks, CommandSpec } from './command-sender.ts';
-import { classifyArmRefusal } from './arming-readiness.ts';
+import { classifyArmRefusal, modeArmable } from './arming-readiness.ts';
 import { encodeChangeSpeed, encodeReposition, encodeTakeoff, holdModeName, speedNeedsChangeSpeed } from './autopilot-encoding.ts';
 import { homeAmslM } from './home.ts';
 import { encodeMode, modeName, sameMode } from './modes.ts';
@@ -74,7 +74,13 @@ export class ActionApi {
       );
       attempts += r.attempts ?? 0;
       if (r.status === 'success' || hooks.signal?.aborted) return { ...r, attempts };
-      if (classifyArmRefusal(r) === 'permanent') return { ...r, attempts };
+      const mode = this.v.telemetryState.customMode === undefined ? undefined : modeName(this.v.autopilot, this.v.telemetryState.customMode);
+      const ctx = { autopilot: this.v.autopilot, mode, readySeen: this.v.telemetryState.readySeen === true };
+      if (classifyArmRefusal(r, ctx) === 'permanent') {
+        // PX4's text does not name the mode; say what made it final.
+        const why = mode !== undefined && !modeArmable(this.v.autopilot, mode) && !/mode/i.test(r.message ?? '') ? ` (${mode} is not a mode ${this.v.autopilot === 'px4' ? 'PX4' : 'ArduCopter'} arms in)` : '';
+        return { ...r, attempts, ...(why ? { message: `${r.message ?? r.status}${why}` } : {}) };
+      }
       const elapsed = this.v.clock.nowMs() - started;
       const why = r.message ?? r.status;
       if (elapsed + this.t.armRetryIntervalMs > this.t.armReadyBudgetMs) {

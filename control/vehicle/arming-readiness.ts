@@ -1,3 +1,4 @@
+import type { Autopilot } from './modes.ts';
 import type { CommandResult } from './result.ts';
 
 /**
@@ -29,11 +30,43 @@ const TRANSIENT = [
 
 export type ArmRefusal = 'transient' | 'permanent';
 
-export function classifyArmRefusal(r: Pick<CommandResult, 'status' | 'message'>): ArmRefusal {
+/**
+ * Modes in which the autopilot never arms. ArduCopter: Mode::allows_arming() false (it
+ * says so: "Arm: RTL mode not armable"). PX4: mode_req_prevent_arming (mode_requirements.cpp);
+ * PX4 reports that only as an event ("Mode not suitable for arming"), its STATUSTEXT being
+ * the generic "Arming denied: Resolve system health failures first", the same text it
+ * gives while booting.
+ */
+const NOT_ARMABLE: Record<Autopilot, ReadonlySet<string>> = {
+  ardupilot: new Set(['RTL', 'LAND', 'SMART_RTL', 'AUTO_RTL']),
+  px4: new Set(['AUTO.RTL', 'AUTO.LAND', 'AUTO.FOLLOW_TARGET', 'AUTO.PRECLAND']),
+};
+
+export function modeArmable(autopilot: Autopilot, mode: string): boolean {
+  return !NOT_ARMABLE[autopilot].has(mode);
+}
+
+/** What we know of the vehicle when its refusal came. */
+export interface ArmContext {
+  autopilot: Autopilot;
+  /** Its current mode as ringwatch names it. */
+  mode: string | undefined;
+  /** Its arming checks have passed before, or it has been armed: the boot is over. */
+  readySeen: boolean;
+}
+
+/**
+ * Transient or permanent, by the reason's words and, where the words do not say (PX4's
+ * one text for every failed check), by the vehicle's state: during the boot it is
+ * transient; once the vehicle has been seen ready, a refusal in a mode it cannot arm in
+ * is the mode's doing and permanent.
+ */
+export function classifyArmRefusal(r: Pick<CommandResult, 'status' | 'message'>, ctx?: ArmContext): ArmRefusal {
   if (r.status !== 'failed' && r.status !== 'denied' && r.status !== 'temporarily_rejected') return 'permanent';
   const text = r.message ?? '';
   if (/fence requires position/i.test(text)) return 'transient';
   if (PERMANENT.some((p) => p.test(text))) return 'permanent';
+  if (ctx?.readySeen && ctx.mode !== undefined && !modeArmable(ctx.autopilot, ctx.mode)) return 'permanent';
   // MAV_RESULT_TEMPORARILY_REJECTED means "try again later" by definition.
   if (r.status === 'temporarily_rejected') return 'transient';
   return TRANSIENT.some((p) => p.test(text)) ? 'transient' : 'permanent';

@@ -2,6 +2,7 @@ import { common } from 'node-mavlink';
 import type { ControlTimeouts } from '../timeouts.ts';
 import { MissionTransfer, type TransferResult } from './mission-transfer.ts';
 import { encodeMission } from './autopilot-encoding.ts';
+import { missionVerdict } from './mission-validity.ts';
 import { firstMismatch } from './plan-compare.ts';
 import type { MissionType, PlanItem } from './plan-item.ts';
 import type { TransferStatus } from './result.ts';
@@ -9,6 +10,8 @@ import type { Vehicle } from './vehicle.ts';
 
 /** Downloads tried when reading a plan back after upload. */
 export const READ_BACK_ATTEMPTS = 3;
+/** How often the mission's validity (MISSION_CURRENT, 1 Hz) is looked at. */
+const MISSION_VALID_POLL_MS = 100;
 
 export interface UploadResult {
   status: TransferStatus;
@@ -80,11 +83,13 @@ export class PlanApi {
   /** Uploads, then reads back and compares. `verified` is true only when both succeed. */
   async upload(planned: PlanItem[], hooks: TransferHooks = {}): Promise<UploadResult> {
     this.verified = false;
+    const startedAtMs = this.v.clock.nowMs();
     // Every plan goes through the per-autopilot encoder, whoever built it.
     const items = encodeMission(this.v.autopilot, this.type, planned);
     const wire = this.homeOffset && items.length > 0 ? [this.homePlaceholder(), ...items] : items;
     hooks.onSent?.();
     const up = await this.transfer('upload', wire, hooks.signal);
+    const countAtUpload = this.v.telemetryState.missionCurrent?.count ?? 0;
     const base = { resends: up.resends, legacyRequests: up.legacyRequests };
     // A lost final MISSION_ACK is common on a lossy link; the read-back settles it.
     if (up.status !== 'success' && !(up.status === 'ack_timeout' && up.allItemsSent)) return { ...base, status: up.status, message: up.message, verified: false };
@@ -103,9 +108,35 @@ export class PlanApi {
       return { ...base, status: 'item_mismatch', message: `read-back differs at item ${diff.index}: ${diff.why}`, verified: false, mismatchAt: diff.index };
     }
     if (up.status !== 'success') hooks.onAcked?.();
+    const resends = base.resends + back.resends;
+    if (this.type === 'mission' && this.v.autopilot === 'px4' && items.length > 0) {
+      const accepted = await this.awaitMissionValid(items.length, countAtUpload, startedAtMs, hooks.signal);
+      if (accepted) return { ...base, resends, status: accepted.status, message: accepted.message, verified: false };
+    }
     this.verified = true;
     this.items = items;
-    return { ...base, resends: base.resends + back.resends, status: 'success', verified: true };
+    return { ...base, resends, status: 'success', verified: true };
+  }
+
+  /**
+   * PX4 stores any mission, then checks it (fence, home, take-off) and keeps an infeasible
+   * one as "no valid mission": MISSION_START would be DENIED after the arm. Wait for
+   * MISSION_CURRENT to say the mission is valid, within the arming budget (PX4 checks only
+   * once home is valid, which takes a cold boot a few seconds); fail with PX4's reason.
+   * Undefined when valid.
+   */
+  private async awaitMissionValid(itemCount: number, countAtUpload: number, startedAtMs: number, signal?: AbortSignal): Promise<{ status: 'invalid' | 'cancelled' | 'ack_timeout'; message: string } | undefined> {
+    const deadline = this.v.clock.nowMs() + this.t.armReadyBudgetMs;
+    let why = '';
+    for (;;) {
+      const verdict = missionVerdict({ itemCount, countAtUpload, seen: this.v.telemetryState.missionCurrent, texts: this.v.statusTextsSince(startedAtMs) });
+      if (verdict.kind === 'valid') return undefined;
+      if (verdict.kind === 'invalid') return { status: 'invalid', message: `the vehicle stored the mission but will not fly it: ${verdict.reason}` };
+      why = verdict.why;
+      if (signal?.aborted) return { status: 'cancelled', message: 'cancelled while waiting for the vehicle to accept the mission' };
+      if (this.v.clock.nowMs() >= deadline) return { status: 'ack_timeout', message: `the vehicle did not report the mission valid within ${Math.round(this.t.armReadyBudgetMs / 1000)} s: ${why}` };
+      await new Promise((r) => setTimeout(r, MISSION_VALID_POLL_MS));
+    }
   }
 
   /** Downloads the vehicle's plan (without ArduPilot's home item). */

@@ -1,4 +1,5 @@
 import type { DroneTelemetry } from '../../protocol/index.ts';
+import type { MissionCurrentSeen } from './mission-validity.ts';
 import { modeName, type Autopilot } from './modes.ts';
 
 /**
@@ -28,6 +29,14 @@ export interface TelemetryState {
   lastPositionMs?: number;
   /** HOME_POSITION.altitude, mm AMSL. */
   homeAmslMm?: number;
+  /** The latest MISSION_CURRENT's state and total, with how many have come. */
+  missionCurrent?: MissionCurrentSeen;
+  /**
+   * SYS_STATUS showed MAV_SYS_STATUS_PREARM_CHECK healthy at least once (both autopilots
+   * set it when their arming checks pass in the current mode), or the vehicle was armed:
+   * its boot is over.
+   */
+  readySeen?: boolean;
 }
 
 /** Link quality from MAVLink sequence gaps, decayed so it tracks the recent past. */

@@ -13,5 +13,6 @@ export const handleHeartbeat: Handler = (v, m, nowMs) => {
   else if (hb.autopilot === minimal.MavAutopilot.ARDUPILOTMEGA) v.autopilot = 'ardupilot';
   v.telemetryState.customMode = hb.customMode;
   v.telemetryState.armed = (hb.baseMode & minimal.MavModeFlag.SAFETY_ARMED) !== 0;
+  if (v.telemetryState.armed) v.telemetryState.readySeen = true;
   v.heartbeatSeen(nowMs);
 };

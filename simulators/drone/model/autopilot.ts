@@ -192,12 +192,16 @@ export class Autopilot implements MissionHost {
     return true;
   }
 
-  /** Why arming is refused now (reasons without the autopilot's prefix); empty when it may arm. */
-  prearmFailures(): string[] {
+  /**
+   * Why arming is refused now (reasons without the autopilot's prefix); empty when it may
+   * arm. `ignoreMode`: the pre-arm checks alone (ArduPilot checks the mode only when an
+   * arm is asked for, so its SYS_STATUS pre-arm bit ignores the mode; PX4's does not).
+   */
+  prearmFailures(ignoreMode = false): string[] {
     const t = this.cfg.personality.armTexts;
     const boot = this.boot.refusal(this.sinceBootS, requiresPosition(this.mode));
     if (boot) return boot;
-    if (!allowsArming(this.mode)) return [t.modeNotArmable(this.mode)];
+    if (!ignoreMode && !allowsArming(this.mode)) return [t.modeNotArmable(this.mode)];
     if (requiresPosition(this.mode) && !this.positionOk()) return [t.noPosition];
     if (this.battery.pct <= this.cfg.lowBatteryPct) return [t.lowBattery];
     if (this.fenceEnabled && !this.fence.empty && this.fence.breach(this.body)) return [t.outsideFence];

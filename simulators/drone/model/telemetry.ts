@@ -49,7 +49,10 @@ export function buildMessage(msgId: number, src: TelemetrySource, into?: MavLink
       m.onboardControlSensorsEnabled = SENSORS;
       let health = SENSORS;
       if (gps.fixType < 3) health &= ~Sensor.SENSOR_GPS;
-      if (!ap.positionOk()) health &= ~(Sensor.AHRS | Sensor.PREARM_CHECK);
+      if (!ap.positionOk()) health &= ~Sensor.AHRS;
+      // MAV_SYS_STATUS_PREARM_CHECK: PX4 sets it when it can arm in the current mode
+      // (SYS_STATUS stream: can_arm_mode_flags), ArduPilot when its pre-arm checks pass.
+      if (ap.prearmFailures(ap.personality.kind === 'ardupilot').length > 0) health &= ~Sensor.PREARM_CHECK;
       m.onboardControlSensorsHealth = health;
       m.load = 250;
       m.voltageBattery = Math.round(ap.battery.voltageV * 1000);

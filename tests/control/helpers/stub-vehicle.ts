@@ -140,6 +140,15 @@ export class StubVehicle {
     hb.systemStatus = minimal.MavState.STANDBY;
     hb.mavlinkVersion = 3;
     this.link.send(hb);
+    if (this.autopilot === minimal.MavAutopilot.PX4) this.missionCurrent();
+  }
+
+  /** PX4 sends MISSION_CURRENT at 1 Hz with its mission's state (a scripted PX4 finds every mission valid). */
+  missionCurrent(): void {
+    const n = this.store.get(common.MavMissionType.MISSION)?.length ?? 0;
+    const c = new common.MissionCurrent();
+    Object.assign(c, { seq: 0, total: n > 0 ? n : 65535, missionState: n > 0 ? common.MissionState.NOT_STARTED : common.MissionState.NO_MISSION, missionMode: 0 });
+    this.link.send(c);
   }
 
   private onMessage(m: MavlinkMessage): void {
