@@ -71,7 +71,9 @@ export async function buildApi(deps: ApiDeps, http: HttpServerOptions = {}): Pro
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const mutating = methods.some((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m));
     if (mutating && !route.config?.permission) throw new Error(`route ${String(route.method)} ${route.url} must declare config.permission`);
-    for (const m of methods) if (m !== 'HEAD') app.routePermissions.push({ method: m, url: route.url, permission: route.config?.permission ?? 'read' });
+    const schema = route.schema as { response?: object; hide?: boolean } | undefined;
+    const contract = { responseSchema: schema?.response !== undefined, hidden: schema?.hide === true };
+    for (const m of methods) if (m !== 'HEAD') app.routePermissions.push({ method: m, url: route.url, permission: route.config?.permission ?? 'read', ...contract });
   });
 
   app.setErrorHandler((err, req, reply) => {

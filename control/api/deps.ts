@@ -3,6 +3,7 @@ import type { Site } from '../../site/load.ts';
 import type { SiteValidator } from '../../site/site-validator.ts';
 import type { TelemetryStore } from '../../telemetry/store/types.ts';
 import type { Permission } from '../auth/roles.ts';
+import type { RingCoverage } from '../coverage/coverage.ts';
 import type { EventHub } from '../live/event-hub.ts';
 import type { Operations } from '../ops/operations.ts';
 import type { WarningLibrary } from '../ops/warning-library.ts';
@@ -19,8 +20,11 @@ declare module 'fastify' {
     user?: SessionUser;
   }
   interface FastifyInstance {
-    /** Every route with the permission it requires, for docs and the RBAC test. */
-    routePermissions: { method: string; url: string; permission: Permission | 'public' | 'read' }[];
+    /**
+     * Every route with the permission it requires and whether it declares a response
+     * schema (hidden: left out of the OpenAPI document), for docs and the contract tests.
+     */
+    routePermissions: { method: string; url: string; permission: Permission | 'public' | 'read'; responseSchema: boolean; hidden: boolean }[];
   }
   interface FastifyContextConfig {
     /** The permission a route needs; mutating routes must name one. `public` needs no login. */
@@ -39,7 +43,7 @@ export interface ApiDeps {
   warnings: WarningLibrary;
   hub: EventHub;
   /** Current response-coverage evaluation, when the live model runs. */
-  coverage?: () => unknown;
+  coverage?: () => RingCoverage[];
   /** Part 1 (links, vehicles, ledger) and part 2 (operations); routes needing them answer 503 without. */
   control?: ControlService;
   ops?: Operations;

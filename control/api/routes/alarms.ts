@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
+import { AlarmBody, ErrorBody } from './schemas.ts';
 import { DispatchRefused } from '../../ops/dispatch-service.ts';
 import { SEVERITY_PRIORITY } from '../../alarms/alarm.ts';
 
@@ -18,12 +19,12 @@ function refusal(err: unknown): never {
 
 const AlarmId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function alarmRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function alarmRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/alarms',
-      { schema: { tags: ['alarms'], querystring: Type.Object({ state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')])) }, { additionalProperties: false }) } },
-      async (req) => needOps(deps).alarms.list((req.query as { state?: 'open' | 'all' }).state ?? 'all'),
+      { schema: { tags: ['alarms'], querystring: Type.Object({ state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')])) }, { additionalProperties: false }), response: { 200: Type.Array(AlarmBody) } } },
+      async (req) => needOps(deps).alarms.list(req.query.state ?? 'all'),
     );
 
     // An operator's dispatch to a clicked point: a manual alarm, so it is tracked, timed and audited like any other.
@@ -40,17 +41,18 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsync {
               note: Type.Optional(Type.String({ maxLength: 200 })),
               /** Play the ring's default warning on speakers near the point (default true). */
               playWarning: Type.Optional(Type.Boolean()),
-              severity: Type.Optional(Type.Union(['low', 'medium', 'high', 'critical'].map((s) => Type.Literal(s)))),
+              severity: Type.Optional(Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')])),
               /** The operator accepts leaving a patrol ring below its minimum (otherwise 409 with the reason). */
               confirm: Type.Optional(Type.Boolean()),
             },
             { additionalProperties: false },
           ),
+          response: { 202: AlarmBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
         },
       },
       async (req, reply) => {
         const ops = needOps(deps);
-        const b = req.body as { latDeg: number; lonDeg: number; note?: string; severity?: 'low' | 'medium' | 'high' | 'critical'; playWarning?: boolean; confirm?: boolean };
+        const b = req.body;
         const point = { latDeg: b.latDeg, lonDeg: b.lonDeg };
         const severity = b.severity ?? 'high';
         // Checked before an alarm exists: a refused click leaves nothing behind to clear.
@@ -64,10 +66,12 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsync {
       },
     );
 
-    app.post('/alarms/:id/ack', { config: { permission: 'alarm.manage' }, schema: { tags: ['alarms'], params: AlarmId } }, async (req) => {
+    app.post('/alarms/:id/ack', { config: { permission: 'alarm.manage' }, schema: { tags: ['alarms'], params: AlarmId, response: { 200: AlarmBody, 404: ErrorBody, 409: ErrorBody } } }, async (req) => {
       const ops = needOps(deps);
-      const r = ops.alarms.acknowledge((req.params as { id: string }).id, req.user!.username);
-      if (!r.ok) throw new ApiError(r.reason.startsWith('no alarm') ? 'API_ERR_NOT_FOUND' : 'API_ERR_CONFLICT', r.reason);
+      const { id } = req.params;
+      if (!ops.alarms.get(id)) throw new ApiError('API_ERR_NOT_FOUND', `no alarm ${id}`);
+      const r = ops.alarms.acknowledge(id, req.user!.username);
+      if (!r.ok) throw new ApiError('API_ERR_CONFLICT', r.reason);
       ops.alarmChanged(r.alarm);
       return r.alarm;
     });
@@ -88,19 +92,24 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsync {
             },
             { additionalProperties: false },
           ),
+          response: { 200: AlarmBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
         },
       },
       async (req) => {
         const ops = needOps(deps);
-        const b = (req.body ?? {}) as { droneId?: string; confirm?: boolean };
+        const b = req.body ?? {};
         if (b.droneId && !deps.site.drones.some((d) => d.id === b.droneId)) throw new ApiError('API_ERR_NOT_FOUND', `no drone ${b.droneId} on this site`);
-        return ops.dispatch.reassign((req.params as { id: string }).id, req.user!.username, b).catch(refusal);
+        return ops.dispatch.reassign(req.params.id, req.user!.username, b).catch(refusal);
       },
     );
 
-    app.post('/alarms/:id/resolve', { config: { permission: 'alarm.manage' }, schema: { tags: ['alarms'], params: AlarmId } }, async (req) => {
-      const r = needOps(deps).dispatch.resolve((req.params as { id: string }).id, req.user!.username);
-      if ('error' in r) throw new ApiError(r.error.startsWith('no alarm') ? 'API_ERR_NOT_FOUND' : 'API_ERR_CONFLICT', r.error);
+    app.post('/alarms/:id/resolve', { config: { permission: 'alarm.manage' }, schema: { tags: ['alarms'], params: AlarmId, response: { 200: AlarmBody, 404: ErrorBody, 409: ErrorBody } } }, async (req) => {
+      const ops = needOps(deps);
+      const { id } = req.params;
+      // Existence first, then the book's word: no mapping of errors by their wording.
+      if (!ops.alarms.get(id)) throw new ApiError('API_ERR_NOT_FOUND', `no alarm ${id}`);
+      const r = ops.dispatch.resolve(id, req.user!.username);
+      if ('error' in r) throw new ApiError('API_ERR_CONFLICT', r.error);
       return r;
     });
   };

@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../deps.ts';
 import { SESSION_COOKIE } from '../authenticate.ts';
 import { ApiError } from '../http-errors.ts';
 import { ErrorBody, UserBody } from './schemas.ts';
 
-export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function authRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/login',
@@ -19,7 +19,7 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const { username, password } = req.body as { username: string; password: string };
+        const { username, password } = req.body;
         const r = await deps.sessions.login(username, password, req.ip);
         // Logins are audited too, successful or not: who tried to get in matters.
         await deps.audit.record({
@@ -48,7 +48,7 @@ export function authRoutes(deps: ApiDeps): FastifyPluginAsync {
         const token = req.headers.authorization?.replace(/^Bearer /, '') ?? req.cookies[SESSION_COOKIE];
         if (token) deps.sessions.logout(token);
         void reply.clearCookie(SESSION_COOKIE, { path: '/' });
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
 

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SpeakerSource } from '../../../protocol/schemas/speaker.ts';
 import { RING_IDS } from '../../../site/schema.ts';
-import type { BroadcastRecord, BroadcastRequest } from '../../ops/broadcast-service.ts';
+import type { BroadcastRecord } from '../../ops/broadcast-service.ts';
 import { BroadcastError } from '../../ops/broadcast-service.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
-import { PointBody } from './schemas.ts';
+import { ErrorBody, Open, PointBody } from './schemas.ts';
 
 const Target = Type.Union([
   Type.Object({ kind: Type.Literal('rings'), ringIds: Type.Array(Type.Union(RING_IDS.map((r) => Type.Literal(r))), { minItems: 1, uniqueItems: true }) }, { additionalProperties: false }),
@@ -27,6 +27,23 @@ const SendBody = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A broadcast as the console shows it: the delivery report (a view of the ledger records
+ * of its play commands, control/broadcast/delivery.ts) with who asked for what.
+ */
+const BroadcastView = Open({
+  broadcastId: Type.String(),
+  startedAtMs: Type.Number(),
+  done: Type.Boolean(),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  speakers: Type.Array(Open({ speakerId: Type.String(), state: Type.String() })),
+  issuer: Type.String(),
+  request: Open({}),
+  skipped: Type.Optional(Type.Array(Open({}))),
+  stoppedAtMs: Type.Optional(Type.Number()),
+});
+const IdParams = Type.Object({ id: Type.String() });
+
 function view(rec: BroadcastRecord) {
   return { ...rec.report.snapshot(), issuer: rec.issuer, request: rec.request, skipped: rec.skipped, stoppedAtMs: rec.stoppedAtMs };
 }
@@ -37,28 +54,28 @@ function needBroadcasts(deps: ApiDeps) {
   return b;
 }
 
-export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/broadcasts', { schema: { tags: ['broadcasts'] } }, async () => needBroadcasts(deps).list().slice(0, 200).map(view));
+    app.get('/broadcasts', { schema: { tags: ['broadcasts'], response: { 200: Type.Array(BroadcastView) } } }, async () => needBroadcasts(deps).list().slice(0, 200).map(view));
 
-    app.get('/broadcasts/:id', { schema: { tags: ['broadcasts'], params: Type.Object({ id: Type.String() }) } }, async (req) => {
-      const rec = needBroadcasts(deps).get((req.params as { id: string }).id);
+    app.get('/broadcasts/:id', { schema: { tags: ['broadcasts'], params: IdParams, response: { 200: BroadcastView, 404: ErrorBody } } }, async (req) => {
+      const rec = needBroadcasts(deps).get(req.params.id);
       if (!rec) throw new ApiError('API_ERR_NOT_FOUND', 'no broadcast with this id');
       return view(rec);
     });
 
-    app.post('/broadcasts', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], body: SendBody } }, async (req, reply) => {
+    app.post('/broadcasts', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], body: SendBody, response: { 202: BroadcastView, 400: ErrorBody } } }, async (req, reply) => {
       try {
-        return reply.status(202).send(view(needBroadcasts(deps).send(req.body as BroadcastRequest, req.user!.username)));
+        return reply.status(202).send(view(needBroadcasts(deps).send(req.body, req.user!.username)));
       } catch (err) {
         if (err instanceof BroadcastError) throw Object.assign(new Error(err.message), { statusCode: 400, code: err.code });
         throw err;
       }
     });
 
-    app.post('/broadcasts/:id/stop', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], params: Type.Object({ id: Type.String() }) } }, async (req) => {
+    app.post('/broadcasts/:id/stop', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], params: IdParams, response: { 200: BroadcastView, 404: ErrorBody } } }, async (req) => {
       try {
-        return view(needBroadcasts(deps).stop((req.params as { id: string }).id, req.user!.username));
+        return view(needBroadcasts(deps).stop(req.params.id, req.user!.username));
       } catch (err) {
         if (err instanceof BroadcastError) throw new ApiError('API_ERR_NOT_FOUND', err.message);
         throw err;

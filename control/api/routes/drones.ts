@@ -1,13 +1,14 @@
-import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import { Type, type TProperties } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needControl } from './need.ts';
+import { ErrorBody, LedgerRecordBody, Open } from './schemas.ts';
 
 const Alt = Type.Number({ minimum: 2, maximum: 500 });
 const Lat = Type.Number({ minimum: -90, maximum: 90 });
 const Lon = Type.Number({ minimum: -180, maximum: 180 });
-const obj = (props: Parameters<typeof Type.Object>[0]) => Type.Object(props, { additionalProperties: false });
+const obj = <T extends TProperties>(props: T) => Type.Object(props, { additionalProperties: false });
 
 /** What an operator may ask of a drone from the console (uploads go through patrols). */
 export const DroneCommandBody = Type.Union([
@@ -22,11 +23,17 @@ export const DroneCommandBody = Type.Union([
   obj({ action: Type.Literal('set_speed'), speedMps: Type.Number({ exclusiveMinimum: 0, maximum: 40 }) }),
 ]);
 
+/** The command's ledger record; a go-to round a no-fly zone adds the route it takes. */
+const CommandAnswer = Type.Object(
+  { ...LedgerRecordBody.properties, route: Type.Optional(Open({ legs: Type.Array(Open({})), zonesAvoided: Type.Array(Type.String()), lengthM: Type.Number() })) },
+  { additionalProperties: true },
+);
+
 const DroneId = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) });
 
-export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function droneRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/drones', { schema: { tags: ['drones'] } }, async () => {
+    app.get('/drones', { schema: { tags: ['drones'], response: { 200: Type.Array(Open({ id: Type.String(), name: Type.String(), link: Type.Union([Type.Literal('never'), Type.Literal('ok'), Type.Literal('lost')]) })) } } }, async () => {
       const control = needControl(deps);
       return deps.site.drones.map((d) => {
         const v = control.vehicles.get(d.id);
@@ -47,17 +54,17 @@ export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
 
     app.post(
       '/drones/:id/commands',
-      { config: { permission: 'drone.command' }, schema: { tags: ['drones'], params: DroneId, body: DroneCommandBody } },
+      { config: { permission: 'drone.command' }, schema: { tags: ['drones'], params: DroneId, body: DroneCommandBody, response: { 202: CommandAnswer, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody } } },
       async (req, reply) => {
         const control = needControl(deps);
-        const { id } = req.params as { id: string };
+        const { id } = req.params;
         if (!control.vehicles.has(id)) throw new ApiError('API_ERR_NOT_FOUND', `no drone ${id} on this site`);
-        const body = req.body as { action: string; latDeg?: number; lonDeg?: number; altitudeRelM?: number };
+        const body = req.body;
         const ops = deps.ops;
         if (body.action === 'goto' && ops) {
           // Issue 14 items 1 and 3: a go-to that cannot achieve anything, or whose target or
           // way enters a no-fly zone, is refused with the reason before anything is sent.
-          const to = { latDeg: body.latDeg!, lonDeg: body.lonDeg! };
+          const to = { latDeg: body.latDeg, lonDeg: body.lonDeg };
           const target = ops.guard.targetCheck(to);
           if (!target.ok) throw new ApiError('API_ERR_NO_FLY', target.message);
           if (!ops.fleet.airborne(id)) throw new ApiError('API_ERR_CONFLICT', `${id} is not in the air (disarmed or on the ground): a go-to cannot move it; take off first`);
@@ -66,23 +73,23 @@ export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
           if (way.zonesAvoided.length > 0) {
             // Round the zone as GUIDED legs, each settled on arrival before the next is sent.
             const first = await new Promise<string>((resolve) => {
-              void ops.guard.flyLegs(id, way.legs, body.altitudeRelM!, undefined, req.user!.username, (cid) => resolve(cid));
+              void ops.guard.flyLegs(id, way.legs, body.altitudeRelM, undefined, req.user!.username, (cid) => resolve(cid));
             });
-            return reply.status(202).send({ ...control.ledger.get(first), route: { legs: way.legs, zonesAvoided: way.zonesAvoided, lengthM: Math.round(way.lengthM) } });
+            return reply.status(202).send({ ...control.ledger.get(first)!, route: { legs: way.legs, zonesAvoided: way.zonesAvoided, lengthM: Math.round(way.lengthM) } });
           }
         }
-        const cmd = control.drones.issue(id, req.body as never, req.user!.username);
+        const cmd = control.drones.issue(id, body, req.user!.username);
         // 202: accepted for delivery; the record moves on the drone's own answers.
-        return reply.status(202).send(control.ledger.get(cmd.id));
+        return reply.status(202).send(control.ledger.get(cmd.id)!);
       },
     );
 
     app.get(
       '/ledger',
-      { schema: { tags: ['ledger'], querystring: Type.Object({ sinceMs: Type.Optional(Type.Integer({ minimum: 0 })), target: Type.Optional(Type.String()) }, { additionalProperties: false }) } },
+      { schema: { tags: ['ledger'], querystring: Type.Object({ sinceMs: Type.Optional(Type.Integer({ minimum: 0 })), target: Type.Optional(Type.String()) }, { additionalProperties: false }), response: { 200: Type.Array(LedgerRecordBody) } } },
       async (req) => {
         const control = needControl(deps);
-        const q = req.query as { sinceMs?: number; target?: string };
+        const q = req.query;
         return control.ledger
           .list()
           .filter((r) => (q.sinceMs === undefined || r.updatedMs >= q.sinceMs) && (!q.target || r.target.id === q.target))
@@ -91,18 +98,18 @@ export function droneRoutes(deps: ApiDeps): FastifyPluginAsync {
       },
     );
 
-    app.get('/ledger/:id', { schema: { tags: ['ledger'], params: Type.Object({ id: Type.String() }) } }, async (req) => {
-      const rec = needControl(deps).ledger.get((req.params as { id: string }).id);
+    app.get('/ledger/:id', { schema: { tags: ['ledger'], params: Type.Object({ id: Type.String() }), response: { 200: LedgerRecordBody, 404: ErrorBody } } }, async (req) => {
+      const rec = needControl(deps).ledger.get(req.params.id);
       if (!rec) throw new ApiError('API_ERR_NOT_FOUND', 'no ledger record with this id');
       return rec;
     });
 
     app.post(
       '/ledger/:id/cancel',
-      { config: { permission: 'drone.command' }, schema: { tags: ['ledger'], params: Type.Object({ id: Type.String() }) } },
+      { config: { permission: 'drone.command' }, schema: { tags: ['ledger'], params: Type.Object({ id: Type.String() }), response: { 200: LedgerRecordBody, 404: ErrorBody } } },
       async (req) => {
         const control = needControl(deps);
-        const { id } = req.params as { id: string };
+        const { id } = req.params;
         if (!control.ledger.get(id)) throw new ApiError('API_ERR_NOT_FOUND', 'no ledger record with this id');
         control.ledger.cancel(id);
         return control.ledger.get(id);

@@ -1,9 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SiteValidator } from '../../../site/site-validator.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
+import { ErrorBody, OkBody, Open } from './schemas.ts';
+
+/** A site-file check's answer: valid with a summary, or the issues naming file, path and line. */
+const ValidateAnswer = Open({ ok: Type.Boolean(), issues: Type.Array(Open({ message: Type.String() })), summary: Type.Optional(Open({})) });
 
 /**
  * Without the simulators' own vocabulary (no simulator attached), the least a fault
@@ -12,11 +16,11 @@ import { needOps } from './need.ts';
 const ANY_FAULT = Type.Object({ device: Type.String({ minLength: 1 }), kind: Type.String({ minLength: 1 }) }, { additionalProperties: true });
 
 /** What an engineer needs: device presence, site-file checks, fault injection into the simulators. */
-export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     const validator = deps.siteValidator ?? new SiteValidator();
     if (!deps.siteValidator) app.addHook('onClose', async () => validator.close());
-    app.get('/devices', { schema: { tags: ['devices'] } }, async () => needOps(deps).presence.list());
+    app.get('/devices', { schema: { tags: ['devices'], response: { 200: Type.Array(Open({ id: Type.String(), kind: Type.String(), state: Type.String() })) } } }, async () => needOps(deps).presence.list());
 
     // Checks a site file before it is deployed; nothing is applied. The check runs in a
     // worker thread with a time budget (site/site-validator.ts): this process also holds
@@ -27,10 +31,14 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsync {
         config: { permission: 'config.manage', audit: true },
         // JSON escaping may grow a 1 MiB file; the file-size limit itself is checked by the loader.
         bodyLimit: 4 * 1024 * 1024,
-        schema: { tags: ['config'], body: Type.Object({ yaml: Type.String({ minLength: 1, maxLength: 2_000_000 }) }, { additionalProperties: false }) },
+        schema: {
+          tags: ['config'],
+          body: Type.Object({ yaml: Type.String({ minLength: 1, maxLength: 2_000_000 }) }, { additionalProperties: false }),
+          response: { 200: ValidateAnswer, 422: ErrorBody, 503: ErrorBody },
+        },
       },
       async (req) => {
-        const outcome = await validator.validate((req.body as { yaml: string }).yaml, 'submitted.yaml');
+        const outcome = await validator.validate(req.body.yaml, 'submitted.yaml');
         switch (outcome.kind) {
           case 'valid':
             return { ok: true, issues: [], summary: outcome.summary };
@@ -53,6 +61,7 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsync {
           // The simulators' own fault vocabulary (given by whoever attached them): the
           // console drives them as an engineer would.
           body: deps.simFaultSchema ?? ANY_FAULT,
+          response: { 200: OkBody, 400: ErrorBody, 503: ErrorBody },
         },
       },
       async (req) => {

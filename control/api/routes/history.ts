@@ -1,8 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TelemetryStore } from '../../../telemetry/store/types.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
+import { Open } from './schemas.ts';
+
+/** Store rows as telemetry/store/types.ts defines them, passed through. */
+const Rows = Type.Array(Open({}));
 
 const Window = {
   fromMs: Type.Integer({ minimum: 0 }),
@@ -23,7 +27,7 @@ function window(q: { fromMs: number; toMs: number }) {
 }
 
 /** Stored history for replay and the map's initial trails; InfluxDB being down is a 503 that says so. */
-export function historyRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function historyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     const guarded = async <T>(f: () => Promise<T>): Promise<T> => {
       try {
@@ -34,13 +38,13 @@ export function historyRoutes(deps: ApiDeps): FastifyPluginAsync {
       }
     };
 
-    app.get('/history/latest', { schema: { tags: ['history'] } }, async () => guarded(() => needStore(deps).latestState()));
+    app.get('/history/latest', { schema: { tags: ['history'], response: { 200: Rows } } }, async () => guarded(() => needStore(deps).latestState()));
 
     app.get(
       '/history/positions',
-      { schema: { tags: ['history'], querystring: Type.Object({ ...Window, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200_000 })) }, { additionalProperties: false }) } },
+      { schema: { tags: ['history'], querystring: Type.Object({ ...Window, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200_000 })) }, { additionalProperties: false }), response: { 200: Rows } } },
       async (req) => {
-        const q = req.query as { fromMs: number; toMs: number; limit?: number };
+        const q = req.query;
         return guarded(() => needStore(deps).positions(window(q), { limit: q.limit ?? 50_000 }));
       },
     );
@@ -52,20 +56,21 @@ export function historyRoutes(deps: ApiDeps): FastifyPluginAsync {
           tags: ['history'],
           params: Type.Object({ deviceId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) }),
           querystring: Type.Object({ ...Window, maxPoints: Type.Optional(Type.Integer({ minimum: 2, maximum: 20_000 })) }, { additionalProperties: false }),
+          response: { 200: Open({ points: Rows, decimated: Type.Boolean(), source: Type.Union([Type.Literal('raw'), Type.Literal('track')]), bucketMs: Type.Optional(Type.Number()) }) },
         },
       },
       async (req) => {
-        const q = req.query as { fromMs: number; toMs: number; maxPoints?: number };
-        return guarded(() => needStore(deps).track((req.params as { deviceId: string }).deviceId, window(q), q.maxPoints ?? 1000));
+        const q = req.query;
+        return guarded(() => needStore(deps).track(req.params.deviceId, window(q), q.maxPoints ?? 1000));
       },
     );
 
     // Everything that happened in a window, for the time slider: alarms, commands, broadcasts, audit.
     app.get(
       '/history/events',
-      { schema: { tags: ['history'], querystring: Type.Object({ ...Window, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000 })) }, { additionalProperties: false }) } },
+      { schema: { tags: ['history'], querystring: Type.Object({ ...Window, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000 })) }, { additionalProperties: false }), response: { 200: Open({ events: Rows, ledger: Rows, audit: Rows, alarms: Rows, broadcasts: Rows }) } } },
       async (req) => {
-        const q = req.query as { fromMs: number; toMs: number; limit?: number };
+        const q = req.query;
         const w = window(q);
         const limit = q.limit ?? 5000;
         const store = needStore(deps);

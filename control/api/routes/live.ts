@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.ts';
 import type { LiveEvent } from '../../live/event-hub.ts';
 
@@ -9,7 +10,7 @@ const MAX_HELD = 20_000;
  * SSE rather than WebSocket because the flow is one way, it passes through proxies as
  * plain HTTP, the browser reconnects by itself, and the session cookie authenticates it.
  */
-export function liveRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function liveRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     // An event stream never ends by itself: the server's close would wait for every open
     // console (30 s, then the stack's backstop, and the process lingers). End them first;
@@ -20,7 +21,7 @@ export function liveRoutes(deps: ApiDeps): FastifyPluginAsync {
       streams.clear();
       done();
     });
-    app.get('/live', { schema: { tags: ['live'], hide: false } }, (req, reply) => {
+    app.get('/live', { schema: { tags: ['live'], hide: false, response: { 200: Type.String({ description: 'text/event-stream: `batch` events, each data a JSON array of LiveEvent (control/live/live-event.ts)' }) } } }, (req, reply) => {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });

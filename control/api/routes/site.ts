@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiDeps } from '../deps.ts';
 
 /** The site as the console needs it: no credentials, no password hashes. */
-export function siteRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function siteRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/site', { schema: { tags: ['site'], response: { 200: Type.Object({}, { additionalProperties: true }) } } }, async () => {
       const { site } = deps;

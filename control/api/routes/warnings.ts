@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Warning } from '../../../site/schema.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
@@ -8,7 +8,7 @@ import { ErrorBody } from './schemas.ts';
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) });
 
 /** The approved warning library: everyone reads it, chiefs manage it. */
-export function warningRoutes(deps: ApiDeps): FastifyPluginAsync {
+export function warningRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/warnings', { schema: { tags: ['warnings'], response: { 200: Type.Array(Warning) } } }, async () => deps.warnings.list());
 
@@ -19,8 +19,8 @@ export function warningRoutes(deps: ApiDeps): FastifyPluginAsync {
         schema: { tags: ['warnings'], params: IdParams, body: Warning, response: { 200: Warning, 201: Warning, 400: ErrorBody } },
       },
       async (req, reply) => {
-        const { id } = req.params as { id: string };
-        const w = req.body as Warning;
+        const { id } = req.params;
+        const w = req.body;
         if (w.id !== id) throw Object.assign(new Error(`body/id "${w.id}" must equal the id in the URL "${id}"`), { statusCode: 400, code: 'API_ERR_VALIDATION' });
         const { created } = deps.warnings.upsert(w);
         deps.hub.publish({ type: 'warnings', data: deps.warnings.list() });
@@ -32,12 +32,12 @@ export function warningRoutes(deps: ApiDeps): FastifyPluginAsync {
       '/warnings/:id',
       { config: { permission: 'warning.manage' }, schema: { tags: ['warnings'], params: IdParams, response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody } } },
       async (req, reply) => {
-        const { id } = req.params as { id: string };
+        const { id } = req.params;
         const inUse = deps.site.rings.find((r) => r.defaultWarning === id);
         if (inUse) throw new ApiError('API_ERR_CONFLICT', `warning ${id} is the ${inUse.id} ring's default warning`);
         if (!deps.warnings.remove(id)) throw new ApiError('API_ERR_NOT_FOUND', `no warning with id ${id}`);
         deps.hub.publish({ type: 'warnings', data: deps.warnings.list() });
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
   };
