@@ -50,6 +50,19 @@ describe('PX4: the mission is valid before anything arms', () => {
     expect(v.mission.verified).toBe(false);
   });
 
+  it("gives a MISSION_START refused for no valid mission PX4's reason, not the arm's 'Armed by external command' sent just before", async () => {
+    // Field run (issue 17, finding 2): the ledger gave "Armed by external command" as the
+    // reason MISSION_START was denied. The upload now refuses such a mission; started anyway:
+    const { v, dock } = await px4();
+    await v.geofence.upload(fence(dock, false));
+    expect((await v.mission.upload(mission(dock))).status).toBe('invalid');
+    expect((await v.action.arm()).status).toBe('success');
+    // ringwatch no longer starts an unverified mission: send the command as a field run did.
+    const r = await v.commands.send({ command: common.MavCmd.MISSION_START, params: [0, 0, 0, 0, 0, 0, 0] });
+    expect(r.status).toBe('denied');
+    expect(r.message).toBe('Mission start denied! No valid mission');
+  });
+
   it('succeeds once MISSION_CURRENT says the mission is valid (polygons before circles)', async () => {
     const { v, dock } = await px4();
     expect((await v.geofence.upload(fence(dock, true))).status).toBe('success');
