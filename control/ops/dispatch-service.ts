@@ -7,6 +7,8 @@ import { rankResponders, DEFAULT_DISPATCH_RULES, type DispatchRules, type DroneT
 import type { Point } from '../../site/schema.ts';
 import { GuardedFlight } from './guarded-flight.ts';
 import { ringOf } from '../planning/plan.ts';
+import { distanceM } from '../../site/geometry.ts';
+import { responseSpeedMps } from '../coverage/reach.ts';
 import { DEFAULT_PLAN_OPTIONS } from '../planning/types.ts';
 import type { LocalFrame } from '../geo/local-frame.ts';
 import type { Bus } from '../mqtt/bus.ts';
@@ -187,8 +189,14 @@ export class DispatchService {
     for (const r of ranked) {
       if (!r.eligible) continue;
       // A drone that cannot get there without entering a zone is not a responder.
-      const way = this.guard.route(this.guard.origin(r.droneId), position);
-      if (way.ok) return { ok: true, best: r, ranked };
+      const from = this.guard.origin(r.droneId);
+      const way = this.guard.route(from, position);
+      if (!way.ok) continue;
+      // The ETA was for the straight line; a detour adds its extra length at the speed flown.
+      const straightM = distanceM(from, position);
+      const c = cands.find((x) => x.id === r.droneId)!;
+      const extraS = Math.max(0, way.lengthM - straightM) / responseSpeedMps(c);
+      return { ok: true, best: extraS > 0 ? { ...r, etaS: r.etaS + extraS } : r, ranked };
     }
     const short = ranked.filter((r): r is Extract<Ranked, { eligible: false }> => !r.eligible && r.reason === 'ring_minimum');
     const explain = ranked.length === 0 ? 'no drones' : ranked.map((r) => `${r.droneId}: ${r.eligible ? 'no clear way round the no-fly zones' : (r.detail ?? r.reason)}`).join(', ');

@@ -229,6 +229,8 @@ describe('sensor events trusted only for what the sensor is (issue 14 item 2)', 
       await client.publishAsync('ringwatch/v1/sensor/cp-9-panic/event', JSON.stringify({ ...base, id: 'atk-own', checkpointId: 'cp-9', ...hospital }), { qos: 1 });
       await eventually('five refusals counted', () => stack.ops.alarms.refused.wrong_checkpoint + stack.ops.alarms.refused.position_far >= 5 || undefined, 10_000);
       expect(stack.ops.alarms.refused).toMatchObject({ wrong_checkpoint: 4, position_far: 1 });
+      const counted = await stack.api.inject({ method: 'GET', url: '/api/alarms/refused-events', headers: auth(op) });
+      expect(counted.json()).toMatchObject({ wrong_checkpoint: 4, position_far: 1 });
       expect(stack.ops.alarms.list()).toHaveLength(alarmsBefore);
       expect(launches()).toHaveLength(0);
 

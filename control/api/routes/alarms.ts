@@ -27,6 +27,10 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (req) => needOps(deps).alarms.list(req.query.state ?? 'all'),
     );
 
+    // Sensor events refused as untrustworthy (another checkpoint named, a position far from
+    // the sensor's own, an unknown device), by reason since control started (issue 14 item 2).
+    app.get('/alarms/refused-events', { schema: { tags: ['alarms'] } }, async () => ({ ...needOps(deps).alarms.refused }));
+
     // An operator's dispatch to a clicked point: a manual alarm, so it is tracked, timed and audited like any other.
     app.post(
       '/dispatch',
