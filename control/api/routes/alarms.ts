@@ -29,7 +29,11 @@ export function alarmRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
 
     // Sensor events refused as untrustworthy (another checkpoint named, a position far from
     // the sensor's own, an unknown device), by reason since control started (issue 14 item 2).
-    app.get('/alarms/refused-events', { schema: { tags: ['alarms'] } }, async () => ({ ...needOps(deps).alarms.refused }));
+    app.get(
+      '/alarms/refused-events',
+      { schema: { tags: ['alarms'], response: { 200: Type.Object({ unknown_sensor: Type.Integer(), wrong_checkpoint: Type.Integer(), position_far: Type.Integer() }) } } },
+      async () => ({ ...needOps(deps).alarms.refused }),
+    );
 
     // An operator's dispatch to a clicked point: a manual alarm, so it is tracked, timed and audited like any other.
     app.post(
