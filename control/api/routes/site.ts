@@ -15,6 +15,8 @@ export function siteRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         speakers: site.speakers,
         drones: site.drones.map((d) => ({ id: d.id, name: d.name, dock: d.dock, cruiseSpeedMps: d.cruiseSpeedMps, maxSpeedMps: d.maxSpeedMps, enduranceS: d.enduranceS, speaker: d.speaker, autopilot: d.mavlink.autopilot ?? 'ardupilot' })),
         noFlyZones: site.noFlyZones,
+        // The site file's warnings: the clips its speakers hold (the library may differ since).
+        clips: site.warnings,
       };
     });
   };
