@@ -4,6 +4,7 @@ import { SpeakerSource } from '../../../protocol/schemas/speaker.ts';
 import { RING_IDS } from '../../../site/schema.ts';
 import type { BroadcastRecord } from '../../ops/broadcast-service.ts';
 import { BroadcastError } from '../../ops/broadcast-service.ts';
+import { renderSpeechPreview } from '../../broadcast/speech-preview.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
@@ -72,6 +73,25 @@ export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         throw err;
       }
     });
+
+    // Hear a text before it goes out, rendered as the simulated speakers render it. Sends
+    // nothing to any device, so it is not audited; chiefs only, like sending.
+    app.post(
+      '/broadcasts/preview',
+      {
+        config: { permission: 'broadcast.send', audit: false },
+        schema: {
+          tags: ['broadcasts'],
+          body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }), lang: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]) }, { additionalProperties: false }),
+          response: { 200: Type.String({ description: 'audio/wav' }), 503: ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        const r = await renderSpeechPreview(req.body.text, req.body.lang);
+        if (!r.ok) throw new ApiError('API_ERR_UNAVAILABLE', r.message);
+        return reply.type('audio/wav').send(r.wav);
+      },
+    );
 
     app.post('/broadcasts/:id/stop', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], params: IdParams, response: { 200: BroadcastView, 404: ErrorBody } } }, async (req) => {
       try {
