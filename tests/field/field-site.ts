@@ -13,6 +13,36 @@ export interface FieldDock {
   altitudeAmslM: number;
 }
 
+/** What the site declares of the aircraft: the planner's speeds and the battery's endurance. */
+export interface FieldAirframe {
+  cruiseSpeedMps: number;
+  maxSpeedMps: number;
+  enduranceS: number;
+  /** Battery kept for the way home (a site's policy, set for the pack flown). */
+  reservePct: number;
+  /** Where the figures come from. */
+  source: string;
+}
+
+/**
+ * The aircraft each target flies, as the site must declare it so plans, ETAs and battery
+ * decisions are made for the aircraft really flown (and the sim, which flies the site's
+ * figures, agrees with SITL). The sim targets fly the same airframe as their SITL.
+ */
+export const FIELD_AIRFRAMES: Record<'ardupilot' | 'px4', FieldAirframe> = {
+  // ArduCopter SITL's default quad (copter.parm): WPNAV_SPEED 1000 cm/s, and with ANGLE_MAX
+  // 30° its SIM drag model (refSpd 15.08 m/s at 45°) tops out at ~10 m/s; the battery went
+  // 100 % → 18 % in ~6.5 min of patrol (issue 11 item 12), 410 s of endurance at cruise.
+  // With that pack ringwatch would not send the drone on the scenario's dispatch after
+  // two minutes of patrol while keeping 25 % (the 120 s on scene and the way home need
+  // 54 %): the field site keeps 15 % (copter.parm sets no battery failsafe).
+  ardupilot: { cruiseSpeedMps: 10, maxSpeedMps: 10, enduranceS: 410, reservePct: 15, source: 'ArduCopter SITL copter.parm quad' },
+  // PX4 SIH quadx: MPC_XY_VEL_MAX 12 m/s (flew 9–10 m/s on the loop, issue 17); its battery
+  // simulator (SIM_BAT_DRAIN 60 s) never drops below SIM_BAT_MIN_PCT 50 %, so the battery
+  // sets no limit on the scenario: the demo drone's endurance stays.
+  px4: { cruiseSpeedMps: 10, maxSpeedMps: 12, enduranceS: 1800, reservePct: 25, source: 'PX4 SIH quadx defaults' },
+};
+
 export interface FieldSite {
   siteFile: string;
   dock: FieldDock;
@@ -26,7 +56,8 @@ export interface FieldSite {
  * Writes the field test's site: the demo site reduced to one drone (demo drone-1, no
  * mounted speaker) whose MAVLink endpoint is the autopilot under test, with no fixed
  * speakers and no checkpoints, so nothing but the scenario raises an alarm or starts a
- * simulated device. Rings, no-fly zones, users and credentials are the demo's.
+ * simulated device. Rings, no-fly zones, users and credentials are the demo's; the
+ * drone's speeds and endurance are the airframe's under test (FIELD_AIRFRAMES).
  */
 export function writeFieldSite(dir: string, mavlink: { url: string; systemId: number; autopilot: 'ardupilot' | 'px4' }): FieldSite {
   const demo = new URL('../../sites/demo.yaml', import.meta.url).pathname;
@@ -42,6 +73,8 @@ export function writeFieldSite(dir: string, mavlink: { url: string; systemId: nu
   }
   delete drone.speaker;
   drone.mavlink = mavlink;
+  const airframe = FIELD_AIRFRAMES[mavlink.autopilot];
+  Object.assign(drone, { cruiseSpeedMps: airframe.cruiseSpeedMps, maxSpeedMps: airframe.maxSpeedMps, enduranceS: airframe.enduranceS, reservePct: airframe.reservePct });
   site.site = { ...site.site, id: 'field', name: 'Field test (demo site, one drone)' };
   site.drones = [drone];
   site['speakers'] = [];

@@ -16,8 +16,11 @@ export const FIELD_LIMITS = {
   dockM: 10,
   /** How long each hold is sampled (the issue asks for at least 20 s). */
   holdSampleS: 22,
-  /** How long the AUTO loop is sampled for the band and the lap rate. */
-  loopSampleS: 30,
+  /**
+   * How long the AUTO loop is sampled for the band and the lap rate (short enough that
+   * ArduCopter SITL's small pack still allows the dispatch after it).
+   */
+  loopSampleS: 20,
   /** Alarm point: this far (straight line) from the drone on the loop, 400 m from the centre. */
   dispatchRangeM: 450,
   alarmRadiusM: 400,
@@ -124,6 +127,9 @@ export class FieldRun {
     const file = join(dir, `${this.target.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`);
     writeFileSync(file, line + '\n');
     if (this.ledgerDump) writeFileSync(file.replace(/\.json$/, '.ledger.json'), JSON.stringify(this.ledgerDump, null, 1) + '\n');
+    // SITL's console (PX4's failsafe and estimator messages that never reach MAVLink).
+    const consoleText = this.autopilot?.output();
+    if (consoleText) writeFileSync(file.replace(/\.json$/, '.autopilot.log'), consoleText);
     process.stdout.write(`FIELD_FIGURES ${line}\n`);
     return file;
   }
@@ -416,7 +422,8 @@ export class FieldRun {
   /**
    * A refusal in the autopilot's own words: landed and disarmed, switch to RTL (a mode
    * neither ArduCopter nor PX4 arms in) and arm; the failed record must carry a
-   * STATUSTEXT the autopilot sent, not only a MAV_RESULT name.
+   * STATUSTEXT the autopilot sent, not only a MAV_RESULT name, and fail at once (a mode
+   * that cannot arm does not pass by waiting).
    */
   async refusalCarriesReason(): Promise<void> {
     if (this.latest()?.armed !== false) throw new Error('not run: the drone is not landed and disarmed (see the RTL step)');
@@ -448,6 +455,8 @@ export class FieldRun {
     const detail = [...arm.transitions].reverse().find((t) => carries(t.detail))?.detail ?? lastDetail(arm);
     this.figures['refusal'] = detail;
     if (!carries(detail)) throw new Error(`arm refused with "${detail}", which carries none of the autopilot's texts: ${JSON.stringify(texts().slice(0, 8))}`);
+    // A mode the autopilot never arms in is no reason to wait (issue 17, finding 3).
+    if (this.figures['refusalRetried']) throw new Error(`a permanent refusal was retried as if temporary: "${detail}"`);
   }
 
   /** Over the whole run: every arm refusal (final or while retrying) carried a text the autopilot sent (not a stale or generic one). */
