@@ -28,7 +28,7 @@ describe('session store (indexed outgoing queue)', () => {
   it('is the broker\'s default persistence (persistent sessions no longer scan their queue per message)', async () => {
     const broker = await createBroker({ site: demoSite().site, logger: pino({ level: 'silent' }) });
     try {
-      expect((broker.aedes.persistence as unknown as { asyncPersistence: unknown }).asyncPersistence).toBeInstanceOf(IndexedMemoryPersistence);
+      expect((broker.aedes as unknown as { persistence: { asyncPersistence: unknown } }).persistence.asyncPersistence).toBeInstanceOf(IndexedMemoryPersistence);
     } finally {
       await broker.close();
     }
