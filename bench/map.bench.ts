@@ -20,7 +20,7 @@ import { EventHub } from '../control/live/event-hub.ts';
 import { SessionStore } from '../control/api/sessions.ts';
 import { WarningLibrary } from '../control/ops/warning-library.ts';
 import { systemClock } from '../control/timeouts.ts';
-import { deviceTopic, parseDeviceTopic } from '../protocol/index.ts';
+import { deviceTopic, parseDeviceTopic, type DroneTelemetry } from '../protocol/index.ts';
 import type { Site } from '../site/index.ts';
 import { webMapPlugin } from '../web-map/server/plugin.ts';
 import { demoSite, startBroker } from '../tests/helpers/broker.ts';
@@ -80,7 +80,7 @@ async function main(): Promise<Figures> {
   await sub.subscribeAsync('ringwatch/v1/drone/+/telemetry', { qos: 0 });
   sub.on('message', (topic, payload) => {
     const t = parseDeviceTopic(topic);
-    if (t) hub.publish({ type: 'telemetry', data: { droneId: t.deviceId, ...(JSON.parse(payload.toString()) as object) } });
+    if (t) hub.publish({ type: 'telemetry', data: { droneId: t.deviceId, ...(JSON.parse(payload.toString()) as DroneTelemetry) } });
   });
   const pub = await mqtt.connectAsync(broker.url, { username: 'control', password: secrets.services['control']!, clientId: 'control:bench-pub' });
 

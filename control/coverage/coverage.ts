@@ -6,18 +6,9 @@ import { densify, pointInPolygonXy } from '../geo/polyline.ts';
 import { shapeToXy } from '../geo/shapes.ts';
 import { ringOf } from '../planning/plan.ts';
 import { DEFAULT_REACH_OPTIONS, etaS, type ReachOptions, type ResponderState } from './reach.ts';
+import type { RingCoverage } from './ring-coverage.ts';
 
-export interface RingCoverage {
-  ringId: RingId;
-  targetS: number;
-  /** Shares 0-100 of the ring that some drone reaches within the target. */
-  areaPct: number;
-  perimeterPct: number;
-  checkpointsPct: number;
-  checkpointsUncovered: string[];
-  /** Uncovered area as merged grid cells. */
-  uncovered: Feature<MultiPolygon, { ringId: RingId; kind: 'coverage-gap' }>;
-}
+export type { RingCoverage } from './ring-coverage.ts';
 
 interface RingSamples {
   ringId: RingId;

@@ -1,8 +1,6 @@
-/** A live update pushed to API clients. `type` names the stream, e.g. `telemetry`, `ledger`, `alarm`. */
-export interface LiveEvent {
-  type: string;
-  data: unknown;
-}
+import type { LiveEvent } from './live-event.ts';
+
+export type { LiveEvent } from './live-event.ts';
 
 type Listener = (batch: LiveEvent[]) => void;
 

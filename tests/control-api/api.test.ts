@@ -11,6 +11,7 @@ import { SessionStore } from '../../control/api/sessions.ts';
 import { AuditLog, type AuditRecord } from '../../control/api/audit-log.ts';
 import { EventHub } from '../../control/live/event-hub.ts';
 import { WarningLibrary } from '../../control/ops/warning-library.ts';
+import type { LedgerRecord } from '../../control/ledger/machine.ts';
 
 const site = loadSite('sites/demo.yaml');
 const secrets = loadSecretsFile('sites/demo.secrets.yaml');
@@ -167,7 +168,8 @@ describe('site, planning and live updates', () => {
             resolve(buf);
           }
         });
-        hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } });
+        // A partial record is enough to see it streamed.
+        hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } as unknown as LedgerRecord });
       });
       req.on('error', reject);
       req.end();

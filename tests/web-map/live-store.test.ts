@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LiveStore, type Section } from '../../web-map/client/live-store.ts';
-import type { LedgerRecord } from '../../web-map/client/types.ts';
+import type { LedgerRecord, LiveEvent } from '../../web-map/client/types.ts';
 
 /** A frame scheduler the test fires by hand. */
 function frames() {
@@ -16,7 +16,7 @@ function frames() {
 }
 
 const tel = (droneId: string, tsMs: number, latDeg = 30.27, extra: object = {}) => ({
-  type: 'telemetry',
+  type: 'telemetry' as const,
   data: { droneId, tsMs, latDeg, lonDeg: 120.065, altAmslM: 50, altRelM: 40, headingDeg: 90, groundSpeedMps: 10, batteryPct: 80, batteryV: 15.8, mode: 'AUTO', armed: true, gpsFix: 3, ...extra },
 });
 
@@ -41,7 +41,7 @@ describe('live store', () => {
     store.subscribe((c) => heard.push(new Set(c)));
     store.enqueue([tel('drone-1', 1000), tel('drone-2', 1000)]);
     store.enqueue([tel('drone-1', 1500, 30.271)]);
-    store.enqueue([{ type: 'alarm', data: { id: 'a1', state: 'open', raisedAtMs: 1, position: { latDeg: 1, lonDeg: 2 } } }]);
+    store.enqueue([{ type: 'alarm', data: { id: 'a1', state: 'open', raisedAtMs: 1, position: { latDeg: 1, lonDeg: 2 } } } as unknown as LiveEvent]);
     expect(f.pending()).toBe(1); // one frame requested for three batches
     expect(store.drones.size).toBe(0); // nothing applied before the frame
     f.fire();
@@ -97,7 +97,8 @@ describe('live store', () => {
       { type: 'ledger', data: { id: 'c9' } },
       { type: 'mystery', data: {} },
       { type: 'coverage', data: 'nope' },
-    ]);
+      // Malformed on purpose: the wire is not trusted to match the LiveEvent union.
+    ] as unknown as LiveEvent[]);
     expect(heard).toHaveLength(0);
     expect(store.drones.size).toBe(0);
     expect(store.counts.get('dropped:telemetry')).toBe(2);
@@ -118,7 +119,7 @@ describe('live store', () => {
     const f = frames();
     const store = new LiveStore(f.schedule);
     // The snapshot's clock runs ahead of the vehicle's (a simulator at 10×, a skewed server).
-    store.applyNow([{ ...tel('drone-1', 5_000_000, 30.1), type: 'telemetry_snapshot' }]);
+    store.applyNow([{ ...tel('drone-1', 5_000_000, 30.1), type: 'telemetry_snapshot' as const }]);
     store.enqueue([tel('drone-1', 1_000, 30.2)]);
     f.fire();
     expect(store.drones.get('drone-1')!.telemetry!.latDeg).toBe(30.2);

@@ -22,7 +22,7 @@ import { startLive } from './live-client.ts';
 import { opsPanel } from './ops-panel.ts';
 import { liveOverlays } from './overlays.ts';
 import { geoJsonLayer, siteStatic } from './site-layers.ts';
-import type { Alarm, Point, SiteView, User, Warning } from './types.ts';
+import type { Alarm, DroneTelemetry, LiveEvent, PatrolStates, Point, RingCoverage, SiteView, User, Warning } from './types.ts';
 
 const LANG_KEY = 'rw.lang';
 const api = new Api();
@@ -280,13 +280,13 @@ async function startConsole(user: User): Promise<void> {
     const [ds, alarms, patrol, coverage, warnings] = await Promise.all([
       api.optional<{ id: string; link: 'ok' | 'lost' | 'never'; telemetry?: unknown }[]>('/api/drones').catch(() => undefined),
       api.optional<Alarm[]>('/api/alarms?state=open').catch(() => undefined),
-      api.optional<unknown>('/api/patrols').catch(() => undefined),
-      api.optional<unknown[]>('/api/coverage').catch(() => undefined),
+      api.optional<PatrolStates>('/api/patrols').catch(() => undefined),
+      api.optional<RingCoverage[]>('/api/coverage').catch(() => undefined),
       api.optional<Warning[]>('/api/warnings').catch(() => undefined),
     ]);
-    const evs = [];
+    const evs: LiveEvent[] = [];
     for (const d of ds ?? []) {
-      if (d.telemetry) evs.push({ type: 'telemetry_snapshot', data: { droneId: d.id, ...(d.telemetry as object) } });
+      if (d.telemetry) evs.push({ type: 'telemetry_snapshot', data: { droneId: d.id, ...(d.telemetry as DroneTelemetry) } });
       if (d.link !== 'never') evs.push({ type: 'link', data: { droneId: d.id, state: d.link } });
     }
     for (const a of alarms ?? []) evs.push({ type: 'alarm', data: a });

@@ -1,6 +1,11 @@
 /** Shapes the console reads from the control API (docs/api.md). Types only: erased from the bundle. */
 import type { DroneTelemetry } from '../../protocol/schemas/drone.ts';
 import type { Checkpoint, FixedSpeaker, NoFlyZone, Ring, Shape } from '../../site/schema.ts';
+import type { LedgerRecord, LedgerState } from '../../control/ledger/machine.ts';
+import type { DeliverySnapshot, SpeakerDelivery } from '../../control/broadcast/delivery.ts';
+import type { LiveEvent as ServerLiveEvent } from '../../control/live/live-event.ts';
+import type { Alarm } from '../../control/alarms/alarm.ts';
+import type { RingCoverage } from '../../control/coverage/ring-coverage.ts';
 
 export type { DroneTelemetry };
 export type Role = 'operator' | 'chief' | 'engineer';
@@ -10,51 +15,9 @@ export interface User {
   role: Role;
 }
 export type LinkState = 'ok' | 'lost' | 'never';
-export type LedgerState = 'queued' | 'sent' | 'acked' | 'in_progress' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+// The server's own definitions, imported as types (erased from the bundle): no copy to drift.
+export type { Alarm, LedgerRecord, LedgerState, DeliverySnapshot, SpeakerDelivery, RingCoverage };
 export const LEDGER_FINAL: readonly LedgerState[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
-export interface LedgerRecord {
-  id: string;
-  issuer: string;
-  target: { kind: string; id: string };
-  kind: string;
-  via: 'mavlink' | 'mqtt';
-  payload: Record<string, unknown>;
-  state: LedgerState;
-  createdMs: number;
-  updatedMs: number;
-  transitions: { state: LedgerState; tsMs: number; detail?: string; progressPct?: number }[];
-}
-export interface Alarm {
-  id: string;
-  source:
-    | { kind: 'sensor'; deviceId: string; checkpointId: string; eventId: string; type: string }
-    | { kind: 'manual'; username: string; note?: string }
-    /** A drone's own report (battery, link, failsafe, fence, landing, mission): dispatches nothing. */
-    | { kind: 'vehicle'; droneId: string; type: string; text: string };
-  severity: string;
-  ringId: string;
-  position: { latDeg: number; lonDeg: number };
-  state: 'open' | 'acknowledged' | 'resolved';
-  raisedAtMs: number;
-  ackedAtMs?: number;
-  resolvedAtMs?: number;
-  responder?: { droneId: string; commandIds: string[]; dispatchedAtMs: number; onSceneAtMs?: number; timeToSceneS?: number; targetS: number; withinTarget?: boolean };
-  broadcastId?: string;
-}
-export interface SpeakerDelivery {
-  speakerId: string;
-  state: string;
-  reason?: string;
-  progressPct?: number;
-  atMs: number;
-}
-export interface DeliverySnapshot {
-  broadcastId: string;
-  startedAtMs: number;
-  done: boolean;
-  counts: Record<string, number>;
-  speakers: SpeakerDelivery[];
-}
 export interface Warning {
   id: string;
   title: string;
@@ -72,7 +35,7 @@ export interface SiteView {
   drones: { id: string; name: string; dock: Point; cruiseSpeedMps: number; speaker?: unknown }[];
   noFlyZones: NoFlyZone[];
 }
-export interface LiveEvent {
-  type: string;
-  data: unknown;
-}
+/** What /api/live streams (control/live/live-event.ts), and the REST snapshot the console feeds the same store. */
+export type LiveEvent = ServerLiveEvent | { type: 'telemetry_snapshot'; data: DroneTelemetry & { droneId: string } };
+/** Each ring's patrol state as /api/patrols and the `patrol` live event carry it. */
+export type PatrolStates = Extract<ServerLiveEvent, { type: 'patrol' }>['data'];
