@@ -203,10 +203,31 @@ export class ActionApi {
    * has no DO_FENCE_ENABLE: its geofence acts (GF_ACTION) whenever one is uploaded, so
    * nothing is sent and the answer says so.
    */
-  enableFence(hooks?: CommandHooks): Promise<CommandResult> {
-    if (this.v.autopilot === 'px4') return Promise.resolve({ status: 'success', message: 'PX4 applies an uploaded geofence by itself (GF_ACTION); nothing to send', attempts: 0 });
-    return this.cmd({ command: common.MavCmd.DO_FENCE_ENABLE, params: p7(1, FENCE_TYPE_POLYGON) }, hooks);
+  async enableFence(hooks: CommandHooks = {}): Promise<CommandResult> {
+    if (this.v.autopilot === 'px4') return { status: 'success', message: 'PX4 applies an uploaded geofence by itself (GF_ACTION); nothing to send', attempts: 0 };
+    // Right after boot ArduCopter answers FAILED until its polygon fence is loaded, which
+    // waits for the EKF origin (seen on SITL: FAILED 1.5 s after "Fence Indexed OK", before
+    // "EKF3 IMU0 origin set"), so FAILED is retried like an arm refusal during boot.
+    const started = this.v.clock.nowMs();
+    let attempts = 0;
+    let sentOnce = false;
+    for (;;) {
+      const r = await this.cmd(
+        { command: common.MavCmd.DO_FENCE_ENABLE, params: p7(1, FENCE_TYPE_POLYGON) },
+        { ...hooks, onSent: () => (sentOnce ? undefined : ((sentOnce = true), hooks.onSent?.())) },
+      );
+      attempts += r.attempts ?? 0;
+      if (r.status !== 'failed' && r.status !== 'temporarily_rejected') return { ...r, attempts };
+      const elapsed = this.v.clock.nowMs() - started;
+      if (hooks.signal?.aborted) return { status: 'cancelled', attempts, message: 'cancelled while waiting for the fence to load' };
+      if (elapsed + this.t.armRetryIntervalMs > this.t.armReadyBudgetMs) {
+        return { ...r, attempts, message: `fence not enabled after ${Math.round(elapsed / 1000)} s: ${r.message ?? 'no polygon fence loaded (is one uploaded, and the EKF origin set?)'}` };
+      }
+      hooks.onWaiting?.(`fence enable ${r.status} (polygon fence not loaded yet?); retrying, ${Math.round(elapsed / 1000)} s since first attempt`);
+      await waitOrAbort(this.t.armRetryIntervalMs, hooks.signal);
+    }
   }
+
 
   private async gotoByPositionTarget(to: GotoTarget, hooks?: CommandHooks): Promise<CommandResult> {
     if (!sameMode(this.v.autopilot, 'GUIDED', modeNameOf(this.v))) {

@@ -106,4 +106,22 @@ describe('go-to outcome', () => {
     expect(rec.state).toBe('failed');
     expect(rec.transitions.at(-1)!.detail).toMatch(/disarmed/);
   }, 20_000);
+
+  it('fence enable: ArduCopter\'s FAILED before its polygon fence has loaded is retried with the reason on the record', async () => {
+    const { stub, drones, ledger } = await flyingPair();
+    let n = 0;
+    stub.onCommand = (cmd, reply) => {
+      if (cmd.command === common.MavCmd.DO_FENCE_ENABLE) {
+        n++;
+        // ArduCopter (GCS_Fence.cpp): param1 1 enables, param2 the fence types (4: polygons only).
+        expect([cmd._param1, cmd._param2]).toEqual([1, 4]);
+        return reply(n < 3 ? common.MavResult.FAILED : common.MavResult.ACCEPTED);
+      }
+      reply(common.MavResult.ACCEPTED);
+    };
+    const rec = await drones.issue('drone-1', { action: 'fence_enable' }, 'op').done;
+    expect(rec.state).toBe('succeeded');
+    expect(n).toBe(3);
+    expect(ledger.get(rec.id)!.transitions.some((t) => /retrying/.test(t.detail ?? ''))).toBe(true);
+  }, 20_000);
 });
