@@ -154,10 +154,11 @@ describe('web console in Chromium against the running stack', () => {
   it('a station chief broadcasts to a ring and watches per-speaker delivery', async () => {
     await as('chief');
     await page.getByTestId('tab-broadcast').click();
+    await page.getByTestId('bc-source-text').check();
     await page.getByTestId('bc-text').fill('Please keep clear of the station gate.');
     await page.getByTestId('bc-lang').selectOption('en');
     await page.getByTestId('bc-send').click();
-    expect(await page.getByTestId('confirm-text').textContent()).toBe('Broadcast to Containment ring now?');
+    expect(await page.getByTestId('confirm-text').textContent()).toMatch(/^Broadcast to \d+ speakers \(Containment ring\)\?$/);
     await page.getByTestId('confirm-ok').click();
     await page.getByTestId('bc-speaker').first().waitFor();
     const speakers = await page.getByTestId('bc-speaker').count();

@@ -72,6 +72,23 @@ export class Api {
     return this.call<T>('POST', path, body ?? {});
   }
 
+  /** POST answered with bytes (an audio preview); a refusal is an ApiFailure as for JSON. */
+  async postForBlob(path: string, body: unknown): Promise<Blob> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), body: JSON.stringify(body) });
+    } catch (err) {
+      throw new ApiFailure(0, 'UNREACHABLE', (err as Error).message);
+    }
+    if (!res.ok) {
+      const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+      throw new ApiFailure(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? res.statusText);
+    }
+    return res.blob();
+  }
+
   /** GET that yields undefined when the route does not exist on this server (yet). */
   async optional<T>(path: string): Promise<T | undefined> {
     try {

@@ -252,6 +252,14 @@ export const EN = {
   'audit.ok': 'allowed',
   'audit.refused': 'refused',
   'audit.failed': 'failed',
+  'bc.speakers': '{n} speakers will play it: {names}',
+  'bc.noSpeakers': 'No speaker in this target yet',
+  'bc.preview': 'Listen first',
+  'bc.previewing': 'Preview of the message as the speakers will say it',
+  'bc.sendsClip': 'Sent as the approved clip',
+  'bc.sendsText': 'Sent as speech from this text',
+  'bc.needText': 'Type the text to speak',
+  'confirm.broadcastN': 'Broadcast to {n} speakers ({targets})?',
 } as const;
 
 export type MessageKey = keyof typeof EN;

@@ -254,4 +254,12 @@ export const ZH: Record<MessageKey, string> = {
   'audit.ok': '已允许',
   'audit.refused': '被拒绝',
   'audit.failed': '失败',
+  'bc.speakers': '将有 {n} 个喇叭播放：{names}',
+  'bc.noSpeakers': '该范围内暂无喇叭',
+  'bc.preview': '试听',
+  'bc.previewing': '按喇叭播放效果试听',
+  'bc.sendsClip': '以审定音频片段发送',
+  'bc.sendsText': '按文字合成语音发送',
+  'bc.needText': '请输入播报文字',
+  'confirm.broadcastN': '立即向 {n} 个喇叭（{targets}）喊话？',
 };
