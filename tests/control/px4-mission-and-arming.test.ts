@@ -10,7 +10,7 @@ import { common } from 'node-mavlink';
 import { classifyArmRefusal } from '../../control/vehicle/arming-readiness.ts';
 import { fenceExclusionCircle, fencePolygon, waypoint, type PlanItem } from '../../control/vehicle/plan-item.ts';
 import { offsetDeg } from '../helpers/sim-drone.ts';
-import { startRig, waitFor, type Rig } from './helpers/rig.ts';
+import { startRig, waitFor, type Rig, type RigOptions } from './helpers/rig.ts';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -18,7 +18,7 @@ afterEach(async () => {
   rig = undefined;
 });
 
-async function px4(sim: Parameters<typeof startRig>[0]['sim'] = {}) {
+async function px4(sim: NonNullable<RigOptions['sim']> = {}) {
   rig = await startRig({ sim: { autopilot: 'px4', ...sim } });
   const v = rig.svc.vehicle('drone-1');
   await waitFor(() => v.online && v.telemetry() !== undefined && v.autopilot === 'px4', 10_000, 'online as PX4');
