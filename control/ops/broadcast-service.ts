@@ -12,6 +12,7 @@ import type { Bus } from '../mqtt/bus.ts';
 import type { DeviceCommands } from '../mqtt/device-commands.ts';
 import type { Clock } from '../timeouts.ts';
 import { BROADCAST_TOPIC } from '../../protocol/service-records.ts';
+import { ControlError, type ErrorCodeOf } from '../errors.ts';
 
 export interface BroadcastRequest {
   target: BroadcastTarget;
@@ -40,12 +41,11 @@ export interface BroadcastRecord {
   doneRecorded?: boolean;
 }
 
-export class BroadcastError extends Error {
-  constructor(
-    readonly code: 'BCAST_ERR_NO_SPEAKERS' | 'BCAST_ERR_UNKNOWN_CLIP' | 'BCAST_ERR_UNKNOWN_BROADCAST',
-    message: string,
-  ) {
-    super(message);
+/** A broadcast refused (control/errors.ts BCAST_ERR_*, with its HTTP status); `message` says why. */
+export class BroadcastError extends ControlError {
+  constructor(code: ErrorCodeOf<'BCAST_ERR_'>, message: string) {
+    super(code, message, { detailOnly: true });
+    this.name = 'BroadcastError';
   }
 }
 

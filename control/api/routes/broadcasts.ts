@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SpeakerSource } from '../../../protocol/schemas/speaker.ts';
 import { RING_IDS } from '../../../site/schema.ts';
 import type { BroadcastRecord } from '../../ops/broadcast-service.ts';
-import { BroadcastError } from '../../ops/broadcast-service.ts';
 import { renderSpeechPreview } from '../../broadcast/speech-preview.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
@@ -66,12 +65,8 @@ export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     });
 
     app.post('/broadcasts', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], body: SendBody, response: { 202: BroadcastView, 400: ErrorBody } } }, async (req, reply) => {
-      try {
-        return reply.status(202).send(view(needBroadcasts(deps).send(req.body, req.user!.username)));
-      } catch (err) {
-        if (err instanceof BroadcastError) throw Object.assign(new Error(err.message), { statusCode: 400, code: err.code });
-        throw err;
-      }
+      // A BroadcastError (BCAST_ERR_*) carries its own status: the error handler answers it.
+      return reply.status(202).send(view(needBroadcasts(deps).send(req.body, req.user!.username)));
     });
 
     // Hear a text before it goes out, rendered as the simulated speakers render it. Sends
@@ -83,7 +78,8 @@ export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['broadcasts'],
           body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }), lang: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]) }, { additionalProperties: false }),
-          response: { 200: Type.String({ description: 'audio/wav' }), 503: ErrorBody },
+          // Binary: fastify sends a Buffer as it is, past the serializer.
+          response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'audio/wav' }), 503: ErrorBody },
         },
       },
       async (req, reply) => {
@@ -94,12 +90,7 @@ export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     );
 
     app.post('/broadcasts/:id/stop', { config: { permission: 'broadcast.send' }, schema: { tags: ['broadcasts'], params: IdParams, response: { 200: BroadcastView, 404: ErrorBody } } }, async (req) => {
-      try {
-        return view(needBroadcasts(deps).stop(req.params.id, req.user!.username));
-      } catch (err) {
-        if (err instanceof BroadcastError) throw new ApiError('API_ERR_NOT_FOUND', err.message);
-        throw err;
-      }
+      return view(needBroadcasts(deps).stop(req.params.id, req.user!.username));
     });
   };
 }

@@ -69,7 +69,7 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         try {
           await deps.simFaults(req.body as Record<string, unknown>);
         } catch (err) {
-          throw Object.assign(new Error((err as Error).message), { statusCode: 400, code: 'API_ERR_SIM_FAULT' });
+          throw new ApiError('API_ERR_SIM_FAULT', (err as Error).message);
         }
         return { ok: true };
       },

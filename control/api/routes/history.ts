@@ -21,8 +21,8 @@ function needStore(deps: ApiDeps): TelemetryStore {
 }
 
 function window(q: { fromMs: number; toMs: number }) {
-  if (q.toMs <= q.fromMs) throw Object.assign(new Error('querystring/toMs must be after fromMs'), { statusCode: 400, code: 'API_ERR_VALIDATION' });
-  if (q.toMs - q.fromMs > MAX_WINDOW_MS) throw Object.assign(new Error('querystring: the window may span at most 24 h'), { statusCode: 400, code: 'API_ERR_VALIDATION' });
+  if (q.toMs <= q.fromMs) throw new ApiError('API_ERR_VALIDATION', 'querystring/toMs must be after fromMs');
+  if (q.toMs - q.fromMs > MAX_WINDOW_MS) throw new ApiError('API_ERR_VALIDATION', 'querystring: the window may span at most 24 h');
   return { fromMs: q.fromMs, toMs: q.toMs };
 }
 
@@ -33,7 +33,7 @@ export function historyRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       try {
         return await f();
       } catch (err) {
-        if (err instanceof ApiError || (err as { statusCode?: number }).statusCode === 400) throw err;
+        if (err instanceof ApiError) throw err;
         throw new ApiError('API_ERR_UNAVAILABLE', `InfluxDB query failed: ${(err as Error).message}`);
       }
     };

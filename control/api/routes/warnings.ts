@@ -21,7 +21,7 @@ export function warningRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const { id } = req.params;
         const w = req.body;
-        if (w.id !== id) throw Object.assign(new Error(`body/id "${w.id}" must equal the id in the URL "${id}"`), { statusCode: 400, code: 'API_ERR_VALIDATION' });
+        if (w.id !== id) throw new ApiError('API_ERR_VALIDATION', `body/id "${w.id}" must equal the id in the URL "${id}"`);
         const { created } = deps.warnings.upsert(w);
         deps.hub.publish({ type: 'warnings', data: deps.warnings.list() });
         return reply.status(created ? 201 : 200).send(w);
