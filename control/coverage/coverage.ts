@@ -1,4 +1,3 @@
-import type { Feature, MultiPolygon } from 'geojson';
 import type { Site } from '../../site/load.ts';
 import type { RingId } from '../../site/schema.ts';
 import { LocalFrame, type Xy } from '../geo/local-frame.ts';
