@@ -10,6 +10,7 @@ import { can, fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
 import type { MessageKey } from './i18n.ts';
 import { alarmPlace, alarmType, alarmTypeName, droneName, ringName, SEVERITY_RANK, severityName } from './names.ts';
+import { outcomePhrase, outcomeView } from './outcome-view.ts';
 import type { Alarm, LedgerRecord } from './types.ts';
 
 /** Queue order: severity (critical first), then age (oldest first). Pure. */
@@ -69,7 +70,9 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
       recs = store.ledgerFor(resp.droneId, 1);
     }
     const rec = recs.sort((x, y) => y.createdMs - x.createdMs)[0];
-    const state = rec ? t(`ledger.${rec.state}` as MessageKey) : '…';
+    // The outcome in words, with the way left while it flies; "achieved" only once the server's record says so.
+    const v = rec ? outcomeView(rec) : undefined;
+    const state = v ? outcomePhrase(v, { phase: (p) => t(`outcome.${p}` as MessageKey), way: (way) => t('outcome.way', { way }) }) : '…';
     const timing =
       resp.timeToSceneS !== undefined
         ? t('alarm.onScene', { seconds: resp.timeToSceneS.toFixed(0), target: resp.targetS })
@@ -78,7 +81,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
           : '';
     return h(
       'div',
-      { 'data-testid': 'alarm-responder', 'data-state': rec?.state ?? 'unknown' },
+      { 'data-testid': 'alarm-responder', 'data-state': rec?.state ?? 'unknown', 'data-outcome': v?.phase ?? 'unknown' },
       t('alarm.responder', { drone: droneName(site, resp.droneId), state }),
       timing ? h('span', { class: resp.withinTarget === false ? 'bad' : '' }, ` · ${timing}`) : null,
     );

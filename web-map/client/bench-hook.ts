@@ -17,7 +17,7 @@ export interface BenchProbe {
 declare global {
   interface Window {
     __rwBench?: BenchProbe;
-    __rw?: { drone(id: string): unknown; screenOf(id: string): { x: number; y: number } | undefined; frames(): number; beeps(): number; alarm(id: string): unknown; ledger(id: string): unknown; mapLatLngAt(x: number, y: number): { latDeg: number; lonDeg: number } };
+    __rw?: { drone(id: string): unknown; screenOf(id: string): { x: number; y: number } | undefined; frames(): number; beeps(): number; alarm(id: string): unknown; ledger(id: string): unknown; droneLabel(id: string): string | undefined; mapLatLngAt(x: number, y: number): { latDeg: number; lonDeg: number } };
   }
 }
 

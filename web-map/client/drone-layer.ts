@@ -20,6 +20,10 @@ export class DroneLayer {
   selectedId: string | undefined;
   showTrails = true;
   names = new Map<string, string>();
+  /** Each drone's open command in words ("Go to · under way · 230 m · 0:40"), drawn under its label. */
+  activity = new Map<string, string>();
+  /** The label lines drawn last, per drone: what the user reads on the canvas (tests, field debugging). */
+  readonly drawnLabels = new Map<string, string>();
   /** Duration of the last draw, ms (the bench reads it). */
   lastDrawMs = 0;
   private screen: { id: string; x: number; y: number }[] = [];
@@ -91,6 +95,7 @@ export class DroneLayer {
     }
     const labels = this.drones.length <= LABEL_LIMIT;
     this.screen = [];
+    this.drawnLabels.clear();
     ctx.font = '11px system-ui, sans-serif';
     // Drones on one dock would print their labels over each other: move a label down
     // until it is clear of the ones already drawn (a few tries; labels are few).
@@ -126,12 +131,20 @@ export class DroneLayer {
       ctx.restore();
       if (labels || d.id === this.selectedId) {
         const text = `${this.names.get(d.id) ?? d.id} ${Math.round(t.batteryPct)}% ${t.mode} ${Math.round(t.altRelM)} m ${t.groundSpeedMps.toFixed(1)} m/s${lost ? ' ⚠' : ''}`;
+        const doing = this.activity.get(d.id);
         const y = place(s.x + 10, s.y + 4, ctx.measureText(text).width);
         ctx.lineWidth = 3;
         ctx.strokeStyle = 'rgba(255,255,255,0.9)';
         ctx.strokeText(text, s.x + 10, y);
         ctx.fillStyle = lost ? '#b71c1c' : '#102027';
         ctx.fillText(text, s.x + 10, y);
+        if (doing) {
+          const y2 = place(s.x + 10, y + 13, ctx.measureText(doing).width);
+          ctx.strokeText(doing, s.x + 10, y2);
+          ctx.fillStyle = '#0d47a1';
+          ctx.fillText(doing, s.x + 10, y2);
+        }
+        this.drawnLabels.set(d.id, doing ? `${text}\n${doing}` : text);
       }
     }
     this.lastDrawMs = performance.now() - t0;

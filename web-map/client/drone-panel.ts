@@ -6,6 +6,7 @@ import { droneName, kindName } from './names.ts';
 import type { MessageKey } from './i18n.ts';
 import type { LiveStore } from './live-store.ts';
 import { LEDGER_FINAL, type LedgerRecord, type LedgerState } from './types.ts';
+import { outcomeView, wayLeft } from './outcome-view.ts';
 
 /** Longest wait for one step of a command sequence before giving up on the rest. */
 const STEP_TIMEOUT_MS = 60_000;
@@ -17,7 +18,22 @@ const DETAIL_REFRESH_MS = 250;
 export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTMLElement; dispose(): void } {
   const { t, store } = ctx;
   const summary = h('div', { class: 'muted', 'data-testid': 'drone-count' });
-  const list = h('select', { size: 8, class: 'drone-list', 'data-testid': 'drone-list', onchange: (e) => ctx.selectDrone((e.target as HTMLSelectElement).value) });
+  // Several drones may be selected (Ctrl/Shift-click) for return-home and hold; the
+  // details and the command list show the first.
+  let selectedIds: string[] = selectedId ? [selectedId] : [];
+  const selectionNote = h('div', { class: 'muted', 'data-testid': 'drone-selection' });
+  const list = h('select', {
+    size: 8,
+    multiple: true,
+    class: 'drone-list',
+    'data-testid': 'drone-list',
+    onchange: (e) => {
+      const ids = [...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value);
+      selectedIds = ids;
+      renderSelection();
+      if (ids[0] !== selectedId) ctx.selectDrone(ids[0]);
+    },
+  });
   const details = h('div', { class: 'drone-details', 'data-testid': 'drone-details' });
   const ledgerBox = h('ul', { class: 'ledger', 'data-testid': 'drone-ledger' });
   const allowed = can(ctx.user, 'drone.command');
@@ -43,6 +59,24 @@ export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTML
     }
   };
   const name = () => (selectedId ? droneName(ctx.site, selectedId) : '');
+  const chosen = () => (selectedIds.length ? selectedIds : selectedId ? [selectedId] : []);
+  const names = () => chosen().map((id) => droneName(ctx.site, id)).join(ctx.lang === 'zh-CN' ? '、' : ', ');
+  // Return home and hold go to every selected drone, each its own ledger record.
+  const sendAll = async (body: Record<string, unknown>) => {
+    for (const id of chosen()) {
+      try {
+        const rec = await ctx.api.post<LedgerRecord>(`/api/drones/${encodeURIComponent(id)}/commands`, body);
+        store.applyNow([{ type: 'ledger', data: rec }]);
+      } catch (err) {
+        ctx.toast(`${droneName(ctx.site, id)}: ${describeError(t, err)}`, 'error');
+      }
+    }
+  };
+  const manyConfirm = (one: () => string, many: 'confirm.rtlMany' | 'confirm.holdMany') => () => (chosen().length > 1 ? t(many, { n: chosen().length, drones: names() }) : one());
+  function renderSelection(): void {
+    selectionNote.textContent = selectedIds.length > 1 ? t('drones.selected', { n: selectedIds.length }) : '';
+    selectionNote.dataset['count'] = String(selectedIds.length);
+  }
   const button = (key: MessageKey, action: string, run: () => Promise<unknown>, confirm?: () => string) =>
     actionButton(ctx, { testId: `cmd-${action}`, label: t(key), disabled: !allowed || !selectedId, confirm, run: async () => void (await run()) });
 
@@ -51,7 +85,9 @@ export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTML
     { class: 'commands' },
     h('label', {}, t('cmd.altitude'), ' ', alt),
     button('cmd.takeoff', 'takeoff', takeoff),
-    button('cmd.rtl', 'rtl', () => send({ action: 'rtl' }), () => t('confirm.rtl', { drone: name() })),
+    button('cmd.rtl', 'rtl', () => sendAll({ action: 'rtl' }), manyConfirm(() => t('confirm.rtl', { drone: name() }), 'confirm.rtlMany')),
+    // ArduPilot LOITER / PX4 HOLD: stay where it is (the API's `loiter`).
+    button('cmd.hold', 'hold', () => sendAll({ action: 'loiter' }), manyConfirm(() => t('confirm.hold', { drone: name() }), 'confirm.holdMany')),
     button('cmd.land', 'land', () => send({ action: 'land' }), () => t('confirm.land', { drone: name() })),
     button('cmd.goto', 'goto', () =>
       // Busy until the point is picked and the command answered (or the pick cancelled).
@@ -69,7 +105,7 @@ export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTML
     const key = drones.map((d) => d.id + d.link).join(',');
     if (key === lastListKey) return;
     lastListKey = key;
-    fill(list, ...drones.slice(0, 2000).map((d) => h('option', { value: d.id, selected: d.id === selectedId }, `${ctx.drones.names.get(d.id) ?? d.id}${d.link === 'ok' ? '' : ` — ${t(`link.${d.link}`)}`}`)));
+    fill(list, ...drones.slice(0, 2000).map((d) => h('option', { value: d.id, selected: d.id === selectedId || selectedIds.includes(d.id) }, `${ctx.drones.names.get(d.id) ?? d.id}${d.link === 'ok' ? '' : ` — ${t(`link.${d.link}`)}`}`)));
   };
 
   const renderDetails = () => {
@@ -112,27 +148,41 @@ export function dronePanel(ctx: Ctx, selectedId: string | undefined): { el: HTML
   renderList();
   renderDetails();
   renderLedger();
-  const el = h('section', { class: 'panel' }, summary, list, details, allowed ? commands : h('p', { class: 'muted' }, t('err.forbidden')), ledgerBox);
+  renderSelection();
+  const el = h('section', { class: 'panel' }, summary, list, selectionNote, details, allowed ? commands : h('p', { class: 'muted' }, t('err.forbidden')), ledgerBox);
   return { el, dispose: () => (unsubscribe(), timer && clearTimeout(timer)) };
 }
 
-/** One command and where the ledger says it is; "done" only when the record says succeeded. */
+/**
+ * One command and its outcome in words: waiting → accepted → under way (distance, time to
+ * go) → achieved only when the server's record says the vehicle did it; a refusal with its
+ * reason. A command still open can be cancelled (POST /api/ledger/:id/cancel).
+ */
 export function ledgerItem(ctx: Ctx, r: LedgerRecord): HTMLElement {
   const { t } = ctx;
-  const last = r.transitions[r.transitions.length - 1];
-  const detail = [...r.transitions].reverse().find((x) => x.detail)?.detail;
-  const final = LEDGER_FINAL.includes(r.state);
-  const bad = r.state === 'failed' || r.state === 'timed_out';
+  const v = outcomeView(r);
+  const bad = v.phase === 'failed' || v.phase === 'timed_out';
+  const way = wayLeft(v);
+  const mayCancel = !v.final && r.target.kind === 'drone' && can(ctx.user, 'drone.command');
   return h(
     'li',
-    { class: `ledger-${r.state}`, 'data-testid': 'ledger-item', 'data-state': r.state, 'data-kind': r.kind },
+    { class: `ledger-${r.state}`, 'data-testid': 'ledger-item', 'data-state': r.state, 'data-outcome': v.phase, 'data-kind': r.kind },
     h('b', {}, kindName(t, r.kind)),
     ' ',
-    h('span', { class: bad ? 'bad' : final ? 'ok' : 'pending' }, t(`ledger.${r.state}` as MessageKey)),
-    last?.progressPct !== undefined && !final ? ` ${last.progressPct}%` : '',
+    h('span', { class: bad ? 'bad' : v.final ? 'ok' : 'pending', 'data-testid': 'ledger-outcome' }, t(`outcome.${v.phase}` as MessageKey)),
+    way ? h('span', { 'data-testid': 'ledger-way' }, ` · ${t('outcome.way', { way })}`) : v.progressPct !== undefined && !v.final ? ` · ${Math.round(v.progressPct)}%` : '',
     ' ',
     h('small', {}, fmtTime(r.updatedMs)),
-    bad && detail ? h('div', { class: 'reason', 'data-testid': 'ledger-reason' }, t('ledger.reason', { detail })) : null,
+    mayCancel
+      ? actionButton(ctx, {
+          testId: 'ledger-cancel',
+          className: 'small',
+          label: t('cmd.cancelCmd'),
+          confirm: () => t('confirm.cancelCmd', { kind: kindName(t, r.kind), drone: droneName(ctx.site, r.target.id) }),
+          run: async () => void ctx.store.applyNow([{ type: 'ledger', data: await ctx.api.post<LedgerRecord>(`/api/ledger/${encodeURIComponent(r.id)}/cancel`) }]),
+        })
+      : null,
+    bad && v.detail ? h('div', { class: 'reason', 'data-testid': 'ledger-reason' }, t('ledger.reason', { detail: v.detail })) : null,
   );
 }
 

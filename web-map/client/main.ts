@@ -11,6 +11,7 @@ import { fill, h } from './dom.ts';
 import type { Shape } from './types.ts';
 import { DroneLayer } from './drone-layer.ts';
 import { droneLayerBench } from './bench-hook.ts';
+import { droneActivity } from './drone-activity.ts';
 import { datumProjection } from './gcj02.ts';
 import { addVectorBasemap, type VectorBasemap } from './vector-basemap.ts';
 import { layerSwitch } from './layer-switch.ts';
@@ -243,7 +244,14 @@ async function startConsole(user: User): Promise<void> {
   }
   fill(side, tabBar, panelBox);
 
+  // Each drone's command outcome on its label; results fade after a while, so recheck now and then.
+  const refreshActivity = () => {
+    drones.activity = droneActivity(store.ledger.values(), ctx.t, Date.now());
+    drones.draw();
+  };
+  const activityTimer = setInterval(() => drones.activity.size && refreshActivity(), 5000);
   store.subscribe((changed) => {
+    if (changed.has('ledger')) refreshActivity();
     if (changed.has('drones')) drones.setDrones(store.droneList());
     if (changed.has('alarms')) overlays.drawAlarms();
     if (changed.has('sensors') || changed.has('speakers')) overlays.drawDevices();
@@ -267,6 +275,7 @@ async function startConsole(user: User): Promise<void> {
     beeps: () => beepsPlayed(),
     alarm: (id: string) => store.alarms.get(id),
     ledger: (id: string) => store.ledger.get(id),
+    droneLabel: (id: string) => drones.drawnLabels.get(id),
     mapLatLngAt: (x: number, y: number) => {
       const r = mapEl.getBoundingClientRect();
       const ll = map.containerPointToLatLng([x - r.left, y - r.top]);
@@ -338,6 +347,7 @@ async function startConsole(user: User): Promise<void> {
     api.signedIn = false;
     live.close();
     attn.dispose();
+    clearInterval(activityTimer);
     api.token = undefined;
     showLogin(t('session.expired'));
   }

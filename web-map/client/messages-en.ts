@@ -260,6 +260,21 @@ export const EN = {
   'bc.sendsText': 'Sent as speech from this text',
   'bc.needText': 'Type the text to speak',
   'confirm.broadcastN': 'Broadcast to {n} speakers ({targets})?',
+  'outcome.pending': 'waiting for the drone',
+  'outcome.accepted': 'accepted, being checked',
+  'outcome.under_way': 'under way',
+  'outcome.achieved': 'achieved',
+  'outcome.failed': 'failed',
+  'outcome.timed_out': 'no answer (timed out)',
+  'outcome.cancelled': 'cancelled',
+  'outcome.way': '{way} to go',
+  'cmd.hold': 'Hold',
+  'cmd.cancelCmd': 'Cancel',
+  'confirm.cancelCmd': 'Cancel “{kind}” for {drone}?',
+  'confirm.rtlMany': 'Return {n} drones home ({drones})?',
+  'confirm.holdMany': 'Hold {n} drones where they are ({drones})?',
+  'drones.selected': '{n} selected (Ctrl/Shift-click to add): return home and hold apply to all',
+  'confirm.hold': 'Hold {drone} where it is now?',
 } as const;
 
 export type MessageKey = keyof typeof EN;

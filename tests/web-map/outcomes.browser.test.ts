@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startWebStack, type WebStack } from '../helpers/stack.ts';
+import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+
+// Issue 16 item 2 (outcomes on the drone, the alarm and the command list) and the
+// ground-station basics of item 10 (hold, cancel, several drones at once).
+let stack: WebStack;
+let browser: TestBrowser;
+let page: Page;
+const UI_MS = 15_000;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'none' }), startBrowser({ width: 1366, height: 768 })]);
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(UI_MS);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const poll = <T>(fn: () => T | Promise<T>, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 100 });
+const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
+const item = (kind: string) => page.locator(`[data-testid="ledger-item"][data-kind="${kind}"]`).first();
+const label = (id: string) => js<string | undefined>(`window.__rw.droneLabel(${JSON.stringify(id)})`);
+
+/** Where the map draws a WGS-84 point, from two screen → map samples (the map is locally linear). */
+async function screenAt(p: { latDeg: number; lonDeg: number }): Promise<{ x: number; y: number }> {
+  const box = (await page.getByTestId('map').boundingBox())!;
+  const a = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${box.x + 10}, ${box.y + 10})`);
+  const b = await js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${box.x + 110}, ${box.y + 110})`);
+  return { x: box.x + 10 + ((p.lonDeg - a.lonDeg) / (b.lonDeg - a.lonDeg)) * 100, y: box.y + 10 + ((p.latDeg - a.latDeg) / (b.latDeg - a.latDeg)) * 100 };
+}
+
+describe('outcomes on the map', () => {
+  it('a go-to reads waiting → under way with distance and time to go → achieved, in the list and on the drone', async () => {
+    await page.context().clearCookies();
+    await loginAs(page, stack.webUrl, 'operator');
+    await poll(() => page.getByTestId('drone-count').textContent()).toMatch(/8 online/);
+    await page.getByTestId('drone-list').selectOption('drone-1');
+    await page.getByTestId('cmd-alt').fill('30');
+    await page.getByTestId('cmd-takeoff').click();
+    await poll(() => item('takeoff').getAttribute('data-outcome'), 40_000).toBe('achieved');
+    expect(await item('takeoff').getByTestId('ledger-outcome').textContent()).toBe('achieved');
+    // The word "done" is gone: the list says what happened.
+    expect(await page.getByTestId('drone-ledger').textContent()).not.toContain('done');
+
+    // A go-to to the second checkpoint, clicked on the map.
+    const to = stack.site.checkpoints[1]!.position;
+    await page.getByTestId('cmd-goto').click();
+    const xy = await screenAt(to);
+    await page.mouse.click(xy.x, xy.y);
+    await poll(() => item('goto').getAttribute('data-outcome'), 20_000).toBe('under_way');
+    expect(await item('goto').getByTestId('ledger-way').textContent()).toMatch(/^ · (\d+ m|\d\.\d km)( · \d+:\d\d)? to go$/);
+    await poll(async () => (await label('drone-1')) ?? '').toMatch(/\nGo to · under way · (\d+ m|\d\.\d km)( · \d+:\d\d)? to go$/);
+    await screenshot(page, 'operator-goto-under-way');
+    await poll(() => item('goto').getAttribute('data-outcome'), 60_000).toBe('achieved');
+    await poll(async () => (await label('drone-1')) ?? '').toMatch(/\nGo to · achieved$/);
+  }, 150_000);
+
+  it('an open command can be cancelled; hold keeps the drone where it is', async () => {
+    const far = stack.site.checkpoints[3]!.position;
+    await page.getByTestId('cmd-goto').click();
+    const xy = await screenAt(far);
+    await page.mouse.click(xy.x, xy.y);
+    await poll(() => item('goto').getAttribute('data-outcome'), 20_000).toMatch(/accepted|under_way/);
+    await item('goto').getByTestId('ledger-cancel').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toMatch(/^Cancel “Go to” for /);
+    await page.getByTestId('confirm-ok').click();
+    await poll(() => item('goto').getAttribute('data-outcome')).toBe('cancelled');
+    expect(await item('goto').getByTestId('ledger-cancel').count()).toBe(0);
+
+    await page.getByTestId('cmd-hold').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toMatch(/^Hold .+ where it is now\?$/);
+    await page.getByTestId('confirm-ok').click();
+    await poll(() => item('loiter').getAttribute('data-outcome'), 20_000).toBe('achieved');
+  }, 60_000);
+
+  it('return home goes to every selected drone', async () => {
+    await page.getByTestId('drone-list').selectOption(['drone-1', 'drone-2']);
+    expect(await page.getByTestId('drone-selection').getAttribute('data-count')).toBe('2');
+    await page.getByTestId('cmd-rtl').click();
+    const names = ['drone-1', 'drone-2'].map((id) => stack.site.drones.find((d) => d.id === id)!.name);
+    expect(await page.getByTestId('confirm-text').textContent()).toBe(`Return 2 drones home (${names.join(', ')})?`);
+    await page.getByTestId('confirm-ok').click();
+    for (const id of ['drone-1', 'drone-2']) await poll(() => stack.control.ledger.list({ targetId: id }).some((r) => r.kind === 'rtl')).toBe(true);
+  }, 60_000);
+
+  it('the alarm queue shows the responder\'s outcome with the way left', async () => {
+    const token = await stack.login('operator2');
+    const r = await fetch(`${stack.apiUrl}/api/dispatch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...stack.site.checkpoints[2]!.position, note: 'outcome check' }) });
+    expect(r.status).toBeLessThan(300);
+    await page.getByTestId('tab-ops').click();
+    const resp = page.getByTestId('alarm-responder').first();
+    await poll(() => resp.getAttribute('data-outcome'), 30_000).toMatch(/under_way|achieved/);
+    // Under way with what the record reports: the way left, or a share done (never "0% to go").
+    if ((await resp.getAttribute('data-outcome')) === 'under_way') expect(await resp.textContent()).toMatch(/under way · ((\d+ m|\d\.\d km)( · \d+:\d\d)? to go|\d+%)( ·|$)/);
+  }, 60_000);
+});
