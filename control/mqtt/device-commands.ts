@@ -73,6 +73,7 @@ export class DeviceCommands {
   private readonly inflight = new Map<string, Inflight>();
   private readonly held = new Map<string, Held>();
   private readonly maxHoldMs: number;
+  private closed = false;
   private readonly inbound: InboundRouter;
 
   constructor(
@@ -128,6 +129,7 @@ export class DeviceCommands {
       this.counters.expiredUnsent++;
       this.ledger.move(id, 'failed', { detail: `not sent: the broker was unreachable for ${holdMs} ms, until the command expired` });
     }, holdMs);
+    timer.unref();
     this.held.set(id, { topic, json, timer });
   }
 
@@ -147,11 +149,16 @@ export class DeviceCommands {
       this.inflight.delete(id);
       this.ledger.move(id, 'timed_out', { detail: `${why} within ${ms} ms` });
     }, ms);
+    // A device's silence must not keep the process alive on its own.
+    f.timer.unref();
     this.inflight.set(id, f);
   }
 
   /** An ack the inbound router already validated against its kind's schema. */
   private onAck(t: InboundMessage<AckPayload>): void {
+    // Closed: the broker link still delivers acks while the stack shuts down; they would
+    // arm timers (120 s for a playing speaker) for a service that is gone.
+    if (this.closed) return;
     const ack = t.value;
     const rec: LedgerRecord | undefined = this.ledger.get(ack.id);
     // An ack counts only from the device the command went to.
@@ -187,6 +194,7 @@ export class DeviceCommands {
   }
 
   close(): void {
+    this.closed = true;
     for (const id of [...this.inflight.keys(), ...this.held.keys()]) this.clear(id);
   }
 }

@@ -84,6 +84,9 @@ export function awaitArrival(v: Vehicle, to: GotoTarget, o: ArrivalOptions, acce
       }
     };
     const timer = setInterval(check, POLL_MS);
+    // A poll must not keep the process alive: after the links close at shutdown nothing
+    // settles it until `withinMs`, and `ringwatch up` would not exit on Ctrl-C.
+    timer.unref();
     v.on('link_lost', onLost);
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     check();

@@ -51,6 +51,8 @@ export function awaitAltitude(v: Vehicle, altRelM: number, withinMs: number, acc
       }
     };
     const timer = setInterval(check, POLL_MS);
+    // A poll must not keep the process alive (see goto-outcome.ts).
+    timer.unref();
     v.on('link_lost', onLost);
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     check();

@@ -170,3 +170,15 @@ describe('retryDecision', () => {
     expect(retryDecision(r, ctx, DEFAULT_PLAY_RETRY).retry).toBe(want);
   });
 });
+
+describe('device commands after close', () => {
+  it('ignore acks that arrive while the stack shuts down (no new timers for a closed service)', async () => {
+    const { bus, ledger, send, devices } = rig({ ackMs: 100, ttlMs: 10_000 });
+    const rec = send();
+    const id = rec.commandIds.get('sp-1')!;
+    devices.close();
+    bus.ack('sp-1', id, 'accepted');
+    expect(ledger.get(id)!.state).toBe('sent');
+    expect(devices.counters.acksReceived).toBe(0);
+  });
+});

@@ -219,7 +219,8 @@ describe('ringwatch up with the demo site', () => {
     }, 30_000);
     expect(new Set(before.map((r) => r.deviceId)).size).toBeGreaterThanOrEqual(8);
     // Ctrl-C stops everything cleanly, influxd included…
-    expect(await stopUp()).toBe(0);
+    const code = await stopUp();
+    expect(code, `ringwatch up did not exit 0 on SIGINT; its last output:\n${out.slice(-4000)}`).toBe(0);
     expect(processesUsing(join(dir, 'data'))).toEqual([]);
     // …and the next start finds the stored history.
     await startUp();

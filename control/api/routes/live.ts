@@ -15,9 +15,14 @@ export function liveRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     // An event stream never ends by itself: the server's close would wait for every open
     // console (30 s, then the stack's backstop, and the process lingers). End them first;
     // browsers reconnect by themselves (retry: 2000) once the API is back.
-    const streams = new Set<import('node:http').ServerResponse>();
+    // The socket is closed too: a keep-alive connection would otherwise outlive the server
+    // and keep the process running.
+    const streams = new Map<import('node:http').ServerResponse, () => void>();
     app.addHook('preClose', (done) => {
-      for (const res of streams) res.end();
+      for (const [res, stop] of streams) {
+        stop();
+        res.end(() => res.socket?.destroy());
+      }
       streams.clear();
       done();
     });
@@ -26,7 +31,6 @@ export function liveRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.write(`retry: 2000\n\n`);
-      streams.add(res);
       let seq = 0;
       // A slow client: hold batches while its socket buffer is full, shedding old
       // telemetry first (the next position supersedes it), never ledger or alarm updates.
@@ -47,11 +51,13 @@ export function liveRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         write(batch);
       });
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      req.raw.on('close', () => {
+      const stop = () => {
         streams.delete(res);
         clearInterval(keepAlive);
         unsubscribe();
-      });
+      };
+      streams.set(res, stop);
+      req.raw.on('close', stop);
     });
   };
 }
