@@ -74,7 +74,7 @@ export class ActionApi {
       );
       attempts += r.attempts ?? 0;
       if (r.status === 'success' || hooks.signal?.aborted) return { ...r, attempts };
-      const mode = this.v.telemetryState.customMode === undefined ? undefined : modeName(this.v.autopilot, this.v.telemetryState.customMode);
+      const mode = this.currentModeName();
       const ctx = { autopilot: this.v.autopilot, mode, readySeen: this.v.telemetryState.readySeen === true };
       if (classifyArmRefusal(r, ctx) === 'permanent') {
         // PX4's text does not name the mode; say what made it final.
@@ -123,13 +123,29 @@ export class ActionApi {
     return this.cmd({ command: common.MavCmd.NAV_RETURN_TO_LAUNCH, params: p7() }, hooks);
   }
 
-  setMode(name: string, hooks?: CommandHooks): Promise<CommandResult> {
+  async setMode(name: string, hooks?: CommandHooks): Promise<CommandResult> {
     const enc = encodeMode(this.v.autopilot, name);
-    if (!enc) return Promise.resolve({ status: 'unsupported', message: `no mode "${name}" on ${this.v.autopilot}`, attempts: 0 });
-    return this.cmd(
+    if (!enc) return { status: 'unsupported', message: `no mode "${name}" on ${this.v.autopilot}`, attempts: 0 };
+    const r = await this.cmd(
       { command: common.MavCmd.DO_SET_MODE, params: p7(minimal.MavModeFlag.CUSTOM_MODE_ENABLED, enc.param2, enc.param3) },
       hooks,
     );
+    if (r.status === 'success') this.acceptedMode = { customMode: enc.customMode, atMs: this.v.clock.nowMs() };
+    return r;
+  }
+
+  /** The last mode change the vehicle accepted, until a HEARTBEAT has reported the mode since. */
+  private acceptedMode: { customMode: number; atMs: number } | undefined;
+
+  /**
+   * The vehicle's mode as far as we know it: its last HEARTBEAT's, or a mode change it
+   * accepted after that heartbeat (an arm sent at once after a set_mode meets the new mode
+   * while the heartbeat, 1 Hz, still says the old one).
+   */
+  private currentModeName(): string | undefined {
+    const hbMs = this.v.lastHeartbeatMs ?? -Infinity;
+    const custom = this.acceptedMode && this.acceptedMode.atMs >= hbMs ? this.acceptedMode.customMode : this.v.telemetryState.customMode;
+    return custom === undefined ? undefined : modeName(this.v.autopilot, custom);
   }
 
   setSpeed(speedMps: number, hooks?: CommandHooks): Promise<CommandResult> {

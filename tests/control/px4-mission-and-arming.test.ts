@@ -87,6 +87,19 @@ describe('PX4: arming refusals by state', () => {
     expect(Date.now() - t0).toBeLessThan(4000);
   });
 
+  it('fails at once when the arm follows the switch to RTL before a heartbeat reports it (field run)', async () => {
+    // PX4 SITL: set_mode RTL acked, the arm sent at once was refused while the 1 Hz
+    // HEARTBEAT still said Hold, and the refusal was retried as a boot-time one. At speed 1
+    // the sim's heartbeat is 1 Hz of wall time too.
+    const { v } = await px4({ speed: 1 });
+    await waitFor(() => v.telemetryState.readySeen === true, 10_000, 'SYS_STATUS pre-arm check passed');
+    expect((await v.action.setMode('RTL')).status).toBe('success');
+    const r = await v.action.arm();
+    expect(r.status).toBe('temporarily_rejected');
+    expect(r.attempts).toBeLessThanOrEqual(2);
+    expect(r.message).toMatch(/AUTO\.RTL is not a mode PX4 arms in/);
+  });
+
   it('classifies the same PX4 text by state: transient in the boot, permanent in a non-armable mode once ready', () => {
     const r = { status: 'temporarily_rejected' as const, message: 'Arming denied: Resolve system health failures first' };
     expect(classifyArmRefusal(r, { autopilot: 'px4', mode: 'AUTO.LOITER', readySeen: false })).toBe('transient');

@@ -37,9 +37,9 @@ export const FIELD_AIRFRAMES: Record<'ardupilot' | 'px4', FieldAirframe> = {
   // two minutes of patrol while keeping 25 % (the 120 s on scene and the way home need
   // 54 %): the field site keeps 15 % (copter.parm sets no battery failsafe).
   ardupilot: { cruiseSpeedMps: 10, maxSpeedMps: 10, enduranceS: 410, reservePct: 15, source: 'ArduCopter SITL copter.parm quad' },
-  // PX4 SIH quadx: MPC_XY_VEL_MAX 12 m/s (flew 9–10 m/s on the loop, issue 17); its battery
-  // simulator (SIM_BAT_DRAIN 60 s) never drops below SIM_BAT_MIN_PCT 50 %, so the battery
-  // sets no limit on the scenario: the demo drone's endurance stays.
+  // PX4 SIH quadx: MPC_XY_VEL_MAX 12 m/s (flew 9–10 m/s on the loop, issue 17). Its battery
+  // simulator models no pack (100 → 50 % in 30 s, then held): the PX4 target sets
+  // SIM_BAT_DRAIN to this endurance (targets.ts), so SITL, the sim and the plan agree.
   px4: { cruiseSpeedMps: 10, maxSpeedMps: 12, enduranceS: 1800, reservePct: 25, source: 'PX4 SIH quadx defaults' },
 };
 

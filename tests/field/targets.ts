@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readlinkSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import type { FieldDock } from './field-site.ts';
+import { FIELD_AIRFRAMES, type FieldDock } from './field-site.ts';
 
 /**
  * What the field scenario runs against. Real SITL binaries come only from environment
@@ -163,6 +163,11 @@ export function px4Sitl(): FieldTarget {
         PX4_HOME_LAT: String(dock.latDeg),
         PX4_HOME_LON: String(dock.lonDeg),
         PX4_HOME_ALT: String(dock.altitudeAmslM),
+        // SIH's battery simulator drains 100 % → 50 % in 30 s armed (SIM_BAT_DRAIN 60 s,
+        // floor SIM_BAT_MIN_PCT 50 %): no aircraft's battery. ringwatch measured that drain
+        // and, rightly for a real pack, turned the patrol home 36 s after take-off ("battery
+        // 51%: the way home needs 103%"). Drain it over the endurance the field site declares.
+        PX4_PARAM_SIM_BAT_DRAIN: String(FIELD_AIRFRAMES.px4.enduranceS),
       };
       const p = spawnLogged(join(root, 'bin', 'px4'), ['-d', '-i', String(instance), '-w', workDir, join(root, 'etc')], { cwd: workDir, env });
       await earlyExit(p, 'px4', 3000);
