@@ -23,8 +23,20 @@ export function renderSpeechPreview(text: string, lang: 'zh-CN' | 'en', timeoutM
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0 && chunks.length) resolve({ ok: true, wav: Buffer.concat(chunks) });
+      if (code === 0 && chunks.length) resolve({ ok: true, wav: withSizes(Buffer.concat(chunks)) });
       else resolve({ ok: false, reason: 'failed', message: signal ? `espeak-ng took longer than ${timeoutMs} ms` : `espeak-ng exited with ${code}` });
     });
   });
+}
+
+/**
+ * espeak-ng writing to a pipe cannot seek back, so its RIFF and data sizes are
+ * placeholders (0x7ffff000): browsers then show no duration. The whole file is in hand
+ * here, so write the real sizes (the canonical 44-byte header: `data` at offset 36).
+ */
+function withSizes(wav: Buffer): Buffer {
+  if (wav.length < 44 || wav.toString('ascii', 0, 4) !== 'RIFF' || wav.toString('ascii', 36, 40) !== 'data') return wav;
+  wav.writeUInt32LE(wav.length - 8, 4);
+  wav.writeUInt32LE(wav.length - 44, 40);
+  return wav;
 }
