@@ -192,6 +192,51 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, 0, 0, 15])).result).toBe(R.DENIED); // 0,0 is no position
   });
 
+  it('refuses a GUIDED target outside the enabled fence with a bare FAILED, as ArduCopter set_destination does', async () => {
+    const { gcs, drone: d } = vehicle({ speed: 20 });
+    const FENCE = common.MavMissionType.FENCE;
+    const home = drone.dock;
+    const square = [offsetDeg(home, -150, -150), offsetDeg(home, 150, -150), offsetDeg(home, 150, 150), offsetDeg(home, -150, 150)];
+    const fence = [
+      ...square.map((p, i) => missionItem(i, C.NAV_FENCE_POLYGON_VERTEX_INCLUSION, { ...p, params: [4], missionType: FENCE })),
+      missionItem(4, C.NAV_FENCE_CIRCLE_EXCLUSION, { ...offsetDeg(home, 80, 0), params: [20], missionType: FENCE }),
+    ];
+    expect((await gcs.upload(fence, FENCE)).ack.type).toBe(common.MavMissionResult.ACCEPTED);
+    await armAndTakeoff(gcs, 10);
+    const before = gcs.texts().length;
+    const outside = offsetDeg(home, 300, 0);
+    const inExclusion = offsetDeg(home, 80, 5);
+    const inside = offsetDeg(home, -60, 40);
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, outside.latDeg, outside.lonDeg, 15])).result).toBe(R.FAILED);
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, inExclusion.latDeg, inExclusion.lonDeg, 15])).result).toBe(R.FAILED);
+    // Checked before the mode change: from LOITER with the change-mode flag it stays in LOITER.
+    await gcs.command(C.DO_SET_MODE, [1, 5]);
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 1, 0, 0, outside.latDeg, outside.lonDeg, 15])).result).toBe(R.FAILED);
+    expect(d.state().mode).toBe('LOITER');
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 1, 0, 0, inside.latDeg, inside.lonDeg, 15])).result).toBe(R.ACCEPTED);
+    expect(d.state().mode).toBe('GUIDED');
+    await gcs.command(C.SET_MESSAGE_INTERVAL, [common.PositionTargetGlobalInt.MSG_ID, 200_000]);
+    const insideLat = Math.round(inside.latDeg * 1e7);
+    await gcs.next(common.PositionTargetGlobalInt, (p) => p.latInt === insideLat);
+    // SET_POSITION_TARGET_GLOBAL_INT outside: dropped (no ack exists), the previous target stays.
+    const sp = new common.SetPositionTargetGlobalInt();
+    sp.targetSystem = d.systemId;
+    sp.targetComponent = 1;
+    sp.coordinateFrame = common.MavFrame.GLOBAL_RELATIVE_ALT_INT;
+    sp.typeMask = 0b0000_1111_1111_1000 as common.PositionTargetTypemask;
+    sp.latInt = Math.round(outside.latDeg * 1e7);
+    sp.lonInt = Math.round(outside.lonDeg * 1e7);
+    sp.alt = 15;
+    gcs.send(sp);
+    // Two target reports after the send: both still name the inside point.
+    for (let i = 0; i < 2; i++) expect((await gcs.next(common.PositionTargetGlobalInt, () => true)).latInt).toBe(insideLat);
+    // Bare FAILED: ArduCopter says nothing about it.
+    expect(gcs.texts().slice(before).filter((t) => /fence/i.test(t))).toEqual([]);
+    // With the fence disabled the same target is taken.
+    expect((await gcs.command(C.DO_FENCE_ENABLE, [0])).result).toBe(R.ACCEPTED);
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, outside.latDeg, outside.lonDeg, 15])).result).toBe(R.ACCEPTED);
+  });
+
   it('refuses a disarm in flight unless forced; RTL comes home, lands and disarms; LAND lands', async () => {
     const { gcs, drone: d } = vehicle({ speed: 60 });
     await armAndTakeoff(gcs, 12);

@@ -3,6 +3,7 @@ import type { SimVehicle } from '../model/vehicle.ts';
 import type { Peer } from '../transfer/mission-transfer.ts';
 import type { AltFrame } from '../model/personality/personality.ts';
 import { setModeResult } from './set-mode.ts';
+import { guidedTargetOutsideFence } from './guided-target-fence.ts';
 
 const Cmd = common.MavCmd;
 const Res = common.MavResult;
@@ -138,7 +139,8 @@ function execute(v: SimVehicle, peer: Peer, req: CommandRequest): number | undef
 /**
  * MAV_CMD_DO_REPOSITION (Copter handle_command_int_do_reposition): DENIED outside
  * GUIDED unless param2 has MAV_DO_REPOSITION_FLAGS_CHANGE_MODE, DENIED for a bad
- * position, FAILED when the mode change is refused.
+ * position, FAILED when the mode change is refused or (Copter) the target is outside
+ * the enabled fence.
  */
 function reposition(v: SimVehicle, req: CommandRequest): number {
   const ap = v.ap;
@@ -148,6 +150,8 @@ function reposition(v: SimVehicle, req: CommandRequest): number {
   if (p.repositionNeedsModeFlag === 'always' && !changeMode) return Res.UNSUPPORTED;
   if (ap.mode !== 'GUIDED' && !changeMode) return Res.DENIED;
   if (!validLatLon(req.latDeg, req.lonDeg)) return Res.DENIED;
+  // Copter: the target is checked against the fence before the mode changes; a bare FAILED.
+  if (guidedTargetOutsideFence(v, { latDeg: req.latDeg, lonDeg: req.lonDeg })) return Res.FAILED;
   if (ap.mode !== 'GUIDED' && !ap.setMode('GUIDED')) return Res.FAILED;
   // Copter ignores param1 (SITL flew WPNAV_SPEED whatever it said, issue 11); PX4 obeys it.
   if (p.repositionSetsSpeed && req.p[0] > 0) ap.setWpSpeed(req.p[0]);

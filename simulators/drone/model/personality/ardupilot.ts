@@ -114,6 +114,8 @@ export const ardupilot: Personality = {
   checkMissionItem: () => undefined,
   fenceReading: 'ardupilot',
   checksMissionAgainstFence: false,
+  // mode_guided.cpp set_destination → AC_Fence::check_destination_within_fence.
+  guidedTargetWithinFence: true,
   missionStartDeniedText: undefined,
   downloadItem(it) {
     if (it.missionType !== 0) return it;

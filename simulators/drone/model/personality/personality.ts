@@ -112,6 +112,14 @@ export interface Personality {
    * only ('outside-guided' needs the flag); PX4 refuses it in every mode ('always').
    */
   readonly repositionNeedsModeFlag: 'outside-guided' | 'always';
+  /**
+   * A GUIDED destination outside the enabled fence (outside an inclusion, inside an
+   * exclusion) is refused: ArduCopter's ModeGuided::set_destination asks
+   * AC_Fence::check_destination_within_fence first, so DO_REPOSITION answers a bare
+   * FAILED (no STATUSTEXT) and SET_POSITION_TARGET_GLOBAL_INT is dropped; the vehicle
+   * keeps its mode and its previous target. Absent: not checked (PX4 is modelled apart).
+   */
+  readonly guidedTargetWithinFence?: boolean;
   /** The only mode in which SET_POSITION_TARGET_GLOBAL_INT is followed. */
   readonly positionTargetMode: ModeName;
   /** Entering a mode resets the horizontal speed to the default (ArduPilot wp_and_spline_init). */
