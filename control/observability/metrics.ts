@@ -10,7 +10,7 @@ import { controlHealth, type ControlHealth } from './health.ts';
 
 /** What control's metrics and health read; all optional parts are absent in `ringwatch control` without an API. */
 export interface ControlObservables {
-  control: Pick<ControlService, 'vehicles' | 'links' | 'ledger' | 'devices' | 'gateway' | 'stats'>;
+  control: Pick<ControlService, 'vehicles' | 'links' | 'ledger' | 'devices' | 'gateway' | 'stats'> & Partial<Pick<ControlService, 'inbound'>>;
   /** The broker link (absent: control runs without MQTT). */
   bus?: { readonly connected?: boolean; readonly counters?: BusCounters };
   /** Operations (alarms, broadcasts), when the API runs. */
@@ -157,7 +157,13 @@ export function controlObservability(o: ControlObservables): ControlObservabilit
   if (devices) {
     counter('ringwatch_control_device_commands_held_total', 'Device commands issued while the broker was away, held until it came back', [], (inc) => inc({}, devices.counters.held));
     counter('ringwatch_control_device_commands_expired_unsent_total', 'Held device commands that expired before the broker came back', [], (inc) => inc({}, devices.counters.expiredUnsent));
-    counter('ringwatch_control_device_acks_dropped_total', 'Device acks that failed the schema or named no command of ours', [], (inc) => inc({}, devices.counters.acksDropped));
+    counter('ringwatch_control_device_acks_dropped_total', 'Device acks that named no command of ours (malformed ones: ringwatch_control_mqtt_inbound_dropped_total)', [], (inc) => inc({}, devices.counters.acksDropped));
+  }
+  const inbound = control.inbound;
+  if (inbound) {
+    counter('ringwatch_control_mqtt_inbound_dropped_total', 'Device MQTT messages control dropped on the way in, by reason (oversize, not_json, schema, bad_topic, handler_error)', ['reason'], (inc) => {
+      for (const [reason, n] of Object.entries(inbound.counters.dropped)) inc({ reason }, n);
+    });
   }
   const gw = control.gateway;
   if (gw) counter('ringwatch_control_drone_status_published_total', 'Retained drone status messages published', [], (inc) => inc({}, gw.counters.statusPublished));

@@ -92,3 +92,18 @@ describe('InboundRouter', () => {
     expect(got).toEqual([]);
   });
 });
+
+describe('inbound drops on /metrics', () => {
+  it('counts dropped device messages by reason', async () => {
+    const { controlObservability } = await import('../../control/observability/metrics.ts');
+    const { Ledger } = await import('../../control/ledger/ledger.ts');
+    const bus = new RecordingBus();
+    const inbound = new InboundRouter(bus);
+    await inbound.on('sensor', 'event', () => undefined);
+    bus.deliver(deviceTopic('sensor', 'cp-1-s1', 'event'), { ...event, severity: 'apocalyptic' });
+    const control = { vehicles: new Map(), links: new Map(), ledger: new Ledger({ nowMs: () => 0 }), devices: undefined, gateway: undefined, inbound, stats: () => ({ links: [], ledgerRefusedTransitions: 0 }) };
+    const text = await controlObservability({ control, wallMs: () => 0 }).registry.metrics();
+    expect(text).toContain('ringwatch_control_mqtt_inbound_dropped_total{reason="schema"} 1');
+    expect(text).toContain('ringwatch_control_mqtt_inbound_dropped_total{reason="not_json"} 0');
+  });
+});
