@@ -22,6 +22,30 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     if (!deps.siteValidator) app.addHook('onClose', async () => validator.close());
     app.get('/devices', { schema: { tags: ['devices'], response: { 200: Type.Array(Open({ id: Type.String(), kind: Type.String(), state: Type.String() })) } } }, async () => needOps(deps).presence.list());
 
+    // Each drone's MAVLink link as the engineer needs it (what /metrics has, for the
+    // console): up, quality, heartbeat age, autopilot, frames refused by reason; and each
+    // endpoint's counters. Ages on the wall clock, as the links stamp heartbeats.
+    app.get(
+      '/devices/links',
+      { schema: { tags: ['devices'], response: { 200: Open({ drones: Type.Array(Open({ droneId: Type.String(), online: Type.Boolean() })), links: Type.Array(Open({ url: Type.String() })) }), 503: ErrorBody } } },
+      async () => {
+        const control = deps.control;
+        if (!control) throw new ApiError('API_ERR_UNAVAILABLE', 'no MAVLink links in this control service');
+        const now = Date.now();
+        const drones = [...control.vehicles.values()].map((v) => ({
+          droneId: v.droneId,
+          online: v.online,
+          linkQualityPct: v.linkMeter.qualityPct,
+          lastHeartbeatAgeMs: v.lastHeartbeatMs === undefined ? undefined : Math.max(0, now - v.lastHeartbeatMs),
+          autopilot: v.autopilot,
+          endpoint: v.endpointUrl,
+          systemId: v.systemId,
+          rejected: { ...control.links.get(v.endpointUrl)?.link.counters.rejectedBySystem.get(v.systemId) },
+        }));
+        return { drones, links: control.stats().links };
+      },
+    );
+
     // Checks a site file before it is deployed; nothing is applied. The check runs in a
     // worker thread with a time budget (site/site-validator.ts): this process also holds
     // the MAVLink links. A file over a resource limit is a 422 naming the limit.
