@@ -161,7 +161,7 @@ describe('the alarm queue', () => {
     expect(await top.getByTestId('alarm-note').textContent()).toBe('Note: Person climbing the fence');
     // The responder's command state, fetched for this late console: never "…".
     await poll(() => top.getByTestId('alarm-responder').getAttribute('data-state')).not.toBe('unknown');
-    expect(await top.getByTestId('alarm-responder').textContent()).toMatch(/^Responder (Heron|Egret|Kite|Osprey) \d: (accepted by the drone|in progress|done|sent, waiting for the drone)/);
+    expect(await top.getByTestId('alarm-responder').textContent()).toMatch(/^Responder (Heron|Egret|Kite|Osprey) \d: (waiting for the drone|accepted, being checked|under way|achieved)/);
     // Click to centre: the map moves to the alarm.
     await top.getByTestId('alarm-centre').click();
     const box = (await page.getByTestId('map').boundingBox())!;

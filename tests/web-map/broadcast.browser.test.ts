@@ -65,6 +65,9 @@ describe('broadcast safeguards', () => {
     await page.getByTestId('bc-preview').click();
     await poll(() => page.getByTestId('bc-audio').getAttribute('data-bytes')).toMatch(/^\d{4,}$/);
     expect(await page.getByTestId('bc-audio').isHidden()).toBe(false);
+    // A playable file with a length the player can show (a streamed WAV header has none).
+    await poll(() => page.evaluate(`document.querySelector('[data-testid="bc-audio"]').duration`) as Promise<number>).toBeGreaterThan(1);
+    await page.waitForTimeout(300); // the player's time label
     await screenshot(page, 'chief-before-sending');
 
     await page.getByTestId('bc-send').click();
@@ -86,17 +89,11 @@ describe('broadcast safeguards', () => {
     expect(await page.getByTestId('bc-send').isDisabled()).toBe(true);
     const speaker = stack.site.speakers[0]!;
     // Centre the radius on the first fixed speaker, clicked where the map draws it.
+    // The console exposes screen → map only; two samples give the (locally linear) inverse.
     const box = (await page.getByTestId('map').boundingBox())!;
-    const xy = await page.evaluate(
-      ([lat, lon, bx, by]) => {
-        // The console exposes screen → map only; two points give the (locally linear) inverse.
-        const rw = (window as unknown as { __rw: { mapLatLngAt(x: number, y: number): { latDeg: number; lonDeg: number } } }).__rw;
-        const a = rw.mapLatLngAt(bx, by);
-        const b = rw.mapLatLngAt(bx + 100, by + 100);
-        return { x: bx + ((lon - a.lonDeg) / (b.lonDeg - a.lonDeg)) * 100, y: by + ((lat - a.latDeg) / (b.latDeg - a.latDeg)) * 100 };
-      },
-      [speaker.position.latDeg, speaker.position.lonDeg, box.x + 10, box.y + 10] as const,
-    );
+    const at = (x: number, y: number) => page.evaluate(`window.__rw.mapLatLngAt(${x}, ${y})`) as Promise<{ latDeg: number; lonDeg: number }>;
+    const [a, b] = [await at(box.x + 10, box.y + 10), await at(box.x + 110, box.y + 110)];
+    const xy = { x: box.x + 10 + ((speaker.position.lonDeg - a.lonDeg) / (b.lonDeg - a.lonDeg)) * 100, y: box.y + 10 + ((speaker.position.latDeg - a.latDeg) / (b.latDeg - a.latDeg)) * 100 };
     await page.mouse.click(xy.x, xy.y);
     await page.getByTestId('bc-radius').fill('60');
     await poll(() => page.getByTestId('bc-speakers').textContent()).toContain(speaker.name);

@@ -143,10 +143,11 @@ describe('web console in Chromium against the running stack', () => {
 
     await as('engineer');
     expect(await page.getByTestId('whoami').getAttribute('data-role')).toBe('engineer');
+    // The engineer's own console, without the operator's controls (issue 16 item 8).
+    expect(await page.getByTestId('tab-engineer').getAttribute('class')).toBe('active');
+    expect(await page.getByTestId('tab-ops').count()).toBe(0);
+    await page.getByTestId('tab-drones').click();
     expect(await page.getByTestId('cmd-takeoff').count()).toBe(0);
-    await page.getByTestId('tab-ops').click();
-    expect(await page.getByTestId('patrol-start').isDisabled()).toBe(true);
-    expect(await page.getByTestId('dispatch-pick').isDisabled()).toBe(true);
     const refused = await page.evaluate(async () => (await fetch('/api/patrols/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
     expect(refused).toBe(403);
   });

@@ -12,7 +12,7 @@ export interface DroneState {
 }
 
 /** Sections of the store a view may listen to. */
-export type Section = 'drones' | 'ledger' | 'alarms' | 'broadcasts' | 'sensors' | 'speakers' | 'coverage' | 'patrol' | 'warnings' | 'status';
+export type Section = 'drones' | 'ledger' | 'alarms' | 'broadcasts' | 'sensors' | 'speakers' | 'coverage' | 'patrol' | 'warnings' | 'status' | 'services';
 
 export interface SensorState {
   deviceId: string;
@@ -41,6 +41,8 @@ export class LiveStore {
   coverage: unknown[] = [];
   patrol: unknown = undefined;
   warnings: Warning[] | undefined;
+  /** Each service's newest health report (telemetry store, spool), by service name. */
+  readonly services = new Map<string, { service: string; status: string; reasons: readonly string[]; tsMs: number }>();
   /** Events applied, by type; unknown types are counted and dropped. */
   readonly counts = new Map<string, number>();
   frames = 0;
@@ -224,6 +226,12 @@ export class LiveStore {
         if (!Array.isArray(ev.data)) return undefined;
         this.warnings = ev.data as Warning[];
         return 'warnings';
+      case 'service-health': {
+        const h = data as { service?: unknown; status?: unknown; reasons?: unknown; tsMs?: unknown };
+        if (typeof h.service !== 'string' || typeof h.status !== 'string') return undefined;
+        this.services.set(h.service, { service: h.service, status: h.status, reasons: Array.isArray(h.reasons) ? h.reasons.map(String) : [], tsMs: Number(h.tsMs) });
+        return 'services';
+      }
       default:
         return undefined;
     }

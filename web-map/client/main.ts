@@ -18,6 +18,7 @@ import { layerSwitch } from './layer-switch.ts';
 import { historyPanel } from './history.ts';
 import { pickLang, translator, type Lang } from './i18n.ts';
 import { dronePanel } from './drone-panel.ts';
+import { engineerPanel } from './engineer-panel.ts';
 import { LiveStore } from './live-store.ts';
 import { startLive } from './live-client.ts';
 import { opsPanel } from './ops-panel.ts';
@@ -187,8 +188,10 @@ async function startConsole(user: User): Promise<void> {
   document.addEventListener('keydown', (e) => e.key === 'Escape' && ctx.cancelPick());
 
   // Tabs and the top bar; rebuilt whole on a language switch.
-  type Tab = 'drones' | 'ops' | 'broadcast' | 'history';
-  let tab: Tab = 'drones';
+  type Tab = 'drones' | 'ops' | 'broadcast' | 'engineer' | 'history';
+  // An engineer gets their own console first, not the operator's with every button greyed out.
+  const isEngineer = user.role === 'engineer';
+  let tab: Tab = isEngineer ? 'engineer' : 'drones';
   let panel: { el: HTMLElement; dispose(): void } | undefined;
   let selected: string | undefined;
   const panelBox = h('div', { class: 'panel-box' });
@@ -198,13 +201,24 @@ async function startConsole(user: User): Promise<void> {
     selected = sel;
     panel?.dispose();
     ctx.cancelPick();
-    panel = next === 'drones' ? dronePanel(ctx, selected) : next === 'ops' ? opsPanel(ctx) : next === 'broadcast' ? chiefPanel(ctx) : historyPanel(ctx);
+    panel =
+      next === 'drones'
+        ? dronePanel(ctx, selected)
+        : next === 'ops'
+          ? opsPanel(ctx)
+          : next === 'broadcast'
+            ? chiefPanel(ctx)
+            : next === 'engineer'
+              ? engineerPanel(ctx, () => store.services, (fn) => store.subscribe((c) => c.has('services') && fn()))
+              : historyPanel(ctx);
     fill(panelBox, panel.el);
     renderChrome();
   }
   const conn = h('span', { class: 'conn', 'data-testid': 'conn' });
   function renderChrome(): void {
-    const tabs: [Tab, string][] = [['drones', t('tab.drones')], ['ops', t('tab.ops')], ['broadcast', t('tab.broadcast')], ['history', t('tab.history')]];
+    const tabs: [Tab, string][] = isEngineer
+      ? [['engineer', t('tab.engineer')], ['drones', t('tab.drones')], ['history', t('tab.history')]]
+      : [['drones', t('tab.drones')], ['ops', t('tab.ops')], ['broadcast', t('tab.broadcast')], ['history', t('tab.history')]];
     fill(tabBar, ...tabs.map(([id, label]) => h('button', { class: id === tab ? 'active' : '', 'data-testid': `tab-${id}`, onclick: () => showTab(id) }, label)));
     conn.textContent = t(flags.server === 'ok' ? 'conn.ok' : flags.server === 'down' ? 'conn.down' : 'conn.connecting');
     conn.className = `conn conn-${flags.server}`;
@@ -358,7 +372,7 @@ async function startConsole(user: User): Promise<void> {
       renderChrome();
     }
   });
-  showTab('drones');
+  showTab(tab);
   await initial().catch((err) => ctx.toast(String(err), 'error'));
 }
 

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { startWebStack, type WebStack } from '../helpers/stack.ts';
+import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+
+// Issue 16 item 8: an engineer's console, not the operator's with every button greyed out.
+let stack: WebStack;
+let browser: TestBrowser;
+let page: Page;
+const UI_MS = 15_000;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'all' }), startBrowser({ width: 1366, height: 768 })]);
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(UI_MS);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const poll = <T>(fn: () => T | Promise<T>, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 100 });
+const row = (id: string) => page.locator(`[data-testid="eng-row"][data-device="${id}"]`);
+
+describe('the engineer\'s console', () => {
+  it('opens on device health: every drone, speaker and sensor with link quality, last message and autopilot; the services', async () => {
+    await page.context().clearCookies();
+    await loginAs(page, stack.webUrl, 'engineer');
+    // The engineer's own tabs; no patrol or broadcast controls to grey out.
+    expect(await page.getByTestId('tab-engineer').getAttribute('class')).toBe('active');
+    expect(await page.getByTestId('tab-ops').count()).toBe(0);
+    expect(await page.getByTestId('tab-broadcast').count()).toBe(0);
+    for (const d of stack.site.drones) {
+      await poll(() => row(d.id).getAttribute('data-online'), 20_000).toBe('true');
+      await poll(() => row(d.id).getByTestId('eng-quality').textContent()).toMatch(/^\d+ %$/);
+      expect(await row(d.id).textContent()).toContain(d.mavlink.autopilot ?? 'ardupilot');
+      expect(await row(d.id).getByTestId('eng-rejected').textContent()).toBe('0');
+    }
+    // Speakers and sensors as the server's presence book has them, row for row.
+    const devices = stack.ops.presence.list().filter((d) => d.kind !== 'drone');
+    expect(devices.filter((d) => d.kind === 'sensor').length).toBeGreaterThan(0);
+    expect(devices.filter((d) => d.kind === 'speaker').length).toBeGreaterThan(0);
+    for (const d of stack.ops.presence.list().filter((x) => x.kind !== 'drone'))
+      await poll(() => row(d.id).getAttribute('data-online'), 20_000).toBe(String(stack.ops.presence.list().find((x) => x.id === d.id)!.state === 'online'));
+    expect(await page.locator('[data-testid="eng-row"][data-kind="speaker"][data-online="true"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="eng-row"][data-kind="sensor"][data-online="true"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="eng-service"][data-status="ok"]').count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'engineer-health');
+  }, 90_000);
+
+  it('injects a simulator fault from the panel and sees the device go offline', async () => {
+    await page.getByTestId('eng-fault-device').selectOption('drone-6');
+    await poll(() => page.locator('[data-testid="eng-fault-kind"] option').count()).toBeGreaterThan(5);
+    await page.getByTestId('eng-fault-kind').selectOption('link_loss');
+    await page.getByTestId('eng-fault-duration').fill('600');
+    await page.getByTestId('eng-fault-inject').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toBe('Inject “link_loss” into the simulated drone-6?');
+    await page.getByTestId('confirm-ok').click();
+    await poll(() => page.getByTestId('eng-fault-result').getAttribute('data-ok')).toBe('true');
+    await poll(() => row('drone-6').getAttribute('data-online'), 30_000).toBe('false');
+    stack.fleet.drones.get('drone-6')!.clearFaults();
+  }, 60_000);
+
+  it('checks an uploaded site file and shows its errors by line', async () => {
+    const good = readFileSync('sites/demo.yaml', 'utf8');
+    // Break one field on a known line: a ring's response target as text.
+    const lines = good.split('\n');
+    const at = lines.findIndex((l) => /^\s+responseTargetS:/.test(l));
+    expect(at).toBeGreaterThan(0);
+    lines[at] = lines[at]!.replace(/responseTargetS:.*/, 'responseTargetS: soon');
+    await page.getByTestId('eng-site-file').setInputFiles({ name: 'broken.yaml', mimeType: 'text/yaml', buffer: Buffer.from(lines.join('\n')) });
+    await page.getByTestId('eng-validate').click();
+    await poll(() => page.getByTestId('eng-validation').getAttribute('data-ok')).toBe('false');
+    const issue = page.getByTestId('eng-issue').first();
+    expect(await issue.getAttribute('data-line')).toBe(String(at + 1));
+    expect(await issue.textContent()).toMatch(new RegExp(`^line ${at + 1} `));
+    expect(await page.getByTestId('eng-validation-verdict').textContent()).toMatch(/^broken\.yaml: \d+ problem/);
+    await screenshot(page, 'engineer-validation');
+
+    await page.getByTestId('eng-site-file').setInputFiles({ name: 'demo.yaml', mimeType: 'text/yaml', buffer: Buffer.from(good) });
+    await page.getByTestId('eng-validate').click();
+    await poll(() => page.getByTestId('eng-validation').getAttribute('data-ok')).toBe('true');
+    expect(await page.getByTestId('eng-validation-verdict').textContent()).toBe('demo.yaml is valid');
+  }, 60_000);
+});
