@@ -44,11 +44,13 @@ export class SimDroneRunner {
     private readonly linkOpts: SimLinkOptions = {},
   ) {
     if (!(speed > 0)) throw new Error(`sim drone ${opts.drone.id}: speed must be > 0, got ${speed}`);
-    // The mission protocol's timeouts are wall-clock ones between two radios: a GCS does
-    // not answer faster because the simulated physics runs faster. The vehicle model counts
-    // simulated ms, so they are stretched by `speed`; unscaled, ArduPilot's 8 s upload
-    // timeout became 0.4 s at speed 20 and a loaded ground station's upload was cancelled
-    // (MISSION_ACK OPERATION_CANCELLED) where the real vehicle would have waited.
+    // The mission protocol's timeouts are between two radios: a GCS does not answer
+    // faster because the simulated physics runs faster. The vehicle model counts simulated
+    // ms, so they are stretched by `speed` to stay ArduPilot's 8 s of wall time, as on a
+    // real vehicle. (ArduPilot SITL under --speedup does shrink them; `speed` here exists
+    // to compress flights for demos and tests, not to model a faster link.) Unscaled, the
+    // upload timeout was 0.4 s at speed 20, and a ground station answering late on a
+    // loaded machine got MISSION_ACK OPERATION_CANCELLED where a vehicle would have waited.
     const t = { ...DEFAULT_TRANSFER_TIMEOUTS, ...opts.missionTimeouts };
     this.vehicle = new SimVehicle({ ...opts, missionTimeouts: { requestResendMs: t.requestResendMs * speed, uploadTimeoutMs: t.uploadTimeoutMs * speed } });
     this.stop = scheduler.add((now) => this.tick(now));
