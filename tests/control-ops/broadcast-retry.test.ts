@@ -42,7 +42,7 @@ class FakeBus implements Bus {
   }
 }
 
-let closers: (() => void)[] = [];
+const closers: (() => void)[] = [];
 afterEach(() => {
   for (const c of closers.splice(0)) c();
 });
