@@ -89,6 +89,50 @@ describe('history in the console', () => {
     await screenshot(page, 'history-replay');
   });
 
+  it('replay is its own mode: live layers hidden, trails for the window, play with speed, event filters', async () => {
+    expect(await page.getByTestId('hist-replay-banner').isVisible()).toBe(true);
+    expect(await page.getByTestId('drone-canvas').isHidden()).toBe(true);
+    expect(await page.getByTestId('map').getAttribute('class')).toContain('replaying');
+    // At the window's end the whole flight is one trail.
+    expect(await page.locator('path.hist-trail').count()).toBe(1);
+    await page.getByTestId('hist-slider').fill('0');
+    const startMs = Number(await page.getByTestId('hist-at').getAttribute('data-ms'));
+    await page.getByTestId('hist-speed').selectOption('60');
+    await page.getByTestId('hist-play').click();
+    // 60× : a minute of the past per second of watching.
+    await expect.poll(async () => Number(await page.getByTestId('hist-at').getAttribute('data-ms')) - startMs, { timeout: 10_000 }).toBeGreaterThan(60_000);
+    await page.getByTestId('hist-play').click();
+    expect(await page.getByTestId('hist-play').getAttribute('data-playing')).toBe('false');
+    await page.getByTestId('hist-slider').fill('1000');
+    await expect.poll(() => page.getByTestId('hist-events').textContent()).toContain('Low battery');
+    await page.getByTestId('hist-filter-events').uncheck();
+    await expect.poll(() => page.getByTestId('hist-events').textContent()).not.toContain('Low battery');
+    await page.getByTestId('hist-filter-events').check();
+    // The timeline is events, not HTTP lines.
+    expect(await page.getByTestId('hist-events').textContent()).not.toMatch(/(POST|PUT|DELETE) \/api/);
+    await page.getByTestId('hist-live').click();
+    expect(await page.getByTestId('drone-canvas').isHidden()).toBe(false);
+    expect(await page.getByTestId('hist-replay-banner').isHidden()).toBe(true);
+  });
+
+  it('who did what is an audit view: user, action, target and result in words', async () => {
+    // An operator's refused call and one that fails (no operations on this server) are audited.
+    const codes = await page.evaluate(async () => [
+      (await fetch('/api/broadcasts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: { kind: 'rings', ringIds: ['containment'] }, source: { kind: 'clip', clipId: 'warn-containment-en' }, volumePct: 50, loop: false, priority: 5 }) })).status,
+      (await fetch('/api/drones/drone-1/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'rtl' }) })).status,
+    ]);
+    expect(codes[0]).toBe(403);
+    await page.getByTestId('hist-mode-audit').click();
+    const row = (action: string) => page.locator('[data-testid="audit-row"]', { has: page.locator(`[data-testid="audit-action"]:text-is("${action}")`) }).first();
+    await row('Sent a broadcast').waitFor();
+    expect(await row('Sent a broadcast').getAttribute('data-outcome')).toBe('refused');
+    expect(await row('Sent a broadcast').textContent()).toContain('operator');
+    expect(await row('Drone command: Return home').getByTestId('audit-target').textContent()).toBe('Heron 1');
+    expect(await page.getByTestId('audit-view').textContent()).not.toMatch(/(POST|PUT|DELETE) \/api/);
+    await screenshot(page, 'history-audit');
+    await page.getByTestId('hist-mode-replay').click();
+  });
+
   it('says InfluxDB is unavailable when it is down, and the rest of the console still works', async () => {
     await influx.stop();
     await page.reload();

@@ -32,6 +32,8 @@ export interface Ctx {
   /** Layers drawn from live state that changed (patrol routes, coverage, alarms, devices). */
   redrawOverlays(): void;
   setPreviewGeoJson(geojson: unknown): void;
+  /** Replay mode on or off: the live layers leave the map while the past is shown. */
+  setReplay(on: boolean): void;
 }
 
 /** The same rule the server enforces (control/auth/roles.ts), so the UI never offers what it would refuse. */

@@ -15,7 +15,12 @@ const STORE_KEY = 'rw.layers';
 export interface LayerSwitch {
   readonly holders: Record<Exclude<LayerKey, 'drones' | 'trails'>, L.LayerGroup>;
   render(t: T): void;
+  /** Replay mode: the live layers (drones, alarms, patrols, coverage) off the map, the user's own choices kept for after. */
+  replay(on: boolean): void;
 }
+
+/** What replay takes off the map: everything that shows the present. */
+const LIVE_LAYERS: readonly LayerKey[] = ['alarms', 'patrol', 'coverage', 'drones', 'trails'];
 
 export function layerSwitch(map: L.Map, drones: DroneLayer, t: T): LayerSwitch {
   let hidden = new Set<LayerKey>();
@@ -28,13 +33,15 @@ export function layerSwitch(map: L.Map, drones: DroneLayer, t: T): LayerSwitch {
   const box = h('div', { class: 'layer-box leaflet-bar', 'data-testid': 'layer-switch' });
   L.DomEvent.disableClickPropagation(box);
   let open = false;
+  let replaying = false;
+  const off = (k: LayerKey) => hidden.has(k) || (replaying && LIVE_LAYERS.includes(k));
   const apply = () => {
     for (const [k, g] of Object.entries(holders)) {
-      if (hidden.has(k as LayerKey)) g.remove();
+      if (off(k as LayerKey)) g.remove();
       else if (!map.hasLayer(g)) g.addTo(map);
     }
-    drones.canvas.hidden = hidden.has('drones');
-    drones.showTrails = !hidden.has('trails');
+    drones.canvas.hidden = off('drones');
+    drones.showTrails = !off('trails');
     drones.draw();
     localStorage.setItem(STORE_KEY, JSON.stringify([...hidden]));
   };
@@ -60,5 +67,13 @@ export function layerSwitch(map: L.Map, drones: DroneLayer, t: T): LayerSwitch {
   new (Control as unknown as new (o: L.ControlOptions) => L.Control)({ position: 'topright' }).addTo(map);
   render(t);
   apply();
-  return { holders, render };
+  return {
+    holders,
+    render,
+    replay(on) {
+      replaying = on;
+      map.getContainer().classList.toggle('replaying', on);
+      apply();
+    },
+  };
 }

@@ -162,6 +162,9 @@ async function startConsole(user: User): Promise<void> {
       overlays.drawAlarms();
       overlays.drawDevices();
     },
+    setReplay(on) {
+      layers.replay(on);
+    },
     setPreviewGeoJson(gj) {
       previewLayer?.remove();
       previewLayer = gj ? geoJsonLayer(gj, proj.toMap, { color: '#7b1fa2', weight: 3, dashArray: '8 6' }).addTo(map) : undefined;
