@@ -8,6 +8,8 @@ import { encodeMode, modeName, sameMode } from './modes.ts';
 import { confirmPositionTarget } from './position-target.ts';
 import { awaitAltitude } from './takeoff-outcome.ts';
 import { arrivalBudgetMs, awaitArrival } from './goto-outcome.ts';
+import { outsideFence } from './fence-check.ts';
+import { awaitReturn, RETURN_PROFILES, returnBudgetMs, type ReturnKind } from './return-outcome.ts';
 import { distanceM } from '../../site/geometry.ts';
 import type { CommandResult } from './result.ts';
 import type { Vehicle } from './vehicle.ts';
@@ -115,12 +117,51 @@ export class ActionApi {
     return awaitAltitude(this.v, altRelM, this.t.takeoffClimbMs, r, hooks);
   }
 
-  land(hooks?: CommandHooks): Promise<CommandResult> {
-    return this.cmd({ command: common.MavCmd.NAV_LAND, params: p7(0, 0, 0, NaN7, NaN7, NaN7, NaN7) }, hooks);
+  /** Lands where it is; succeeds only once the vehicle reports itself landed and disarmed (return-outcome.ts). */
+  async land(hooks: CommandHooks = {}): Promise<CommandResult> {
+    const r = await this.cmd({ command: common.MavCmd.NAV_LAND, params: p7(0, 0, 0, NaN7, NaN7, NaN7, NaN7) }, hooks);
+    return this.awaitReturnOutcome('land', r, hooks);
   }
 
-  rtl(hooks?: CommandHooks): Promise<CommandResult> {
-    return this.cmd({ command: common.MavCmd.NAV_RETURN_TO_LAUNCH, params: p7() }, hooks);
+  /** Returns home; succeeds only once the vehicle is landed and disarmed within HOME_RADIUS_M of home (return-outcome.ts). */
+  async rtl(hooks: CommandHooks = {}): Promise<CommandResult> {
+    const r = await this.cmd({ command: common.MavCmd.NAV_RETURN_TO_LAUNCH, params: p7() }, hooks);
+    return this.awaitReturnOutcome('rtl', r, hooks);
+  }
+
+  /**
+   * Accepted is not landed (issue 14 item 3): the outcome is watched against a budget from
+   * the distance home and the height at the autopilot's own RTL/land speeds.
+   */
+  private async awaitReturnOutcome(kind: ReturnKind, r: CommandResult, hooks: CommandHooks): Promise<CommandResult> {
+    if (r.status !== 'success') return r;
+    const mine = this.movement;
+    hooks.onAccepted?.();
+    const ap = this.v.autopilot;
+    const s = this.v.telemetryState;
+    // An RTL needs home; ask for it when none has come (ArduCopter sends it when home is set).
+    if (kind === 'rtl' && s.homeLatE7 === undefined) await homeAmslM(this.v);
+    const home = s.homeLatE7 !== undefined && s.homeLonE7 !== undefined ? { latDeg: s.homeLatE7 / 1e7, lonDeg: s.homeLonE7 / 1e7 } : undefined;
+    const here = s.latE7 !== undefined && s.lonE7 !== undefined ? { latDeg: s.latE7 / 1e7, lonDeg: s.lonE7 / 1e7 } : undefined;
+    const fromHomeM = home && here ? distanceM(here, home) : 0;
+    const altM = Math.max(0, (s.relAltMm ?? 0) / 1000);
+    const profile = RETURN_PROFILES[ap];
+    const modes = kind === 'rtl' ? ['RTL'] : ['LAND'];
+    return awaitReturn(
+      this.v,
+      {
+        kind,
+        ...(home ? { home } : {}),
+        profile,
+        fromHomeM,
+        altM,
+        withinMs: returnBudgetMs(kind, fromHomeM, altM, profile, this.t.takeoffClimbMs),
+        stillCurrent: () => this.movement === mine,
+        modeOk: () => s.customMode === undefined || modes.some((m) => sameMode(ap, m, modeNameOf(this.v))),
+      },
+      r,
+      hooks,
+    );
   }
 
   async setMode(name: string, hooks?: CommandHooks): Promise<CommandResult> {
@@ -178,7 +219,7 @@ export class ActionApi {
     if (!enc.ok) return { status: 'failed', message: `go-to not sent: ${enc.reason}`, attempts: 0 };
     let r = await this.cmd(enc.spec, hooks);
     if (r.status === 'unsupported' && ap === 'ardupilot') r = await this.gotoByPositionTarget(to, hooks);
-    if (r.status !== 'success') return r;
+    if (r.status !== 'success') return this.explainGotoRefusal(r, to);
     const mine = this.movement;
     const accepted = await this.gotoSpeed(to, r, hooks);
     // Accepted is not arrived (issue 14 item 3): the outcome is the vehicle at the point.
@@ -197,6 +238,29 @@ export class ActionApi {
       accepted,
       hooks,
     );
+  }
+
+  /**
+   * Whether the vehicle enforces the fence it holds: ArduCopter once DO_FENCE_ENABLE was
+   * accepted here, PX4 whenever a verified fence is uploaded (it applies one by itself).
+   */
+  private fenceEnforced = false;
+
+  /**
+   * ArduCopter refuses a GUIDED target outside its enabled fence with a bare FAILED
+   * (ModeGuided::set_destination → AC_Fence::check_destination_within_fence), no text: name
+   * the likely cause when the target lies outside the fence the vehicle holds.
+   */
+  private explainGotoRefusal(r: CommandResult, to: GotoTarget): CommandResult {
+    // FAILED for DO_REPOSITION; no evidence (timeout) for the SET_POSITION_TARGET fallback, which has no ack.
+    if (r.status !== 'failed' && r.status !== 'timeout') return r;
+    const fence = this.v.geofence;
+    const enforced = this.v.autopilot === 'px4' ? fence.verified : this.fenceEnforced;
+    if (!enforced || fence.items.length === 0) return r;
+    const why = outsideFence(fence.items, to);
+    if (!why) return r;
+    const said = r.message ? `; the autopilot said: ${r.message}` : '';
+    return { ...r, message: `target outside the vehicle's fence (${why}): the likely cause of the refusal${said}` };
   }
 
   /** ArduCopter resets its speed on entering GUIDED: DO_CHANGE_SPEED after the accepted reposition. */
@@ -233,6 +297,7 @@ export class ActionApi {
         { ...hooks, onSent: () => (sentOnce ? undefined : ((sentOnce = true), hooks.onSent?.())) },
       );
       attempts += r.attempts ?? 0;
+      if (r.status === 'success') this.fenceEnforced = true;
       if (r.status !== 'failed' && r.status !== 'temporarily_rejected') return { ...r, attempts };
       const elapsed = this.v.clock.nowMs() - started;
       if (hooks.signal?.aborted) return { status: 'cancelled', attempts, message: 'cancelled while waiting for the fence to load' };

@@ -29,6 +29,9 @@ export interface TelemetryState {
   lastPositionMs?: number;
   /** HOME_POSITION.altitude, mm AMSL. */
   homeAmslMm?: number;
+  /** HOME_POSITION.latitude/longitude, degE7: where an RTL must land. */
+  homeLatE7?: number;
+  homeLonE7?: number;
   /** The latest MISSION_CURRENT's state and total, with how many have come. */
   missionCurrent?: MissionCurrentSeen;
   /**

@@ -30,7 +30,7 @@ describe('vehicle API against a simulated ArduPilot Copter over loopback UDP', (
     expect(t.gpsFix).toBeGreaterThanOrEqual(3);
   });
 
-  it('flies: mode, arm, takeoff, go-to, speed, RTL and land each acked', async () => {
+  it('flies: mode, arm, takeoff, go-to, speed, RTL replaced by land, land achieved landed and disarmed', async () => {
     const { v, sim } = await onlineRig();
     expect((await v.action.setMode('GUIDED')).status).toBe('success');
     expect((await v.action.arm()).status).toBe('success');
@@ -39,11 +39,20 @@ describe('vehicle API against a simulated ArduPilot Copter over loopback UDP', (
     expect((await v.action.setSpeed(8)).status).toBe('success');
     const r = await v.action.goto({ latDeg: 30.2712, lonDeg: 120.0655, altRelM: 25 });
     expect(r).toMatchObject({ status: 'success', attempts: 1 });
-    expect((await v.action.rtl()).status).toBe('success');
+    // RTL and land settle on what the vehicle does (issue 14): the RTL, replaced by the
+    // land before it got home, is cancelled; the land succeeds once landed and disarmed.
+    let rtlAccepted = false;
+    const rtl = v.action.rtl({ onAccepted: () => (rtlAccepted = true) });
     await waitFor(() => v.telemetry()?.mode === 'RTL', 2000, 'RTL reported in telemetry');
-    expect((await v.action.land()).status).toBe('success');
-    expect(sim.state().mode).toBe('LAND');
-  });
+    expect(rtlAccepted).toBe(true);
+    const land = v.action.land();
+    expect((await rtl).status).toBe('cancelled');
+    await waitFor(() => sim.state().mode === 'LAND', 2000, 'LAND on the vehicle');
+    const landed = await land;
+    expect(landed).toMatchObject({ status: 'success', message: expect.stringMatching(/landed and disarmed/) });
+    expect(sim.state()).toMatchObject({ armed: false });
+    expect(sim.state().altRelM).toBeLessThan(2);
+  }, 60_000);
 
   it('says why arming is refused and retries until the position estimate is ready', async () => {
     // 30 simulated seconds at 10x: about 3 s of "PreArm: Need Position Estimate".
