@@ -55,6 +55,12 @@ export interface DispatchServiceOptions {
    * (PatrolService.ringShortfall), if it would.
    */
   ringShortfall?: (droneId: string) => string | undefined;
+  /**
+   * A patrol drone was taken with the operator's confirmation, leaving its ring below
+   * its patrol minimum (`why` names the alarm, who confirmed and the shortfall): the
+   * patrol launches the slot's relief now (PatrolService.droneTaken).
+   */
+  onPatrolDroneTaken?: (droneId: string, why: string) => void;
   /** Where refused sensor events are logged (once per device). Default: console.warn. */
   log?: (line: string) => void;
 }
@@ -152,12 +158,16 @@ export class DispatchService {
     // The alarm's previous responder (a reassignment) is released like on resolve.
     const previous = alarm.responder?.droneId;
     if (previous && previous !== droneId) this.release(alarm, previous, issuer, `replaced by ${droneId}`);
+    // Asked while the drone is still on its patrol: would taking it leave the ring short?
+    const shortfall = best.task === 'patrol' ? this.o.ringShortfall?.(droneId) : undefined;
     // A drone taken from another alarm goes back to what it did before that alarm.
     if (prior.kind !== 'alarm') this.previousTask.set(droneId, prior);
     this.o.fleet.setTask(droneId, { kind: 'alarm', alarmId: alarm.id, priority: alarm.priority });
     const why = opts.droneId ? 'reassigned' : 'dispatched';
     this.o.alarms.assign(alarm.id, { droneId, commandIds: [], dispatchedAtMs: this.o.time.nowMs(), etaS: Math.round(best.etaS * 10) / 10 }, why, issuer);
     if (best.task === 'patrol' && opts.confirm) this.o.alarms.note(alarm.id, `${droneId} taken off its patrol with the operator's confirmation`, issuer);
+    // The hole it leaves is filled at once where a docked drone can take the slot.
+    if (shortfall) this.o.onPatrolDroneTaken?.(droneId, `taken for alarm ${alarm.id} with ${issuer}'s confirmation (${shortfall})`);
     this.o.onAlarm?.(alarm);
     if (opts.warnNearby ?? this.o.warnNearbySpeakers ?? true) this.warnNearby(alarm, issuer);
     void this.fly(alarm, droneId, issuer);

@@ -134,6 +134,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
   const dispatch = new DispatchService({
     guard,
     ringShortfall: (droneId) => patrols.ringShortfall(droneId),
+    onPatrolDroneTaken: (droneId, why) => void patrols.droneTaken(droneId, why),
     ...(o.log ? { log: o.log } : {}),
     eventIds: {
       firstSighting: (deviceId, eventId) => {

@@ -441,12 +441,31 @@ export class PatrolService {
     return next;
   }
 
-  private reliefNow(st: RingPatrolState, s: SortieState): void {
-    this.reliefBy(st, s, this.o.time.nowMs());
+  private reliefNow(st: RingPatrolState, s: SortieState, why?: string): boolean {
+    return this.reliefBy(st, s, this.o.time.nowMs(), why);
+  }
+
+  /**
+   * An operator confirmed taking this patrol drone for an alarm although its ring falls
+   * below its patrol minimum (dispatch `confirm`): the slot's relief launches at once
+   * when a docked drone can take it, as for a vehicle alarm. The sortie stays listed as
+   * flying (the drone is still up and may come back to the patrol) with the reason noted.
+   * Returns whether a relief was launched early.
+   */
+  droneTaken(droneId: string, why: string): boolean {
+    let launched = false;
+    for (const st of this.rings.values()) {
+      const s = st.sorties.find((x) => x.droneId === droneId && x.status === 'flying');
+      if (!s || !st.active) continue;
+      s.note = why;
+      launched = this.reliefNow(st, s, `launched now: ${droneId} ${why}`) || launched;
+    }
+    this.changed();
+    return launched;
   }
 
   /** Moves the slot's next sortie so it is on station by `atMs` (or launches it now). */
-  private reliefBy(st: RingPatrolState, s: SortieState, atMs: number): boolean {
+  private reliefBy(st: RingPatrolState, s: SortieState, atMs: number, why?: string): boolean {
     const next = this.nextInSlot(st, s);
     const ring = this.lastPlanRing(st);
     if (!next || !ring || !st.active) return false;
@@ -462,7 +481,7 @@ export class PatrolService {
     next.landAtMs -= shiftMs;
     const L = ring.loopLengthM;
     next.joinAtM = (((next.joinAtM - (ring.meanSpeedMps * shiftMs) / 1000) % L) + L) % L;
-    next.note = `launched ${Math.round(shiftMs / 1000)} s early: ${s.droneId} drains faster than planned`;
+    next.note = why ? `${why} (${Math.round(shiftMs / 1000)} s early)` : `launched ${Math.round(shiftMs / 1000)} s early: ${s.droneId} drains faster than planned`;
     this.scheduleLaunch(ring, next, launchAtMs - this.o.time.nowMs());
     return true;
   }

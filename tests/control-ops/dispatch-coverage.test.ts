@@ -40,6 +40,7 @@ async function setup() {
     warnNearbySpeakers: false,
     patrolFlying: (d, r) => patrols.flyingPatrol(d, r),
     ringShortfall: (d) => patrols.ringShortfall(d),
+    onPatrolDroneTaken: (d, why) => void patrols.droneTaken(d, why),
   });
   // The containment patrol flies: its first sorties are up, every one of them right over cp-3,
   // where an ETA alone would always pick them.
@@ -78,6 +79,31 @@ describe('dispatch that keeps the rings covered', () => {
     }
     for (const d of patrolDrones) expect(fleet.task(d).kind).toBe('patrol');
     truthful(alarms, fleet);
+  });
+
+  it('launches the slot\'s relief at once when an operator confirms taking a patrol drone (ring below its minimum)', async () => {
+    const { alarms, dispatch, patrols, patrolDrones, time, cmds } = await setup();
+    const taken = patrolDrones[0]!;
+    const ring = () => patrols.state().find((r) => r.ringId === 'containment')!;
+    const mine = ring().sorties.find((s) => s.droneId === taken && s.status === 'flying')!;
+    // The slot's next sortie, by its drone (moving it changes its times).
+    const next = ring().sorties.filter((s) => s.slot === mine.slot && s.launchAtMs > mine.launchAtMs).sort((a, b) => a.launchAtMs - b.launchAtMs)[0]!;
+    const relief = () => ring().sorties.filter((s) => s.slot === mine.slot && s.droneId === next.droneId).sort((a, b) => a.launchAtMs - b.launchAtMs)[0]!;
+    const was = relief().launchAtMs;
+    expect(was).toBeGreaterThan(time.now + 60_000);
+    const a = alarms.raiseManual(cp.position, 'operator', undefined, 'high');
+    // Unconfirmed: refused, and the patrol is untouched.
+    await expect(dispatch.dispatch(a.id, 'operator', { droneId: taken })).rejects.toBeInstanceOf(DispatchRefused);
+    expect(relief().launchAtMs).toBe(was);
+    await dispatch.dispatch(a.id, 'chief', { droneId: taken, confirm: true });
+    expect(alarms.get(a.id)!.responder!.droneId).toBe(taken);
+    // The relief goes now, not when the taken drone's sortie would have ended.
+    expect(relief().launchAtMs).toBeLessThanOrEqual(time.now);
+    expect(relief().note).toMatch(new RegExp(`launched now: ${taken} taken for alarm ${a.id} with chief's confirmation`));
+    await time.advance(1000);
+    await flush();
+    expect(cmds.actions(relief().droneId).slice(0, 2)).toEqual(['upload:fence', 'fence_enable']);
+    expect(['launching', 'flying']).toContain(relief().status);
   });
 
   it('never drops a ring below its patrol minimum without the operator confirming it', async () => {
