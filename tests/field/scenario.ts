@@ -406,8 +406,11 @@ export class FieldRun {
 
   async rtlLandsAtDock(): Promise<void> {
     const from = Date.now();
-    const r = await this.command({ action: 'rtl' });
-    if (r.state !== 'succeeded') throw new Error(`rtl ${r.state}: ${lastDetail(r)}`);
+    // The record settles on the outcome (landed and disarmed at home, issue 14), not the
+    // ack: ArduCopter SITL's RTL takes ~90-100 s; control's own budget is about twice the
+    // time at the autopilot's RTL speeds plus slack, so wait a little beyond that.
+    const r = await this.command({ action: 'rtl' }, 360);
+    if (r.state !== 'succeeded' || r.outcome !== 'achieved') throw new Error(`rtl ${r.outcome ?? r.state}: ${lastDetail(r)}`);
     const landed = await this.until('landed and disarmed', () => {
       const s = this.latest();
       return s && !s.armed && s.altRelM < 2 && s.wallMs > from ? s : undefined;
