@@ -410,7 +410,8 @@ export class FieldRun {
     // ack: ArduCopter SITL's RTL takes ~90-100 s; control's own budget is about twice the
     // time at the autopilot's RTL speeds plus slack, so wait a little beyond that.
     const r = await this.command({ action: 'rtl' }, 360);
-    if (r.state !== 'succeeded' || r.outcome !== 'achieved') throw new Error(`rtl ${r.outcome ?? r.state}: ${lastDetail(r)}`);
+    // succeeded is the record's `achieved` outcome.
+    if (r.state !== 'succeeded') throw new Error(`rtl not achieved (${r.state}): ${lastDetail(r)}`);
     const landed = await this.until('landed and disarmed', () => {
       const s = this.latest();
       return s && !s.armed && s.altRelM < 2 && s.wallMs > from ? s : undefined;
