@@ -329,10 +329,14 @@ export class FieldRun {
   private async holdKeepsAltitude(label: string, fromWallMs: number, startAltM: number, around?: LatLon, heldFromWallMs = fromWallMs): Promise<void> {
     await this.sampleFor(FIELD_LIMITS.holdSampleS);
     const samples = this.rw.samples.filter((s) => s.wallMs >= fromWallMs);
-    // Once the hold is in force, nothing may take the drone out of it (mission, return, land).
-    const left = samples.filter((s) => s.wallMs > heldFromWallMs && LEAVES_HOLD.test(s.mode));
+    // Once the hold is in force — the vehicle reports it: its HEARTBEAT (1 Hz) may still
+    // name the old mode just after the ack — nothing may take the drone out of it.
+    const modes = () => [...new Set(samples.map((s) => s.mode))].join(', ');
+    const inForce = samples.find((s) => s.wallMs > heldFromWallMs && !LEAVES_HOLD.test(s.mode));
+    if (!inForce) throw new Error(`${label}: the vehicle never reported the hold (modes seen: ${modes()})`);
+    const left = samples.filter((s) => s.wallMs > inForce.wallMs && LEAVES_HOLD.test(s.mode));
     if (left.length) {
-      throw new Error(`${label}: left the hold for ${left[0]!.mode} ${this.vehicleS(left[0]!.wallMs - heldFromWallMs)} s into it (modes seen: ${[...new Set(samples.map((s) => s.mode))].join(', ')})`);
+      throw new Error(`${label}: left the hold for ${left[0]!.mode} ${this.vehicleS(left[0]!.wallMs - inForce.wallMs)} s into it (modes seen: ${modes()})`);
     }
     if (samples.length < 3) throw new Error(`only ${samples.length} samples during the ${label}`);
     const minAlt = Math.min(...samples.map((s) => s.altRelM));
