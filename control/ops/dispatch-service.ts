@@ -2,7 +2,7 @@ import type { Site } from '../../site/load.ts';
 import type { SensorEvent } from '../../protocol/index.ts';
 import type { Alarm } from '../alarms/alarm.ts';
 import type { AlarmBook } from '../alarms/alarm-book.ts';
-import type { DroneCommands, DroneRequest } from '../commands/drone-commands.ts';
+import type { DroneCommands, DroneRequest, IssuedCommand } from '../commands/drone-commands.ts';
 import { rankResponders, DEFAULT_DISPATCH_RULES, type DispatchRules, type DroneTask, type Ranked } from '../dispatch/choose-responder.ts';
 import type { Point } from '../../site/schema.ts';
 import { GuardedFlight } from './guarded-flight.ts';
@@ -228,6 +228,19 @@ export class DispatchService {
     return this.dispatch(alarmId, username, { ...opts, warnNearby: false });
   }
 
+  /**
+   * A released responder's RTL settles on the outcome (landed and disarmed at home): one
+   * that ends otherwise is noted on the alarm, which names where its drone went.
+   */
+  private homeward(alarmId: string, droneId: string, cmd: IssuedCommand): void {
+    void cmd.done.then((rec) => {
+      if (rec.state === 'succeeded' || rec.state === 'cancelled') return;
+      this.o.alarms.note(alarmId, `${droneId} sent home but not back: ${failureText(rec)}`);
+      const a = this.o.alarms.get(alarmId);
+      if (a) this.o.onAlarm?.(a);
+    });
+  }
+
   /** Releases a responder no longer serving the alarm: back to its patrol or home when airborne, nothing on the ground. */
   private release(alarm: Alarm, droneId: string, issuer: string, why: string): void {
     this.flightGen.set(droneId, (this.flightGen.get(droneId) ?? 0) + 1);
@@ -245,7 +258,7 @@ export class DispatchService {
     } else {
       this.o.fleet.setTask(droneId, { kind: 'returning' });
       what = 'sent home';
-      this.o.drones.issue(droneId, { action: 'rtl' }, issuer);
+      this.homeward(alarm.id, droneId, this.o.drones.issue(droneId, { action: 'rtl' }, issuer));
     }
     if (alarm.responder?.droneId === droneId) alarm.responder.release = `${why}: ${what}`;
     this.o.alarms.note(alarm.id, `${droneId} released (${why}): ${what}`, issuer);
@@ -378,7 +391,9 @@ export class DispatchService {
       } else {
         this.o.fleet.setTask(droneId, { kind: 'returning' });
         r.alarm.responder!.release = 'sent home';
-        r.alarm.responder!.commandIds.push(this.o.drones.issue(droneId, { action: 'rtl' }, username).id);
+        const home = this.o.drones.issue(droneId, { action: 'rtl' }, username);
+        r.alarm.responder!.commandIds.push(home.id);
+        this.homeward(r.alarm.id, droneId, home);
       }
     }
     this.o.onAlarm?.(r.alarm);

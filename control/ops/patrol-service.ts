@@ -9,6 +9,9 @@ import { DrainMeter, returnNeed } from '../planning/return-reserve.ts';
 import { siteFence, type SiteFence } from '../planning/site-fence.ts';
 import { DEFAULT_PLAN_OPTIONS, type PatrolPlan, type PlanOptions, type RingPlan, type Sortie } from '../planning/types.ts';
 import { noFlyPolygons } from '../planning/zones.ts';
+import { encodeFenceSteps, encodeMissionSteps, missionStepIndexOfSeq } from '../vehicle/mission-encoder.ts';
+import type { Autopilot } from '../vehicle/modes.ts';
+import type { PlanItem } from '../vehicle/plan-item.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
 import type { AchievedSpeed } from './achieved-speed.ts';
 import { failureText } from './drone-steps.ts';
@@ -94,11 +97,14 @@ export class PatrolService {
   private readonly startedAt = new Map<SortieState, number>();
   private readonly opts: PlanOptions;
   private readonly fence: SiteFence;
+  /** The fence as both autopilots take it (mission-encoder.ts), encoded once. */
+  private readonly fenceItems: PlanItem[];
   lastPlan: PatrolPlan | undefined;
 
   constructor(private readonly o: PatrolServiceOptions) {
     this.opts = { ...DEFAULT_PLAN_OPTIONS, ...o.planOptions };
     this.fence = siteFence(o.site, o.frame, this.opts.nfzMarginM);
+    this.fenceItems = encodeFenceSteps(this.fence.steps);
     for (const r of o.site.rings) this.rings.set(r.id, { ringId: r.id, active: false, sorties: [] });
   }
 
@@ -195,7 +201,7 @@ export class PatrolService {
           } else {
             s.status = 'returning';
             s.note = 'patrol stopped';
-            s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, issuer).id);
+            this.sendRtl(s, issuer);
             this.o.fleet.setTask(s.droneId, { kind: 'returning' });
           }
         }
@@ -227,14 +233,16 @@ export class PatrolService {
     this.o.fleet.setTask(s.droneId, { kind: 'patrol', ringId: ring.ringId });
     this.changed();
     const zones = noFlyPolygons(this.o.site.noFlyZones, this.o.frame, this.opts.nfzMarginM);
-    const mission = patrolMission(ring, s, drone.dock, zones, this.o.frame, drone.mavlink.autopilot === 'px4' ? 0 : 1);
+    const mission = patrolMission(ring, s, drone.dock, zones, this.o.frame);
+    // Encoded for the autopilot the vehicle says it is (its HEARTBEAT refines the site file's).
+    const autopilot = this.o.vehicles?.get(s.droneId)?.autopilot ?? drone.mavlink.autopilot ?? 'ardupilot';
     this.missions.set(s, mission);
     // The fence goes first: nothing arms until the vehicle holds the site's fence as sent.
     const steps: { req: DroneRequest; what: string }[] = [
-      { req: { action: 'plan_upload', missionType: 'fence', items: this.fence.items }, what: 'fence' },
+      { req: { action: 'plan_upload', missionType: 'fence', items: this.fenceItems }, what: 'fence' },
       // Uploaded is not enforced: ArduCopter acts on the fence only once it is enabled.
       { req: { action: 'fence_enable' }, what: 'fence' },
-      { req: { action: 'plan_upload', missionType: 'mission', items: mission.items }, what: 'mission' },
+      { req: { action: 'plan_upload', missionType: 'mission', items: encodeMissionSteps(autopilot, mission.steps) }, what: 'mission' },
       { req: { action: 'set_mode', mode: 'GUIDED' }, what: 'mode' },
       { req: { action: 'arm' }, what: 'arm' },
       { req: { action: 'mission_start' }, what: 'start' },
@@ -254,13 +262,13 @@ export class PatrolService {
     if (s.status !== 'launching') {
       // Stopped between MISSION_START's send and its ack: the drone is taking off.
       s.status = 'returning';
-      s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, 'patrol').id);
+      this.sendRtl(s, 'patrol');
       this.o.fleet.setTask(s.droneId, { kind: 'returning' });
       return this.changed();
     }
     s.status = 'flying';
     this.startedAt.set(s, this.o.time.nowMs());
-    this.listen(ring.ringId, s, mission);
+    this.listen(ring.ringId, s, mission, autopilot);
     this.changed();
     // The mission flies the planned distance and then returns by itself, which covers a
     // lost link; the planned turn home is enforced by time as well, in case the drone
@@ -288,13 +296,13 @@ export class PatrolService {
   }
 
   /** MISSION_ITEM_REACHED for a loop waypoint is a pass over that vertex. */
-  private listen(ringId: RingId, s: SortieState, mission: PatrolMission): void {
+  private listen(ringId: RingId, s: SortieState, mission: PatrolMission, autopilot: Autopilot): void {
     const v = this.o.vehicles?.get(s.droneId);
     const meter = this.meters.get(ringId);
     if (!v || !meter) return;
-    const firstSeq = v.autopilot === 'px4' ? 0 : 1;
     const onReached = (seq: number) => {
-      const vertex = mission.loopVertexOf[seq - firstSeq];
+      const step = missionStepIndexOfSeq(autopilot, seq, mission.steps.length);
+      const vertex = step === undefined ? undefined : mission.loopVertexOf[step];
       if (vertex !== undefined && s.status === 'flying') meter.pass(s.droneId, vertex, this.o.time.nowMs());
     };
     v.on('mission_item_reached', onReached);
@@ -309,10 +317,25 @@ export class PatrolService {
     this.startedAt.delete(s);
   }
 
+  /**
+   * RTL for a sortie. Its record now settles on the outcome (landed and disarmed at home),
+   * so one that ends otherwise (a pilot took it, it landed elsewhere, timed out) is said on
+   * the sortie while it is still shown returning; observe() ends the sortie on the landing.
+   */
+  private sendRtl(s: SortieState, issuer: string): void {
+    const cmd = this.o.drones.issue(s.droneId, { action: 'rtl' }, issuer);
+    s.commandIds.push(cmd.id);
+    void cmd.done.then((rec) => {
+      if (rec.state === 'succeeded' || rec.state === 'cancelled' || s.status !== 'returning') return;
+      s.note = `${s.note ? `${s.note}; ` : ''}return home not achieved: ${failureText(rec)}`;
+      this.changed();
+    });
+  }
+
   private sendHome(s: SortieState, why: string): void {
     s.status = 'returning';
     s.note = why;
-    s.commandIds.push(this.o.drones.issue(s.droneId, { action: 'rtl' }, 'patrol').id);
+    this.sendRtl(s, 'patrol');
     this.o.fleet.setTask(s.droneId, { kind: 'returning' });
     this.changed();
   }

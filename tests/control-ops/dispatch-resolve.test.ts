@@ -91,4 +91,20 @@ describe('resolving an alarm (issue 11.8)', () => {
       }
     }
   });
+  it('notes on the alarm a released responder\'s RTL that does not end landed and disarmed at home', async () => {
+    const { alarms, dispatch, cmds, v } = setup(false);
+    const base = cmds.answer;
+    // The RTL record settles on the outcome now: here another ground station took the drone.
+    cmds.answer = (i) => (i.req.action === 'rtl' ? { state: 'failed', detail: 'failed: vehicle left the RTL (mode changed) at 30.0 m 240 m from home' } : base(i));
+    const alarm = alarms.raiseManual(cp3.position, 'operator');
+    await dispatch.dispatch(alarm.id, 'operator');
+    await flush();
+    const droneId = alarm.responder!.droneId;
+    report(v(droneId), { armed: true, altRelM: 30, mode: 'GUIDED' });
+    dispatch.resolve(alarm.id, 'operator');
+    expect(cmds.issued.at(-1)!.req).toEqual({ action: 'rtl' });
+    await flush();
+    const note = alarms.get(alarm.id)!.history!.find((h) => /sent home but not back/.test(h.what));
+    expect(note?.what).toMatch(new RegExp(`${droneId} sent home but not back: rtl failed: failed: vehicle left the RTL`));
+  });
 });

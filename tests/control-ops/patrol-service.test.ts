@@ -145,6 +145,18 @@ describe('sortie state from what the drone reports (issues 11.9, 17.6)', () => {
     expect(s().status).toBe('done');
   });
 
+  it('stop: an RTL that does not end landed and disarmed at home is said on the returning sortie', async () => {
+    const { launchFirst, airborne, patrols, cmds } = setup();
+    const { s, drone } = await launchFirst();
+    airborne(drone);
+    // The RTL record settles on the outcome now (issue 14): here a pilot took the drone.
+    cmds.answer = (i) => (i.req.action === 'rtl' ? { state: 'failed', detail: 'failed: vehicle left the RTL (mode changed) at 40.0 m 300 m from home' } : { state: 'succeeded' });
+    patrols.stop(['containment'], 'operator');
+    await flush();
+    expect(s().status).toBe('returning');
+    expect(s().note).toMatch(/^patrol stopped; return home not achieved: rtl failed: failed: vehicle left the RTL/);
+  });
+
   it('stop: a drone already on the ground is sent nothing (issue 11.8)', async () => {
     const { launchFirst, airborne, patrols, cmds } = setup();
     const { s, drone } = await launchFirst();
