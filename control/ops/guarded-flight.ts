@@ -5,6 +5,8 @@ import type { LocalFrame, Xy } from '../geo/local-frame.ts';
 import { pointInPolygonXy } from '../geo/polyline.ts';
 import { noFlyAreas, planSafePath, type NoFlyArea, type SafePath } from '../planning/no-fly.ts';
 import { siteFence, type SiteFence } from '../planning/site-fence.ts';
+import { encodeFenceSteps } from '../vehicle/mission-encoder.ts';
+import type { PlanItem } from '../vehicle/plan-item.ts';
 import { runSteps, type StepsResult } from './drone-steps.ts';
 import type { FleetView } from './fleet-view.ts';
 
@@ -32,11 +34,14 @@ export type RouteCheck =
 export class GuardedFlight {
   readonly areas: NoFlyArea[];
   readonly fence: SiteFence;
+  /** The fence as both autopilots take it (mission-encoder.ts), encoded once. */
+  private readonly fenceItems: PlanItem[];
   private readonly inclusionXy: Xy[];
 
   constructor(private readonly o: GuardedFlightOptions) {
     this.areas = noFlyAreas(o.site, o.frame, o.nfzMarginM);
     this.fence = siteFence(o.site, o.frame, o.nfzMarginM);
+    this.fenceItems = encodeFenceSteps(this.fence.steps);
     this.inclusionXy = this.fence.inclusion.map((p) => o.frame.toXy(p));
   }
 
@@ -64,7 +69,7 @@ export class GuardedFlight {
 
   /** Uploads the site fence (read back) and enables it: the first steps of every launch. */
   fenceSteps(): DroneRequest[] {
-    return [{ action: 'plan_upload', missionType: 'fence', items: this.fence.items }, { action: 'fence_enable' }];
+    return [{ action: 'plan_upload', missionType: 'fence', items: this.fenceItems }, { action: 'fence_enable' }];
   }
 
   /** Flies the legs one after another in GUIDED; each go-to ends only when the drone is there. */

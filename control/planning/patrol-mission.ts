@@ -1,36 +1,19 @@
-import { common } from 'node-mavlink';
 import type { Point } from '../../site/schema.ts';
-import type { PlanItem } from '../vehicle/plan-item.ts';
+import type { MissionStep, WaypointStep } from '../vehicle/mission-steps.ts';
 import { LocalFrame } from '../geo/local-frame.ts';
 import { pathLengthM } from '../geo/polyline.ts';
 import { avoidZones } from './avoid-zones.ts';
 import type { RingPlan, Sortie } from './types.ts';
 
-const FRAME = common.MavFrame.GLOBAL_RELATIVE_ALT_INT;
-
-function item(command: number, p: Point | undefined, altitudeRelM: number, params: [number, number, number, number] = [0, 0, 0, 0]): PlanItem {
-  return {
-    command,
-    frame: FRAME,
-    param1: params[0],
-    param2: params[1],
-    param3: params[2],
-    param4: params[3],
-    x: p ? Math.round(p.latDeg * 1e7) : 0,
-    y: p ? Math.round(p.lonDeg * 1e7) : 0,
-    z: altitudeRelM,
-    autocontinue: true,
-  };
-}
-
 export interface PatrolMission {
-  items: PlanItem[];
-  /** Index (in `items`, home excluded) of the first loop waypoint; DO_JUMP returns here. */
+  /** What the drone flies, in order (control/vehicle/mission-encoder.ts makes MAVLink items of them). */
+  steps: MissionStep[];
+  /** Index in `steps` of the first loop waypoint; the loop step returns here. */
   loopStartIndex: number;
   laps: number;
   /**
-   * For each item, the index in `ring.loop` of the vertex it flies to (undefined for
-   * other items): a MISSION_ITEM_REACHED for that item is a pass over that vertex.
+   * For each step, the index in `ring.loop` of the vertex it flies to (undefined for
+   * other steps): reaching that step is a pass over that vertex.
    */
   loopVertexOf: (number | undefined)[];
 }
@@ -40,6 +23,7 @@ export interface PatrolMission {
  * the loop (around no-fly zones), fly the loop from there for as many laps as its
  * on-station time allows (DO_JUMP), then return to launch. The return is in the mission
  * itself, so a drone that loses its link still comes home on time with its reserve.
+ * Steps, not MAVLink items: which autopilot flies it is the encoder's business.
  */
 export function patrolMission(
   ring: RingPlan,
@@ -47,10 +31,9 @@ export function patrolMission(
   dock: Point,
   zones: { polygon: { xM: number; yM: number }[] }[],
   frame: LocalFrame,
-  /** Wire sequence of items[0]: 1 on ArduPilot (item 0 is home), 0 on PX4. */
-  firstSeq = 1,
 ): PatrolMission {
   const alt = ring.altitudeRelM;
+  const waypoint = (p: Point): WaypointStep => ({ kind: 'waypoint', latDeg: p.latDeg, lonDeg: p.lonDeg, altRelM: alt });
   const loopXy = ring.loop.map((p) => frame.toXy(p));
   // Rotate the loop so it starts at the vertex after the join point.
   const L = pathLengthM(loopXy, true);
@@ -76,20 +59,20 @@ export function patrolMission(
   const laps = Math.floor(distanceM / L);
   const remainderM = distanceM - laps * L;
 
-  const items: PlanItem[] = [
-    item(common.MavCmd.NAV_TAKEOFF, dock, alt),
-    item(common.MavCmd.DO_CHANGE_SPEED, undefined, 0, [1, ring.speedMps, -1, 0]),
-    ...transit.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)),
+  const steps: MissionStep[] = [
+    { kind: 'takeoff', altRelM: alt, at: { latDeg: dock.latDeg, lonDeg: dock.lonDeg } },
+    { kind: 'speed', speedMps: ring.speedMps },
+    ...transit.map(waypoint),
   ];
-  const loopStartIndex = items.length;
-  const loopVertexOf: (number | undefined)[] = items.map(() => undefined);
+  const loopStartIndex = steps.length;
+  const loopVertexOf: (number | undefined)[] = steps.map(() => undefined);
   const vertexAt = (k: number) => (joinIndex + k) % loop.length;
   if (laps >= 1) {
-    items.push(...loop.map((p) => item(common.MavCmd.NAV_WAYPOINT, p, alt)));
+    steps.push(...loop.map(waypoint));
     loopVertexOf.push(...loop.map((_, k) => vertexAt(k)));
-    // DO_JUMP: param1 = target wire sequence, param2 = repeats.
+    // The first lap is flown above; the loop step repeats it for the rest.
     if (laps > 1) {
-      items.push(item(common.MavCmd.DO_JUMP, undefined, 0, [loopStartIndex + firstSeq, laps - 1, 0, 0]));
+      steps.push({ kind: 'loop', toStepIndex: loopStartIndex, repeat: laps - 1 });
       loopVertexOf.push(undefined);
     }
   }
@@ -98,18 +81,18 @@ export function patrolMission(
   for (let i = 0; i < loop.length; i++) {
     const a = loopXyRotated[i]!;
     const b = loopXyRotated[(i + 1) % loop.length]!;
-    items.push(item(common.MavCmd.NAV_WAYPOINT, loop[i], alt));
+    steps.push(waypoint(loop[i]!));
     loopVertexOf.push(vertexAt(i));
     const seg = Math.hypot(b.xM - a.xM, b.yM - a.yM);
     if (walked + seg >= remainderM) {
       const t = seg === 0 ? 0 : (remainderM - walked) / seg;
-      items.push(item(common.MavCmd.NAV_WAYPOINT, frame.toPoint({ xM: a.xM + (b.xM - a.xM) * t, yM: a.yM + (b.yM - a.yM) * t }), alt));
+      steps.push(waypoint(frame.toPoint({ xM: a.xM + (b.xM - a.xM) * t, yM: a.yM + (b.yM - a.yM) * t })));
       loopVertexOf.push(undefined);
       break;
     }
     walked += seg;
   }
-  items.push(item(common.MavCmd.NAV_RETURN_TO_LAUNCH, undefined, 0));
+  steps.push({ kind: 'return' });
   loopVertexOf.push(undefined);
-  return { items, loopStartIndex, laps, loopVertexOf };
+  return { steps, loopStartIndex, laps, loopVertexOf };
 }

@@ -3,13 +3,14 @@ import type { Point } from '../../site/schema.ts';
 import type { LocalFrame } from '../geo/local-frame.ts';
 import { pointInPolygonXy } from '../geo/polyline.ts';
 import { shapeToXy } from '../geo/shapes.ts';
-import { fenceExclusionCircle, fencePolygon, type PlanItem } from '../vehicle/plan-item.ts';
+import type { FenceStep } from '../vehicle/mission-steps.ts';
 
 /** Vertices of the inclusion polygon when the outer ring is a circle (fence storage is small on real boards). */
 const INCLUSION_CIRCLE_STEPS = 36;
 
 export interface SiteFence {
-  items: PlanItem[];
+  /** The zones, in the site's words (control/vehicle/mission-encoder.ts makes fence items of them). */
+  steps: FenceStep[];
   /** Inclusion polygon vertices (for the map and the checks). */
   inclusion: Point[];
   exclusionCount: number;
@@ -29,17 +30,16 @@ export function siteFence(site: Site, frame: LocalFrame, marginM: number): SiteF
   const outer = site.rings[site.rings.length - 1]!;
   const inclusionXy = shapeToXy(outer.shape, frame, marginM, INCLUSION_CIRCLE_STEPS);
   const inclusion = inclusionXy.map((q) => frame.toPoint(q));
-  // Every polygon before the first circle. PX4's Geofence::_updateFence (main, March 2026)
-  // sets its "circle" flag at the first circle item and never clears it, so each later
-  // polygon vertex is read as a polygon of its own starting there, running on into the
-  // next zones' items: with the hospital circle before the heronry polygon, PX4 SITL built
-  // an exclusion from the heronry's last vertices to the waterworks' centre and rejected
-  // the patrol ("Geofence violation for waypoint 38"). ArduPilot reads any order.
-  const items: PlanItem[] = [...fencePolygon(inclusion, true)];
-  for (const z of site.noFlyZones) if (z.shape.type === 'polygon') items.push(...fencePolygon(z.shape.points, false));
-  for (const z of site.noFlyZones) if (z.shape.type === 'circle') items.push(fenceExclusionCircle(z.shape.center, z.shape.radiusM));
+  // In the site's order: the order an autopilot needs (PX4: every polygon before the first
+  // circle) is the encoder's rule, not the planner's.
+  const steps: FenceStep[] = [
+    { kind: 'fence_inclusion', points: inclusion },
+    ...site.noFlyZones.map((z): FenceStep =>
+      z.shape.type === 'circle' ? { kind: 'fence_exclusion_circle', center: z.shape.center, radiusM: z.shape.radiusM } : { kind: 'fence_exclusion', points: z.shape.points },
+    ),
+  ];
   const problems = site.drones
     .filter((d) => !pointInPolygonXy(frame.toXy(d.dock), inclusionXy))
     .map((d) => `dock of ${d.id} lies outside the ${outer.id} ring fence (grown by ${marginM} m)`);
-  return { items, inclusion, exclusionCount: site.noFlyZones.length, problems };
+  return { steps, inclusion, exclusionCount: site.noFlyZones.length, problems };
 }

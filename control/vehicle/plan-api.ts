@@ -2,6 +2,7 @@ import { common } from 'node-mavlink';
 import type { ControlTimeouts } from '../timeouts.ts';
 import { MissionTransfer, type TransferResult } from './mission-transfer.ts';
 import { encodeMission } from './autopilot-encoding.ts';
+import { missionSeqOffset } from './mission-encoder.ts';
 import { missionVerdict } from './mission-validity.ts';
 import { firstMismatch } from './plan-compare.ts';
 import type { MissionType, PlanItem } from './plan-item.ts';
@@ -51,9 +52,9 @@ export class PlanApi {
     private readonly t: ControlTimeouts,
   ) {}
 
-  /** ArduPilot keeps home as mission item 0; fence and rally have no such item. */
+  /** ArduPilot keeps home as mission item 0 (mission-encoder.ts); fence and rally have no such item. */
   private get homeOffset(): number {
-    return this.type === 'mission' && this.v.autopilot === 'ardupilot' ? 1 : 0;
+    return this.type === 'mission' ? missionSeqOffset(this.v.autopilot) : 0;
   }
 
   private homePlaceholder(): PlanItem {

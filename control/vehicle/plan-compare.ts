@@ -41,6 +41,9 @@ const USED: Record<number, { fields: Field[]; tol?: Partial<Record<Field, number
   [common.MavCmd.NAV_WAYPOINT]: { fields: ['param1', 'x', 'y', 'z'], tol: { param1: 0.5 } },
   // A copter climbs where it stands: only the altitude of a take-off item matters.
   [common.MavCmd.NAV_TAKEOFF]: { fields: ['z'] },
+  // ArduCopter keeps the time (param1) in whole seconds and returns param3 as the loiter
+  // direction (±1) whatever radius was sent; a copter flies no radius.
+  [common.MavCmd.NAV_LOITER_TIME]: { fields: ['param1', 'x', 'y', 'z'], tol: { param1: 0.5 } },
   [common.MavCmd.NAV_LAND]: { fields: ['x', 'y'] },
   [common.MavCmd.NAV_RETURN_TO_LAUNCH]: { fields: [] },
   // param1 speed type, param2 speed; ArduPilot and PX4 both keep them.

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { common } from 'node-mavlink';
 import { loadSite } from '../../site/load.ts';
 import { planPatrol } from '../../control/planning/plan.ts';
 import { patrolMission } from '../../control/planning/patrol-mission.ts';
@@ -16,28 +15,32 @@ describe('patrol mission for a sortie', () => {
     const sortie = ring.sorties[1]!;
     const dock = site.drones.find((d) => d.id === sortie.droneId)!.dock;
     const m = patrolMission(ring, sortie, dock, noFlyPolygons(site.noFlyZones, frame, 50), frame);
-    expect(m.items[0]!.command).toBe(common.MavCmd.NAV_TAKEOFF);
-    expect(m.items[0]!.z).toBe(ring.altitudeRelM);
-    expect(m.items.at(-1)!.command).toBe(common.MavCmd.NAV_RETURN_TO_LAUNCH);
-    const wps = m.items.filter((i) => i.command === common.MavCmd.NAV_WAYPOINT);
-    for (const w of wps) expect(w.z).toBe(ring.altitudeRelM);
-    const loopItems = m.items.slice(m.loopStartIndex, m.loopStartIndex + ring.loop.length);
-    expect(loopItems).toHaveLength(ring.loop.length);
+    expect(m.steps[0]).toEqual({ kind: 'takeoff', altRelM: ring.altitudeRelM, at: { latDeg: dock.latDeg, lonDeg: dock.lonDeg } });
+    expect(m.steps.at(-1)).toEqual({ kind: 'return' });
+    const wps = m.steps.filter((s) => s.kind === 'waypoint');
+    for (const w of wps) expect(w.altRelM).toBe(ring.altitudeRelM);
+    const loopSteps = m.steps.slice(m.loopStartIndex, m.loopStartIndex + ring.loop.length);
+    expect(loopSteps).toHaveLength(ring.loop.length);
     // Every loop vertex is flown, starting after the join point and wrapping round.
-    const key = (x: number, y: number) => `${x},${y}`;
-    expect(new Set(loopItems.map((i) => key(i.x, i.y)))).toEqual(new Set(ring.loop.map((p) => key(Math.round(p.latDeg * 1e7), Math.round(p.lonDeg * 1e7)))));
+    const key = (p: { latDeg: number; lonDeg: number }) => `${p.latDeg},${p.lonDeg}`;
+    expect(new Set(loopSteps.map((s) => (s.kind === 'waypoint' ? key(s) : s.kind)))).toEqual(new Set(ring.loop.map(key)));
+    // Reaching a loop step is a pass over the ring vertex loopVertexOf names.
+    loopSteps.forEach((s, k) => expect(s.kind === 'waypoint' ? key(s) : s.kind).toBe(key(ring.loop[m.loopVertexOf[m.loopStartIndex + k]!]!)));
     const onStationS = (sortie.offStationAtMs - sortie.onStationAtMs) / 1000;
     // Laps at the speed the loop is really flown (corners slow it), not the commanded one.
     expect(m.laps).toBe(Math.floor((onStationS * ring.meanSpeedMps) / ring.loopLengthM));
-    const jump = m.items.find((i) => i.command === common.MavCmd.DO_JUMP)!;
-    expect(jump.param1).toBe(m.loopStartIndex + 1); // ArduPilot: home is wire item 0
-    expect(jump.param2).toBe(m.laps - 1);
+    expect(m.laps).toBeGreaterThan(1);
+    // The loop goes back to the first loop waypoint, by step index: no wire sequence here.
+    const jumpAt = m.steps.findIndex((s) => s.kind === 'loop');
+    expect(m.steps[jumpAt]).toEqual({ kind: 'loop', toStepIndex: m.loopStartIndex, repeat: m.laps - 1 });
+    expect(jumpAt).toBe(m.loopStartIndex + ring.loop.length);
     // After the whole laps, part of one more lap: no further than the on-station time allows.
-    const afterJump = m.items.slice(m.items.indexOf(jump) + 1, -1);
+    const afterJump = m.steps.slice(jumpAt + 1, -1);
     expect(afterJump.length).toBeGreaterThan(0);
     expect(afterJump.length).toBeLessThanOrEqual(ring.loop.length + 1);
-    const speed = m.items.find((i) => i.command === common.MavCmd.DO_CHANGE_SPEED)!;
-    expect(speed.param2).toBe(ring.speedMps);
+    expect(afterJump.every((s) => s.kind === 'waypoint')).toBe(true);
+    expect(m.steps.find((s) => s.kind === 'speed')).toEqual({ kind: 'speed', speedMps: ring.speedMps });
+    expect(m.loopVertexOf).toHaveLength(m.steps.length);
   });
 
   it('routes the transit around a no-fly zone between dock and loop', () => {

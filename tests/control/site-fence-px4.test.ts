@@ -12,6 +12,7 @@ import { loadSite } from '../../site/load.ts';
 import { LocalFrame } from '../../control/geo/local-frame.ts';
 import { siteFence } from '../../control/planning/site-fence.ts';
 import { DEFAULT_PLAN_OPTIONS } from '../../control/planning/types.ts';
+import { encodeFenceSteps } from '../../control/vehicle/mission-encoder.ts';
 import type { PlanItem } from '../../control/vehicle/plan-item.ts';
 import { Fence } from '../../simulators/drone/model/fence.ts';
 import { checkMissionAgainstFence } from '../../simulators/drone/model/mission-feasibility.ts';
@@ -23,7 +24,7 @@ const stored = (items: PlanItem[], missionType: number): StoredItem[] =>
   items.map((i, seq) => ({ ...i, seq, current: 0, autocontinue: i.autocontinue ? 1 : 0, missionType }));
 
 describe('the site fence read as PX4 reads it', () => {
-  const fence = siteFence(demo, frame, DEFAULT_PLAN_OPTIONS.nfzMarginM);
+  const fence = { items: encodeFenceSteps(siteFence(demo, frame, DEFAULT_PLAN_OPTIONS.nfzMarginM).steps) };
   const home = demo.drones[0]!.dock;
   const px4 = new Fence();
   px4.load(stored(fence.items, 1), 'px4', home);
