@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startWebStack, type WebStack } from '../helpers/stack.ts';
 import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { distanceM } from '../../site/geometry.ts';
 
 // Issue 16 item 2 (outcomes on the drone, the alarm and the command list) and the
 // ground-station basics of item 10 (hold, cancel, several drones at once).
@@ -88,14 +89,59 @@ describe('outcomes on the map', () => {
     for (const id of ['drone-1', 'drone-2']) await poll(() => stack.control.ledger.list({ targetId: id }).some((r) => r.kind === 'rtl')).toBe(true);
   }, 60_000);
 
+  it('measures a distance on the map', async () => {
+    await page.getByTestId('tab-drones').click();
+    const box = (await page.getByTestId('map').boundingBox())!;
+    const a = { x: box.x + box.width / 2 - 150, y: box.y + box.height / 2 };
+    const b = { x: a.x + 300, y: a.y };
+    const c = { x: b.x, y: b.y + 200 };
+    await page.getByTestId('measure').click();
+    expect(await page.getByTestId('pick-hint').textContent()).toMatch(/^Click points to measure/);
+    for (const p of [a, b, c]) await page.mouse.click(p.x, p.y);
+    const ll = await Promise.all([a, b, c].map((p) => js<{ latDeg: number; lonDeg: number }>(`window.__rw.mapLatLngAt(${p.x}, ${p.y})`)));
+    const expected = distanceM(ll[0]!, ll[1]!) + distanceM(ll[1]!, ll[2]!);
+    // Within 0.2 %: the browser lands a click on whole pixels.
+    await poll(async () => Math.abs(Number(await page.getByTestId('measure-result').getAttribute('data-m')) - expected)).toBeLessThan(expected * 0.002);
+    expect(await page.getByTestId('measure-result').textContent()).toMatch(/ over 2 leg\(s\); last leg /);
+    expect(await page.locator('path.measure-line').count()).toBe(1);
+    await page.keyboard.press('Escape');
+    expect(await page.getByTestId('pick-hint').isVisible()).toBe(false);
+    // A click after measuring no longer measures.
+    const measured = await page.getByTestId('measure-result').getAttribute('data-m');
+    await page.mouse.click(a.x + 10, a.y + 40);
+    expect(await page.getByTestId('measure-result').getAttribute('data-m')).toBe(measured);
+  }, 60_000);
+
+  it('the plan preview shows waypoints with altitudes, sorties and their schedule', async () => {
+    const token = await stack.login('operator');
+    const r = await fetch(`${stack.apiUrl}/api/patrols/preview`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    const plan = (await r.json()) as { rings: { ringId: string; altitudeRelM: number; loop: unknown[]; sorties: unknown[] }[] };
+    expect(plan.rings.length).toBeGreaterThan(0);
+    await page.getByTestId('tab-ops').click();
+    await page.getByTestId('patrol-preview').click();
+    for (const ring of plan.rings) {
+      const box = page.getByTestId(`plan-${ring.ringId}`);
+      await box.waitFor();
+      expect(await box.getByTestId('plan-figures').textContent()).toMatch(new RegExp(`^${ring.altitudeRelM} m altitude · [\\d.]+ m/s · ${ring.loop.length} waypoints`));
+      expect(await box.getByTestId('plan-sorties').getAttribute('data-count')).toBe(String(ring.sorties.length));
+      expect(await box.getByTestId('plan-sortie').count()).toBe(Math.min(8, ring.sorties.length));
+    }
+    expect(await page.locator('path.plan-wp').count()).toBe(plan.rings.reduce((n, x) => n + x.loop.length, 0));
+    await page.locator('path.plan-wp').first().dispatchEvent('mouseover');
+    await poll(() => page.locator('.leaflet-tooltip').first().textContent()).toMatch(/^Waypoint 1 · [\d.]+ m/);
+    await screenshot(page, 'operator-plan-preview');
+  }, 60_000);
+
   it('the alarm queue shows the responder\'s outcome with the way left', async () => {
     const token = await stack.login('operator2');
     const r = await fetch(`${stack.apiUrl}/api/dispatch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ...stack.site.checkpoints[2]!.position, note: 'outcome check' }) });
     expect(r.status).toBeLessThan(300);
     await page.getByTestId('tab-ops').click();
     const resp = page.getByTestId('alarm-responder').first();
-    await poll(() => resp.getAttribute('data-outcome'), 30_000).toMatch(/under_way|achieved/);
-    // Under way with what the record reports: the way left, or a share done (never "0% to go").
-    if ((await resp.getAttribute('data-outcome')) === 'under_way') expect(await resp.textContent()).toMatch(/under way · ((\d+ m|\d\.\d km)( · \d+:\d\d)? to go|\d+%)( ·|$)/);
+    await poll(() => resp.getAttribute('data-outcome'), 30_000).not.toBe('unknown');
+    // The outcome in words: under way with what the record reports (the way left, or a share done; never "0% to go").
+    const words: Record<string, RegExp> = { pending: /: waiting for the drone/, accepted: /: accepted, being checked/, under_way: /: under way · ((\d+ m|\d\.\d km)( · \d+:\d\d)? to go|\d+%)( ·|$)/, achieved: /: achieved/, failed: /: failed/, timed_out: /: no answer/, cancelled: /: cancelled/ };
+    const outcome = (await resp.getAttribute('data-outcome'))!;
+    expect(await resp.textContent()).toMatch(words[outcome]!);
   }, 60_000);
 });

@@ -23,6 +23,7 @@ import { LiveStore } from './live-store.ts';
 import { startLive } from './live-client.ts';
 import { opsPanel } from './ops-panel.ts';
 import { liveOverlays } from './overlays.ts';
+import { measureTool } from './measure-tool.ts';
 import { geoJsonLayer, siteStatic } from './site-layers.ts';
 import type { Alarm, DroneTelemetry, LiveEvent, PatrolStates, Point, RingCoverage, SiteView, User, Warning } from './types.ts';
 
@@ -174,6 +175,7 @@ async function startConsole(user: User): Promise<void> {
   fill(alertBanner, attn.bannerEl);
   fill(alertSlot, attn.listEl);
   const coverage = coveragePanel(ctx);
+  measureTool(ctx);
   map.on('click', (e: L.LeafletMouseEvent) => {
     const wgs = proj.fromMap({ latDeg: e.latlng.lat, lonDeg: e.latlng.lng });
     if (pickFn) {

@@ -345,6 +345,20 @@ export const EN = {
   'audit.act.warningDelete': 'Deleted a library warning',
   'audit.act.fault': 'Injected a simulator fault: {kind}',
   'audit.act.validate': 'Checked a site file',
+  'plan.wp': 'Waypoint {n} · {alt} m{cp}',
+  'plan.figures': '{alt} m altitude · {speed} m/s · {wps} waypoints, loop {km} km · {slots} on the loop at once, {drones} drones · revisit {revisit} s',
+  'plan.missed': 'Not covered: {cps}',
+  'plan.col.drone': 'Drone',
+  'plan.col.launch': 'Launch',
+  'plan.col.onStation': 'On station',
+  'plan.col.off': 'Leaves',
+  'plan.col.land': 'Landed',
+  'plan.relief': 'relief',
+  'plan.more': 'and {n} more sorties',
+  'measure.title': 'Measure a distance',
+  'measure.hint': 'Click points to measure; Esc or the ruler again to finish',
+  'measure.first': 'Click the next point',
+  'measure.result': '{total} over {n} leg(s); last leg {leg}',
 } as const;
 
 export type MessageKey = keyof typeof EN;

@@ -4,14 +4,11 @@ import type { Ctx } from './context.ts';
 import { can } from './context.ts';
 import { fill, h } from './dom.ts';
 import { ringName } from './names.ts';
+import L from 'leaflet';
+import { renderPlanPreview } from './plan-preview.ts';
+import type { RingPlan } from '../../control/planning/types.ts';
 import type { Alarm } from './types.ts';
 
-interface PlanRing {
-  ringId: string;
-  drones: unknown[] | number;
-  loopLengthM: number;
-  revisitIntervalS: number;
-}
 
 /** Patrols (preview, start, stop), dispatch to a clicked point, and the alarm queue. */
 export function opsPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
@@ -25,24 +22,11 @@ export function opsPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
   const note = h('input', { type: 'text', placeholder: t('dispatch.note'), 'data-testid': 'dispatch-note' });
   const warn = h('input', { type: 'checkbox', 'data-testid': 'dispatch-warn' });
 
+  const planLayer = L.layerGroup().addTo(ctx.map);
   const preview = async () => {
-    const plan = await api.post<{ rings: PlanRing[]; geojson?: unknown }>('/api/patrols/preview', {});
+    const plan = await api.post<{ rings: RingPlan[]; geojson?: unknown }>('/api/patrols/preview', {});
     ctx.setPreviewGeoJson(plan.geojson);
-    fill(
-      planBox,
-      ...plan.rings.map((r) =>
-        h(
-          'div',
-          { 'data-testid': `plan-${r.ringId}` },
-          t('patrol.summary', {
-            ring: ringName(t, ctx.site, r.ringId),
-            drones: Array.isArray(r.drones) ? r.drones.length : r.drones,
-            km: (r.loopLengthM / 1000).toFixed(1),
-            revisit: Math.round(r.revisitIntervalS),
-          }),
-        ),
-      ),
-    );
+    renderPlanPreview(ctx, planBox, planLayer, plan.rings);
   };
   const start = async () => void store.applyNow([{ type: 'patrol', data: await api.post('/api/patrols/start', { ringIds: ringIds() }) }]);
   const stop = async () => void store.applyNow([{ type: 'patrol', data: await api.post('/api/patrols/stop', { ringIds: ringIds() }) }]);
@@ -97,7 +81,7 @@ export function opsPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     h('h3', {}, t('alarms.title')),
     queue.el,
   );
-  return { el, dispose: unsubscribe };
+  return { el, dispose: () => (unsubscribe(), planLayer.remove()) };
 }
 
 /** One ring's patrol as `GET /api/patrols` and the `patrol` live event give it. */
