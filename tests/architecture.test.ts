@@ -98,6 +98,20 @@ describe('architecture', () => {
     expect(found).toEqual([]);
   });
 
+  it('the planner speaks in mission steps: control/planning reaches neither node-mavlink nor MAVLink plan items', () => {
+    // Issue 13 item 6: frames, MAV_CMD parameters and wire sequences are the business of
+    // control/vehicle/mission-encoder.ts alone. Type-only imports count too: a planner
+    // that names PlanItem builds MAVLink slots, whether or not the import is erased.
+    const WIRE = /^node-mavlink$|^control\/vehicle\/plan-item\.ts$/;
+    const planning = files.filter((f) => f.startsWith('control/planning/'));
+    expect(planning.length).toBeGreaterThan(5);
+    const found: string[] = [];
+    for (const f of planning) {
+      for (const [to, path] of closure(graph, f)) if (WIRE.test(to)) found.push(path.join(' → '));
+    }
+    expect(found).toEqual([]);
+  });
+
   it('resolves every relative import to a file in the tree', () => {
     const missing: string[] = [];
     for (const [from, edges] of graph) {
@@ -106,6 +120,22 @@ describe('architecture', () => {
     expect(missing).toEqual([]);
   });
 });
+
+/** Everything `from` imports, directly or through other files, type-only edges included, with the path that reaches it. */
+function closure(g: ImportGraph, from: string): Map<string, string[]> {
+  const seen = new Map<string, string[]>([[from, [from]]]);
+  const queue = [from];
+  while (queue.length > 0) {
+    const f = queue.shift()!;
+    for (const e of g.get(f) ?? []) {
+      if (seen.has(e.to)) continue;
+      seen.set(e.to, [...seen.get(f)!, e.to]);
+      if (e.local) queue.push(e.to);
+    }
+  }
+  seen.delete(from);
+  return seen;
+}
 
 function isNonTsAsset(path: string): boolean {
   return !path.endsWith('.ts');
