@@ -70,22 +70,22 @@ export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     });
 
     // Hear a text before it goes out, rendered as the simulated speakers render it. Sends
-    // nothing to any device, so it is not audited; chiefs only, like sending.
-    app.post(
+    // nothing to any device. A GET so the console's <audio> can play it from 'self' under
+    // its CSP (no blob: or data: media); chiefs only, like sending.
+    app.get(
       '/broadcasts/preview',
       {
-        config: { permission: 'broadcast.send', audit: false },
+        config: { permission: 'broadcast.send' },
         schema: {
           tags: ['broadcasts'],
-          body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }), lang: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]) }, { additionalProperties: false }),
-          // Binary: fastify sends a Buffer as it is, past the serializer.
-          response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'audio/wav' }), 503: ErrorBody },
+          querystring: Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }), lang: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]) }, { additionalProperties: false }),
+          response: { 200: Type.String({ description: 'audio/wav' }), 503: ErrorBody },
         },
       },
       async (req, reply) => {
-        const r = await renderSpeechPreview(req.body.text, req.body.lang);
+        const r = await renderSpeechPreview(req.query.text, req.query.lang);
         if (!r.ok) throw new ApiError('API_ERR_UNAVAILABLE', r.message);
-        return reply.type('audio/wav').send(r.wav);
+        return reply.type('audio/wav').header('cache-control', 'private, max-age=300').send(r.wav);
       },
     );
 
