@@ -21,6 +21,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
+const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
 const poll = <T>(fn: () => T | Promise<T>, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 100 });
 type Sent = { target: { kind: string }; source: { kind: string; clipId?: string; text?: string; lang?: string } };
 const sentRequests = () => stack.ops.broadcasts!.list().map((b) => b.request as Sent);
@@ -65,9 +66,15 @@ describe('broadcast safeguards', () => {
     await page.getByTestId('bc-preview').click();
     await poll(() => page.getByTestId('bc-audio').getAttribute('data-bytes')).toMatch(/^\d{4,}$/);
     expect(await page.getByTestId('bc-audio').isHidden()).toBe(false);
-    // A playable file with a length the player can show (a streamed WAV header has none).
-    await poll(() => page.evaluate(`document.querySelector('[data-testid="bc-audio"]').duration`) as Promise<number>).toBeGreaterThan(1);
-    await page.waitForTimeout(300); // the player's time label
+    // The player loads it under the console's CSP and knows its length.
+    await poll(() => js<number>(`document.querySelector('[data-testid="bc-audio"]').duration`)).toBeGreaterThan(1);
+    // A WAV whose header states its real length (espeak-ng on a pipe writes placeholders,
+    // and a player then shows no duration): read back from the player's own source.
+    const sizes = await js<{ len: number; riff: number; data: number; tag: string }>(`(async () => {
+      const b = new DataView(await (await fetch(document.querySelector('[data-testid="bc-audio"]').src)).arrayBuffer());
+      return { len: b.byteLength, riff: b.getUint32(4, true), data: b.getUint32(40, true), tag: String.fromCharCode(b.getUint8(36), b.getUint8(37), b.getUint8(38), b.getUint8(39)) };
+    })()`);
+    expect(sizes).toEqual({ len: sizes.len, riff: sizes.len - 8, data: sizes.len - 44, tag: 'data' });
     await screenshot(page, 'chief-before-sending');
 
     await page.getByTestId('bc-send').click();

@@ -72,13 +72,13 @@ export class Api {
     return this.call<T>('POST', path, body ?? {});
   }
 
-  /** POST answered with bytes (an audio preview); a refusal is an ApiFailure as for JSON. */
-  async postForBlob(path: string, body: unknown): Promise<Blob> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+  /** GET answered with bytes (an audio preview); a refusal is an ApiFailure as for JSON. */
+  async getBlob(path: string): Promise<Blob> {
+    const headers: Record<string, string> = {};
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     let res: Response;
     try {
-      res = await fetch(path, { method: 'POST', headers, credentials: 'same-origin', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), body: JSON.stringify(body) });
+      res = await fetch(path, { headers, credentials: 'same-origin', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (err) {
       throw new ApiFailure(0, 'UNREACHABLE', (err as Error).message);
     }

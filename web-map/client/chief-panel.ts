@@ -122,9 +122,10 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
     if (!src) return void ctx.toast(t('bc.needText'), 'error');
     const w = src.kind === 'clip' ? (store.warnings ?? []).find((x) => x.id === src.clipId) : undefined;
     const body = src.kind === 'tts' ? { text: src.text, lang: src.lang } : { text: w!.text, lang: w!.lang };
-    const blob = await api.postForBlob('/api/broadcasts/preview', body);
-    if (audio.src) URL.revokeObjectURL(audio.src);
-    audio.src = URL.createObjectURL(blob);
+    const url = `/api/broadcasts/preview?text=${encodeURIComponent(body.text)}&lang=${encodeURIComponent(body.lang)}`;
+    // Asked once here for a refusal in words; the player then loads the same (cached) answer.
+    const blob = await api.getBlob(url);
+    audio.src = url;
     audio.dataset['bytes'] = String(blob.size);
     audio.hidden = false;
     await audio.play().catch(() => undefined); // autoplay may be refused; the controls remain
@@ -211,5 +212,5 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
   );
   setMode(mode);
   setSource(source);
-  return { el, dispose: () => (unsubscribe(), ctx.cancelPick(), sketch.remove(), highlight.remove(), audio.src && URL.revokeObjectURL(audio.src)) };
+  return { el, dispose: () => (unsubscribe(), ctx.cancelPick(), sketch.remove(), highlight.remove(), audio.removeAttribute('src')) };
 }

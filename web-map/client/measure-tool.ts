@@ -10,6 +10,9 @@ import type { Ctx } from './context.ts';
 import { h } from './dom.ts';
 import type { Point } from './types.ts';
 
+const RULER_SVG =
+  '<svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true"><rect x="1" y="6" width="16" height="6" fill="none" stroke="#333" stroke-width="1.5"/><path d="M4 6v3M7 6v2M10 6v3M13 6v2" stroke="#333" stroke-width="1.2"/></svg>';
+
 export function formatDistance(m: number): string {
   return m >= 1000 ? `${(m / 1000).toFixed(2)} km` : `${Math.round(m)} m`;
 }
@@ -20,7 +23,9 @@ export function measureTool(ctx: Ctx): { dispose(): void } {
   let points: Point[] = [];
   let measuring = false;
   const result = h('div', { class: 'measure-result', hidden: true, 'data-testid': 'measure-result' });
-  const button = h('a', { href: '#', role: 'button', title: ctx.t('measure.title'), class: 'measure-btn', 'data-testid': 'measure' }, '📏');
+  const button = h('a', { href: '#', role: 'button', title: ctx.t('measure.title'), 'aria-label': ctx.t('measure.title'), class: 'measure-btn', 'data-testid': 'measure' });
+  // A drawn ruler, not an emoji: field machines often have no emoji font.
+  button.innerHTML = RULER_SVG;
   const total = () => points.slice(1).reduce((sum, p, i) => sum + distanceM(points[i]!, p), 0);
   const draw = () => {
     layer.clearLayers();
