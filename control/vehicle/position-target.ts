@@ -25,21 +25,22 @@ export function confirmPositionTarget(v: Vehicle, to: GotoTarget, t: ControlTime
     const samples: MotionSample[] = [];
     const finish = (r: CommandResult) => {
       if (timer) clearTimeout(timer);
-      v.off('message', onMessage);
+      v.off('position_target', onTarget);
+      v.off('position', onPosition);
       v.off('link_lost', onLost);
       hooks?.signal?.removeEventListener('abort', onAbort);
       resolve({ ...r, attempts });
     };
-    const onMessage = (m: unknown) => {
+    const onTarget = (m: common.PositionTargetGlobalInt) => {
       if (attempts === 0) return;
-      if (m instanceof common.PositionTargetGlobalInt) {
-        if (Math.abs(m.latInt - latE7) <= 10 && Math.abs(m.lonInt - lonE7) <= 10) finish({ status: 'success', message: 'target reported by the vehicle' });
-      } else if (m instanceof common.GlobalPositionInt) {
-        samples.push(sampleOf(m, latE7, lonE7));
-        if (samples.length > MOTION_SAMPLES) samples.shift();
-        const evidence = motionTowards(samples);
-        if (evidence) finish({ status: 'success', message: evidence });
-      }
+      if (Math.abs(m.latInt - latE7) <= 10 && Math.abs(m.lonInt - lonE7) <= 10) finish({ status: 'success', message: 'target reported by the vehicle' });
+    };
+    const onPosition = (g: common.GlobalPositionInt) => {
+      if (attempts === 0) return;
+      samples.push(sampleOf(g, latE7, lonE7));
+      if (samples.length > MOTION_SAMPLES) samples.shift();
+      const evidence = motionTowards(samples);
+      if (evidence) finish({ status: 'success', message: evidence });
     };
     const onLost = () => finish({ status: 'link_lost', message: 'link lost before the target was confirmed' });
     const onAbort = () => finish({ status: 'cancelled', message: 'cancelled by request' });
@@ -62,7 +63,8 @@ export function confirmPositionTarget(v: Vehicle, to: GotoTarget, t: ControlTime
       if (attempts === 1) hooks?.onSent?.();
       timer = setTimeout(sendOnce, t.commandAckMs);
     };
-    v.on('message', onMessage);
+    v.on('position_target', onTarget);
+    v.on('position', onPosition);
     v.on('link_lost', onLost);
     hooks?.signal?.addEventListener('abort', onAbort, { once: true });
     sendOnce();

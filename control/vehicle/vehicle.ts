@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { MavLinkData } from 'node-mavlink';
+import type { common, MavLinkData } from 'node-mavlink';
 import type { Clock, ControlTimeouts } from '../timeouts.ts';
 import { CommandSender } from './command-sender.ts';
 import { MissionTransfer } from './mission-transfer.ts';
@@ -24,8 +24,10 @@ export interface VehicleEvents {
   link_lost: [];
   statustext: [VehicleStatusText];
   mission_item_reached: [number];
-  /** A transport-level message we do not otherwise consume (for tests and part 2). */
-  message: [MavLinkData];
+  /** GLOBAL_POSITION_INT, after telemetryState took it in (emitted only while someone listens). */
+  position: [common.GlobalPositionInt];
+  /** POSITION_TARGET_GLOBAL_INT: the guided target the vehicle says it flies to. */
+  position_target: [common.PositionTargetGlobalInt];
 }
 
 export interface VehicleOptions {

@@ -15,5 +15,5 @@ export const handleGlobalPositionInt: Handler = (v, m, nowMs) => {
   s.vzCmps = g.vz;
   s.lastPositionMs = nowMs;
   // Only a go-to fallback listens (see position-target.ts); emit is free otherwise.
-  if (v.listenerCount('message') > 0) v.emit('message', g);
+  if (v.listenerCount('position') > 0) v.emit('position', g);
 };
