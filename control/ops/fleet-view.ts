@@ -4,7 +4,6 @@ import type { Point } from '../../site/schema.ts';
 import type { LocalFrame } from '../geo/local-frame.ts';
 import type { Candidate, DroneTask } from '../dispatch/choose-responder.ts';
 import type { FleetDrone } from '../planning/types.ts';
-import { normaliseTelemetry } from '../vehicle/telemetry-state.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
 import type { Clock } from '../timeouts.ts';
 import { deriveTask, isAirborne } from './vehicle-state.ts';
@@ -43,7 +42,8 @@ export class FleetView {
     const v = this.vehicles.get(droneId);
     if (!v) return undefined;
     const age = this.freshness(droneId);
-    return normaliseTelemetry(v.telemetryState, v.autopilot, this.clock.nowMs() - (age?.ageMs ?? 0), v.linkMeter.qualityPct);
+    // The vehicle turns its own state into DroneTelemetry (one normalisation, vehicle.ts).
+    return v.telemetry(this.clock.nowMs() - (age?.ageMs ?? 0));
   }
 
   /** Age of the drone's last position report; undefined before any. */

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { DroneCommands, DroneRequest, IssuedCommand } from '../../control/commands/drone-commands.ts';
 import type { LedgerRecord, LedgerState } from '../../control/ledger/machine.ts';
 import type { OpsTime } from '../../control/ops/sim-time.ts';
-import type { TelemetryState } from '../../control/vehicle/telemetry-state.ts';
+import { normaliseTelemetry, type TelemetryState } from '../../control/vehicle/telemetry-state.ts';
+import type { DroneTelemetry } from '../../protocol/index.ts';
 import type { Vehicle } from '../../control/vehicle/vehicle.ts';
 
 /** Ops time under the test's control: timers run only when `advance` passes them. */
@@ -46,6 +47,8 @@ export interface FakeVehicle extends EventEmitter {
   telemetryState: TelemetryState;
   linkMeter: { qualityPct: number | undefined };
   clock: { nowMs(): number };
+  /** As Vehicle.telemetry: the state normalised, stamped `nowMs`. */
+  telemetry(nowMs?: number): DroneTelemetry | undefined;
 }
 
 const MODE = { AUTO: 3, GUIDED: 4, LOITER: 5, RTL: 6, LAND: 9 } as const;
@@ -53,6 +56,7 @@ const MODE = { AUTO: 3, GUIDED: 4, LOITER: 5, RTL: 6, LAND: 9 } as const;
 export function fakeVehicle(droneId: string, at: { latDeg: number; lonDeg: number }, clock: { nowMs(): number }): FakeVehicle {
   const v = new EventEmitter() as FakeVehicle;
   Object.assign(v, { droneId, autopilot: 'ardupilot', online: true, linkMeter: { qualityPct: 100 }, clock });
+  v.telemetry = (nowMs = clock.nowMs()) => normaliseTelemetry(v.telemetryState, v.autopilot, nowMs, v.linkMeter.qualityPct);
   v.telemetryState = {
     latE7: Math.round(at.latDeg * 1e7),
     lonE7: Math.round(at.lonDeg * 1e7),
