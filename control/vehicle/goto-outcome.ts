@@ -3,7 +3,7 @@ import type { CommandHooks } from './command-sender.ts';
 import type { CommandResult } from './result.ts';
 import type { GotoTarget } from './action.ts';
 import { takeoffToleranceM } from './takeoff-outcome.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { VehicleWatch } from './vehicle-context.ts';
 
 /**
  * Arrived: within this of the target horizontally. ArduCopter in GUIDED and PX4 after
@@ -40,7 +40,7 @@ export interface ArrivalOptions {
  * cancelled when a later command replaced it; timeout after `withinMs`. On the way it
  * reports the distance left and an ETA from the ground speed it really flies.
  */
-export function awaitArrival(v: Vehicle, to: GotoTarget, o: ArrivalOptions, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
+export function awaitArrival(v: VehicleWatch, to: GotoTarget, o: ArrivalOptions, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
   const startMs = Date.now();
   let lastReportMs = -Infinity;
   let startDistM: number | undefined;

@@ -1,6 +1,6 @@
 import { common } from 'node-mavlink';
 import { positionValid } from './telemetry-state.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { VehicleAsk } from './vehicle-context.ts';
 
 /**
  * Home's altitude AMSL, in metres. From HOME_POSITION when the vehicle sent one; else it
@@ -9,7 +9,7 @@ import type { Vehicle } from './vehicle.ts';
  * estimator, relative to the same home). Undefined when none of that is known: callers
  * that need AMSL (PX4 take-off and reposition) then refuse with a clear reason.
  */
-export async function homeAmslM(v: Vehicle): Promise<number | undefined> {
+export async function homeAmslM(v: VehicleAsk): Promise<number | undefined> {
   const s = v.telemetryState;
   if (s.homeAmslMm !== undefined) return s.homeAmslMm / 1000;
   const asked = await v.commands.send({ command: common.MavCmd.REQUEST_MESSAGE, params: [common.HomePosition.MSG_ID, 0, 0, 0, 0, 0, 0] });

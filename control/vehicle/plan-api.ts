@@ -7,7 +7,7 @@ import { missionVerdict } from './mission-validity.ts';
 import { firstMismatch } from './plan-compare.ts';
 import type { MissionType, PlanItem } from './plan-item.ts';
 import type { TransferStatus } from './result.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { PlanContext } from './vehicle-context.ts';
 
 /** Downloads tried when reading a plan back after upload. */
 export const READ_BACK_ATTEMPTS = 3;
@@ -47,7 +47,7 @@ export class PlanApi {
   items: PlanItem[] = [];
 
   constructor(
-    private readonly v: Vehicle,
+    private readonly v: PlanContext,
     readonly type: MissionType,
     private readonly t: ControlTimeouts,
   ) {}

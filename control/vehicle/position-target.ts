@@ -3,7 +3,7 @@ import type { ControlTimeouts } from '../timeouts.ts';
 import type { CommandHooks } from './command-sender.ts';
 import type { CommandResult } from './result.ts';
 import type { GotoTarget } from './action.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { VehicleLink, VehicleWatch } from './vehicle-context.ts';
 
 /** Type mask: use position only (ignore velocity, acceleration, yaw, yaw rate). */
 const POSITION_ONLY = 0b0000_1101_1111_1000;
@@ -16,7 +16,7 @@ const POSITION_ONLY = 0b0000_1101_1111_1000;
  * it in GUIDED), or its own telemetry after our first send showing sustained motion
  * towards the target (see `motionTowards`), or it holding within 3 m of it.
  */
-export function confirmPositionTarget(v: Vehicle, to: GotoTarget, t: ControlTimeouts, hooks?: CommandHooks): Promise<CommandResult> {
+export function confirmPositionTarget(v: VehicleLink & VehicleWatch, to: GotoTarget, t: ControlTimeouts, hooks?: CommandHooks): Promise<CommandResult> {
   const latE7 = Math.round(to.latDeg * 1e7);
   const lonE7 = Math.round(to.lonDeg * 1e7);
   return new Promise((resolve) => {

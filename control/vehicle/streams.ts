@@ -1,5 +1,5 @@
 import { common } from 'node-mavlink';
-import type { Vehicle } from './vehicle.ts';
+import type { StreamContext } from './vehicle-context.ts';
 
 /** Rates (Hz) of the messages the gateway needs; realistic for a GCS over telemetry radio. */
 export interface StreamRates {
@@ -33,7 +33,7 @@ export class StreamRequester {
   rerequests = 0;
 
   constructor(
-    private readonly v: Vehicle,
+    private readonly v: StreamContext,
     readonly rates: StreamRates = DEFAULT_STREAM_RATES,
   ) {}
 

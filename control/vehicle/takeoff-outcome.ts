@@ -1,6 +1,6 @@
 import type { CommandHooks } from './command-sender.ts';
 import type { CommandResult } from './result.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { VehicleWatch } from './vehicle-context.ts';
 
 /**
  * Close enough to the requested altitude: max(2.5 m, 5 %). ArduCopter SITL ended its
@@ -22,7 +22,7 @@ const DISARM_GRACE_MS = 1500;
  * failed when it disarms (a take-off that did not happen), timeout after `withinMs`.
  * Progress (the climb as a percentage, from telemetry) goes to `hooks.onProgress`.
  */
-export function awaitAltitude(v: Vehicle, altRelM: number, withinMs: number, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
+export function awaitAltitude(v: VehicleWatch, altRelM: number, withinMs: number, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
   const tolM = takeoffToleranceM(altRelM);
   const startMs = Date.now();
   let lastPct = -1;
