@@ -79,7 +79,8 @@ export function broadcastRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['broadcasts'],
           querystring: Type.Object({ text: Type.String({ minLength: 1, maxLength: 500 }), lang: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]) }, { additionalProperties: false }),
-          response: { 200: Type.String({ description: 'audio/wav' }), 503: ErrorBody },
+          // A WAV file: fastify sends a Buffer as it is (no serializer runs).
+          response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'audio/wav' }), 503: ErrorBody },
         },
       },
       async (req, reply) => {
