@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startWebStack, type WebStack } from '../helpers/stack.ts';
+import type { WebStack } from '../helpers/stack.ts';
 import { eventually } from '../helpers/control-stack.ts';
 import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { useConsolePage, patientPoll } from '../helpers/console-page.ts';
 
 // Issue 16, the parts on today's API: attention, coverage, the alarm queue, guardrails,
 // session expiry. One stack and one browser for the file; each test does what a user does.
@@ -11,19 +12,9 @@ let browser: TestBrowser;
 let page: Page;
 const UI_MS = 15_000;
 
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'none' }), startBrowser({ width: 1366, height: 768 })]);
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(UI_MS);
-}, 60_000);
+useConsolePage({ stack: { speed: 10, sensors: 'none' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, browser, page } = c));
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-/** vitest's poll gives up after 1 s by default; a shared machine needs longer. */
-const poll = <T>(fn: () => T | Promise<T>, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 100 });
+const poll = patientPoll(UI_MS);
 const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
 const beeps = () => js<number>('window.__rw.beeps()');
 

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Page } from 'playwright-core';
 import { wgs84ToGcj02 } from '../../web-map/client/gcj02.ts';
 import { startWebServer, type WebServer } from '../../web-map/server/standalone.ts';
-import { startWebStack, type WebStack } from '../helpers/stack.ts';
+import type { WebStack } from '../helpers/stack.ts';
 import { eventually } from '../helpers/control-stack.ts';
-import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { loginAs, screenshot, type TestBrowser } from '../helpers/browser.ts';
+import { useConsolePage } from '../helpers/console-page.ts';
 
 // One stack and one browser for the file; pages are reused, cookies cleared between roles.
 let stack: WebStack;
@@ -15,16 +16,7 @@ const UI_MS = 10_000;
 const metres = (a: { latDeg: number; lonDeg: number }, b: { latDeg: number; lonDeg: number }) =>
   Math.hypot((a.latDeg - b.latDeg) * 111_320, (a.lonDeg - b.lonDeg) * 111_320 * Math.cos((a.latDeg * Math.PI) / 180));
 
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'none' }), startBrowser()]);
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(UI_MS);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+useConsolePage({ stack: { speed: 10, sensors: 'none' }, uiMs: UI_MS }, (c) => ({ stack, browser, page } = c));
 
 async function as(username: string): Promise<void> {
   await browser.context.clearCookies();

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { startWebStack, type WebStack } from '../helpers/stack.ts';
-import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+import type { WebStack } from '../helpers/stack.ts';
+import { loginAs, screenshot, type TestBrowser } from '../helpers/browser.ts';
+import { useConsolePage, patientPoll } from '../helpers/console-page.ts';
 
 // Issue 16 item 8: an engineer's console, not the operator's with every button greyed out.
 let stack: WebStack;
@@ -10,18 +11,9 @@ let browser: TestBrowser;
 let page: Page;
 const UI_MS = 15_000;
 
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'all' }), startBrowser({ width: 1366, height: 768 })]);
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(UI_MS);
-}, 60_000);
+useConsolePage({ stack: { speed: 10, sensors: 'all' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, browser, page } = c));
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-const poll = <T>(fn: () => T | Promise<T>, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 100 });
+const poll = patientPoll(UI_MS);
 const row = (id: string) => page.locator(`[data-testid="eng-row"][data-device="${id}"]`);
 
 describe('the engineer\'s console', () => {

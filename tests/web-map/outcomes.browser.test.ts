@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startWebStack, type WebStack } from '../helpers/stack.ts';
-import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+import type { WebStack } from '../helpers/stack.ts';
+import { loginAs, screenshot, type TestBrowser } from '../helpers/browser.ts';
+import { useConsolePage, patientPoll } from '../helpers/console-page.ts';
 import { distanceM } from '../../site/geometry.ts';
 
 // Issue 16 item 2 (outcomes on the drone, the alarm and the command list) and the
@@ -11,18 +12,9 @@ let browser: TestBrowser;
 let page: Page;
 const UI_MS = 15_000;
 
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startWebStack({ speed: 10, sensors: 'none' }), startBrowser({ width: 1366, height: 768 })]);
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(UI_MS);
-}, 60_000);
+useConsolePage({ stack: { speed: 10, sensors: 'none' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, browser, page } = c));
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-const poll = <T>(fn: () => T | Promise<T>, timeout = UI_MS) => expect.poll(fn, { timeout, interval: 100 });
+const poll = patientPoll(UI_MS);
 const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
 const item = (kind: string) => page.locator(`[data-testid="ledger-item"][data-kind="${kind}"]`).first();
 const label = (id: string) => js<string | undefined>(`window.__rw.droneLabel(${JSON.stringify(id)})`);
