@@ -1,16 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startInflux as startInfluxd } from '../../telemetry/influxd.ts';
+import { startInflux as startInfluxd, type InfluxdHandle } from '../../telemetry/influxd.ts';
 
-export interface TestInflux {
-  url: string;
-  port: number;
-  dataDir: string;
-  /** Stop influxd (SIGTERM, wait for exit) keeping its data: an outage. */
-  stop(): Promise<void>;
-  /** Start it again on the same port with the same data. */
-  start(): Promise<void>;
+/** The handle's lifecycle (an outage is `stop` then `start`); `close` also deletes the data dir. */
+export interface TestInflux extends Pick<InfluxdHandle, 'url' | 'port' | 'dataDir' | 'stop' | 'start'> {
   /** Stop and delete the temporary data directory. */
   close(): Promise<void>;
 }
