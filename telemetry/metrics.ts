@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { scrapedMetric, type ReportValue } from '../util/scraped-metric.ts';
 import type { HealthStatus } from './health.ts';
 import type { InfluxdState, InfluxdStatus } from './influxd-supervisor.ts';
 import type { DropReason } from './mapping/index.ts';
@@ -88,32 +89,16 @@ export class IngestMetrics {
    */
   registry(live: () => LiveState): Registry {
     const reg = new Registry();
+    // A plain number is the unlabelled value; a record is one value per `label`.
+    const fromValue = (value: () => number | Record<string, number>, label: string) => (report: ReportValue) => {
+      const v = value();
+      if (typeof v === 'number') report({}, v);
+      else for (const [k, x] of Object.entries(v)) report({ [label]: k }, x);
+    };
     const counter = (name: string, help: string, value: () => number | Record<string, number>, label = 'reason') =>
-      new Counter({
-        name,
-        help,
-        labelNames: [label],
-        registers: [reg],
-        collect() {
-          this.reset();
-          const v = value();
-          if (typeof v === 'number') this.inc(v);
-          else for (const [k, x] of Object.entries(v)) this.inc({ [label]: k }, x);
-        },
-      });
+      scrapedMetric('counter', reg, name, help, [label], fromValue(value, label));
     const gauge = (name: string, help: string, value: () => number | Record<string, number>, label = 'reason') =>
-      new Gauge({
-        name,
-        help,
-        labelNames: [label],
-        registers: [reg],
-        collect() {
-          this.reset();
-          const v = value();
-          if (typeof v === 'number') this.set(v);
-          else for (const [k, x] of Object.entries(v)) this.set({ [label]: k }, x);
-        },
-      });
+      scrapedMetric('gauge', reg, name, help, [label], fromValue(value, label));
     let state = live();
     // One snapshot of the live state per scrape, taken by the first metric collected.
     gauge('ringwatch_telemetry_healthy', 'Service health: 1 ok, 0 degraded (see /health for why)', () => {

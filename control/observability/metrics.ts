@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { REJECT_REASONS } from '../../mavlink/link.ts';
+import { scrapedMetric, type ReportValue } from '../../util/scraped-metric.ts';
 import type { Alarm } from '../alarms/alarm.ts';
 import { DELIVERY_STATES, type DeliverySnapshot } from '../broadcast/delivery.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -80,28 +81,8 @@ export function controlObservability(o: ControlObservables): ControlObservabilit
   const wallMs = o.wallMs ?? Date.now;
   const meter = new LedgerMeter(control.ledger);
 
-  const gauge = (name: string, help: string, labelNames: string[], fill: (set: (labels: Record<string, string>, v: number) => void) => void) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [reg],
-      collect() {
-        this.reset();
-        fill((l, v) => this.set(l, v));
-      },
-    });
-  const counter = (name: string, help: string, labelNames: string[], fill: (inc: (labels: Record<string, string>, v: number) => void) => void) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [reg],
-      collect() {
-        this.reset();
-        fill((l, v) => this.inc(l, v));
-      },
-    });
+  const gauge = (name: string, help: string, labelNames: string[], fill: (set: ReportValue) => void) => scrapedMetric('gauge', reg, name, help, labelNames, fill);
+  const counter = (name: string, help: string, labelNames: string[], fill: (inc: ReportValue) => void) => scrapedMetric('counter', reg, name, help, labelNames, fill);
 
   // Per drone.
   gauge('ringwatch_control_drone_link_up', 'MAVLink heartbeat within the link-lost timeout (1) or not (0)', ['drone'], (set) => {
