@@ -87,11 +87,22 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
     );
   }
 
+  /** The drone chosen in each alarm's reassign list, by alarm id. */
+  const picks = new Map<string, string>();
+
   // Reassign: to a chosen drone, or the best other one the server finds.
   function reassignControls(a: AlarmExtra): HTMLElement | null {
     const { t, site } = ctx;
     if (a.source.kind === 'vehicle') return null; // it dispatches nothing
-    const pick = h('select', { 'data-testid': 'alarm-reassign-drone', disabled: !mayDispatch }, h('option', { value: '' }, t('alarm.reassignBest')), ...site.drones.filter((d) => d.id !== a.responder?.droneId).map((d) => h('option', { value: d.id }, d.name)));
+    // The queue is rebuilt on every ledger change (responders report progress each second):
+    // the operator's choice must survive that, or the confirmation names another drone.
+    const chosen = picks.get(a.id);
+    const pick = h(
+      'select',
+      { 'data-testid': 'alarm-reassign-drone', disabled: !mayDispatch, onchange: (e) => picks.set(a.id, (e.target as HTMLSelectElement).value) },
+      h('option', { value: '' }, t('alarm.reassignBest')),
+      ...site.drones.filter((d) => d.id !== a.responder?.droneId).map((d) => h('option', { value: d.id, selected: d.id === chosen }, d.name)),
+    );
     const btn = actionButton(ctx, {
       testId: 'alarm-reassign',
       label: t('alarm.reassign'),
@@ -99,6 +110,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
       confirm: () => t('confirm.reassign', { drone: pick.value ? droneName(site, pick.value) : t('alarm.reassignBest') }),
       run: async () => {
         const r = await postConfirming<Alarm>(ctx, `/api/alarms/${encodeURIComponent(a.id)}/reassign`, pick.value ? { droneId: pick.value } : {});
+        picks.delete(a.id);
         if (r) store.applyNow([{ type: 'alarm', data: r }]);
       },
     });
