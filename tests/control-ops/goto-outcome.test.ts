@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { DroneCommands } from '../../control/commands/drone-commands.ts';
-import { Ledger } from '../../control/ledger/ledger.ts';
-import { GroundLink } from '../../control/mavlink/ground-link.ts';
-import { FAST_TIMEOUTS, systemClock } from '../../control/timeouts.ts';
+import type { DroneCommands } from '../../control/commands/drone-commands.ts';
+import type { Ledger } from '../../control/ledger/ledger.ts';
 import type { Vehicle } from '../../control/vehicle/vehicle.ts';
-import { duplexPair, StubVehicle } from '../control/helpers/stub-vehicle.ts';
+import type { StubVehicle } from '../control/helpers/stub-vehicle.ts';
+import { commandsFor, flyingInAuto, useStubPairs } from '../control/helpers/stub-pair.ts';
 import { eventually, until } from '../helpers/wait.ts';
 
 /**
@@ -14,36 +13,14 @@ import { eventually, until } from '../helpers/wait.ts';
  * the drone flies, and is achieved only when the drone reports itself at the point.
  */
 const GUIDED = 4;
-const AUTO = 3;
 const RTL = 6;
-let open: { gl: GroundLink; stub: StubVehicle }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.stub.close();
-    o.gl.close();
-  }
-  open = [];
-});
+const openPair = useStubPairs();
 
 async function flyingPair(): Promise<{ v: Vehicle; stub: StubVehicle; drones: DroneCommands; ledger: Ledger }> {
-  const [a, b] = duplexPair();
-  const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts: FAST_TIMEOUTS, clock: systemClock });
-  const stub = new StubVehicle(b, 1, 1);
-  stub.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
-  open.push({ gl, stub });
-  const v = gl.vehicles.get(1)!;
-  const online = new Promise<void>((r) => v.once('online', () => r()));
-  stub.heartbeat();
-  await online;
-  stub.customMode = AUTO;
-  stub.armed = true;
-  stub.state.relAltM = 40;
-  stub.state.altAmslM = 52;
-  stub.heartbeat();
-  stub.streamTelemetry();
-  await until(() => v.telemetryState.armed === true && v.telemetryState.relAltMm === 40_000, 'flying', 5000, 10);
-  const ledger = new Ledger(systemClock);
-  return { v, stub, ledger, drones: new DroneCommands(ledger, new Map([['drone-1', v]])) };
+  const pair = await openPair({ autopilot: minimal.MavAutopilot.ARDUPILOTMEGA });
+  pair.stub.state.altAmslM = 52;
+  await flyingInAuto(pair, 40);
+  return { v: pair.v, stub: pair.stub, ...commandsFor(pair.v) };
 }
 
 // ~550 m north-east of the stub's start (30.27, 120.065).

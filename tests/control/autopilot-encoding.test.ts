@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { GroundLink } from '../../control/mavlink/ground-link.ts';
-import { FAST_TIMEOUTS, systemClock } from '../../control/timeouts.ts';
 import { encodeMissionItem, encodeReposition, encodeTakeoff } from '../../control/vehicle/autopilot-encoding.ts';
 import { firstMismatch, itemDifference } from '../../control/vehicle/plan-compare.ts';
 import { waypoint, type PlanItem } from '../../control/vehicle/plan-item.ts';
-import type { Vehicle } from '../../control/vehicle/vehicle.ts';
-import { duplexPair, StubVehicle } from './helpers/stub-vehicle.ts';
+import { useStubPairs } from './helpers/stub-pair.ts';
 
 const C = common.MavCmd;
 const F = common.MavFrame;
@@ -100,27 +97,8 @@ describe('read-back compares meaning, not encoding', () => {
   });
 });
 
-let open: { gl: GroundLink; stub: StubVehicle }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.gl.close();
-    o.stub.close();
-  }
-  open = [];
-});
-
-async function pair(autopilot: number): Promise<{ v: Vehicle; stub: StubVehicle }> {
-  const [a, b] = duplexPair();
-  const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts: FAST_TIMEOUTS, clock: systemClock });
-  const stub = new StubVehicle(b, 1, 1);
-  stub.autopilot = autopilot;
-  open.push({ gl, stub });
-  const v = gl.vehicles.get(1)!;
-  const online = new Promise<void>((r) => v.once('online', () => r()));
-  stub.heartbeat();
-  await online;
-  return { v, stub };
-}
+const openPair = useStubPairs();
+const pair = (autopilot: number) => openPair({ autopilot });
 
 describe('patrol upload against scripted autopilots', () => {
   it('verifies a plan ArduCopter returns in frames 3 and 0 (issue 11.1)', async () => {

@@ -1,33 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common } from 'node-mavlink';
 import { GroundLink } from '../../control/mavlink/ground-link.ts';
 import { FAST_TIMEOUTS, systemClock } from '../../control/timeouts.ts';
 import { fenceExclusionCircle, fencePolygon, rallyPoint, waypoint, type PlanItem } from '../../control/vehicle/plan-item.ts';
-import type { Vehicle } from '../../control/vehicle/vehicle.ts';
 import { duplexPair, StubVehicle } from './helpers/stub-vehicle.ts';
+import { useStubPairs } from './helpers/stub-pair.ts';
 
 const timeouts = { ...FAST_TIMEOUTS, missionAckMs: 120, missionItemMs: 40, missionRetries: 10 };
 
-let open: { gl: GroundLink; stub: StubVehicle }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.gl.close();
-    o.stub.close();
-  }
-  open = [];
-});
-
-async function pair(seed = 1): Promise<{ v: Vehicle; stub: StubVehicle }> {
-  const [a, b] = duplexPair();
-  const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts, clock: systemClock });
-  const stub = new StubVehicle(b, 1, seed);
-  open.push({ gl, stub });
-  const v = gl.vehicles.get(1)!;
-  const online = new Promise<void>((r) => v.once('online', () => r()));
-  stub.heartbeat();
-  await online;
-  return { v, stub };
-}
+const openPair = useStubPairs();
+const pair = (seed = 1) => openPair({ timeouts, seed });
 
 function patrol(n: number): PlanItem[] {
   return Array.from({ length: n }, (_, i) => waypoint({ latDeg: 30.27 + i * 1e-4, lonDeg: 120.065 - i * 1e-4, altRelM: 40 + (i % 5), holdS: i % 3 }));
@@ -132,7 +114,7 @@ describe('mission transfer state machine over an in-memory duplex pair', () => {
     const [a, b] = duplexPair();
     const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts, clock: systemClock });
     const stranger = new StubVehicle(b, 42);
-    open.push({ gl, stub: stranger });
+    openPair.adopt({ gl, stub: stranger });
     await new Promise((r) => setTimeout(r, 250));
     expect(gl.counters.unknownSystem).toBeGreaterThan(0);
     expect([...gl.counters.unknownSystemIds]).toEqual([42]);
@@ -143,7 +125,7 @@ describe('mission transfer state machine over an in-memory duplex pair', () => {
     const [a, b] = duplexPair();
     const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts, clock: systemClock });
     const stub = new StubVehicle(b, 1);
-    open.push({ gl, stub });
+    openPair.adopt({ gl, stub });
     b.write(Buffer.from([0xfd, 9, 0, 0, 0, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xde, 0xad]));
     const v = gl.vehicles.get(1)!;
     await new Promise<void>((r) => v.once('online', () => r()));

@@ -1,12 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
 import { DroneCommands } from '../../control/commands/drone-commands.ts';
 import { Ledger } from '../../control/ledger/ledger.ts';
 import { TelemetryGateway } from '../../control/gateway/telemetry-gateway.ts';
-import { GroundLink } from '../../control/mavlink/ground-link.ts';
 import { FAST_TIMEOUTS, systemClock, type ControlTimeouts } from '../../control/timeouts.ts';
 import type { Vehicle } from '../../control/vehicle/vehicle.ts';
-import { duplexPair, StubVehicle } from './helpers/stub-vehicle.ts';
+import type { StubVehicle } from './helpers/stub-vehicle.ts';
+import { useStubPairs } from './helpers/stub-pair.ts';
 import { classifyArmRefusal } from '../../control/vehicle/arming-readiness.ts';
 import { explainsRefusal } from '../../control/vehicle/refusal-reason.ts';
 import { until as waitUntil } from '../helpers/wait.ts';
@@ -28,28 +28,9 @@ const LOITER = 5;
 const PX4_MISSION = ((4 << 24) | (4 << 16)) >>> 0;
 const PX4_HOLD = ((3 << 24) | (4 << 16)) >>> 0;
 
-let open: { gl: GroundLink; stub: StubVehicle }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.gl.close();
-    o.stub.close();
-  }
-  open = [];
-});
-
-async function pair(autopilot: 'ardupilot' | 'px4', over: Partial<ControlTimeouts> = {}): Promise<{ v: Vehicle; stub: StubVehicle }> {
-  const [a, b] = duplexPair();
-  const timeouts = { ...FAST_TIMEOUTS, ...over };
-  const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts, clock: systemClock });
-  const stub = new StubVehicle(b, 1, 1);
-  stub.autopilot = autopilot === 'px4' ? minimal.MavAutopilot.PX4 : minimal.MavAutopilot.ARDUPILOTMEGA;
-  open.push({ gl, stub });
-  const v = gl.vehicles.get(1)!;
-  const online = new Promise<void>((r) => v.once('online', () => r()));
-  stub.heartbeat();
-  await online;
-  return { v, stub };
-}
+const openPair = useStubPairs();
+const pair = (autopilot: 'ardupilot' | 'px4', over: Partial<ControlTimeouts> = {}) =>
+  openPair({ autopilot: autopilot === 'px4' ? minimal.MavAutopilot.PX4 : minimal.MavAutopilot.ARDUPILOTMEGA, timeouts: { ...FAST_TIMEOUTS, ...over } });
 
 /** Airborne at `relAltM`, armed, in `customMode`, streaming telemetry. */
 async function flying(v: Vehicle, stub: StubVehicle, customMode: number, relAltM = 40): Promise<void> {

@@ -1,9 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { DroneCommands } from '../../control/commands/drone-commands.ts';
-import { Ledger } from '../../control/ledger/ledger.ts';
-import { GroundLink } from '../../control/mavlink/ground-link.ts';
-import { FAST_TIMEOUTS, systemClock } from '../../control/timeouts.ts';
+import type { DroneCommands } from '../../control/commands/drone-commands.ts';
+import type { Ledger } from '../../control/ledger/ledger.ts';
 import type { Vehicle } from '../../control/vehicle/vehicle.ts';
 import { fenceZones, outsideFence } from '../../control/vehicle/fence-check.ts';
 import { fencePolygon } from '../../control/vehicle/plan-item.ts';
@@ -15,7 +13,8 @@ import {
   type ReturnGoal,
   type ReturnSample,
 } from '../../control/vehicle/return-outcome.ts';
-import { duplexPair, StubVehicle } from './helpers/stub-vehicle.ts';
+import type { StubVehicle } from './helpers/stub-vehicle.ts';
+import { commandsFor, flyingInAuto, useStubPairs } from './helpers/stub-pair.ts';
 import { eventually, until } from '../helpers/wait.ts';
 
 /**
@@ -31,36 +30,17 @@ const RTL = 6;
 const LAND = 9;
 const HOME = { latE7: 302700000, lonE7: 1200650000 };
 
-let open: { gl: GroundLink; stub: StubVehicle }[] = [];
-afterEach(() => {
-  for (const o of open) {
-    o.stub.close();
-    o.gl.close();
-  }
-  open = [];
-});
+const openPair = useStubPairs();
 
 /** ArduCopter flying in AUTO at 30 m, ~620 m north-east of home (HOME_POSITION sent). */
 async function flyingAway(): Promise<{ v: Vehicle; stub: StubVehicle; drones: DroneCommands; ledger: Ledger }> {
-  const [a, b] = duplexPair();
-  const gl = new GroundLink(a, { endpointUrl: 'test://pair', vehicles: [{ droneId: 'drone-1', systemId: 1 }], timeouts: FAST_TIMEOUTS, clock: systemClock });
-  const stub = new StubVehicle(b, 1, 1);
-  stub.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
-  open.push({ gl, stub });
-  const v = gl.vehicles.get(1)!;
-  const online = new Promise<void>((r) => v.once('online', () => r()));
-  stub.heartbeat();
-  await online;
+  const pair = await openPair({ autopilot: minimal.MavAutopilot.ARDUPILOTMEGA });
+  const { v, stub } = pair;
   stub.homePosition(12);
   await until(() => v.telemetryState.homeLatE7 === HOME.latE7, 'home known', 5000, 10);
-  Object.assign(stub.state, { latE7: 302740000, lonE7: 1200695000, relAltM: 30, altAmslM: 42 });
-  stub.customMode = AUTO;
-  stub.armed = true;
-  stub.heartbeat();
-  stub.streamTelemetry();
-  await until(() => v.telemetryState.armed === true && v.telemetryState.relAltMm === 30_000, 'flying', 5000, 10);
-  const ledger = new Ledger(systemClock);
-  return { v, stub, ledger, drones: new DroneCommands(ledger, new Map([['drone-1', v]])) };
+  Object.assign(stub.state, { latE7: 302740000, lonE7: 1200695000, altAmslM: 42 });
+  await flyingInAuto(pair, 30);
+  return { v, stub, ...commandsFor(v) };
 }
 
 /** The autopilot takes RTL/LAND: acks and reports the mode. */
