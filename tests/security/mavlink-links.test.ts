@@ -48,6 +48,15 @@ async function service(drones: ReturnType<typeof drone>[], keys?: Map<string, Bu
   return { svc, stream: () => stream!, log };
 }
 
+/** Control listening on a free `udp://` port for drone-1, and a stub drone-1 speaking to it from its own port. */
+async function serviceWithUdpDrone(): Promise<{ svc: ControlService; log: string[]; port: number; real: StubVehicle }> {
+  const port = await findFreeUdpPort();
+  const { svc, log } = await service([drone(`udp://127.0.0.1:${port}`)]);
+  const real = new StubVehicle(await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } }), 1);
+  closers.push(() => real.close());
+  return { svc, log, port, real };
+}
+
 /** A raw MAVLink sender as system `sysid`/1 from its own UDP port: what an attacker on the LAN has. */
 async function udpSender(port: number, sysid = 1, signer?: FrameSigner): Promise<MavlinkLink> {
   const link = new MavlinkLink(await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } }), { systemId: sysid, componentId: 1 }, signer ? { signer } : {});
@@ -93,10 +102,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('udp:// peer pinning', () => {
   it('a datagram from another port with the drone’s system id neither moves it nor keeps it alive', async () => {
-    const port = await findFreeUdpPort();
-    const { svc, log } = await service([drone(`udp://127.0.0.1:${port}`)]);
-    const real = new StubVehicle(await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } }), 1);
-    closers.push(() => real.close());
+    const { svc, log, port, real } = await serviceWithUdpDrone();
     real.send(position(30.27, 120.06));
     const v = svc.vehicle('drone-1');
     await waitFor(() => v.online && v.telemetryState.latE7 !== undefined, 5000, 'the real drone online');
@@ -122,10 +128,7 @@ describe('udp:// peer pinning', () => {
   });
 
   it('sends only to the pinned address: a stranger who writes to us hears nothing back', async () => {
-    const port = await findFreeUdpPort();
-    const { svc } = await service([drone(`udp://127.0.0.1:${port}`)]);
-    const real = new StubVehicle(await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } }), 1);
-    closers.push(() => real.close());
+    const { svc, port, real } = await serviceWithUdpDrone();
     await waitFor(() => svc.vehicle('drone-1').online, 5000, 'online');
     // A stranger with another system id sends a frame from its own port and listens.
     const stranger = createSocket('udp4');
@@ -162,10 +165,7 @@ describe('udpout:// accepts only its configured peer', () => {
 
 describe('acks must come from the drone and be addressed to us', () => {
   it('a forged COMMAND_ACK from another port does not settle the command in the ledger', async () => {
-    const port = await findFreeUdpPort();
-    const { svc } = await service([drone(`udp://127.0.0.1:${port}`)]);
-    const real = new StubVehicle(await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } }), 1);
-    closers.push(() => real.close());
+    const { svc, port, real } = await serviceWithUdpDrone();
     const v = svc.vehicle('drone-1');
     await waitFor(() => v.online, 5000, 'online');
     const attacker = await udpSender(port, 1);
@@ -178,10 +178,7 @@ describe('acks must come from the drone and be addressed to us', () => {
   });
 
   it('a COMMAND_ACK addressed to another system or component does not settle ours; one addressed to us does', async () => {
-    const port = await findFreeUdpPort();
-    const { svc } = await service([drone(`udp://127.0.0.1:${port}`)]);
-    const real = new StubVehicle(await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } }), 1);
-    closers.push(() => real.close());
+    const { svc, port, real } = await serviceWithUdpDrone();
     const v = svc.vehicle('drone-1');
     await waitFor(() => v.online, 5000, 'online');
     // From the pinned drone itself: acks another GCS (system 254) earned, and one for a
@@ -202,10 +199,7 @@ describe('acks must come from the drone and be addressed to us', () => {
   });
 
   it('a MISSION_ACK addressed to another GCS does not end our upload', async () => {
-    const port = await findFreeUdpPort();
-    const { svc } = await service([drone(`udp://127.0.0.1:${port}`)]);
-    const real = new StubVehicle(await UdpDuplex.open({ bindPort: 0, remote: { host: '127.0.0.1', port } }), 1);
-    closers.push(() => real.close());
+    const { svc, real } = await serviceWithUdpDrone();
     const v = svc.vehicle('drone-1');
     await waitFor(() => v.online, 5000, 'online');
     // Another GCS's fence upload fails on the same vehicle while ours runs: its
