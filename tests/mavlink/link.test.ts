@@ -4,18 +4,10 @@ import { common, minimal } from 'node-mavlink';
 import { MavlinkLink, type MavlinkMessage } from '../../mavlink/link.ts';
 import { UdpDuplex } from '../../mavlink/transports/udp.ts';
 import { parseEndpoint } from '../../mavlink/endpoint.ts';
+import { copterHeartbeat } from '../helpers/copter-heartbeat.ts';
 
 
-function heartbeat(): minimal.Heartbeat {
-  const hb = new minimal.Heartbeat();
-  hb.type = minimal.MavType.QUADROTOR;
-  hb.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
-  hb.baseMode = minimal.MavModeFlag.CUSTOM_MODE_ENABLED;
-  hb.customMode = 5;
-  hb.systemStatus = minimal.MavState.STANDBY;
-  hb.mavlinkVersion = 3;
-  return hb;
-}
+const heartbeat = () => copterHeartbeat(5);
 
 const nextMessage = (link: MavlinkLink) => new Promise<MavlinkMessage>((resolve) => link.once('message', resolve));
 

@@ -1,18 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { minimal, MavLinkProtocolV2 } from 'node-mavlink';
+import { MavLinkProtocolV2 } from 'node-mavlink';
 import { PeerPinning, type PeerPinningOptions } from '../../mavlink/peer-pinning.ts';
 import { FrameSigner, IFLAG_SIGNED } from '../../mavlink/signing.ts';
 import type { RejectReason } from '../../mavlink/link.ts';
+import { copterHeartbeat } from '../helpers/copter-heartbeat.ts';
 
 const KEY = Buffer.alloc(32, 0x5a);
 const A = { host: '10.0.0.2', port: 14550 };
 const B = { host: '10.0.0.9', port: 40000 };
 
-function heartbeat(): minimal.Heartbeat {
-  const hb = new minimal.Heartbeat();
-  Object.assign(hb, { type: 2, autopilot: 3, baseMode: 1, customMode: 4, systemStatus: 3, mavlinkVersion: 3 });
-  return hb;
-}
+const heartbeat = () => copterHeartbeat(4);
 const plain = (sysid: number) => new MavLinkProtocolV2(sysid, 1).serialize(heartbeat(), 0);
 const signedBy = (sysid: number, key: Buffer, wallMs = Date.now()) =>
   new FrameSigner({ key, linkId: 0, wallClockMs: () => wallMs }).sign(new MavLinkProtocolV2(sysid, 1, IFLAG_SIGNED).serialize(heartbeat(), 0));

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { common, minimal, MavLinkProtocolV2, type MavLinkData } from 'node-mavlink';
+import { common, MavLinkProtocolV2, type MavLinkData } from 'node-mavlink';
 import { FrameSigner, IFLAG_SIGNED, parseSigningKey, SignatureVerifier, signatureOf } from '../../mavlink/signing.ts';
+import { copterHeartbeat } from '../helpers/copter-heartbeat.ts';
 
 const KEY = createHash('sha256').update('ringwatch security test key').digest();
 const EPOCH_MS = Date.UTC(2015, 0, 1);
 
-function heartbeat(): minimal.Heartbeat {
-  const hb = new minimal.Heartbeat();
-  Object.assign(hb, { type: 2, autopilot: 3, baseMode: 1, customMode: 4, systemStatus: 3, mavlinkVersion: 3 });
-  return hb;
-}
+const heartbeat = () => copterHeartbeat(4);
 
 const signed = (msg: MavLinkData, signer: FrameSigner, sysid = 1, seq = 0) => signer.sign(new MavLinkProtocolV2(sysid, 1, IFLAG_SIGNED).serialize(msg, seq));
 

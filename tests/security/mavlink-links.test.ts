@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { common, minimal, MavLinkProtocolV2, type MavLinkData } from 'node-mavlink';
+import { common, MavLinkProtocolV2, type MavLinkData } from 'node-mavlink';
 import { FrameSigner, IFLAG_SIGNED, MavlinkLink, openGroundStream, parseEndpoint, UdpDuplex } from '../../mavlink/index.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import { FAST_TIMEOUTS } from '../../control/timeouts.ts';
@@ -15,6 +15,7 @@ import { demoSite } from '../helpers/broker.ts';
 import { StubVehicle } from '../control/helpers/stub-vehicle.ts';
 import { waitFor } from '../control/helpers/rig.ts';
 import { fencePolygon } from '../../control/vehicle/plan-item.ts';
+import { copterHeartbeat } from '../helpers/copter-heartbeat.ts';
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
@@ -64,16 +65,7 @@ async function udpSender(port: number, sysid = 1, signer?: FrameSigner): Promise
   return link;
 }
 
-function heartbeat(): minimal.Heartbeat {
-  const hb = new minimal.Heartbeat();
-  hb.type = minimal.MavType.QUADROTOR;
-  hb.autopilot = minimal.MavAutopilot.ARDUPILOTMEGA;
-  hb.baseMode = minimal.MavModeFlag.CUSTOM_MODE_ENABLED;
-  hb.customMode = 4;
-  hb.systemStatus = minimal.MavState.STANDBY;
-  hb.mavlinkVersion = 3;
-  return hb;
-}
+const heartbeat = () => copterHeartbeat(4);
 
 function position(latDeg: number, lonDeg: number): common.GlobalPositionInt {
   const g = new common.GlobalPositionInt();
