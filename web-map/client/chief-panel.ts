@@ -179,7 +179,10 @@ export function chiefPanel(ctx: Ctx): { el: HTMLElement; dispose(): void } {
 
   const unsubscribe = store.subscribe((changed) => {
     if (changed.has('broadcasts')) renderDelivery();
-    if (changed.has('warnings')) (renderLibrary(), renderSourceNote());
+    if (changed.has('warnings')) {
+      renderLibrary();
+      renderSourceNote();
+    }
     // Drone-mounted speakers move with their drones.
     if (changed.has('drones') && mode !== 'rings' && ++droneTicks % 20 === 0) refreshTargets();
   });

@@ -2,7 +2,7 @@ import { actionButton, postConfirming } from './actions.ts';
 import { alarmQueue } from './alarm-queue.ts';
 import type { Ctx } from './context.ts';
 import { can } from './context.ts';
-import { fill, h } from './dom.ts';
+import { h } from './dom.ts';
 import { ringName } from './names.ts';
 import L from 'leaflet';
 import { renderPlanPreview } from './plan-preview.ts';
