@@ -1,16 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { loadSite } from '../../site/load.ts';
 import { loadSecretsFile } from '../../site/secrets-file.ts';
-import { buildApi } from '../../control/api/app.ts';
-import { SessionStore } from '../../control/api/sessions.ts';
-import { AuditLog, type AuditRecord } from '../../control/api/audit-log.ts';
-import { EventHub } from '../../control/live/event-hub.ts';
+import type { AuditRecord } from '../../control/api/audit-log.ts';
+import type { EventHub } from '../../control/live/event-hub.ts';
 import { WarningLibrary } from '../../control/ops/warning-library.ts';
+import { buildApiOnly, type ApiOnly } from '../helpers/api-only.ts';
 import type { LedgerRecord } from '../../control/ledger/machine.ts';
 
 const site = loadSite('sites/demo.yaml');
@@ -19,31 +17,17 @@ const password = (u: string) => secrets.users![u]!;
 
 let app: FastifyInstance;
 let dataDir: string;
-let audit: AuditLog;
 let hub: EventHub;
 let nowMs = 1_800_000_000_000;
 const clock = { nowMs: () => nowMs };
 
+let api: ApiOnly;
 beforeEach(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'rw-api-'));
-  audit = await AuditLog.open({ dataDir, clock });
-  hub = new EventHub(10);
-  app = await buildApi({
-    site,
-    clock,
-    sessions: new SessionStore(site.users, clock, { maxAgeMs: 3600_000, idleMs: 600_000, maxFailures: 3, failureWindowMs: 60_000 }),
-    audit,
-    warnings: new WarningLibrary(site.warnings, dataDir),
-    hub,
-  });
+  api = await buildApiOnly(site, clock, 'rw-api-');
+  ({ app, hub, dataDir } = api);
 });
 
-afterEach(async () => {
-  await app.close();
-  hub.close();
-  await audit.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterEach(() => api.close());
 
 async function login(username: string): Promise<string> {
   const r = await app.inject({ method: 'POST', url: '/api/login', payload: { username, password: password(username) } });
