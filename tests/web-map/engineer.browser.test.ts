@@ -76,4 +76,16 @@ describe('the engineer\'s console', () => {
     await poll(() => page.getByTestId('eng-validation').getAttribute('data-ok')).toBe('true');
     expect(await page.getByTestId('eng-validation-verdict').textContent()).toBe('demo.yaml is valid');
   }, 60_000);
+  it('is in Chinese for a Chinese console: headings, states and columns', async () => {
+    await page.getByTestId('lang-switch').click();
+    await poll(() => page.getByTestId('tab-engineer').textContent()).toBe('工程维护');
+    const health = page.getByTestId('eng-health');
+    await poll(() => health.locator('thead').textContent()).toBe('设备状态链路质量最近消息飞控 / 固件拒收');
+    await poll(() => row('drone-1').textContent()).toMatch(/在线/);
+    // No English words of ours in the table (ids, autopilot and firmware names are proper names).
+    const text = (await health.textContent())!.replace(/ardupilot|px4|ringwatch-sim-[a-z]+\/[\w.-]+|[a-z0-9-]+-(anpr|perimeter|panic|crowd|spk)|sp-\d+|Heron|Egret|Kite|Osprey/gi, '');
+    expect(text).not.toMatch(/online|offline|never|just now|ago|Drones|Speakers|Sensors/);
+    expect(await page.getByTestId('eng-fault-inject').textContent()).toBe('注入故障');
+    await page.getByTestId('lang-switch').click();
+  }, 60_000);
 });
