@@ -2,7 +2,29 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
+import type { SystemOptions } from '../../system/start-system.ts';
+import { demoSite } from '../helpers/broker.ts';
 import { until as waitUntil } from '../helpers/wait.ts';
+
+/**
+ * `ringwatch up` in-process on the demo site: every port 0 on loopback, data under `dir`,
+ * the store at `storeUrl` (a port nothing listens on stands for InfluxDB being away).
+ */
+export function demoSystemOptions(dir: string, storeUrl: string): SystemOptions {
+  const { site, secrets } = demoSite();
+  return {
+    site,
+    secrets,
+    dataDir: join(dir, 'data'),
+    host: '127.0.0.1',
+    mqttPort: 0,
+    wsPort: 0,
+    httpPort: 0,
+    store: { backend: 'v1', url: storeUrl },
+    logger: pino({ level: process.env['RINGWATCH_TEST_LOG'] ?? 'silent' }),
+  };
+}
 
 /** A `ringwatch` command run as its own process, as an operator runs it. */
 export interface CliProcess {

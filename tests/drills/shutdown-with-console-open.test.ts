@@ -1,11 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSystem, type RunningSystem } from '../../system/start-system.ts';
 import { findFreePort } from '../../util/free-port.ts';
-import { demoSite } from '../helpers/broker.ts';
+import { demoSystemOptions } from './drill-helpers.ts';
 
 /**
  * Ctrl-C while an operator's console is open: its live event stream (SSE) never ends by
@@ -22,19 +21,8 @@ describe('drill: stopping with a console connected', () => {
 
   it('closes the API within 10 s with an open /api/live stream', { timeout: 90_000 }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'rw-drill-close-'));
-    const { site, secrets } = demoSite();
-    sys = await startSystem({
-      site,
-      secrets,
-      dataDir: join(dir, 'data'),
-      host: '127.0.0.1',
-      mqttPort: 0,
-      wsPort: 0,
-      httpPort: 0,
-      // No InfluxDB: this drill is about the HTTP side.
-      store: { backend: 'v1', url: `http://127.0.0.1:${await findFreePort()}` },
-      logger: pino({ level: process.env['RINGWATCH_TEST_LOG'] ?? 'silent' }),
-    });
+    // No InfluxDB: this drill is about the HTTP side.
+    sys = await startSystem(demoSystemOptions(dir, `http://127.0.0.1:${await findFreePort()}`));
     const login = await fetch(`${sys.mapUrl}api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: 'operator-demo' }) });
     const { token } = (await login.json()) as { token: string };
     const live = await fetch(`${sys.mapUrl}api/live`, { headers: { authorization: `Bearer ${token}` } });

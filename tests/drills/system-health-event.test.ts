@@ -1,13 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SERVICE_HEALTH_EVENT, startSystem, type RunningSystem } from '../../system/start-system.ts';
 import { findFreePort } from '../../util/free-port.ts';
 import { startInflux, type InfluxdHandle } from '../../telemetry/influxd.ts';
-import { demoSite } from '../helpers/broker.ts';
-import { until } from './drill-helpers.ts';
+import { demoSystemOptions, until } from './drill-helpers.ts';
 
 /** The whole stack in one process, console bundling included, on a busy 2-core machine. */
 const TEST_TIMEOUT_MS = 90_000;
@@ -37,19 +35,7 @@ describe('drill: service health reaches the console', () => {
   it('is degraded without InfluxDB and publishes a service-health event when it appears', { timeout: TEST_TIMEOUT_MS }, async () => {
     dir = await mkdtemp(join(tmpdir(), 'rw-drill-sys-'));
     const port = await findFreePort();
-    const { site, secrets } = demoSite();
-    sys = await startSystem({
-      site,
-      secrets,
-      dataDir: join(dir, 'data'),
-      host: '127.0.0.1',
-      mqttPort: 0,
-      wsPort: 0,
-      httpPort: 0,
-      store: { backend: 'v1', url: `http://127.0.0.1:${port}` },
-      metricsPort: 0,
-      logger: pino({ level: process.env['RINGWATCH_TEST_LOG'] ?? 'silent' }),
-    });
+    sys = await startSystem({ ...demoSystemOptions(dir, `http://127.0.0.1:${port}`), metricsPort: 0 });
     await until(() => sys!.health().status === 'degraded', 'degraded', 15_000);
     expect(sys.health().services.telemetry.reasons.join(' ')).toMatch(/InfluxDB unreachable/);
 
