@@ -102,6 +102,12 @@ describe('outcomes on the map', () => {
     const measured = await page.getByTestId('measure-result').getAttribute('data-m');
     await page.mouse.click(a.x + 10, a.y + 40);
     expect(await page.getByTestId('measure-result').getAttribute('data-m')).toBe(measured);
+    // The tool follows a language switch: its name and the result.
+    await page.getByTestId('lang-switch').click();
+    await poll(() => page.getByTestId('measure').getAttribute('title')).toBe('测量距离');
+    expect(await page.getByTestId('measure-result').textContent()).toMatch(/^共 .+（2 段），最后一段 /);
+    await page.getByTestId('lang-switch').click();
+    await poll(() => page.getByTestId('measure').getAttribute('title')).toBe('Measure a distance');
   }, 60_000);
 
   it('the plan preview shows waypoints with altitudes, sorties and their schedule', async () => {

@@ -175,7 +175,7 @@ async function startConsole(user: User): Promise<void> {
   fill(alertBanner, attn.bannerEl);
   fill(alertSlot, attn.listEl);
   const coverage = coveragePanel(ctx);
-  measureTool(ctx);
+  const measure = measureTool(ctx);
   map.on('click', (e: L.LeafletMouseEvent) => {
     const wgs = proj.fromMap({ latDeg: e.latlng.lat, lonDeg: e.latlng.lng });
     if (pickFn) {
@@ -251,6 +251,7 @@ async function startConsole(user: User): Promise<void> {
     vectorBase?.setLang(lang);
     overlays.drawAlarms();
     coverage.render();
+    measure.render();
     attn.render();
     showTab(tab);
   }

@@ -17,7 +17,7 @@ export function formatDistance(m: number): string {
   return m >= 1000 ? `${(m / 1000).toFixed(2)} km` : `${Math.round(m)} m`;
 }
 
-export function measureTool(ctx: Ctx): { dispose(): void } {
+export function measureTool(ctx: Ctx): { render(): void; dispose(): void } {
   const renderer = L.svg();
   const layer = L.layerGroup().addTo(ctx.map);
   let points: Point[] = [];
@@ -57,5 +57,13 @@ export function measureTool(ctx: Ctx): { dispose(): void } {
   });
   const Control = L.Control.extend({ onAdd: () => h('div', { class: 'leaflet-bar measure-box' }, button, result) });
   const control = new (Control as unknown as new (o: L.ControlOptions) => L.Control)({ position: 'topleft' }).addTo(ctx.map);
-  return { dispose: () => (control.remove(), layer.remove()) };
+  return {
+    /** After a language switch: the button's name and any result in the new language. */
+    render() {
+      button.title = ctx.t('measure.title');
+      button.setAttribute('aria-label', ctx.t('measure.title'));
+      if (points.length) draw();
+    },
+    dispose: () => (control.remove(), layer.remove()),
+  };
 }
