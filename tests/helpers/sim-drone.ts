@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { duplexPair } from './duplex.ts';
 import { common, type MavLinkData } from 'node-mavlink';
 import { MavlinkLink, type MavlinkMessage } from '../../mavlink/link.ts';
@@ -192,6 +193,34 @@ export class TestGcs {
   close(): void {
     this.link.close();
   }
+}
+
+type InMemoryVehicle = { gcs: TestGcs; drone: SimDroneHandle };
+
+export interface OpenInMemoryVehicle {
+  (opts?: Partial<Omit<SimDroneOptions, 'drone'>>): InMemoryVehicle;
+  /** Closes ground stations and drones the test wired by hand along with the rest. */
+  adopt(...v: InMemoryVehicle[]): void;
+}
+
+/**
+ * Registers an `afterEach` that closes every in-memory sim drone and ground station the
+ * test opened, and returns the opener: `defaults`, then the test's own options on top.
+ */
+export function useInMemoryVehicles(defaults: Omit<SimDroneOptions, 'udpPort' | 'tcpPort'>): OpenInMemoryVehicle {
+  const open: InMemoryVehicle[] = [];
+  afterEach(async () => {
+    for (const o of open.splice(0)) {
+      o.gcs.close();
+      await o.drone.close();
+    }
+  });
+  const openVehicle = (opts: Partial<Omit<SimDroneOptions, 'drone'>> = {}): InMemoryVehicle => {
+    const v = TestGcs.inMemory({ ...defaults, ...opts });
+    open.push(v);
+    return v;
+  };
+  return Object.assign(openVehicle, { adopt: (...v: InMemoryVehicle[]) => void open.push(...v) });
 }
 
 export function commandLong(targetSystem: number, command: number, params: number[] = []): common.CommandLong {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { commandLong, demoDrones, missionItem, offsetDeg, startSimDrones, TestGcs, type SimDroneFleet } from '../helpers/sim-drone.ts';
-import type { SimDroneHandle, SimDroneOptions } from '../../simulators/drone/index.ts';
+import { commandLong, demoDrones, missionItem, offsetDeg, startSimDrones, TestGcs, useInMemoryVehicles, type SimDroneFleet } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const R = common.MavResult;
@@ -12,21 +11,12 @@ const drone = demoDrones()[0]!;
 const MSG_TIMEOUT_MS = 3000;
 
 describe('sim drone: commands and acks (Copter semantics)', () => {
-  const open: { gcs: TestGcs; drone: SimDroneHandle }[] = [];
+  const vehicle = useInMemoryVehicles({ drone, prearmDelayS: 0, speed: 10 });
   let fleet: SimDroneFleet | undefined;
   afterEach(async () => {
-    for (const o of open.splice(0)) {
-      o.gcs.close();
-      await o.drone.close();
-    }
     await fleet?.close();
     fleet = undefined;
   });
-  function vehicle(opts: Partial<Omit<SimDroneOptions, 'drone'>> = {}): { gcs: TestGcs; drone: SimDroneHandle } {
-    const v = TestGcs.inMemory({ drone, prearmDelayS: 0, speed: 10, ...opts });
-    open.push(v);
-    return v;
-  }
 
   async function armAndTakeoff(gcs: TestGcs, altM = 20): Promise<void> {
     expect((await gcs.command(C.DO_SET_MODE, [minimal.MavModeFlag.CUSTOM_MODE_ENABLED, GUIDED])).result).toBe(R.ACCEPTED);
@@ -346,7 +336,7 @@ describe('sim drone: commands and acks (Copter semantics)', () => {
     const { MavlinkLink } = await import('../../mavlink/link.ts');
     const t1 = new TestGcs(new MavlinkLink(new ReconnectingTcpDuplex({ host: '127.0.0.1', port: d.tcpPort! }), { systemId: 255, componentId: 190 }), d.systemId);
     const t2 = new TestGcs(new MavlinkLink(new ReconnectingTcpDuplex({ host: '127.0.0.1', port: d.tcpPort! }), { systemId: 254, componentId: 190 }), d.systemId);
-    open.push({ gcs: t1, drone: d }, { gcs: t2, drone: d });
+    vehicle.adopt({ gcs: t1, drone: d }, { gcs: t2, drone: d });
     await Promise.all([t1.next(minimal.Heartbeat), t2.next(minimal.Heartbeat)]);
     expect((await t1.command(C.SET_MESSAGE_INTERVAL, [common.VfrHud.MSG_ID, 100_000])).result).toBe(R.ACCEPTED);
     await t1.next(common.VfrHud);

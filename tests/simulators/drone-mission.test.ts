@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { demoDrones, missionItem, offsetDeg, TestGcs } from '../helpers/sim-drone.ts';
-import type { SimDroneHandle, SimDroneOptions } from '../../simulators/drone/index.ts';
+import { demoDrones, missionItem, offsetDeg, useInMemoryVehicles } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const R = common.MavResult;
@@ -38,18 +37,7 @@ function rallyItems(): common.MissionItemInt[] {
 }
 
 describe('sim drone: mission protocol (vehicle side)', () => {
-  const open: { gcs: TestGcs; drone: SimDroneHandle }[] = [];
-  afterEach(async () => {
-    for (const o of open.splice(0)) {
-      o.gcs.close();
-      await o.drone.close();
-    }
-  });
-  function vehicle(opts: Partial<Omit<SimDroneOptions, 'drone'>> = {}): { gcs: TestGcs; drone: SimDroneHandle } {
-    const v = TestGcs.inMemory({ drone, prearmDelayS: 0, ...opts });
-    open.push(v);
-    return v;
-  }
+  const vehicle = useInMemoryVehicles({ drone, prearmDelayS: 0 });
 
   for (const style of ['int', 'legacy'] as const) {
     it(`uploads and downloads mission, fence and rally with ${style} requests`, async () => {

@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common } from 'node-mavlink';
-import { demoDrones, missionItem, offsetDeg, TestGcs } from '../helpers/sim-drone.ts';
-import type { SimDroneHandle } from '../../simulators/drone/index.ts';
+import { demoDrones, missionItem, offsetDeg, useInMemoryVehicles } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const MR = common.MavMissionResult;
@@ -14,17 +13,10 @@ const home = drone.dock;
  * 8 s upload timeout however fast the simulated physics runs.
  */
 describe('sim drone: mission upload timeouts in wall time at any speed', () => {
-  const open: { gcs: TestGcs; drone: SimDroneHandle }[] = [];
-  afterEach(async () => {
-    for (const o of open.splice(0)) {
-      o.gcs.close();
-      await o.drone.close();
-    }
-  });
+  const vehicle = useInMemoryVehicles({ drone, prearmDelayS: 0 });
 
   it('accepts an upload whose items come 1.5 s apart at speed 20', async () => {
-    const v = TestGcs.inMemory({ drone, prearmDelayS: 0, speed: 20, missionRequestStyle: 'int' });
-    open.push(v);
+    const v = vehicle({ speed: 20, missionRequestStyle: 'int' });
     const { gcs } = v;
     const items = [
       missionItem(0, C.NAV_WAYPOINT, { ...home, frame: common.MavFrame.GLOBAL }),
