@@ -35,15 +35,28 @@ describe('sim drone: failsafes and injected faults, seen from the GCS', () => {
   const heartbeatMode = (gcs: TestGcs, mode: number, timeoutMs = 10_000) =>
     gcs.next(minimal.Heartbeat, (h) => h.customMode === mode, timeoutMs);
 
-  it('fence breach: STATUSTEXT and RTL, with the fence stored as Copter stores it', async () => {
+  it('fence breach: ArduCopter words it as its fence type, then RTL; a GUIDED target outside the enabled fence is refused', async () => {
     const { gcs } = vehicle();
     const fence = [missionItem(0, C.NAV_FENCE_CIRCLE_INCLUSION, { ...home, params: [60], missionType: 1 })];
     expect((await gcs.upload(fence, 1)).ack.type).toBe(MR.ACCEPTED);
-    await airborne(gcs);
+    expect((await gcs.command(C.DO_FENCE_ENABLE, [1])).result).toBe(R.ACCEPTED);
     const out = offsetDeg(home, 150, 0);
-    const breach = gcs.next(common.StatusText, (t) => t.text.startsWith('Fence Breached'), 10_000);
-    await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, out.latDeg, out.lonDeg, 15]);
-    expect((await breach).text).toBe('Fence Breached: Circle');
+    const mission = [
+      missionItem(0, C.NAV_WAYPOINT, { ...home, frame: common.MavFrame.GLOBAL }),
+      missionItem(1, C.NAV_TAKEOFF, { alt: 15 }),
+      missionItem(2, C.NAV_WAYPOINT, { ...out, alt: 15 }),
+    ];
+    expect((await gcs.upload(mission)).ack.type).toBe(MR.ACCEPTED);
+    await airborne(gcs);
+    // Real ArduCopter checks a GUIDED target against the enabled fence first: a bare FAILED.
+    expect((await gcs.commandInt(C.DO_REPOSITION, [-1, 0, 0, 0, out.latDeg, out.lonDeg, 15])).result).toBe(R.FAILED);
+    // A mission leg is not checked in advance: flying it breaches. An uploaded circle is
+    // part of ArduCopter's polygon fence (AC_Fence::print_fence_message, NOTICE).
+    const breach = gcs.next(common.StatusText, (t) => t.text.includes('fence breached'), 20_000);
+    expect((await gcs.command(C.DO_SET_MODE, [1, 3])).result).toBe(R.ACCEPTED);
+    const said = await breach;
+    expect(said.text).toBe('Polygon fence breached');
+    expect(said.severity).toBe(common.MavSeverity.NOTICE);
     await heartbeatMode(gcs, RTL);
     await gcs.next(minimal.Heartbeat, (h) => (h.baseMode & minimal.MavModeFlag.SAFETY_ARMED) === 0, 20_000);
   });

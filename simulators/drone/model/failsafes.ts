@@ -98,7 +98,9 @@ export class Failsafes {
     }
     if (this.fenceBreached) return;
     this.fenceBreached = true;
-    ap.text(S.CRITICAL, `Fence Breached: ${breach}`);
+    const said = ap.personality.fenceBreach;
+    if (said) ap.text(said.severity, said.text);
+    else ap.text(S.CRITICAL, `Fence Breached: ${breach}`);
     if (ap.mode !== 'RTL' && ap.mode !== 'LAND' && !ap.setMode('RTL')) ap.setMode('LAND');
   }
 }

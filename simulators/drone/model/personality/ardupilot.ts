@@ -113,6 +113,7 @@ export const ardupilot: Personality = {
   legacyRequestWarning: 'got MISSION_REQUEST; use MISSION_REQUEST_INT!',
   checkMissionItem: () => undefined,
   fenceReading: 'ardupilot',
+  fenceBreach: { severity: common.MavSeverity.NOTICE, text: 'Polygon fence breached' },
   checksMissionAgainstFence: false,
   // mode_guided.cpp set_destination → AC_Fence::check_destination_within_fence.
   guidedTargetWithinFence: true,

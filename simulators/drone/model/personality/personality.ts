@@ -70,6 +70,12 @@ export interface Personality {
   /** How the stored fence list becomes zones (PX4 reads polygons after a circle its own way). */
   readonly fenceReading: FenceReading;
   /**
+   * The breach report, or undefined for the simulator's generic "Fence Breached: <zone>".
+   * ArduCopter (AC_Fence::print_fence_message) names the fence type at NOTICE: every
+   * uploaded circle or polygon belongs to its polygon loader, so "Polygon fence breached".
+   */
+  readonly fenceBreach: { severity: number; text: string } | undefined;
+  /**
    * PX4 checks every mission against the fence once home is valid (and again when the
    * mission, the fence or home change); an infeasible mission is kept but invalid:
    * MISSION_CURRENT says NO_MISSION and MISSION_START is DENIED with `missionStartDeniedText`.

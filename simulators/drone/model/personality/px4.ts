@@ -115,6 +115,7 @@ export const px4: Personality = {
   // format_mavlink_mission_item: frames and params as stored, since PX4 keeps what it parsed.
   downloadItem: (it) => ({ ...it, current: 0 }),
   fenceReading: 'px4',
+  fenceBreach: undefined,
   checksMissionAgainstFence: true,
   // Commander, VEHICLE_CMD_MISSION_START with no valid mission (mavlink_log_critical).
   missionStartDeniedText: 'Mission start denied! No valid mission\t',
