@@ -128,12 +128,11 @@ export class PlanApi {
    */
   private async awaitMissionValid(itemCount: number, countAtUpload: number, startedAtMs: number, signal?: AbortSignal): Promise<{ status: 'invalid' | 'cancelled' | 'ack_timeout'; message: string } | undefined> {
     const deadline = this.v.clock.nowMs() + this.t.armReadyBudgetMs;
-    let why = '';
     for (;;) {
       const verdict = missionVerdict({ itemCount, countAtUpload, seen: this.v.telemetryState.missionCurrent, texts: this.v.statusTextsSince(startedAtMs) });
       if (verdict.kind === 'valid') return undefined;
       if (verdict.kind === 'invalid') return { status: 'invalid', message: `the vehicle stored the mission but will not fly it: ${verdict.reason}` };
-      why = verdict.why;
+      const why = verdict.why;
       if (signal?.aborted) return { status: 'cancelled', message: 'cancelled while waiting for the vehicle to accept the mission' };
       if (this.v.clock.nowMs() >= deadline) return { status: 'ack_timeout', message: `the vehicle did not report the mission valid within ${Math.round(this.t.armReadyBudgetMs / 1000)} s: ${why}` };
       await new Promise((r) => setTimeout(r, MISSION_VALID_POLL_MS));
