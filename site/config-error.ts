@@ -5,6 +5,17 @@ export interface SiteIssue {
   message: string;
 }
 
+/** The issues in order, each (path, message) once: several checks may find the same fault. */
+export function dedupeIssues(issues: SiteIssue[]): SiteIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}|${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 /** A configuration file (site, scenario) that did not validate: every issue with file, path and line. */
 export class ConfigError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
-import { ConfigError, type SiteIssue } from './config-error.ts';
+import { ConfigError, dedupeIssues, type SiteIssue } from './config-error.ts';
 import { SITE_LIMITS, SiteLimitError } from './limits.ts';
 import { SiteFile, DEFAULT_RESPONSE_TARGET_S, RING_IDS, type RingId, type Ring } from './schema.ts';
 import { shapeWithin, pointInShape } from './geometry.ts';
@@ -89,7 +89,7 @@ export function parseSite(text: string, file = '<site>'): Site {
         const path = msg.match(/^field (\S+):/)?.[1] ?? (e.instancePath || '/');
         return { path, line: lineOf(e.instancePath), message: msg.replace(/^field \S+: /, '') };
       });
-    throw new SiteError(file, dedupe(issues));
+    throw new SiteError(file, dedupeIssues(issues));
   }
 
   const points = countPolygonPoints(data);
@@ -112,16 +112,6 @@ export function parseSite(text: string, file = '<site>'): Site {
 function countPolygonPoints(site: SiteFile): number {
   const shapes = [site.core.shape, ...site.rings.map((r) => r.shape), ...site.noFlyZones.map((z) => z.shape)];
   return shapes.reduce((n, s) => n + (s.type === 'polygon' ? s.points.length : 0), 0);
-}
-
-function dedupe(issues: SiteIssue[]): SiteIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const k = `${i.path}|${i.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 function indexDevices(site: SiteFile): Map<string, DeviceEntry> {

@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type SiteIssue } from '../../site/load.ts';
+import { dedupeIssues } from '../../site/config-error.ts';
 import { describeAjvError, type SensorEventType } from '../../protocol/index.ts';
 import type { Site } from '../../site/index.ts';
 import { checkFaultParams, type EventRequest, type FaultRequest } from '../fleet/faults.ts';
@@ -91,10 +92,10 @@ export function parseScenario(text: string, site: Site, file = '<scenario>'): Sc
     const v = stepBranches.get(kind)!;
     if (!v(step)) reportAjv(v, `/timeline/${i}`);
   });
-  if (issues.length > 0) throw new ScenarioError(file, dedupe(issues));
+  if (issues.length > 0) throw new ScenarioError(file, dedupeIssues(issues));
 
   const steps = checkAgainstSite(raw, site, problem);
-  if (issues.length > 0) throw new ScenarioError(file, dedupe(issues));
+  if (issues.length > 0) throw new ScenarioError(file, dedupeIssues(issues));
   const { timeline: _timeline, ...rest } = raw;
   void _timeline;
   return { ...rest, file, steps };
@@ -177,12 +178,3 @@ function lineFinder(doc: Document, lineCounter: LineCounter): (path: string) => 
   };
 }
 
-function dedupe(issues: ScenarioIssue[]): ScenarioIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const k = `${i.path}|${i.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-}
