@@ -87,14 +87,8 @@ export interface LedgerRecord {
   result?: Record<string, number | string | boolean>;
 }
 
-export interface NewRecord {
-  id: string;
-  issuer: string;
-  target: LedgerTarget;
-  kind: string;
-  via: 'mavlink' | 'mqtt';
-  payload: Record<string, unknown>;
-}
+/** What an issuer says about a new command; the ledger adds its state and times. */
+export type NewRecord = Pick<LedgerRecord, 'id' | 'issuer' | 'target' | 'kind' | 'via' | 'payload'>;
 
 export function createRecord(r: NewRecord, nowMs: number): LedgerRecord {
   return { ...r, state: 'queued', outcome: 'pending', createdMs: nowMs, updatedMs: nowMs, transitions: [{ state: 'queued', tsMs: nowMs }] };
