@@ -44,8 +44,8 @@ export interface ControlAppConfig {
   speed?: number;
   /** History and replay; the history routes answer 503 without. */
   history?: TelemetryStore;
-  /** Attached simulators: fault injection and the body schema of their fault vocabulary. */
-  sim?: { injectFault: (req: Record<string, unknown>) => Promise<void>; faultSchema: TSchema };
+  /** Attached simulators: fault injection and sensor events, with the body schemas of their vocabulary. */
+  sim?: { injectFault: (req: Record<string, unknown>) => Promise<void>; faultSchema: TSchema; triggerEvent?: (req: Record<string, unknown>) => unknown; eventSchema?: TSchema };
   /** Extra fastify plugins beside the API (the web console). */
   plugins?: FastifyPluginAsync[];
   /** Tuning of operations (tests shorten alarm rules, planners). */
@@ -118,6 +118,7 @@ export async function startControlApp(c: ControlAppConfig): Promise<ControlApp> 
         ops,
         ...(c.history ? { history: c.history } : {}),
         ...(c.sim ? { simFaults: c.sim.injectFault, simFaultSchema: c.sim.faultSchema } : {}),
+        ...(c.sim?.triggerEvent && c.sim.eventSchema ? { simEvents: c.sim.triggerEvent, simEventSchema: c.sim.eventSchema } : {}),
       },
       c.http,
     );

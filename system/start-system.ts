@@ -20,7 +20,7 @@ import { startControlApp } from '../control/start-control-app.ts';
 import type { HttpServerOptions } from '../control/api/http-options.ts';
 import { webMapPlugin, type WebMapOptions } from '../web-map/server/plugin.ts';
 import { startSimFleet, type SimFleet } from '../simulators/fleet.ts';
-import { FaultRequest } from '../simulators/fleet/faults.ts';
+import { EventRequest, FaultRequest } from '../simulators/fleet/faults.ts';
 import type { Scenario } from '../simulators/scenario/load.ts';
 
 export interface SystemOptions {
@@ -207,7 +207,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       ...(o.http ? { http: o.http } : {}),
       speed: o.sim?.speed ?? 1,
       ...(telemetry ? { history: telemetry.store } : {}),
-      ...(fleet ? { sim: { injectFault: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest), faultSchema: FaultRequest } } : {}),
+      ...(fleet ? { sim: { injectFault: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest), faultSchema: FaultRequest, triggerEvent: (r: Record<string, unknown>) => fleet!.triggerEvent(r as EventRequest), eventSchema: EventRequest } } : {}),
       plugins: [webMapPlugin(o.web ?? {})],
     });
     closers.push({ name: 'operations and HTTP API', close: () => app.close() });

@@ -54,6 +54,9 @@ export interface ApiDeps {
    * them, so the API validates and documents it without depending on the simulators.
    */
   simFaultSchema?: TSchema;
+  /** A scripted sensor event from an attached simulator (the engineer's console); validated by the simulator. */
+  simEvents?: (req: Record<string, unknown>) => unknown;
+  simEventSchema?: TSchema;
   /** The telemetry store for history and replay. */
   history?: TelemetryStore;
   /** Site-file checks off the event loop; one is made (and closed with the API) when absent. */

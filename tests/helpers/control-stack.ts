@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Site } from '../../site/load.ts';
 import type { SecretsFile } from '../../site/secrets-file.ts';
 import { startSimFleet, type SimFleet, type SimFleetOptions } from '../../simulators/fleet.ts';
-import { FaultRequest } from '../../simulators/fleet/faults.ts';
+import { EventRequest, FaultRequest } from '../../simulators/fleet/faults.ts';
 import { MqttBus } from '../../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import type { ControlTimeouts } from '../../control/timeouts.ts';
@@ -100,7 +100,7 @@ export async function startControlStack(o: ControlStackOptions = {}): Promise<Co
       dataDir,
       listen: { host: '127.0.0.1', port: 0 },
       speed,
-      sim: { injectFault: (r) => fleet.injectFault(r as FaultRequest), faultSchema: FaultRequest },
+      sim: { injectFault: (r) => fleet.injectFault(r as FaultRequest), faultSchema: FaultRequest, triggerEvent: (r) => fleet.triggerEvent(r as EventRequest), eventSchema: EventRequest },
       ...(o.ops ? { ops: o.ops } : {}),
     });
     closers.push(() => app.close());

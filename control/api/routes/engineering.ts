@@ -76,6 +76,28 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
     );
 
+    // A sensor event from an attached simulator, as if the device had seen it: the engineer
+    // checks the alarm path end to end without walking to a checkpoint.
+    app.post(
+      '/sim/events',
+      {
+        config: { permission: 'sim.manage' },
+        schema: {
+          tags: ['simulators'],
+          body: deps.simEventSchema ?? Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true }),
+          response: { 200: Open({ ok: Type.Boolean() }), 400: ErrorBody, 503: ErrorBody },
+        },
+      },
+      async (req) => {
+        if (!deps.simEvents) throw new ApiError('API_ERR_UNAVAILABLE', 'no simulator is attached to this control service');
+        try {
+          return { ok: true, event: deps.simEvents(req.body as Record<string, unknown>) };
+        } catch (err) {
+          throw Object.assign(new Error((err as Error).message), { statusCode: 400, code: 'API_ERR_SIM_FAULT' });
+        }
+      },
+    );
+
     app.post(
       '/sim/faults',
       {
