@@ -55,6 +55,19 @@ describe('the engineer\'s console', () => {
     stack.fleet.drones.get('drone-6')!.clearFaults();
   }, 60_000);
 
+  it('raises a simulated sensor event from the panel, and the alarm path answers', async () => {
+    const before = stack.ops.alarms.list().length;
+    await page.getByTestId('eng-event-sensor').selectOption('cp-2-panic');
+    await poll(() => page.locator('[data-testid="eng-event-type"] option').count()).toBeGreaterThan(3);
+    await page.getByTestId('eng-event-type').selectOption('panic_button');
+    await page.getByTestId('eng-event-trigger').click();
+    expect(await page.getByTestId('confirm-text').textContent()).toMatch(/^Raise a simulated “panic_button” at cp-2-panic\?/);
+    await page.getByTestId('confirm-ok').click();
+    await poll(() => page.getByTestId('eng-event-result').getAttribute('data-ok')).toBe('true');
+    await poll(() => stack.ops.alarms.list().length, 20_000).toBeGreaterThan(before);
+    expect(stack.ops.alarms.list().some((a) => a.source.kind === 'sensor' && a.source.deviceId === 'cp-2-panic')).toBe(true);
+  }, 60_000);
+
   it('checks an uploaded site file and shows its errors by line', async () => {
     const good = readFileSync('sites/demo.yaml', 'utf8');
     // Break one field on a known line: a ring's response target as text.

@@ -133,13 +133,30 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
   const faultDuration = h('input', { type: 'number', min: 1, max: 86_400, value: 30, class: 'num', 'data-testid': 'eng-fault-duration' });
   const faultPct = h('input', { type: 'number', min: 0, max: 100, value: 50, class: 'num', 'data-testid': 'eng-fault-pct' });
   const faultResult = h('div', { class: 'muted', 'data-testid': 'eng-fault-result' });
+  // Sensor events, likewise in the simulators' vocabulary.
+  const eventSensor = h('select', { 'data-testid': 'eng-event-sensor' }, ...ctx.site.checkpoints.flatMap((c) => c.sensors.map((s) => h('option', { value: s.id }, `${s.id} (${s.type})`))));
+  const eventType = h('select', { 'data-testid': 'eng-event-type' });
+  const eventResult = h('div', { class: 'muted', 'data-testid': 'eng-event-result' });
+  type Doc = { paths?: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, { anyOf?: { const?: string; enum?: string[] }[] }> } }> } } }> };
+  const literals = (doc: Doc | undefined, path: string, field: string) =>
+    (doc?.paths?.[path]?.post?.requestBody?.content?.['application/json']?.schema?.properties?.[field]?.anyOf ?? []).flatMap((k) => k.const ?? k.enum ?? []);
   void api
-    .optional<{ paths?: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: { properties?: { kind?: { anyOf?: { const?: string; enum?: string[] }[] } } } }> } } }> }>('/api/openapi.json')
+    .optional<Doc>('/api/openapi.json')
     .then((doc) => {
-      const kinds = (doc?.paths?.['/api/sim/faults']?.post?.requestBody?.content?.['application/json']?.schema?.properties?.kind?.anyOf ?? []).flatMap((k) => k.const ?? k.enum ?? []);
-      fill(faultKind, ...kinds.map((k) => h('option', { value: k }, k)));
+      fill(faultKind, ...literals(doc, '/api/sim/faults', 'kind').map((k) => h('option', { value: k }, k)));
+      fill(eventType, ...literals(doc, '/api/sim/events', 'type').map((k) => h('option', { value: k }, k)));
     })
     .catch(() => undefined);
+  const triggerEvent = async () => {
+    try {
+      await api.post('/api/sim/events', { sensor: eventSensor.value, type: eventType.value });
+      eventResult.textContent = t('eng.event.done', { type: eventType.value, device: eventSensor.value });
+      eventResult.dataset['ok'] = 'true';
+    } catch (err) {
+      eventResult.textContent = describeError(t, err);
+      eventResult.dataset['ok'] = 'false';
+    }
+  };
   const mayFault = can(ctx.user, 'sim.manage');
   const injectFault = async () => {
     const kind = faultKind.value;
@@ -188,6 +205,9 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
     h('h3', {}, t('eng.faults')),
     h('div', { class: 'eng-form' }, faultDevice, faultKind, h('label', {}, t('eng.fault.duration'), ' ', faultDuration), h('label', {}, t('eng.fault.pct'), ' ', faultPct), actionButton(ctx, { testId: 'eng-fault-inject', label: t('eng.fault.inject'), disabled: !mayFault, confirm: () => t('confirm.fault', { kind: faultKind.value, device: faultDevice.value }), run: injectFault })),
     faultResult,
+    h('h3', {}, t('eng.events')),
+    h('div', { class: 'eng-form' }, eventSensor, eventType, actionButton(ctx, { testId: 'eng-event-trigger', label: t('eng.event.trigger'), disabled: !mayFault, confirm: () => t('confirm.event', { type: eventType.value, device: eventSensor.value }), run: triggerEvent })),
+    eventResult,
     h('h3', {}, t('eng.site')),
     h('div', { class: 'eng-form' }, file, actionButton(ctx, { testId: 'eng-validate', label: t('eng.validate'), disabled: !mayConfig, run: validate })),
     validation,

@@ -359,6 +359,10 @@ export const EN = {
   'measure.hint': 'Click points to measure; Esc or the ruler again to finish',
   'measure.first': 'Click the next point',
   'measure.result': '{total} over {n} leg(s); last leg {leg}',
+  'eng.events': 'Simulated sensor events',
+  'eng.event.trigger': 'Raise event',
+  'eng.event.done': '{type} raised at {device}',
+  'confirm.event': 'Raise a simulated “{type}” at {device}? It raises a real alarm in this system.',
 } as const;
 
 export type MessageKey = keyof typeof EN;

@@ -361,4 +361,8 @@ export const ZH: Record<MessageKey, string> = {
   'measure.hint': '依次点击地图测量；按 Esc 或再次点击标尺结束',
   'measure.first': '请点击下一个点',
   'measure.result': '共 {total}（{n} 段），最后一段 {leg}',
+  'eng.events': '模拟传感器事件',
+  'eng.event.trigger': '触发事件',
+  'eng.event.done': '已在 {device} 触发 {type}',
+  'confirm.event': '在 {device} 触发模拟“{type}”事件？这会在本系统产生真实警情。',
 };
