@@ -23,6 +23,7 @@ import { startMosquitto } from './lib/mosquitto.ts';
 import { runBench, type Figures } from './lib/runs.ts';
 import { WireClient, encodePublish } from './lib/wire-client.ts';
 import { encodePublishQos0, startRawFlood } from '../tests/broker/raw-mqtt.ts';
+import { stopChild } from '../util/stop-child.ts';
 
 const DEVICES = 200;
 const STEP_MS = 1_500;
@@ -75,13 +76,7 @@ async function startOurs(defaultLimits = false): Promise<Target> {
       child.once('message', (m) => resolve(m as { metrics: Record<string, unknown>; rssMb: number }));
       child.send('metrics');
     });
-  const close = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  };
+  const close = () => stopChild(child);
   cleanups.push(close);
   return {
     name: defaultLimits ? 'ringwatch (default limits)' : 'ringwatch',

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 export { findFreePort as freePort } from '../../util/free-port.ts';
 import { findFreePort as freePort } from '../../util/free-port.ts';
+import { stopChild } from '../../util/stop-child.ts';
 
 /**
  * The reference broker configured as a user who needs zero loss would run it. Mosquitto's
@@ -45,11 +46,7 @@ export async function startMosquitto(extraConf: readonly string[] = MOSQUITTO_ZE
     port,
     child,
     close: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
 import { findFreePort as freePort } from '../../util/free-port.ts';
+import { stopChild } from '../../util/stop-child.ts';
 
 /** Starts a throwaway redis-server (no persistence, temp dir) and waits until it accepts connections. */
 export async function startRedis(): Promise<{ url: string; close(): Promise<void> }> {
@@ -29,11 +30,7 @@ export async function startRedis(): Promise<{ url: string; close(): Promise<void
   return {
     url: `redis://127.0.0.1:${port}`,
     close: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await stopChild(child);
       await rm(dir, { recursive: true, force: true });
     },
   };
