@@ -3,6 +3,7 @@ import {
   decimationBucketMs,
   DEFAULT_RETENTION,
   durationMs,
+  trackSource,
   RECORD_TAGS,
   severitiesAtLeast,
   type DeviceState,
@@ -96,8 +97,8 @@ export class MemoryTelemetryStore implements TelemetryStore {
   }
 
   async track(deviceId: string, w: TimeWindow, maxPoints: number): Promise<TrackResult> {
-    const useTrack = w.fromMs < this.nowMs() - durationMs(this.retention.raw);
-    const source = useTrack ? 'track' : 'raw';
+    const source = trackSource(w, this.retention, this.nowMs());
+    const useTrack = source === 'track';
     // The downsampled series lives under track retention, the raw points under raw.
     const raw = this.select('telemetry', w, useTrack ? 'track' : 'raw').filter((p) => p.tags['deviceId'] === deviceId);
     const rows = useTrack ? this.downsample(raw) : raw.map((p) => trackPointOf(p.tsMs, p.fields)).filter((p) => p !== undefined);

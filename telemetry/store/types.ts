@@ -24,6 +24,21 @@ export function durationMs(d: Duration): number {
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
+/** `partial` over the defaults, each duration checked: throws on one that does not parse. */
+export function checkedRetention(partial: Partial<RetentionConfig> = {}): RetentionConfig {
+  const retention = { ...DEFAULT_RETENTION, ...partial };
+  for (const d of Object.values(retention)) durationMs(d);
+  return retention;
+}
+
+/**
+ * Which series a track query reads: the downsampled track once the window starts before
+ * raw retention (those raw points are gone), the raw points otherwise.
+ */
+export function trackSource(w: TimeWindow, retention: RetentionConfig, nowMs: number): 'track' | 'raw' {
+  return w.fromMs < nowMs - durationMs(retention.raw) ? 'track' : 'raw';
+}
+
 export interface TimeWindow {
   fromMs: number;
   /** Exclusive. */

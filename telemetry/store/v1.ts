@@ -4,10 +4,11 @@ import { MEASUREMENT_RETENTION, TRACK_MEASUREMENT, type FieldValue, type Telemet
 import { ident, lit, seriesRows, timeClause, type RawResult } from './influxql.ts';
 import { parseRecordJson, trackPointOf } from './rows.ts';
 import {
-  DEFAULT_RETENTION,
+  checkedRetention,
   decimationBucketMs,
   durationMs,
   severitiesAtLeast,
+  trackSource,
   TRACK_FIELDS,
   type DeviceState,
   type EventQuery,
@@ -46,8 +47,7 @@ export class InfluxV1Store implements TelemetryStore {
   constructor(opts: InfluxV1Options) {
     const u = new URL(opts.url);
     this.database = opts.database ?? 'ringwatch';
-    this.retention = { ...DEFAULT_RETENTION, ...opts.retention };
-    for (const d of Object.values(this.retention)) durationMs(d);
+    this.retention = checkedRetention(opts.retention);
     this.influx = new InfluxDB({
       host: u.hostname,
       port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
@@ -163,8 +163,8 @@ export class InfluxV1Store implements TelemetryStore {
   }
 
   async track(deviceId: string, w: TimeWindow, maxPoints: number): Promise<TrackResult> {
-    const useTrack = w.fromMs < Date.now() - durationMs(this.retention.raw);
-    const source = useTrack ? 'track' : 'raw';
+    const source = trackSource(w, this.retention, Date.now());
+    const useTrack = source === 'track';
     const from = useTrack ? `${this.rp('track')}.${ident(TRACK_MEASUREMENT)}` : `${this.rp('raw')}."telemetry"`;
     const where = `WHERE "deviceId" = ${lit(deviceId)} AND ${timeClause(w)}`;
     const [count] = await this.queryMany([`SELECT count("latDeg") FROM ${from} ${where}`]);

@@ -3,10 +3,10 @@ import { storeErrorFromStatus, TelemetryError } from '../errors.ts';
 import { MEASUREMENT_RETENTION, TRACK_MEASUREMENT, type FieldValue, type TelemetryPoint } from '../points.ts';
 import { describeV2, ensureV2Schema, requester, type V2Names } from './v2-admin.ts';
 import {
-  DEFAULT_RETENTION,
+  checkedRetention,
   decimationBucketMs,
-  durationMs,
   severitiesAtLeast,
+  trackSource,
   TRACK_FIELDS,
   type DeviceState,
   type EventQuery,
@@ -58,8 +58,7 @@ export class InfluxV2Store implements TelemetryStore {
   private readonly influx: InfluxDB;
 
   constructor(private readonly opts: InfluxV2Options) {
-    this.retention = { ...DEFAULT_RETENTION, ...opts.retention };
-    for (const d of Object.values(this.retention)) durationMs(d);
+    this.retention = checkedRetention(opts.retention);
     const p = opts.bucketPrefix ?? 'ringwatch';
     this.names = { org: opts.org, raw: `${p}-raw`, track: `${p}-track`, long: `${p}-long`, task: `${p}-track-${this.retention.trackInterval}` };
     this.influx = new InfluxDB({ url: opts.url, token: opts.token, timeout: opts.timeoutMs ?? 15_000 });
@@ -156,8 +155,8 @@ export class InfluxV2Store implements TelemetryStore {
   }
 
   async track(deviceId: string, w: TimeWindow, maxPoints: number): Promise<TrackResult> {
-    const useTrack = w.fromMs < Date.now() - durationMs(this.retention.raw);
-    const source = useTrack ? 'track' : 'raw';
+    const source = trackSource(w, this.retention, Date.now());
+    const useTrack = source === 'track';
     const base = `from(bucket: ${fstr(useTrack ? this.names.track : this.names.raw)})
   |> range(start: ${fluxTime(w.fromMs)}, stop: ${fluxTime(w.toMs)})
   |> filter(fn: (r) => r._measurement == ${fstr(useTrack ? TRACK_MEASUREMENT : 'telemetry')} and r.deviceId == ${fstr(deviceId)})`;
