@@ -4,6 +4,8 @@ import type { CommandResult } from './result.ts';
 import type { GotoTarget } from './action.ts';
 import { takeoffToleranceM } from './takeoff-outcome.ts';
 import type { VehicleWatch } from './vehicle-context.ts';
+import { pollOutcome } from './outcome-poll.ts';
+import { groundSpeedOf } from './telemetry-state.ts';
 
 /**
  * Arrived: within this of the target horizontally. ArduCopter in GUIDED and PX4 after
@@ -12,7 +14,6 @@ import type { VehicleWatch } from './vehicle-context.ts';
  */
 export const ARRIVAL_RADIUS_M = 8;
 
-const POLL_MS = 100;
 const MODE_GRACE_MS = 3000;
 /** Progress (distance left, ETA) is reported at most this often. */
 const PROGRESS_EVERY_MS = 1000;
@@ -46,49 +47,33 @@ export function awaitArrival(v: VehicleWatch, to: GotoTarget, o: ArrivalOptions,
   let startDistM: number | undefined;
   let modeSeen = false;
   const altTolM = takeoffToleranceM(to.altRelM);
-  return new Promise((resolve) => {
-    const finish = (r: CommandResult) => {
-      clearInterval(timer);
-      v.off('link_lost', onLost);
-      hooks.signal?.removeEventListener('abort', onAbort);
-      resolve({ ...accepted, ...r, attempts: accepted.attempts });
-    };
-    const onLost = () => finish({ status: 'link_lost', message: 'link lost on the way to the target' });
-    const onAbort = () => finish({ status: 'cancelled', message: 'cancelled by request on the way to the target' });
-    const check = () => {
-      const s = v.telemetryState;
-      if (s.latE7 === undefined || s.lonE7 === undefined) return;
-      const here = { latDeg: s.latE7 / 1e7, lonDeg: s.lonE7 / 1e7 };
-      const leftM = distanceM(here, to);
-      const altM = (s.relAltMm ?? 0) / 1000;
-      startDistM ??= leftM;
-      if (leftM <= ARRIVAL_RADIUS_M && Math.abs(altM - to.altRelM) <= altTolM) {
-        // What the accept said (flown at the default speed, say) stays on the record.
-        const said = accepted.message ? `${accepted.message}; ` : '';
-        return finish({ status: 'success', message: `${said}arrived: ${leftM.toFixed(1)} m from the target at ${altM.toFixed(1)} m` });
-      }
-      if (!o.stillCurrent()) return finish({ status: 'cancelled', message: `replaced by a later command ${Math.round(leftM)} m from the target` });
-      if (s.armed === false) return finish({ status: 'failed', message: `vehicle disarmed ${Math.round(leftM)} m from the target` });
-      const elapsed = Date.now() - startMs;
-      // The heartbeat naming the new mode may trail the accept by a second: judge the
-      // mode once it has been seen, or after MODE_GRACE_MS.
-      const modeOk = o.flyingModeOk();
-      modeSeen ||= modeOk;
-      if (!modeOk && (modeSeen || elapsed > MODE_GRACE_MS)) return finish({ status: 'failed', message: `vehicle left the go-to (mode changed) ${Math.round(leftM)} m from the target` });
-      if (elapsed > o.withinMs) return finish({ status: 'timeout', message: `still ${Math.round(leftM)} m from the target after ${Math.round(elapsed / 1000)} s` });
-      if (Date.now() - lastReportMs >= PROGRESS_EVERY_MS) {
-        lastReportMs = Date.now();
-        const gs = s.groundSpeedMps ?? (s.vxCmps !== undefined && s.vyCmps !== undefined ? Math.hypot(s.vxCmps, s.vyCmps) / 100 : 0);
-        const pct = startDistM > 0 ? Math.max(0, Math.min(99, Math.floor((1 - leftM / startDistM) * 100))) : 0;
-        hooks.onOutcomeProgress?.({ progressPct: pct, distanceLeftM: Math.round(leftM), ...(gs > 0.5 ? { etaS: Math.round(leftM / gs) } : {}) });
-      }
-    };
-    const timer = setInterval(check, POLL_MS);
-    // A poll must not keep the process alive: after the links close at shutdown nothing
-    // settles it until `withinMs`, and `ringwatch up` would not exit on Ctrl-C.
-    timer.unref();
-    v.on('link_lost', onLost);
-    hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    check();
+  const endings = { linkLost: 'link lost on the way to the target', cancelled: 'cancelled by request on the way to the target' };
+  return pollOutcome(v, accepted, hooks, endings, (finish) => {
+    const s = v.telemetryState;
+    if (s.latE7 === undefined || s.lonE7 === undefined) return;
+    const here = { latDeg: s.latE7 / 1e7, lonDeg: s.lonE7 / 1e7 };
+    const leftM = distanceM(here, to);
+    const altM = (s.relAltMm ?? 0) / 1000;
+    startDistM ??= leftM;
+    if (leftM <= ARRIVAL_RADIUS_M && Math.abs(altM - to.altRelM) <= altTolM) {
+      // What the accept said (flown at the default speed, say) stays on the record.
+      const said = accepted.message ? `${accepted.message}; ` : '';
+      return finish({ status: 'success', message: `${said}arrived: ${leftM.toFixed(1)} m from the target at ${altM.toFixed(1)} m` });
+    }
+    if (!o.stillCurrent()) return finish({ status: 'cancelled', message: `replaced by a later command ${Math.round(leftM)} m from the target` });
+    if (s.armed === false) return finish({ status: 'failed', message: `vehicle disarmed ${Math.round(leftM)} m from the target` });
+    const elapsed = Date.now() - startMs;
+    // The heartbeat naming the new mode may trail the accept by a second: judge the
+    // mode once it has been seen, or after MODE_GRACE_MS.
+    const modeOk = o.flyingModeOk();
+    modeSeen ||= modeOk;
+    if (!modeOk && (modeSeen || elapsed > MODE_GRACE_MS)) return finish({ status: 'failed', message: `vehicle left the go-to (mode changed) ${Math.round(leftM)} m from the target` });
+    if (elapsed > o.withinMs) return finish({ status: 'timeout', message: `still ${Math.round(leftM)} m from the target after ${Math.round(elapsed / 1000)} s` });
+    if (Date.now() - lastReportMs >= PROGRESS_EVERY_MS) {
+      lastReportMs = Date.now();
+      const gs = groundSpeedOf(s) ?? 0;
+      const pct = startDistM > 0 ? Math.max(0, Math.min(99, Math.floor((1 - leftM / startDistM) * 100))) : 0;
+      hooks.onOutcomeProgress?.({ progressPct: pct, distanceLeftM: Math.round(leftM), ...(gs > 0.5 ? { etaS: Math.round(leftM / gs) } : {}) });
+    }
   });
 }

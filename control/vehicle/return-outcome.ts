@@ -3,6 +3,8 @@ import type { CommandHooks } from './command-sender.ts';
 import type { Autopilot } from './modes.ts';
 import type { CommandResult } from './result.ts';
 import type { Vehicle } from './vehicle.ts';
+import { pollOutcome } from './outcome-poll.ts';
+import { groundSpeedOf } from './telemetry-state.ts';
 
 /**
  * Outcomes of `land` and `rtl` (issue 14 item 3: "landed and disarmed", not "accepted"):
@@ -174,7 +176,6 @@ export interface ReturnWatch {
   modeOk: () => boolean;
 }
 
-const POLL_MS = 100;
 const PROGRESS_EVERY_MS = 1000;
 
 /**
@@ -187,43 +188,28 @@ export function awaitReturn(v: Vehicle, o: ReturnWatch, accepted: CommandResult,
   let track: ReturnTrack = { modeSeen: false };
   let lastReportMs = -Infinity;
   const what = o.kind === 'rtl' ? 'return home' : 'landing';
-  return new Promise((resolve) => {
-    const finish = (r: CommandResult) => {
-      clearInterval(timer);
-      v.off('link_lost', onLost);
-      hooks.signal?.removeEventListener('abort', onAbort);
-      resolve({ ...accepted, ...r, attempts: accepted.attempts });
+  const endings = { linkLost: `link lost during the ${what}`, cancelled: `cancelled by request during the ${what}` };
+  return pollOutcome(v, accepted, hooks, endings, (finish) => {
+    const t = v.telemetryState;
+    const sample: ReturnSample = {
+      nowMs: Date.now(),
+      ...(t.latE7 !== undefined && t.lonE7 !== undefined ? { latDeg: t.latE7 / 1e7, lonDeg: t.lonE7 / 1e7 } : {}),
+      ...(t.relAltMm !== undefined ? { relAltM: t.relAltMm / 1000 } : {}),
+      ...(t.armed !== undefined ? { armed: t.armed } : {}),
+      modeOk: o.modeOk(),
+      groundSpeedMps: groundSpeedOf(t),
     };
-    const onLost = () => finish({ status: 'link_lost', message: `link lost during the ${what}` });
-    const onAbort = () => finish({ status: 'cancelled', message: `cancelled by request during the ${what}` });
-    const check = () => {
-      const t = v.telemetryState;
-      const sample: ReturnSample = {
-        nowMs: Date.now(),
-        ...(t.latE7 !== undefined && t.lonE7 !== undefined ? { latDeg: t.latE7 / 1e7, lonDeg: t.lonE7 / 1e7 } : {}),
-        ...(t.relAltMm !== undefined ? { relAltM: t.relAltMm / 1000 } : {}),
-        ...(t.armed !== undefined ? { armed: t.armed } : {}),
-        modeOk: o.modeOk(),
-        groundSpeedMps: t.groundSpeedMps ?? (t.vxCmps !== undefined && t.vyCmps !== undefined ? Math.hypot(t.vxCmps, t.vyCmps) / 100 : undefined),
-      };
-      const r = evaluateReturn(sample, goal, track);
-      track = r.track;
-      const vd = r.verdict;
-      if (vd.kind === 'achieved') return finish({ status: 'success', message: vd.message });
-      // Before the mode check: the command that replaced this one changes the mode itself.
-      if (!o.stillCurrent()) return finish({ status: 'cancelled', message: `replaced by a later command during the ${what}` });
-      if (vd.kind === 'failed') return finish({ status: 'failed', message: vd.message });
-      if (vd.kind === 'timeout') return finish({ status: 'timeout', message: vd.message });
-      if (vd.progress && sample.nowMs - lastReportMs >= PROGRESS_EVERY_MS) {
-        lastReportMs = sample.nowMs;
-        hooks.onOutcomeProgress?.(vd.progress);
-      }
-    };
-    const timer = setInterval(check, POLL_MS);
-    // A poll must not keep the process alive (see goto-outcome.ts).
-    timer.unref();
-    v.on('link_lost', onLost);
-    hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    check();
+    const r = evaluateReturn(sample, goal, track);
+    track = r.track;
+    const vd = r.verdict;
+    if (vd.kind === 'achieved') return finish({ status: 'success', message: vd.message });
+    // Before the mode check: the command that replaced this one changes the mode itself.
+    if (!o.stillCurrent()) return finish({ status: 'cancelled', message: `replaced by a later command during the ${what}` });
+    if (vd.kind === 'failed') return finish({ status: 'failed', message: vd.message });
+    if (vd.kind === 'timeout') return finish({ status: 'timeout', message: vd.message });
+    if (vd.progress && sample.nowMs - lastReportMs >= PROGRESS_EVERY_MS) {
+      lastReportMs = sample.nowMs;
+      hooks.onOutcomeProgress?.(vd.progress);
+    }
   });
 }

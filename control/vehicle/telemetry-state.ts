@@ -81,6 +81,11 @@ export class SeqGapMeter {
  * A position worth publishing or flying from: a GPS fix of 2D or better and not 0,0.
  * After boot ArduCopter streams GLOBAL_POSITION_INT at 0,0 with fix 0 for seconds.
  */
+/** VFR_HUD's ground speed, or the speed of GLOBAL_POSITION_INT's velocity before VFR_HUD has come. */
+export function groundSpeedOf(s: TelemetryState): number | undefined {
+  return s.groundSpeedMps ?? (s.vxCmps !== undefined && s.vyCmps !== undefined ? Math.hypot(s.vxCmps, s.vyCmps) / 100 : undefined);
+}
+
 export function positionValid(s: TelemetryState): boolean {
   return s.latE7 !== undefined && s.lonE7 !== undefined && !(s.latE7 === 0 && s.lonE7 === 0) && (s.gpsFix ?? 0) >= 2;
 }
@@ -112,8 +117,7 @@ export function normaliseTelemetry(
     headingDeg = (Math.atan2(s.vyCmps, s.vxCmps) * 180) / Math.PI;
   }
   headingDeg = ((headingDeg % 360) + 360) % 360;
-  const groundSpeedMps =
-    s.groundSpeedMps ?? (s.vxCmps !== undefined && s.vyCmps !== undefined ? Math.hypot(s.vxCmps, s.vyCmps) / 100 : 0);
+  const groundSpeedMps = groundSpeedOf(s) ?? 0;
   const t: DroneTelemetry = {
     tsMs: Math.round(nowMs),
     latDeg: s.latE7 / 1e7,
