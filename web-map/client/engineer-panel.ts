@@ -63,7 +63,7 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
         { 'data-testid': 'eng-row', 'data-device': d.id, 'data-kind': 'drone', 'data-online': String(online) },
         h('td', {}, droneName(ctx.site, d.id)),
         h('td', { class: online ? 'ok' : 'bad' }, online ? t('eng.online') : t('eng.offline')),
-        h('td', { 'data-testid': 'eng-quality' }, l?.linkQualityPct !== undefined ? `${Math.round(l.linkQualityPct)} %` : '—'),
+        h('td', { 'data-testid': 'eng-quality' }, l?.linkQualityPct !== undefined ? `${Math.round(l.linkQualityPct)}%` : '—'),
         h('td', {}, age(l?.lastHeartbeatAgeMs)),
         h('td', { class: 'fw' }, l?.autopilot ?? String((d as { autopilot?: string }).autopilot ?? '—')),
         h('td', { class: rej ? 'bad' : '', title: why, 'data-testid': 'eng-rejected' }, String(rej), why ? ` (${why})` : ''),
@@ -77,7 +77,7 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
         h(
           'tr',
           { 'data-testid': 'eng-row', 'data-device': d.id, 'data-kind': d.kind, 'data-online': String(d.state === 'online') },
-          h('td', {}, d.id),
+          h('td', { title: d.id }, d.id),
           h('td', { class: d.state === 'online' ? 'ok' : d.state === 'offline' ? 'bad' : '' }, t(`eng.${d.state}` as MessageKey)),
           h('td', {}, '—'),
           h('td', {}, age(d.lastSeenMs === undefined ? undefined : now - d.lastSeenMs)),
