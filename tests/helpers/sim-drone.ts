@@ -144,11 +144,7 @@ export class TestGcs {
     this.link.on('message', onMsg);
     try {
       const ack = this.next(common.MissionAck, (a) => a.missionType === missionType, opts.timeoutMs ?? 5000);
-      const count = new common.MissionCount();
-      count.targetSystem = this.targetSystem;
-      count.targetComponent = 1;
-      count.count = items.length;
-      count.missionType = missionType;
+      const count = missionCount(this.targetSystem, items.length, missionType);
       this.send(count);
       return { ack: await ack, requestsInt, requestsLegacy };
     } finally {
@@ -221,6 +217,16 @@ export function useInMemoryVehicles(defaults: Omit<SimDroneOptions, 'udpPort' | 
     return v;
   };
   return Object.assign(openVehicle, { adopt: (...v: InMemoryVehicle[]) => void open.push(...v) });
+}
+
+/** MISSION_COUNT to the autopilot (component 1) of `targetSystem`: the start of an upload. */
+export function missionCount(targetSystem: number, count: number, missionType = 0): common.MissionCount {
+  const m = new common.MissionCount();
+  m.targetSystem = targetSystem;
+  m.targetComponent = 1;
+  m.count = count;
+  m.missionType = missionType;
+  return m;
 }
 
 export function commandLong(targetSystem: number, command: number, params: number[] = []): common.CommandLong {

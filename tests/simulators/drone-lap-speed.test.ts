@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { common } from 'node-mavlink';
-import { missionItem, offsetDeg, simModel } from '../helpers/sim-drone.ts';
+import { missionCount, missionItem, offsetDeg, simModel } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const F = common.MavFrame;
@@ -39,11 +39,7 @@ function patrol(opts: Parameters<typeof simModel>[0] = {}) {
   for (const p of loop) items.push(missionItem(items.length, C.NAV_WAYPOINT, { ...p, alt: 42.5 }));
   items.push(missionItem(items.length, C.DO_JUMP, { params: [first, -1, 0, 0], frame: F.MISSION }));
   // the mission protocol itself: MISSION_COUNT, then each item as it is requested
-  const count = new common.MissionCount();
-  count.targetSystem = m.v.systemId;
-  count.targetComponent = 1;
-  count.count = items.length;
-  count.missionType = 0;
+  const count = missionCount(m.v.systemId, items.length);
   m.send(count);
   for (const it of items) m.send(it);
   const ack = m.of(common.MissionAck).at(-1)!.data;

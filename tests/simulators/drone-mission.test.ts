@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { demoDrones, missionItem, offsetDeg, useInMemoryVehicles } from '../helpers/sim-drone.ts';
+import { demoDrones, missionCount, missionItem, offsetDeg, useInMemoryVehicles } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const R = common.MavResult;
@@ -105,11 +105,7 @@ describe('sim drone: mission protocol (vehicle side)', () => {
       });
     });
     const cancelled = gcs.next(common.MissionAck, (a) => a.type === MR.OPERATION_CANCELLED, 3000);
-    const count = new common.MissionCount();
-    count.targetSystem = drone.mavlink.systemId;
-    count.targetComponent = 1;
-    count.count = 3;
-    count.missionType = MISSION;
+    const count = missionCount(drone.mavlink.systemId, 3, MISSION);
     gcs.send(count);
     await requests;
     expect(firstTwo).toEqual([0, 0]); // the same item asked again

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { missionItem, offsetDeg, simModel } from '../helpers/sim-drone.ts';
+import { missionCount, missionItem, offsetDeg, simModel } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const F = common.MavFrame;
@@ -27,11 +27,7 @@ function vehicle(autopilot: 'px4' | 'ardupilot') {
   m.send(gcsHeartbeat());
   m.run(3); // texts flow (PX4), home set
   const upload = (type: number, items: common.MissionItemInt[]) => {
-    const count = new common.MissionCount();
-    count.targetSystem = m.v.systemId;
-    count.targetComponent = 1;
-    count.count = items.length;
-    count.missionType = type;
+    const count = missionCount(m.v.systemId, items.length, type);
     const before = m.out.length;
     m.send(count);
     for (const it of items) {

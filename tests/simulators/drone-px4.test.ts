@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { common, minimal } from 'node-mavlink';
-import { missionItem, offsetDeg, simModel } from '../helpers/sim-drone.ts';
+import { missionCount, missionItem, offsetDeg, simModel } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const F = common.MavFrame;
@@ -41,11 +41,7 @@ function px4(opts: Parameters<typeof simModel>[0] = {}) {
     m.send(c);
   };
   const upload = (items: common.MissionItemInt[]) => {
-    const count = new common.MissionCount();
-    count.targetSystem = m.v.systemId;
-    count.targetComponent = 1;
-    count.count = items.length;
-    count.missionType = 0;
+    const count = missionCount(m.v.systemId, items.length);
     const before = m.out.length;
     m.send(count);
     for (const it of items) {

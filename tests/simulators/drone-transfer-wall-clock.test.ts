@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { common } from 'node-mavlink';
-import { demoDrones, missionItem, offsetDeg, useInMemoryVehicles } from '../helpers/sim-drone.ts';
+import { demoDrones, missionCount, missionItem, offsetDeg, useInMemoryVehicles } from '../helpers/sim-drone.ts';
 
 const C = common.MavCmd;
 const MR = common.MavMissionResult;
@@ -33,11 +33,7 @@ describe('sim drone: mission upload timeouts in wall time at any speed', () => {
       setTimeout(() => gcs.send(items[seq]!), 1_500);
     });
     const ack = gcs.next(common.MissionAck, () => true, 15_000);
-    const count = new common.MissionCount();
-    count.targetSystem = drone.mavlink.systemId;
-    count.targetComponent = 1;
-    count.count = items.length;
-    count.missionType = 0;
+    const count = missionCount(drone.mavlink.systemId, items.length);
     gcs.send(count);
     expect((await ack).type).toBe(MR.ACCEPTED);
     expect(gcs.texts()).not.toContain('Mission upload timeout');
