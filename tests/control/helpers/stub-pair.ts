@@ -47,7 +47,7 @@ export function useStubPairs(): OpenStubPair {
     const stub = new StubVehicle(b, 1, o.seed ?? 1);
     if (o.autopilot !== undefined) stub.autopilot = o.autopilot;
     const v = gl.vehicles.get(1)!;
-    open.push({ gl, v, stub });
+    open.push({ gl, stub });
     const online = new Promise<void>((r) => v.once('online', () => r()));
     stub.heartbeat();
     await online;
