@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../control/api/app.ts';
+import { buildApi, type ApiDeps } from '../../control/api/app.ts';
 import { AuditLog } from '../../control/api/audit-log.ts';
-import { SessionStore } from '../../control/api/sessions.ts';
+import type { HttpServerOptions } from '../../control/api/http-options.ts';
+import { SessionStore, type SessionOptions } from '../../control/api/sessions.ts';
 import { EventHub } from '../../control/live/event-hub.ts';
 import { WarningLibrary } from '../../control/ops/warning-library.ts';
 import type { Clock } from '../../control/timeouts.ts';
@@ -19,22 +20,23 @@ export interface ApiOnly {
   close(): Promise<void>;
 }
 
+export interface ApiOnlyOptions {
+  /** Over 1 h sessions, 10 min idle, 3 failed logins a minute. */
+  sessions?: Partial<SessionOptions>;
+  deps?: Partial<ApiDeps>;
+  http?: HttpServerOptions;
+}
+
 /**
- * The HTTP API with no control service behind it: sessions (1 h, 10 min idle, 3 failures
- * a minute), an audit log and the warning library on a fresh data dir. Always `close()` it.
+ * The HTTP API with no control service behind it: sessions, an audit log and the warning
+ * library on a fresh data dir (`dataDirPrefix`…). Not listening. Always `close()` it.
  */
-export async function buildApiOnly(site: Site, clock: Clock, dataDirPrefix: string): Promise<ApiOnly> {
+export async function buildApiOnly(site: Site, clock: Clock, dataDirPrefix: string, o: ApiOnlyOptions = {}): Promise<ApiOnly> {
   const dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
   const audit = await AuditLog.open({ dataDir, clock });
   const hub = new EventHub(10);
-  const app = await buildApi({
-    site,
-    clock,
-    sessions: new SessionStore(site.users, clock, { maxAgeMs: 3600_000, idleMs: 600_000, maxFailures: 3, failureWindowMs: 60_000 }),
-    audit,
-    warnings: new WarningLibrary(site.warnings, dataDir),
-    hub,
-  });
+  const sessions = new SessionStore(site.users, clock, { maxAgeMs: 3600_000, idleMs: 600_000, maxFailures: 3, failureWindowMs: 60_000, ...o.sessions } as SessionOptions);
+  const app = await buildApi({ site, clock, sessions, audit, warnings: new WarningLibrary(site.warnings, dataDir), hub, ...o.deps }, o.http);
   return {
     app,
     audit,

@@ -1,17 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApi, type ApiDeps } from '../../control/api/app.ts';
-import { AuditLog } from '../../control/api/audit-log.ts';
-import { EventHub } from '../../control/live/event-hub.ts';
+import type { ApiDeps } from '../../control/api/app.ts';
+import type { AuditLog } from '../../control/api/audit-log.ts';
 import type { HttpServerOptions } from '../../control/api/http-options.ts';
-import { SessionStore, type SessionOptions } from '../../control/api/sessions.ts';
-import { WarningLibrary } from '../../control/ops/warning-library.ts';
+import type { SessionOptions } from '../../control/api/sessions.ts';
 import { loadSite } from '../../site/load.ts';
 import { loadSecretsFile } from '../../site/secrets-file.ts';
 import { webMapPlugin } from '../../web-map/server/plugin.ts';
+import { buildApiOnly } from '../helpers/api-only.ts';
 
 export const demo = { site: loadSite('sites/demo.yaml'), secrets: loadSecretsFile('sites/demo.secrets.yaml') };
 
@@ -29,21 +25,13 @@ export interface ApiServer {
 export async function startApiServer(
   o: { http?: HttpServerOptions; deps?: Partial<ApiDeps>; sessions?: Partial<SessionOptions>; web?: boolean; clock?: { nowMs(): number } } = {},
 ): Promise<ApiServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rw-sec-'));
   const clock = o.clock ?? { nowMs: () => Date.now() };
-  const audit = await AuditLog.open({ dataDir, clock });
-  const hub = new EventHub(10);
-  const sessions = new SessionStore(demo.site.users, clock, {
-    maxAgeMs: 3600_000,
-    idleMs: 600_000,
-    maxFailures: 5,
-    failureWindowMs: 60_000,
-    ...o.sessions,
-  } as SessionOptions);
-  const app = await buildApi(
-    { site: demo.site, clock, sessions, audit, warnings: new WarningLibrary(demo.site.warnings, dataDir), hub, simFaults: async () => undefined, ...o.deps },
-    o.http,
-  );
+  const api = await buildApiOnly(demo.site, clock, 'rw-sec-', {
+    sessions: { maxFailures: 5, ...o.sessions },
+    deps: { simFaults: async () => undefined, ...o.deps },
+    http: o.http,
+  });
+  const { app, dataDir, audit } = api;
   if (o.web) await app.register(webMapPlugin({}));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
@@ -53,12 +41,7 @@ export async function startApiServer(
     port,
     dataDir,
     audit,
-    async close() {
-      await app.close();
-      hub.close();
-      await audit.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close: () => api.close(),
   };
 }
 
