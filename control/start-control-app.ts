@@ -13,6 +13,8 @@ import { EventHub } from './live/event-hub.ts';
 import type { Bus } from './mqtt/bus.ts';
 import { startOperations, type Operations, type OperationsOptions } from './ops/operations.ts';
 import { opsTime, type OpsTime } from './ops/sim-time.ts';
+import { PatrolFile } from './ops/patrol-store.ts';
+import { Readopter } from './ops/readopt.ts';
 import { WarningLibrary } from './ops/warning-library.ts';
 import type { ControlService } from './service.ts';
 
@@ -34,7 +36,7 @@ export interface ControlAppConfig {
   control: ControlService;
   /** The control identity's broker connection; operations without it run without broadcasts and device events. */
   bus?: Bus;
-  /** The control service's data directory: warning library, audit log, sensor event ids. */
+  /** The control service's data directory: warning library, audit log, sensor event ids, alarms, patrol state. */
   dataDir: string;
   /** Where the API listens; port 0 picks a free one (default CONTROL_APP_DEFAULTS). */
   listen?: { host?: string; port?: number };
@@ -61,6 +63,8 @@ export interface ControlApp {
   warnings: WarningLibrary;
   audit: AuditLog;
   api: FastifyInstance;
+  /** Drones found armed at start: re-adopted onto their patrol sortie or listed as manual. */
+  readopter: Readopter;
   /** `http(s)://host:port` the API listens on (no trailing slash). */
   url: string;
   /** Closes the API, audit log, operations and live hub, in that order; never throws. */
@@ -102,6 +106,21 @@ export async function startControlApp(c: ControlAppConfig): Promise<ControlApp> 
       ...c.ops,
     });
     closers.push(() => ops.close());
+    // Patrols survive a control restart: the state file is read back before anything
+    // runs, and drones found in the air are re-adopted only when their mission matches.
+    const patrolFile = new PatrolFile(join(c.dataDir, 'patrols.json'));
+    const saved = patrolFile.load();
+    if (saved) ops.patrols.restore(saved);
+    closers.push(ops.patrols.onStateChange(() => patrolFile.save(ops.patrols.snapshot())));
+    const readopter = new Readopter({
+      vehicles: c.control.vehicles,
+      fleet: ops.fleet,
+      patrols: ops.patrols,
+      time,
+      notify: (droneId, text) => ops.vehicleAlarms.raise(droneId, 'mission_aborted', 'high', text),
+    });
+    readopter.start();
+    closers.push(() => readopter.close());
     const bus = c.bus;
     const toBus = bus && (c.auditToBus ?? true);
     const audit = await AuditLog.open({ dataDir: c.dataDir, clock: time, ...(toBus ? { sink: (r) => bus.publish(AUDIT_TOPIC, JSON.stringify(r), { qos: 1 }) } : {}) });
@@ -130,7 +149,7 @@ export async function startControlApp(c: ControlAppConfig): Promise<ControlApp> 
     // A wildcard bind is reached on loopback from this machine.
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     const url = `${c.http?.tls ? 'https' : 'http'}://${urlHost}:${port}`;
-    return { ops, hub, time, warnings, audit, api, url, close };
+    return { ops, hub, time, warnings, audit, api, readopter, url, close };
   } catch (err) {
     await close();
     throw err;

@@ -18,6 +18,8 @@ import { failureText } from './drone-steps.ts';
 import type { FleetView } from './fleet-view.ts';
 import { RevisitMeter } from './revisit-meter.ts';
 import type { OpsTime } from './sim-time.ts';
+import { missionHash, type PatrolSnapshot, type SortieMission } from './patrol-store.ts';
+import { firstMismatch } from '../vehicle/plan-compare.ts';
 import { isAirborne, isHomeward, isLanded } from './vehicle-state.ts';
 
 export type SortieStatus = 'scheduled' | 'launching' | 'flying' | 'returning' | 'done' | 'failed' | 'cancelled';
@@ -95,6 +97,11 @@ export class PatrolService {
   private readonly unsubscribe = new Map<SortieState, () => void>();
   /** When MISSION_START was accepted, for a drone that then never leaves the ground. */
   private readonly startedAt = new Map<SortieState, number>();
+  /** The mission each launched sortie's drone holds, as sent and read back: kept across a restart. */
+  private readonly sent = new Map<SortieState, SortieMission>();
+  /** Sorties in the air when control last stopped, until their drone's mission is read back. */
+  private readonly awaiting = new Set<SortieState>();
+  private readonly changeListeners = new Set<() => void>();
   private readonly opts: PlanOptions;
   private readonly fence: SiteFence;
   /** The fence as both autopilots take it (mission-encoder.ts), encoded once. */
@@ -183,7 +190,12 @@ export class PatrolService {
         this.launchTimers.get(s)?.cancel();
         this.launchTimers.delete(s);
         if (s.status === 'scheduled') s.status = 'cancelled';
-        else if (s.status === 'launching') {
+        else if (this.awaiting.has(s)) {
+          // Never re-adopted: what it flies is unknown, so nothing is sent to it blindly.
+          s.status = 'cancelled';
+          s.note = 'patrol stopped before the drone was re-adopted after a control restart: nothing sent';
+          this.release(s);
+        } else if (s.status === 'launching') {
           // The launch sees this between its steps and sends nothing further.
           s.status = 'cancelled';
           s.note = 'patrol stopped during launch';
@@ -237,12 +249,14 @@ export class PatrolService {
     // Encoded for the autopilot the vehicle says it is (its HEARTBEAT refines the site file's).
     const autopilot = this.o.vehicles?.get(s.droneId)?.autopilot ?? drone.mavlink.autopilot ?? 'ardupilot';
     this.missions.set(s, mission);
+    const missionItems = encodeMissionSteps(autopilot, mission.steps);
+    this.sent.set(s, { autopilot, items: missionItems, hash: missionHash(missionItems) });
     // The fence goes first: nothing arms until the vehicle holds the site's fence as sent.
     const steps: { req: DroneRequest; what: string }[] = [
       { req: { action: 'plan_upload', missionType: 'fence', items: this.fenceItems }, what: 'fence' },
       // Uploaded is not enforced: ArduCopter acts on the fence only once it is enabled.
       { req: { action: 'fence_enable' }, what: 'fence' },
-      { req: { action: 'plan_upload', missionType: 'mission', items: encodeMissionSteps(autopilot, mission.steps) }, what: 'mission' },
+      { req: { action: 'plan_upload', missionType: 'mission', items: missionItems }, what: 'mission' },
       { req: { action: 'set_mode', mode: 'GUIDED' }, what: 'mode' },
       { req: { action: 'arm' }, what: 'arm' },
       { req: { action: 'mission_start' }, what: 'start' },
@@ -270,14 +284,20 @@ export class PatrolService {
     this.startedAt.set(s, this.o.time.nowMs());
     this.listen(ring.ringId, s, mission, autopilot);
     this.changed();
-    // The mission flies the planned distance and then returns by itself, which covers a
-    // lost link; the planned turn home is enforced by time as well, in case the drone
-    // flew slower than planned.
+    this.armRecall(ring.ringId, s);
+  }
+
+  /**
+   * The mission flies the planned distance and then returns by itself, which covers a
+   * lost link; the planned turn home is enforced by time as well, in case the drone
+   * flew slower than planned.
+   */
+  private armRecall(ringId: RingId, s: SortieState): void {
     const recall = this.o.time.after(Math.max(0, s.offStationAtMs - this.o.time.nowMs()), () => {
       if (s.status !== 'flying' || this.o.fleet.task(s.droneId).kind !== 'patrol' || !this.o.fleet.airborne(s.droneId)) return;
       this.sendHome(s, 'planned turn home');
     });
-    this.timers.get(ring.ringId)?.push(recall);
+    this.timers.get(ringId)?.push(recall);
   }
 
   /** The drone's sortie in progress on any ring, if any. */
@@ -315,6 +335,8 @@ export class PatrolService {
     this.drains.delete(s);
     this.missions.delete(s);
     this.startedAt.delete(s);
+    this.sent.delete(s);
+    this.awaiting.delete(s);
   }
 
   /**
@@ -349,7 +371,8 @@ export class PatrolService {
     const now = this.o.time.nowMs();
     for (const st of this.rings.values()) {
       for (const s of st.sorties) {
-        if (s.status !== 'flying' && s.status !== 'returning') continue;
+        // Not ours to judge (or command) until its mission is read back and matched.
+        if ((s.status !== 'flying' && s.status !== 'returning') || this.awaiting.has(s)) continue;
         const t = this.o.fleet.telemetry(s.droneId);
         if (!t || this.o.fleet.freshness(s.droneId)?.stale) continue;
         if (isAirborne(t) && !s.airborneSeen) {
@@ -438,7 +461,7 @@ export class PatrolService {
   vehicleAlarm(droneId: string, type: string, text: string): void {
     for (const st of this.rings.values()) {
       const s = st.sorties.find((x) => x.droneId === droneId && (x.status === 'flying' || x.status === 'returning'));
-      if (!s) continue;
+      if (!s || this.awaiting.has(s)) continue;
       if (type === 'unplanned_landing') {
         s.status = 'failed';
         s.failure = text;
@@ -515,6 +538,123 @@ export class PatrolService {
 
   private changed(): void {
     this.o.onChange?.(this.state());
+    for (const fn of this.changeListeners) fn();
+  }
+
+  /** Calls fn after every change of the patrol state (the state file); returns the unsubscribe. */
+  onStateChange(fn: () => void): () => void {
+    this.changeListeners.add(fn);
+    return () => this.changeListeners.delete(fn);
+  }
+
+  /** The running patrols with each launched sortie's mission as sent, for the state file. */
+  snapshot(): PatrolSnapshot {
+    const rings = [...this.rings.values()].map((r) => ({
+      ringId: r.ringId,
+      active: r.active,
+      ...(r.startedAtMs !== undefined ? { startedAtMs: r.startedAtMs } : {}),
+      ...(r.plan ? { plan: r.plan } : {}),
+      sorties: r.sorties.map((s) => {
+        const mission = this.sent.get(s);
+        return mission ? { ...s, mission } : { ...s };
+      }),
+    }));
+    return { version: 1, savedAtMs: this.o.time.nowMs(), rings };
+  }
+
+  /**
+   * Takes back the patrols of the last run after a control restart (before any new
+   * start). Scheduled sorties keep their times (those whose landing time has passed are
+   * cancelled); sorties that were launching, flying or returning await their drone's
+   * read-back (`readopt`), and until then nothing is sent to them and nothing is judged.
+   */
+  restore(snap: PatrolSnapshot): void {
+    if ([...this.rings.values()].some((r) => r.active)) throw new Error('restore: patrols are already running');
+    const now = this.o.time.nowMs();
+    for (const saved of snap.rings) {
+      if (!saved.active || !saved.plan || !this.rings.has(saved.ringId)) continue;
+      const sorties: SortieState[] = [];
+      const st: RingPatrolState = { ringId: saved.ringId, active: true, plan: saved.plan, sorties, ...(saved.startedAtMs !== undefined ? { startedAtMs: saved.startedAtMs } : {}) };
+      this.rings.set(saved.ringId, st);
+      this.meters.set(saved.ringId, new RevisitMeter());
+      this.timers.set(saved.ringId, []);
+      const ring: RingPlan = { ...saved.plan, sorties: [] };
+      for (const { mission, ...rest } of saved.sorties) {
+        const s: SortieState = { ...rest, commandIds: [...rest.commandIds] };
+        sorties.push(s);
+        if (s.status === 'scheduled') {
+          if (s.landAtMs <= now) {
+            s.status = 'cancelled';
+            s.note = 'its time passed while control was down';
+          } else this.scheduleLaunch(ring, s, s.launchAtMs - now);
+        } else if (s.status === 'launching' || s.status === 'flying' || s.status === 'returning') {
+          if (mission) this.sent.set(s, mission);
+          this.awaiting.add(s);
+          s.note = 'control restarted: awaiting the read-back of its mission';
+        }
+      }
+    }
+    this.changed();
+  }
+
+  /** The sortie of a restored patrol awaiting this drone's read-back, if any. */
+  awaitingSortie(droneId: string): SortieState | undefined {
+    return [...this.awaiting].find((s) => s.droneId === droneId);
+  }
+
+  /**
+   * Re-adopts a drone found in the air after a control restart, given the mission it
+   * holds (downloaded). When it is the mission its awaiting sortie sent (by meaning,
+   * plan-compare.ts) the sortie carries on as it was — nothing is sent, the planned turn
+   * home is re-armed, battery and return decisions resume. Otherwise the sortie is ended
+   * and the caller treats the drone as under manual control. Returns what was decided.
+   */
+  readopt(droneId: string, held: PlanItem[], autopilot: Autopilot): { adopted: true; ringId: RingId; slot: number } | { adopted: false; why: string } {
+    const s = this.awaitingSortie(droneId);
+    if (!s) return { adopted: false, why: 'no running patrol sortie was flying it when control stopped' };
+    const st = [...this.rings.values()].find((r) => r.sorties.includes(s))!;
+    const sent = this.sent.get(s);
+    const diff = !sent ? { why: 'its sortie had no mission on record' } : sent.autopilot !== autopilot ? { why: `sent for ${sent.autopilot}, vehicle reports ${autopilot}` } : firstMismatch(sent.items, held);
+    if (diff) {
+      s.status = 'cancelled';
+      s.note = `after a control restart the drone holds another mission (${'index' in diff ? `item ${diff.index}: ` : ''}${diff.why}): not re-adopted, nothing sent`;
+      this.release(s);
+      this.reliefNow(st, s);
+      this.changed();
+      return { adopted: false, why: s.note };
+    }
+    this.awaiting.delete(s);
+    delete s.note;
+    // In the air is how it was found; a returning sortie stays returning.
+    s.airborneSeen = true;
+    if (s.status === 'launching') s.status = 'flying';
+    this.startedAt.set(s, this.o.time.nowMs());
+    this.o.fleet.setTask(droneId, s.status === 'returning' ? { kind: 'returning' } : { kind: 'patrol', ringId: st.ringId });
+    const drone = this.o.site.drones.find((d) => d.id === droneId)!;
+    const zones = noFlyPolygons(this.o.site.noFlyZones, this.o.frame, this.opts.nfzMarginM);
+    const mission = patrolMission({ ...st.plan!, sorties: [] }, s, drone.dock, zones, this.o.frame);
+    this.missions.set(s, mission);
+    this.listen(st.ringId, s, mission, autopilot);
+    if (s.status === 'flying') this.armRecall(st.ringId, s);
+    this.changed();
+    return { adopted: true, ringId: st.ringId, slot: s.slot };
+  }
+
+  /**
+   * A drone of an awaiting sortie came back on the ground (disarmed) after a control
+   * restart: its sortie ended while control was down. Nothing is sent.
+   */
+  landedWhileAway(droneId: string): void {
+    const s = this.awaitingSortie(droneId);
+    if (!s) return;
+    const st = [...this.rings.values()].find((r) => r.sorties.includes(s))!;
+    const flew = s.status !== 'launching';
+    s.status = flew ? 'done' : 'failed';
+    if (flew) s.note = 'landed while control was down';
+    else s.failure = 'control restarted during its launch; found on the ground';
+    this.release(s);
+    this.reliefNow(st, s);
+    this.changed();
   }
 
   close(): void {
