@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common } from 'node-mavlink';
 import { distanceM } from '../../site/geometry.ts';
 import { fencePolygon } from '../../control/vehicle/plan-item.ts';
-import { startRig, waitFor, type Rig } from '../control/helpers/rig.ts';
+import { useOnlineRig, waitFor } from '../control/helpers/rig.ts';
 import { offsetDeg } from '../helpers/sim-drone.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -12,17 +12,10 @@ import { eventually } from '../helpers/wait.ts';
  * at home), fail when an operator takes the drone into GUIDED, and a go-to the vehicle
  * refuses because its enabled fence excludes the target says so.
  */
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
+const startOnlineRig = useOnlineRig();
 
 async function airborne(altM = 20) {
-  rig = await startRig({ sim: { speed: 10 } });
-  const v = rig.svc.vehicle('drone-1');
-  const sim = rig.sims[0]!;
-  await waitFor(() => v.online && v.telemetry() !== undefined, 10_000, 'drone-1 online and streaming');
+  const { rig, v, sim } = await startOnlineRig({ sim: { speed: 10 } });
   expect((await v.action.setMode('GUIDED')).status).toBe('success');
   expect((await v.action.arm()).status).toBe('success');
   expect((await v.action.takeoff(altM)).status).toBe('success');

@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fenceExclusionCircle, fencePolygon, rallyPoint, waypoint, type PlanItem } from '../../control/vehicle/plan-item.ts';
-import { startRig, waitFor, type Rig } from './helpers/rig.ts';
+import { useOnlineRig, waitFor, type RigOptions } from './helpers/rig.ts';
 
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
+const startOnlineRig = useOnlineRig();
 
-async function ready(opts: Parameters<typeof startRig>[0] = {}) {
-  rig = await startRig(opts);
-  const v = rig.svc.vehicle('drone-1');
-  await waitFor(() => v.online && v.telemetry() !== undefined, 5000, 'online');
-  return { v, sim: rig.sims[0]! };
-}
+const ready = (opts: RigOptions = {}) => startOnlineRig(opts);
 
 const patrol = (n: number): PlanItem[] =>
   Array.from({ length: n }, (_, i) => waypoint({ latDeg: 30.2705 + (i % 10) * 2e-4, lonDeg: 120.0645 + Math.floor(i / 10) * 2e-4, altRelM: 40 + (i % 7) }));

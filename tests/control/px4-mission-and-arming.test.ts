@@ -5,24 +5,18 @@
  * a mode PX4 cannot arm in fails at once once the vehicle has been seen ready, while the
  * same words during the boot are retried.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { common } from 'node-mavlink';
 import { classifyArmRefusal } from '../../control/vehicle/arming-readiness.ts';
 import { fenceExclusionCircle, fencePolygon, waypoint, type PlanItem } from '../../control/vehicle/plan-item.ts';
 import { offsetDeg } from '../helpers/sim-drone.ts';
-import { startRig, waitFor, type Rig, type RigOptions } from './helpers/rig.ts';
+import { useOnlineRig, waitFor, type RigOptions } from './helpers/rig.ts';
 
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
+const startOnlineRig = useOnlineRig();
 
 async function px4(sim: NonNullable<RigOptions['sim']> = {}) {
-  rig = await startRig({ sim: { autopilot: 'px4', ...sim } });
-  const v = rig.svc.vehicle('drone-1');
-  await waitFor(() => v.online && v.telemetry() !== undefined && v.autopilot === 'px4', 10_000, 'online as PX4');
-  return { v, sim: rig.sims[0]!, dock: rig.drones[0]!.dock };
+  const { rig, v, sim: handle } = await startOnlineRig({ sim: { autopilot: 'px4', ...sim } }, (x) => x.autopilot === 'px4');
+  return { v, sim: handle, dock: rig.drones[0]!.dock };
 }
 
 /** A circle before a polygon: PX4 reads the polygon's later vertices as a zone through (0, 300 m). */

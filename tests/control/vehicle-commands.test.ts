@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startRig, waitFor, type Rig } from './helpers/rig.ts';
+import { describe, expect, it } from 'vitest';
+import { useOnlineRig, waitFor, type RigOptions } from './helpers/rig.ts';
 
-let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
+const startOnlineRig = useOnlineRig();
 
-async function onlineRig(opts: Parameters<typeof startRig>[0] = {}) {
-  rig = await startRig(opts);
-  const v = rig.svc.vehicle('drone-1');
-  await waitFor(() => v.online && v.telemetry() !== undefined, 5000, 'drone-1 online and streaming');
-  return { v, sim: rig.sims[0]! };
-}
+const onlineRig = (opts: RigOptions = {}) => startOnlineRig(opts);
 
 describe('vehicle API against a simulated ArduPilot Copter over loopback UDP', () => {
   it('requests the streams it needs and normalises them', async () => {

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { startSimDrone, type SimDroneHandle, type SimDroneOptions } from '../../../simulators/drone/index.ts';
 import { startControlService, type ControlService } from '../../../control/service.ts';
 import { MqttBus } from '../../../control/mqtt/bus.ts';
@@ -6,6 +7,7 @@ import type { Drone } from '../../../site/schema.ts';
 import { demoSite, startBroker, type TestBroker } from '../../helpers/broker.ts';
 import { mavlinkSigningKeys } from '../../../site/mavlink-keys.ts';
 import { until } from '../../helpers/wait.ts';
+import type { Vehicle } from '../../../control/vehicle/vehicle.ts';
 
 export interface Rig {
   sims: SimDroneHandle[];
@@ -81,4 +83,29 @@ export async function startRig(o: RigOptions = {}): Promise<Rig> {
 /** Resolves when `pred` holds, polling every 20 ms; rejects after `timeoutMs`. */
 export function waitFor(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
   return until(pred, what, timeoutMs, 20);
+}
+
+export interface OnlineRig {
+  rig: Rig;
+  /** drone-1, online and streaming telemetry. */
+  v: Vehicle;
+  sim: SimDroneHandle;
+}
+
+/**
+ * Registers an `afterEach` that closes the rig a test started, and returns the starter:
+ * a rig whose drone-1 is online and streaming telemetry (and meets `ready`, when given).
+ */
+export function useOnlineRig(): (o?: RigOptions, ready?: (v: Vehicle) => boolean) => Promise<OnlineRig> {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+  return async (o = {}, ready = () => true) => {
+    rig = await startRig(o);
+    const v = rig.svc.vehicle('drone-1');
+    await waitFor(() => v.online && v.telemetry() !== undefined && ready(v), 10_000, 'drone-1 online and streaming');
+    return { rig, v, sim: rig.sims[0]! };
+  };
 }
