@@ -593,6 +593,8 @@ export class PatrolService {
           s.note = 'control restarted: awaiting the read-back of its mission';
         }
       }
+      // Down longer than the whole plan: nothing left to fly or to re-adopt, so no patrol runs.
+      if (!sorties.some((s) => s.status === 'scheduled' || this.awaiting.has(s))) st.active = false;
     }
     this.changed();
   }

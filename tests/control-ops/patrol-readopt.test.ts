@@ -178,3 +178,19 @@ describe('Readopter', () => {
     expect(a.notes[0]).toMatch(/could not be read back \(no MISSION_ITEM_INT\)/);
   });
 });
+
+describe('a restart after the plan is over', () => {
+  it('restores no running patrol when every sortie time has passed and none was in the air', async () => {
+    const { snap } = await flyingThenRestarted();
+    const time = new ManualTime(T0 + 48 * 3600_000);
+    const vehicles = site.drones.map((d) => fakeVehicle(d.id, d.dock, time));
+    const { patrols, cmds } = control(time, vehicles);
+    const idle = { ...snap, rings: snap.rings.map((r) => ({ ...r, sorties: r.sorties.map((s) => ({ ...s, status: s.status === 'scheduled' ? ('scheduled' as const) : ('done' as const) })) })) };
+    patrols.restore(idle);
+    const ring = patrols.state().find((r) => r.ringId === 'containment')!;
+    expect(ring.active).toBe(false);
+    expect(ring.sorties.filter((s) => s.status === 'scheduled')).toEqual([]);
+    await time.advance(3600_000);
+    expect(cmds.issued).toEqual([]);
+  });
+});
