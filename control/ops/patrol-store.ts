@@ -47,7 +47,7 @@ export class PatrolFile {
     try {
       parsed = JSON.parse(readFileSync(this.path, 'utf8'));
     } catch (err) {
-      throw new Error(`${this.path}: not JSON (${(err as Error).message})`);
+      throw new Error(`${this.path}: not JSON (${(err as Error).message})`, { cause: err });
     }
     const p = parsed as Partial<PatrolSnapshot>;
     if (p.version !== 1 || typeof p.savedAtMs !== 'number' || !Array.isArray(p.rings)) {

@@ -156,13 +156,13 @@ describe('Readopter', () => {
   }
 
   it('lists a drone in the air with no patrol of ours as manual and says so; a landed one ends its sortie', async () => {
-    const a = readopterFor({ status: 'success', items: [], resends: 0, legacyRequests: false }, { armed: true, altRelM: 35, mode: 'AUTO' });
+    const a = readopterFor({ status: 'success', items: [], resends: 0, legacyRequests: false, allItemsSent: false }, { armed: true, altRelM: 35, mode: 'AUTO' });
     a.ro.start();
     await flush();
     expect(a.calls).toEqual(['readopt:drone-1:0']);
     expect(a.tasks).toEqual(['drone-1:manual']);
     expect(a.notes[0]).toMatch(/^drone-1 found armed \(AUTO, 35 m\) after a control restart and not re-adopted: no running patrol sortie/);
-    const b = readopterFor({ status: 'success', items: [], resends: 0, legacyRequests: false }, { armed: false, altRelM: 0 });
+    const b = readopterFor({ status: 'success', items: [], resends: 0, legacyRequests: false, allItemsSent: false }, { armed: false, altRelM: 0 });
     b.ro.start();
     await flush();
     expect(b.calls).toEqual(['landed:drone-1']);
@@ -170,7 +170,7 @@ describe('Readopter', () => {
   });
 
   it('a mission that cannot be read back is never guessed at: manual, and said', async () => {
-    const a = readopterFor({ status: 'item_timeout', message: 'no MISSION_ITEM_INT', resends: 3, legacyRequests: false }, { armed: true, altRelM: 35, mode: 'AUTO' });
+    const a = readopterFor({ status: 'item_timeout', message: 'no MISSION_ITEM_INT', resends: 3, legacyRequests: false, allItemsSent: false }, { armed: true, altRelM: 35, mode: 'AUTO' });
     a.ro.start();
     await flush();
     expect(a.calls).toEqual([]);
