@@ -120,7 +120,7 @@ describe('udp:// peer pinning', () => {
   });
 
   it('sends only to the pinned address: a stranger who writes to us hears nothing back', async () => {
-    const { svc, port, real } = await serviceWithUdpDrone();
+    const { svc, port } = await serviceWithUdpDrone();
     await waitFor(() => svc.vehicle('drone-1').online, 5000, 'online');
     // A stranger with another system id sends a frame from its own port and listens.
     const stranger = createSocket('udp4');

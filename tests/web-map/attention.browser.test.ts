@@ -2,17 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { WebStack } from '../helpers/stack.ts';
 import { eventually } from '../helpers/control-stack.ts';
-import { loginAs, screenshot, startBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { loginAs, screenshot, startBrowser } from '../helpers/browser.ts';
 import { useConsolePage, patientPoll } from '../helpers/console-page.ts';
 
 // Issue 16, the parts on today's API: attention, coverage, the alarm queue, guardrails,
 // session expiry. One stack and one browser for the file; each test does what a user does.
 let stack: WebStack;
-let browser: TestBrowser;
 let page: Page;
 const UI_MS = 15_000;
 
-useConsolePage({ stack: { speed: 10, sensors: 'none' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, browser, page } = c));
+useConsolePage({ stack: { speed: 10, sensors: 'none' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, page } = c));
 
 const poll = patientPoll(UI_MS);
 const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;

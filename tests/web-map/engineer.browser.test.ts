@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import type { WebStack } from '../helpers/stack.ts';
-import { loginAs, screenshot, type TestBrowser } from '../helpers/browser.ts';
+import { loginAs, screenshot } from '../helpers/browser.ts';
 import { useConsolePage, patientPoll } from '../helpers/console-page.ts';
 
 // Issue 16 item 8: an engineer's console, not the operator's with every button greyed out.
 let stack: WebStack;
-let browser: TestBrowser;
 let page: Page;
 const UI_MS = 15_000;
 
-useConsolePage({ stack: { speed: 10, sensors: 'all' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, browser, page } = c));
+useConsolePage({ stack: { speed: 10, sensors: 'all' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, page } = c));
 
 const poll = patientPoll(UI_MS);
 const row = (id: string) => page.locator(`[data-testid="eng-row"][data-device="${id}"]`);

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { WebStack } from '../helpers/stack.ts';
-import { loginAs, screenshot, type TestBrowser } from '../helpers/browser.ts';
+import { loginAs, screenshot } from '../helpers/browser.ts';
 import { useConsolePage, patientPoll } from '../helpers/console-page.ts';
 import { distanceM } from '../../site/geometry.ts';
 
 // Issue 16 item 2 (outcomes on the drone, the alarm and the command list) and the
 // ground-station basics of item 10 (hold, cancel, several drones at once).
 let stack: WebStack;
-let browser: TestBrowser;
 let page: Page;
 const UI_MS = 15_000;
 
-useConsolePage({ stack: { speed: 10, sensors: 'none' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, browser, page } = c));
+useConsolePage({ stack: { speed: 10, sensors: 'none' }, browser: { width: 1366, height: 768 }, uiMs: UI_MS }, (c) => ({ stack, page } = c));
 
 const poll = patientPoll(UI_MS);
 const js = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
