@@ -12,6 +12,7 @@ declare -A NEED=(
   [redis-server]=redis-server   # broker cluster test
   [chromium]=chromium           # web map browser tests
   [espeak-ng]=espeak-ng         # optional: simulated speakers render what they broadcast to WAV
+  [openssl]=openssl             # the TLS tests make a throwaway CA and certificates
 )
 missing=()
 for cmd in "${!NEED[@]}"; do
