@@ -1,7 +1,8 @@
 /**
  * Sums of Prometheus text-format samples by metric name (all label sets together), for a
- * benchmark reading another process's /metrics. Histograms appear as their _sum, _count
- * and _bucket series like any other name.
+ * benchmark reading another process's /metrics; each labelled series is also kept under
+ * its full name (`name{reason="x"}`). Histograms appear as their _sum, _count and _bucket
+ * series like any other name.
  */
 export function promSums(text: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -10,7 +11,9 @@ export function promSums(text: string): Map<string, number> {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)/.exec(line);
     if (!m) continue;
     const v = Number(m[3]);
-    if (Number.isFinite(v)) out.set(m[1]!, (out.get(m[1]!) ?? 0) + v);
+    if (!Number.isFinite(v)) continue;
+    out.set(m[1]!, (out.get(m[1]!) ?? 0) + v);
+    if (m[2]) out.set(m[1]! + m[2], v);
   }
   return out;
 }
@@ -19,4 +22,9 @@ export async function scrapeSums(url: string): Promise<Map<string, number>> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return promSums(await res.text());
+}
+
+/** The sample lines of one metric (every label set), to show a counter's reasons beside its sum. */
+export function promLines(text: string, name: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(name) && (l[name.length] === ' ' || l[name.length] === '{'));
 }
