@@ -4,7 +4,9 @@
  * `ringwatch up` as a child process (broker with in-process ingest, managed influxd,
  * control with 1,000 MAVLink links, API and web map), and `ringwatch sim` as a second child
  * on the same broker: 1,000 simulated drones and 2,000 checkpoint sensors on a generated
- * site (bench/lib/up-site.ts). Per process (up, its influxd, sim, this bench) it reports
+ * site (bench/lib/up-site.ts), the devices through a relay that spreads them over loopback
+ * source addresses (bench/lib/loopback-relay.ts). Per process (up, its influxd, sim, this
+ * bench with its live subscriber and relay) it reports
  * CPU as a share of one core and RSS from /proc; from up's /metrics it reads the drop
  * counters; and it measures
  *   - telemetry → map: a logged-in operator's /api/live SSE stream; each drone telemetry
