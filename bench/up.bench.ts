@@ -10,8 +10,9 @@
  * CPU as a share of one core and RSS from /proc; from up's /metrics it reads the drop
  * counters; and it measures
  *   - telemetry → map: a logged-in operator's /api/live SSE stream; each drone telemetry
- *     event's tsMs (stamped by the control gateway when the MAVLink position arrives) to the
- *     moment the event is read here;
+ *     event's tsMs (stamped by control when it normalises a drone's MAVLink state into the
+ *     telemetry it publishes, 2 Hz per drone) to the moment the event is read here; the
+ *     MAVLink hop before it is not in the figure;
  *   - alarm → first command: a perimeter event published on MQTT with a probe sensor's own
  *     credentials, from publish to the `sent` transition of the responder's first command
  *     in the ledger (GET /api/ledger/:id).
