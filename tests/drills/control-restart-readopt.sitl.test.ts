@@ -7,6 +7,7 @@ import { FIELD_DRONE_ID, FIELD_RING_ID, writeFieldSite } from '../field/field-si
 import { arducopterSitl, type AutopilotProcess } from '../field/targets.ts';
 import { runCli, type CliProcess } from './drill-helpers.ts';
 import { until } from '../helpers/wait.ts';
+import { loginApi } from '../helpers/api-client.ts';
 
 /**
  * Issue 15 against the real thing: `ringwatch up` flies the containment patrol on
@@ -53,18 +54,7 @@ async function up(siteFile: string, secretsFile: string): Promise<Up> {
   running.push(cli);
   const apiUrl = (await cli.waitFor(/map\s+(http:\/\/\S+)/, 120_000))[1]!;
   const secrets = parse(readFileSync(secretsFile, 'utf8')) as { users: Record<string, string> };
-  const login = await fetch(new URL('/api/login', apiUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: secrets.users['operator'] }) });
-  const token = ((await login.json()) as { token: string }).token;
-  const api = async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => {
-    const r = await fetch(new URL(path, apiUrl), {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${r.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const api = await loginApi(apiUrl, 'operator', secrets.users['operator']!);
   return { cli, api };
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
+import { loginApi } from '../helpers/api-client.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -114,23 +115,7 @@ export async function startRingwatchUp(o: {
       });
     });
     const secrets = parse(readFileSync(o.secretsFile, 'utf8')) as { users: Record<string, string>; services: Record<string, string> };
-    const login = await fetch(new URL('/api/login', apiUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'operator', password: secrets.users['operator'] }),
-    });
-    if (!login.ok) throw new Error(`login as operator: ${login.status} ${await login.text()}`);
-    const token = ((await login.json()) as { token: string }).token;
-    const api = async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => {
-      const r = await fetch(new URL(path, apiUrl), {
-        method: init.method ?? 'GET',
-        headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      });
-      const text = await r.text();
-      if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${r.status} ${text}`);
-      return (text ? JSON.parse(text) : undefined) as T;
-    };
+    const api = await loginApi(apiUrl, 'operator', secrets.users['operator']!);
 
     const samples: Sample[] = [];
     const events: DroneEventSeen[] = [];
