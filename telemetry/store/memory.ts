@@ -1,6 +1,7 @@
 import { MEASUREMENT_RETENTION, nsToMs, type FieldValue, type Measurement, type RetentionClass, type TelemetryPoint } from '../points.ts';
 import {
   decimationBucketMs,
+  DEFAULT_ROW_LIMIT,
   DEFAULT_RETENTION,
   durationMs,
   trackSource,
@@ -20,8 +21,6 @@ import {
 } from './types.ts';
 import { parseRecordJson, trackPointOf } from './rows.ts';
 
-/** The same row cap the InfluxDB adapters apply when a query names none. */
-const DEFAULT_LIMIT = 100_000;
 
 interface Stored {
   measurement: Measurement;
@@ -113,7 +112,7 @@ export class MemoryTelemetryStore implements TelemetryStore {
       const t = trackPointOf(p.tsMs, p.fields);
       if (t) out.push({ ...t, deviceId: p.tags['deviceId'] ?? '', kind: p.tags['kind'] ?? '' });
     }
-    return out.slice(0, opts.limit ?? DEFAULT_LIMIT);
+    return out.slice(0, opts.limit ?? DEFAULT_ROW_LIMIT);
   }
 
   async events(w: TimeWindow, opts: EventQuery = {}): Promise<EventRow[]> {
@@ -127,7 +126,7 @@ export class MemoryTelemetryStore implements TelemetryStore {
       if (allowed && !allowed.has(String(severity))) continue;
       rows.push({ tsMs: p.tsMs, id: String(id), deviceId: String(deviceId), kind: String(kind), type: String(type), severity: String(severity), fields });
     }
-    return rows.slice(0, opts.limit ?? DEFAULT_LIMIT);
+    return rows.slice(0, opts.limit ?? DEFAULT_ROW_LIMIT);
   }
 
   alarms(w: TimeWindow, opts: Omit<EventQuery, 'minSeverity'> = {}): Promise<EventRow[]> {
@@ -171,7 +170,7 @@ export class MemoryTelemetryStore implements TelemetryStore {
     return out.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
   }
 
-  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, match: Record<string, string>, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
+  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, match: Record<string, string>, limit = DEFAULT_ROW_LIMIT): Promise<RecordRow[]> {
     const rows: RecordRow[] = [];
     for (const p of this.select(m, w)) {
       const row: Record<string, FieldValue> = { ...p.tags, ...p.fields };

@@ -14,6 +14,9 @@ export interface RetentionConfig {
   trackInterval: Duration;
 }
 
+/** Rows a query returns when it names no limit: the same cap for every backend. */
+export const DEFAULT_ROW_LIMIT = 100_000;
+
 export const DEFAULT_RETENTION: RetentionConfig = { raw: '7d', track: '90d', long: '730d', trackInterval: '10s' };
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

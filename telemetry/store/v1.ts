@@ -6,6 +6,7 @@ import { parseRecordJson, trackPointOf } from './rows.ts';
 import {
   checkedRetention,
   decimationBucketMs,
+  DEFAULT_ROW_LIMIT,
   durationMs,
   severitiesAtLeast,
   trackSource,
@@ -35,7 +36,6 @@ export interface InfluxV1Options {
 }
 
 export const CQ_NAME = 'cq_track';
-const DEFAULT_LIMIT = 100_000;
 
 /** InfluxDB 1.x adapter on the `influx` package: database + three retention policies + one CQ. */
 export class InfluxV1Store implements TelemetryStore {
@@ -181,7 +181,7 @@ export class InfluxV1Store implements TelemetryStore {
 
   async positions(w: TimeWindow, opts: { limit?: number } = {}): Promise<PositionRow[]> {
     const [r] = await this.queryMany([
-      `SELECT ${TRACK_FIELDS.map(ident).join(', ')}, "deviceId", "kind" FROM ${this.rp('raw')}."telemetry" WHERE ${timeClause(w)} LIMIT ${opts.limit ?? DEFAULT_LIMIT}`,
+      `SELECT ${TRACK_FIELDS.map(ident).join(', ')}, "deviceId", "kind" FROM ${this.rp('raw')}."telemetry" WHERE ${timeClause(w)} LIMIT ${opts.limit ?? DEFAULT_ROW_LIMIT}`,
     ]);
     return (r?.series ?? []).flatMap(seriesRows).flatMap((row) => {
       const p = trackPointOf(Number(row['time']), row);
@@ -195,7 +195,7 @@ export class InfluxV1Store implements TelemetryStore {
     if (opts.minSeverity && opts.minSeverity !== 'info') {
       conds.push(`(${severitiesAtLeast(opts.minSeverity).map((s) => `"severity" = ${lit(s)}`).join(' OR ')})`);
     }
-    const [r] = await this.queryMany([`SELECT * FROM ${this.rp('long')}."event" WHERE ${conds.join(' AND ')} LIMIT ${opts.limit ?? DEFAULT_LIMIT}`]);
+    const [r] = await this.queryMany([`SELECT * FROM ${this.rp('long')}."event" WHERE ${conds.join(' AND ')} LIMIT ${opts.limit ?? DEFAULT_ROW_LIMIT}`]);
     return (r?.series ?? []).flatMap(seriesRows).map((row) => {
       const { time, deviceId, kind, type, severity, site: _site, id, ...fields } = row;
       return {
@@ -232,7 +232,7 @@ export class InfluxV1Store implements TelemetryStore {
     return this.records('broadcast', w, '', opts.limit);
   }
 
-  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, extra: string, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
+  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, extra: string, limit = DEFAULT_ROW_LIMIT): Promise<RecordRow[]> {
     const [r] = await this.queryMany([`SELECT * FROM ${this.rp('long')}.${ident(m)} WHERE ${timeClause(w)}${extra} LIMIT ${limit}`]);
     const tagNames = RECORD_TAGS[m];
     return (r?.series ?? []).flatMap(seriesRows).map((row) => {

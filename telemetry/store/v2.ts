@@ -5,6 +5,7 @@ import { describeV2, ensureV2Schema, requester, type V2Names } from './v2-admin.
 import {
   checkedRetention,
   decimationBucketMs,
+  DEFAULT_ROW_LIMIT,
   severitiesAtLeast,
   trackSource,
   TRACK_FIELDS,
@@ -34,7 +35,6 @@ export interface InfluxV2Options {
   timeoutMs?: number;
 }
 
-const DEFAULT_LIMIT = 100_000;
 const META = new Set(['result', 'table', '_start', '_stop', '_time', '_measurement']);
 
 /** Flux string literal. */
@@ -191,7 +191,7 @@ export class InfluxV2Store implements TelemetryStore {
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valuesColumn: "_value")
   |> group()
   |> sort(columns: ["_time"])
-  |> limit(n: ${opts.limit ?? DEFAULT_LIMIT})`);
+  |> limit(n: ${opts.limit ?? DEFAULT_ROW_LIMIT})`);
     return rows.flatMap((r) => {
       const p = trackPointOf(timeOf(r), r);
       return p ? [{ ...p, deviceId: String(r['deviceId']), kind: String(r['kind']) }] : [];
@@ -210,7 +210,7 @@ export class InfluxV2Store implements TelemetryStore {
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valuesColumn: "_value")
   |> group()
   |> sort(columns: ["_time"])
-  |> limit(n: ${opts.limit ?? DEFAULT_LIMIT})`);
+  |> limit(n: ${opts.limit ?? DEFAULT_ROW_LIMIT})`);
     return rows.map((r) => ({
       tsMs: timeOf(r),
       id: String(r['id']),
@@ -243,7 +243,7 @@ export class InfluxV2Store implements TelemetryStore {
     return this.records('broadcast', w, undefined, opts.limit, undefined);
   }
 
-  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, tagCond: string | undefined, limit = DEFAULT_LIMIT, fieldCond: string | undefined): Promise<RecordRow[]> {
+  private async records(m: keyof typeof RECORD_TAGS, w: TimeWindow, tagCond: string | undefined, limit = DEFAULT_ROW_LIMIT, fieldCond: string | undefined): Promise<RecordRow[]> {
     const rows = await this.rows(`from(bucket: ${fstr(this.names.long)})
   |> range(start: ${fluxTime(w.fromMs)}, stop: ${fluxTime(w.toMs)})
   |> filter(fn: (r) => r._measurement == ${fstr(m)}${tagCond ? ` and ${tagCond}` : ''})
