@@ -112,6 +112,20 @@ describe('architecture', () => {
     expect(found).toEqual([]);
   });
 
+  it('vehicle capabilities take a small view: only vehicle-context.ts names the whole Vehicle in control/vehicle', () => {
+    // Issue 13 item 5: ActionApi, PlanApi, the outcome watchers... take the views in
+    // vehicle-context.ts, so a signature says what a capability touches. A type-only import
+    // of vehicle.ts counts: `v: Vehicle` is exactly the whole-vehicle signature refused.
+    const VEHICLE = 'control/vehicle/vehicle.ts';
+    const capabilities = files.filter((f) => f.startsWith('control/vehicle/') && f !== VEHICLE && f !== 'control/vehicle/vehicle-context.ts');
+    expect(capabilities.length).toBeGreaterThan(15);
+    const found: string[] = [];
+    for (const f of capabilities) {
+      for (const e of graph.get(f) ?? []) if (e.to === VEHICLE) found.push(`${f} imports vehicle.ts${e.typeOnly ? ' (type)' : ''}`);
+    }
+    expect(found).toEqual([]);
+  });
+
   it('resolves every relative import to a file in the tree', () => {
     const missing: string[] = [];
     for (const [from, edges] of graph) {

@@ -19,6 +19,12 @@ export interface TelemetryFreshness {
 }
 
 /**
+ * What the fleet view reads of a vehicle: its own telemetry (the one normalisation, in
+ * vehicle.ts), when it last reported a position and on what clock, and whether it is heard.
+ */
+export type FleetVehicle = Pick<Vehicle, 'telemetry' | 'telemetryState' | 'online' | 'clock'>;
+
+/**
  * The operations layer's view of the fleet: live telemetry from the vehicles (as the
  * drones reported it, never as we asked for it) and what task each drone is on, as
  * corrected by what the drone itself reports (vehicle-state.ts).
@@ -30,7 +36,7 @@ export class FleetView {
 
   constructor(
     private readonly site: Site,
-    private readonly vehicles: ReadonlyMap<string, Vehicle>,
+    private readonly vehicles: ReadonlyMap<string, FleetVehicle>,
     private readonly clock: Clock,
   ) {}
 

@@ -12,7 +12,7 @@ import { outsideFence } from './fence-check.ts';
 import { awaitReturn, RETURN_PROFILES, returnBudgetMs, type ReturnKind } from './return-outcome.ts';
 import { distanceM } from '../../site/geometry.ts';
 import type { CommandResult } from './result.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { ActionContext } from './vehicle-context.ts';
 
 const NaN7 = Number.NaN;
 /** MAVLink FENCE_TYPE bit for polygon fences (inclusion and exclusion). */
@@ -49,7 +49,7 @@ export class ActionApi {
   private movement = 0;
 
   constructor(
-    private readonly v: Vehicle,
+    private readonly v: ActionContext,
     private readonly t: ControlTimeouts,
   ) {}
 
@@ -367,7 +367,7 @@ export class ActionApi {
   }
 }
 
-function modeNameOf(v: Vehicle): string {
+function modeNameOf(v: Pick<ActionContext, 'autopilot' | 'telemetryState'>): string {
   return modeName(v.autopilot, v.telemetryState.customMode ?? -1);
 }
 

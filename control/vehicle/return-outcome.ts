@@ -2,7 +2,7 @@ import { distanceM } from '../../site/geometry.ts';
 import type { CommandHooks } from './command-sender.ts';
 import type { Autopilot } from './modes.ts';
 import type { CommandResult } from './result.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { VehicleWatch } from './vehicle-context.ts';
 import { pollOutcome } from './outcome-poll.ts';
 import { groundSpeedOf } from './telemetry-state.ts';
 
@@ -183,7 +183,7 @@ const PROGRESS_EVERY_MS = 1000;
  * at most once a second; cancelled when a later command replaced it or on request,
  * link_lost when the link goes.
  */
-export function awaitReturn(v: Vehicle, o: ReturnWatch, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
+export function awaitReturn(v: VehicleWatch, o: ReturnWatch, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
   const goal: ReturnGoal = { kind: o.kind, home: o.home, startMs: Date.now(), withinMs: o.withinMs, profile: o.profile, totalS: expectedReturnS(o.kind, o.fromHomeM, o.altM, o.profile) };
   let track: ReturnTrack = { modeSeen: false };
   let lastReportMs = -Infinity;
