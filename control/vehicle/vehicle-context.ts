@@ -1,6 +1,6 @@
 import type { CommandSender } from './command-sender.ts';
 import type { PlanApi } from './plan-api.ts';
-import type { Vehicle } from './vehicle.ts';
+import type { Vehicle, VehicleEvents } from './vehicle.ts';
 
 /**
  * What each capability may use of its vehicle (issue 13, item 5): small views of
@@ -13,8 +13,17 @@ import type { Vehicle } from './vehicle.ts';
 /** Sending on the vehicle's link: its identity and the link's one sender. */
 export type VehicleLink = Pick<Vehicle, 'send' | 'systemId' | 'componentId'>;
 
+/**
+ * Listening to the vehicle's events. Not `Pick<Vehicle, 'on' | 'off'>`: EventEmitter's
+ * methods return `this`, so a picked `on` would demand a whole Vehicle of any fake.
+ */
+export interface VehicleListen {
+  on<K extends keyof VehicleEvents>(event: K, listener: (...args: VehicleEvents[K]) => void): unknown;
+  off<K extends keyof VehicleEvents>(event: K, listener: (...args: VehicleEvents[K]) => void): unknown;
+}
+
 /** Watching the vehicle's own reports for an outcome: its state and its events. */
-export type VehicleWatch = Pick<Vehicle, 'telemetryState' | 'on' | 'off'>;
+export type VehicleWatch = VehicleListen & Pick<Vehicle, 'telemetryState'>;
 
 /** Sending acknowledged commands through the vehicle's one sender (retries, acks, refusals). */
 export interface VehicleCommands {
