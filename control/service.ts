@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { openGroundStream, parseEndpoint, type RejectCounts } from '../mavlink/index.ts';
+import { LinkThread, type LinkThreadStats } from '../mavlink/link-thread/link-thread.ts';
 import type { Site } from '../site/index.ts';
 import { ControlError } from './errors.ts';
 import { DroneCommands } from './commands/drone-commands.ts';
@@ -7,7 +8,7 @@ import { TelemetryGateway } from './gateway/telemetry-gateway.ts';
 import { JsonlLedgerStore } from './ledger/jsonl-store.ts';
 import { Ledger, type LedgerSink } from './ledger/ledger.ts';
 import { MqttLedgerSink } from './ledger/mqtt-sink.ts';
-import { GroundLink } from './mavlink/ground-link.ts';
+import { GroundLink, linkThreadEndpoint, type GroundLinkVehicle } from './mavlink/ground-link.ts';
 import type { Bus } from './mqtt/bus.ts';
 import { DeviceCommands } from './mqtt/device-commands.ts';
 import { InboundRouter } from './mqtt/inbound-router.ts';
@@ -26,8 +27,14 @@ export interface ControlServiceOptions {
   /** MQTT telemetry rate per drone, Hz (default 2). */
   telemetryRateHz?: number;
   streamRates?: StreamRates;
-  /** Opens the ground side of an endpoint; tests substitute in-memory pairs. */
+  /** Opens the ground side of an endpoint; tests substitute in-memory pairs. Given: no link thread. */
   openStream?: (url: string) => Promise<Duplex>;
+  /**
+   * Run the endpoints' sockets, gates and GCS heartbeats in their own worker thread, so
+   * nothing the main thread does (a heavy API request) delays a heartbeat or starves the
+   * links (issue 15). Default true; false opens them on the main thread as before.
+   */
+  linkThread?: boolean;
   /** MAVLink 2 signing keys by drone id (site/mavlink-keys.ts reads them from the secrets file). */
   signingKeys?: ReadonlyMap<string, Buffer>;
   /** Refused MAVLink frames are logged here, rate-limited per source (default stderr). */
@@ -46,6 +53,8 @@ export interface ControlService {
   readonly inbound: InboundRouter | undefined;
   vehicle(droneId: string): Vehicle;
   stats(): ControlStats;
+  /** The link thread's event-loop delay and utilisation, restarts and endpoints (undefined: links on the main thread). */
+  linkThreadStats(): LinkThreadStats | undefined;
   close(): Promise<void>;
 }
 
@@ -68,10 +77,10 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
   if (o.dataDir) ledger.restore(JsonlLedgerStore.read(o.dataDir).records);
   const gateway = o.bus ? new TelemetryGateway({ bus: o.bus, clock, telemetryRateHz: o.telemetryRateHz ?? 2 }) : undefined;
   const vehicles = new Map<string, Vehicle>();
-  // Our MAVLink drones' telemetry reaches operations in-process from the gateway; the
-  // broker's copy of it is skipped unparsed rather than validated a second time.
+  // Our MAVLink drones' telemetry and status reach operations in-process from the gateway;
+  // the broker's copy of them is skipped unparsed rather than validated a second time.
   const inbound = o.bus
-    ? new InboundRouter(o.bus, { inProcess: (t) => t.kind === 'drone' && t.channel === 'telemetry' && vehicles.has(t.deviceId), ...(o.log ? { log: o.log } : {}) })
+    ? new InboundRouter(o.bus, { inProcess: (t) => t.kind === 'drone' && gateway?.handsOver(t.deviceId, t.channel) === true, ...(o.log ? { log: o.log } : {}) })
     : undefined;
   const devices = o.bus && inbound ? new DeviceCommands(o.bus, ledger, clock, timeouts, { inbound }) : undefined;
   await devices?.start();
@@ -90,14 +99,21 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
     byUrl.set(d.mavlink.url, list);
   }
 
-  const open = o.openStream ?? ((url: string) => openGroundStream(parseEndpoint(url)));
   const links = new Map<string, GroundLink>();
+  let thread: LinkThread | undefined;
   try {
+    if (!o.openStream && o.linkThread !== false) thread = await LinkThread.start({ ...(o.log ? { log: o.log } : {}) });
+    const open = async (url: string, vehicles: GroundLinkVehicle[]): Promise<Duplex> => {
+      if (o.openStream) return o.openStream(url);
+      if (thread) return thread.open(linkThreadEndpoint({ endpointUrl: url, vehicles, timeouts }));
+      return openGroundStream(parseEndpoint(url));
+    };
     for (const [url, drones] of byUrl) {
-      const stream = await open(url);
+      const linkVehicles = drones.map((d) => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot, signingKey: o.signingKeys?.get(d.id) }));
+      const stream = await open(url, linkVehicles);
       const gl = new GroundLink(stream, {
         endpointUrl: url,
-        vehicles: drones.map((d) => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot, signingKey: o.signingKeys?.get(d.id) })),
+        vehicles: linkVehicles,
         timeouts,
         clock,
         streamRates: o.streamRates,
@@ -112,6 +128,7 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
   } catch (err) {
     for (const gl of links.values()) gl.close();
     gateway?.close();
+    await thread?.close();
     throw err;
   }
 
@@ -135,7 +152,7 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
         links: [...links.values()].map((gl) => ({
           url: gl.opts.endpointUrl,
           rxPackets: gl.link.counters.rxPackets,
-          txPackets: gl.link.counters.txPackets,
+          txPackets: gl.link.counters.txPackets + gl.threadHeartbeatsSent,
           badFrames: gl.badFrames,
           unknownSystem: gl.counters.unknownSystem,
           rejected: { ...gl.link.counters.rejected },
@@ -145,12 +162,16 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
         ledgerRefusedTransitions: ledger.refusedTransitions,
       };
     },
+    linkThreadStats() {
+      return thread?.stats();
+    },
     async close() {
       if (closed) return;
       closed = true;
       for (const gl of links.values()) gl.close();
       gateway?.close();
       devices?.close();
+      await thread?.close();
       await ledger.close();
     },
   };

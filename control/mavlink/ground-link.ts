@@ -2,10 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { minimal } from 'node-mavlink';
 import { FrameSigner, MavlinkLink, PeerPinning, UdpDuplex, type MavlinkMessage } from '../../mavlink/index.ts';
+import type { ThreadEndpointSpec } from '../../mavlink/link-thread/messages.ts';
+import { ThreadStream } from '../../mavlink/link-thread/thread-stream.ts';
 import type { Clock, ControlTimeouts } from '../timeouts.ts';
 import { Vehicle } from '../vehicle/vehicle.ts';
 import type { Autopilot } from '../vehicle/modes.ts';
 import type { StreamRates } from '../vehicle/streams.ts';
+import { linkVerdictDue } from './link-verdict.ts';
 import { routeMessage, type RouterCounters } from './router.ts';
 
 /** GCS identity on every link (MAVLink convention: system 255, MAV_COMP_ID_MISSIONPLANNER). */
@@ -20,8 +23,17 @@ export const GCS_IDENTITY = { systemId: 255, componentId: 190 } as const;
  */
 export const AUTOPILOT_COMPONENT_ID = 1;
 
-/** The signing link id we put on every frame we send (one ground link per endpoint). */
+/** The signing link id we put on every frame the main thread sends (one ground link per endpoint). */
 export const GCS_SIGNING_LINK_ID = 0;
+
+/**
+ * The signing link id of the GCS heartbeats the link thread sends. A receiver keeps the
+ * last timestamp per (system, component, link id) and drops a frame not newer than it
+ * (MAVLink message signing; ArduPilot and PX4 use the C library's signing streams): two
+ * senders signing on one link id, each with its own clock and queue, would get each
+ * other's frames dropped as replays. Each sender its own link id keeps both streams monotonic.
+ */
+export const GCS_HEARTBEAT_SIGNING_LINK_ID = 1;
 
 export interface GroundLinkVehicle {
   droneId: string;
@@ -65,11 +77,13 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
   readonly link: MavlinkLink;
   readonly vehicles = new Map<number, Vehicle>();
   readonly counters: GroundLinkCounters = { unhandled: 0, handlerErrors: 0, unknownSystem: 0, unknownSystemIds: new Set(), notForUs: 0, otherComponent: 0 };
-  /** Set on `udp://` and `udpout://` links: which address each system is pinned to. */
+  /** Set on `udp://` and `udpout://` links opened in this thread: which address each system is pinned to (in the link thread, the thread pins). */
   readonly pinning: PeerPinning | undefined;
+  /** Set when the transport runs in the link thread: it sends the heartbeats and stamps what it hears. */
+  private readonly threaded: ThreadStream | undefined;
   /** One signer per distinct key, so a key's timestamps stay monotonic whatever sends with it; `undefined` stands for unsigned. */
   private readonly heartbeatSigners: (FrameSigner | undefined)[] = [];
-  private readonly heartbeatTimer: NodeJS.Timeout;
+  private readonly heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -106,6 +120,12 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
       });
       stream.setGate(this.pinning);
     }
+    if (stream instanceof ThreadStream) {
+      this.threaded = stream;
+      // The thread's gate refused these; they count and log here like the link's own refusals.
+      stream.onRefused((reason, sysid, source, detail) => this.link.reject(reason, sysid, source, detail));
+      stream.onLog(log);
+    }
     const signers = new Map<string, FrameSigner>();
     const signerFor = (key: Buffer | undefined) => {
       if (!key) return undefined;
@@ -135,10 +155,12 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
     }
     if (this.heartbeatSigners.length === 0) this.heartbeatSigners.push(undefined);
     this.link.on('message', (m) => this.onMessage(m));
-    this.sendHeartbeat();
-    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), opts.timeouts.gcsHeartbeatMs);
+    if (!this.threaded?.sendsHeartbeats) {
+      this.sendHeartbeat();
+      this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), opts.timeouts.gcsHeartbeatMs);
+      this.heartbeatTimer.unref();
+    }
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(20, Math.floor(opts.timeouts.linkLostMs / 6)));
-    this.heartbeatTimer.unref();
     this.sweepTimer.unref();
   }
 
@@ -178,7 +200,18 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
 
   private sweep(): void {
     const now = this.opts.clock.nowMs();
-    for (const v of this.vehicles.values()) v.checkLink(now);
+    const wallNow = this.threaded ? (this.opts.wallClockMs ?? Date.now)() : 0;
+    const linkLostMs = this.opts.timeouts.linkLostMs;
+    for (const v of this.vehicles.values()) {
+      const heardAtMs = this.threaded?.heardAtMs(v.systemId);
+      const heardAgoMs = heardAtMs === undefined ? undefined : wallNow - heardAtMs;
+      if (linkVerdictDue({ nowMs: now, lastHeartbeatMs: v.lastHeartbeatMs, linkLostMs, heardAgoMs })) v.checkLink(now);
+    }
+  }
+
+  /** GCS heartbeat frames sent on this endpoint by the link thread (0 when this link sends its own: they count in txPackets). */
+  get threadHeartbeatsSent(): number {
+    return this.threaded?.heartbeatsSent ?? 0;
   }
 
   /** Frames with bad CRC or header, counted by node-mavlink's splitter and skipped. */
@@ -213,4 +246,26 @@ export function addressedToUs(m: MavlinkMessage): boolean {
   const ts = d.targetSystem;
   const tc = typeof d.targetComponent === 'number' ? d.targetComponent : 0;
   return (ts === 0 || ts === GCS_IDENTITY.systemId) && (tc === 0 || tc === GCS_IDENTITY.componentId);
+}
+
+/**
+ * What the link thread needs to carry an endpoint for a GroundLink: the systems and their
+ * keys (its peer-pinning gate, its heartbeat stamps) and the GCS heartbeat it sends in our
+ * name, one per key, on its own signing link id.
+ */
+export function linkThreadEndpoint(o: Pick<GroundLinkOptions, 'endpointUrl' | 'vehicles' | 'timeouts' | 'repinAfterSilenceMs'>): Omit<ThreadEndpointSpec, 'stamps'> {
+  const keys = o.vehicles.flatMap((v) => (v.signingKey ? [new Uint8Array(v.signingKey)] : []));
+  return {
+    url: o.endpointUrl,
+    systems: o.vehicles.map((v) => ({ systemId: v.systemId, ...(v.signingKey ? { key: new Uint8Array(v.signingKey) } : {}) })),
+    autopilotComponentId: AUTOPILOT_COMPONENT_ID,
+    ...(o.repinAfterSilenceMs !== undefined ? { repinAfterSilenceMs: o.repinAfterSilenceMs } : {}),
+    heartbeat: {
+      ...GCS_IDENTITY,
+      intervalMs: o.timeouts.gcsHeartbeatMs,
+      signingLinkId: GCS_HEARTBEAT_SIGNING_LINK_ID,
+      keys,
+      unsigned: o.vehicles.some((v) => !v.signingKey),
+    },
+  };
 }
