@@ -1,27 +1,31 @@
 import { mkdirSync } from 'node:fs';
-import { Registry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Site } from '../site/load.ts';
 import type { SecretsFile } from '../site/secrets-file.ts';
 import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
-import { brokerPublishPath, startBrokerServer, type BrokerServer, type BrokerTlsOptions } from '../broker/index.ts';
-import { startTelemetryService, type TelemetryHealth, type TelemetryService } from '../telemetry/service.ts';
+import type { BrokerTlsOptions } from '../broker/index.ts';
+import type { TelemetryHealth } from '../telemetry/service.ts';
 import { startMetricsServer } from '../telemetry/metrics-server.ts';
-import { brokerPromRegistry } from '../broker/metrics.ts';
 import { controlObservability } from '../control/observability/metrics.ts';
 import { overallHealth, type ControlHealth, type PartHealth, type PartStatus } from '../control/observability/health.ts';
-import type { StoreConfig } from '../telemetry/store/create.ts';
+import { createStore, type StoreConfig } from '../telemetry/store/create.ts';
+import type { TelemetryStore } from '../telemetry/store/types.ts';
 import { MqttBus } from '../control/mqtt/bus.ts';
 import { startControlService, type ControlService } from '../control/service.ts';
 import type { Operations } from '../control/ops/operations.ts';
 import { startControlApp } from '../control/start-control-app.ts';
 import type { HttpServerOptions } from '../control/api/http-options.ts';
 import { webMapPlugin, type WebMapOptions } from '../web-map/server/plugin.ts';
-import { startSimFleet, type SimFleet } from '../simulators/fleet.ts';
 import { EventRequest, FaultRequest } from '../simulators/fleet/faults.ts';
 import type { Scenario } from '../simulators/scenario/load.ts';
+import { BROKER_THREAD_TIMEOUTS, startBrokerThread, type BrokerThread, type BrokerThreadTimeouts } from './broker-thread/broker-thread.ts';
+import type { BrokerPorts } from './broker-thread/messages.ts';
+import { startFleetThread, type FleetThread } from './fleet-thread/fleet-thread.ts';
+import { LagMonitor } from './threads/lag-monitor.ts';
+import { threadLagMetrics } from './threads/thread-lag-metrics.ts';
 
 export interface SystemOptions {
   site: Site;
@@ -44,6 +48,10 @@ export interface SystemOptions {
   brokerTls?: BrokerTlsOptions;
   /** An external InfluxDB instead of the local influxd. */
   store?: StoreConfig;
+  /** Our broker's per-address connection cap (default broker/limits.ts: 1,000). */
+  brokerLimits?: { maxConnectionsPerAddress?: number };
+  /** Bounds of the broker thread (start, close, restart backoff); tests shorten them. */
+  brokerThreadTimeouts?: BrokerThreadTimeouts;
   /**
    * The telemetry service: a fixed port for the managed influxd; /metrics and /health on
    * 127.0.0.1:metricsPort; `ingest`: 'publish-path' (default with our own broker: spooled
@@ -91,14 +99,20 @@ export interface RunningSystem {
   mqttUrl: string;
   /** http://127.0.0.1:PORT/metrics when `metricsPort` was given and could be bound. */
   metricsUrl?: string;
-  broker?: BrokerServer;
-  /** Absent only when the telemetry service could not start at all (history is then unavailable). */
-  telemetry: TelemetryService | undefined;
+  /** Our broker's ports (it runs in the broker thread); absent with an external broker. */
+  broker?: BrokerPorts;
+  /** The broker thread: our broker (if any) and the telemetry service with its influxd. */
+  brokerThread: BrokerThread;
+  /** The API's history client (query only); absent when the telemetry service did not start. */
+  history: TelemetryStore | undefined;
+  /** telemetry's own /metrics when `telemetry.metricsPort` was given. */
+  telemetryMetricsUrl?: string;
   health(): SystemHealth;
   control: ControlService;
   ops: Operations;
   api: FastifyInstance;
-  fleet?: SimFleet;
+  /** The simulated fleet, in its own thread. */
+  fleet?: FleetThread;
   close(): Promise<void>;
 }
 
@@ -128,64 +142,82 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   };
   try {
     mkdirSync(o.dataDir, { recursive: true });
-    let mqttUrl = o.mqttUrl;
-    let broker: BrokerServer | undefined;
-    if (!mqttUrl) {
-      const plainHost = o.brokerTls ? '127.0.0.1' : o.host;
-      const tls = o.brokerTls ? { tls: { host: o.host, ...o.brokerTls } } : {};
-      broker = await startBrokerServer({ site: o.site, host: plainHost, mqttPort: o.mqttPort, wsPort: o.wsPort, logger: log.child({ part: 'broker' }), ...tls });
-      closers.push({ name: 'broker', close: () => broker!.close() });
-      mqttUrl = `mqtt://${plainHost}:${broker.mqttPort}`;
-      const tlsUrls = [broker.mqttsPort ? `mqtts://${o.host}:${broker.mqttsPort}` : '', broker.wssPort ? `wss://${o.host}:${broker.wssPort}` : ''].filter(Boolean);
-      log.info(`broker on ${mqttUrl} (WebSocket ws://${plainHost}:${broker.wsPort})` + (tlsUrls.length ? `, TLS ${tlsUrls.join(' and ')}` : ''));
+    // The broker and telemetry (in-process ingest, influxd supervisor) run on their own
+    // thread, so nothing the API does here can delay a PUBACK (issue 15); with an
+    // external broker the thread holds telemetry alone.
+    const plainHost = o.brokerTls ? '127.0.0.1' : o.host;
+    const telemetrySecret = o.secrets.services['telemetry'];
+    const brokerThread = await startBrokerThread(
+      {
+        site: o.site,
+        ...(o.mqttUrl
+          ? {}
+          : {
+              broker: {
+                host: plainHost,
+                mqttPort: o.mqttPort,
+                wsPort: o.wsPort,
+                ...(o.brokerTls ? { tls: { ...o.brokerTls, host: o.host } } : {}),
+                ...(o.brokerLimits?.maxConnectionsPerAddress ? { maxConnectionsPerAddress: o.brokerLimits.maxConnectionsPerAddress } : {}),
+              },
+            }),
+        telemetry: {
+          ingest: o.mqttUrl || o.telemetry?.ingest === 'mqtt' ? 'mqtt' : 'publish-path',
+          ...(o.mqttUrl ? { mqttUrl: o.mqttUrl } : {}),
+          ...(telemetrySecret !== undefined ? { password: telemetrySecret } : {}),
+          store: o.store ?? { backend: 'v1' },
+          dataDir: join(o.dataDir, 'telemetry'),
+          ...(o.telemetry?.influxdPort ? { influxdPort: o.telemetry.influxdPort } : {}),
+          ...(o.telemetry?.metricsPort !== undefined ? { metricsPort: o.telemetry.metricsPort } : {}),
+        },
+        logLevel: log.level,
+      },
+      log.child({ part: 'broker-thread' }),
+      o.brokerThreadTimeouts ?? BROKER_THREAD_TIMEOUTS,
+    );
+    closers.push({ name: 'broker and telemetry (and its influxd)', close: () => brokerThread.close() });
+    const ports = brokerThread.ports;
+    const mqttUrl = o.mqttUrl ?? `mqtt://${plainHost}:${ports!.mqttPort}`;
+    if (ports) {
+      const tlsUrls = [ports.mqttsPort ? `mqtts://${o.host}:${ports.mqttsPort}` : '', ports.wssPort ? `wss://${o.host}:${ports.wssPort}` : ''].filter(Boolean);
+      log.info(`broker on ${mqttUrl} (WebSocket ws://${plainHost}:${ports.wsPort})` + (tlsUrls.length ? `, TLS ${tlsUrls.join(' and ')}` : ''));
     }
 
     // History is a convenience, flying is not: an InfluxDB that is absent or dies is
     // ridden out inside the telemetry service (spool, retry, supervised influxd, health
     // "degraded"), and a telemetry service that cannot start at all stops nothing else.
-    let telemetry: TelemetryService | undefined;
-    let telemetryFailure: string | undefined;
-    try {
-      const inProcess = broker && o.telemetry?.ingest !== 'mqtt';
-      const brokerLog = log.child({ part: 'broker' });
-      telemetry = await startTelemetryService({
-        site: o.site.site.id,
-        ...(inProcess
-          ? { publishPath: brokerPublishPath(broker!.broker, (err) => brokerLog.warn({ err: err.message }, 'telemetry publish failed')) }
-          : { mqtt: { url: mqttUrl, username: 'telemetry', password: secret('telemetry'), clientId: 'telemetry:ingest' } }),
-        store: o.store ?? { backend: 'v1' },
-        dataDir: join(o.dataDir, 'telemetry'),
-        ...(o.telemetry?.influxdPort ? { influxd: { port: o.telemetry.influxdPort } } : {}),
-        ...(o.telemetry?.metricsPort !== undefined ? { metricsPort: o.telemetry.metricsPort } : {}),
-        logger: log.child({ part: 'telemetry' }),
-      });
-      const t = telemetry;
-      closers.push({ name: 'telemetry (and its influxd)', close: () => t.close() });
-      const h = t.health();
-      const into = t.influxd ? `local influxd ${t.influxd.url}` : 'the configured InfluxDB';
-      if (h.status === 'ok') log.info(`telemetry ingesting into ${into}`);
-      else log.warn({ reasons: h.reasons }, `telemetry degraded, spooling for ${into}: ${h.reasons.join('; ')}`);
-      if (t.metricsUrl) log.info(`telemetry metrics on ${t.metricsUrl}`);
-    } catch (err) {
-      telemetryFailure = `telemetry service did not start: ${(err as Error).message}`;
-      log.error({ err, alert: 'TelemetryDown' }, `${telemetryFailure}; running without history`);
+    const started = brokerThread.telemetryStart;
+    let history: TelemetryStore | undefined;
+    if (started.ok) {
+      const into = started.influxdUrl ? `local influxd ${started.influxdUrl}` : 'the configured InfluxDB';
+      if (started.health.status === 'ok') log.info(`telemetry ingesting into ${into}`);
+      else log.warn({ reasons: started.health.reasons }, `telemetry degraded, spooling for ${into}: ${started.health.reasons.join('; ')}`);
+      if (started.metricsUrl) log.info(`telemetry metrics on ${started.metricsUrl}`);
+      // Queries are parsed on this side: a large history answer must not stall the broker.
+      const store = createStore(started.historyStore);
+      history = store;
+      closers.push({ name: 'history client', close: () => store.close() });
+    } else {
+      log.error({ alert: 'TelemetryDown' }, `${started.reason}; running without history`);
     }
-    const telemetryHealth = () => (telemetry ? telemetry.health() : { status: 'degraded' as const, reasons: [telemetryFailure ?? 'telemetry service not running'] });
 
-    let fleet: SimFleet | undefined;
+    let fleet: FleetThread | undefined;
     if (o.sim) {
-      fleet = await startSimFleet({
-        site: o.site,
-        secrets: o.secrets,
-        mqttUrl,
-        speed: o.sim.speed,
-        droneUdpPorts: 'site',
-        ...(o.sim.scenario ? { scenario: o.sim.scenario } : {}),
-        ...(o.sim.httpPort !== undefined ? { httpPort: o.sim.httpPort } : {}),
-        log: (line) => log.child({ part: 'sim' }).info(line),
-      });
-      closers.push({ name: 'simulated fleet', close: () => fleet!.close() });
-      log.info(`simulators: ${fleet.drones.size} drones, ${fleet.speakers.size} speakers, ${fleet.sensors.size} sensors at ${fleet.speed}x`);
+      fleet = await startFleetThread(
+        {
+          site: o.site,
+          secrets: o.secrets,
+          mqttUrl,
+          speed: o.sim.speed,
+          ...(o.sim.scenario ? { scenario: o.sim.scenario } : {}),
+          ...(o.sim.httpPort !== undefined ? { httpPort: o.sim.httpPort } : {}),
+          logLevel: log.level,
+        },
+        log.child({ part: 'sim' }),
+      );
+      const f = fleet;
+      closers.push({ name: 'simulated fleet', close: () => f.close() });
+      log.info(`simulators: ${f.counts.drones} drones, ${f.counts.speakers} speakers, ${f.counts.sensors} sensors at ${f.speed}x`);
     }
 
     const bus = await MqttBus.connect({ url: mqttUrl, username: 'control', password: secret('control'), clientSuffix: `up-${process.pid}` });
@@ -206,7 +238,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       listen: { host: o.host, port: o.httpPort },
       ...(o.http ? { http: o.http } : {}),
       speed: o.sim?.speed ?? 1,
-      ...(telemetry ? { history: telemetry.store } : {}),
+      ...(history ? { history } : {}),
       ...(fleet ? { sim: { injectFault: (r: Record<string, unknown>) => fleet!.injectFault(r as FaultRequest), faultSchema: FaultRequest, triggerEvent: (r: Record<string, unknown>) => fleet!.triggerEvent(r as EventRequest), eventSchema: EventRequest } } : {}),
       plugins: [webMapPlugin(o.web ?? {})],
     });
@@ -215,11 +247,11 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     const observed = controlObservability({ control, bus, ops: { alarms: ops.alarms, broadcasts: ops.broadcasts, time: app.time } });
     closers.push({ name: 'control metrics', close: () => observed.close() });
     const health = (): SystemHealth => {
-      const tel = telemetryHealth();
+      const tel = brokerThread.telemetryHealth();
       const ctl = observed.health();
-      // An external broker is seen through control's link to it; our own serves while we run.
-      const brk: SystemHealth['services']['broker'] = broker
-        ? { status: 'ok', reasons: [], external: false }
+      // An external broker is seen through control's link to it; ours by its thread's reports.
+      const brk: SystemHealth['services']['broker'] = ports
+        ? { ...brokerThread.brokerHealth(), external: false }
         : bus.connected
           ? { status: 'ok', reasons: [], external: true }
           : { status: 'down', reasons: [`control cannot reach the broker at ${mqttUrl}`], external: true };
@@ -228,12 +260,24 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     };
     let metricsUrl: string | undefined;
     if (o.metricsPort !== undefined) {
-      const registries = [...(broker ? [brokerPromRegistry(() => broker!.metrics())] : []), observed.registry, ...(telemetry ? [telemetry.promRegistry] : [])];
-      const merged = Registry.merge(registries);
+      // Event-loop lag per thread: main here; broker and fleet measure themselves and answer when asked.
+      const mainLag = new LagMonitor();
+      closers.push({ name: 'main thread lag monitor', close: () => mainLag.close() });
+      const lag = threadLagMetrics();
+      lag.register('main', () => mainLag.snapshot());
+      lag.register('broker', () => brokerThread.lag());
+      if (fleet) lag.register('fleet', () => fleet!.lag());
+      const local = Registry.merge([observed.registry, lag.registry]);
       try {
         const server = await startMetricsServer({
           port: o.metricsPort,
-          metrics: async () => ({ contentType: merged.contentType, body: await merged.metrics() }),
+          metrics: async () => {
+            // The broker thread's series (broker, telemetry) come as prom-client JSON and are
+            // merged by family with ours, so /metrics stays one valid exposition.
+            const [mine, theirs] = await Promise.all([local.getMetricsAsJSON(), brokerThread.metrics()]);
+            const merged = AggregatorRegistry.aggregate([mine, ...(theirs ? [theirs] : [])]);
+            return { contentType: local.contentType, body: await merged.metrics() };
+          },
           health,
           logger: log.child({ part: 'metrics' }),
         });
@@ -245,14 +289,26 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       }
     }
     // Health changes reach the console on the live event stream (a small field it can show).
-    const offHealth = telemetry?.onHealthChange((h, event) =>
-      hub.publish({ type: SERVICE_HEALTH_EVENT, data: { service: 'telemetry', status: h.status, reasons: h.reasons, event, tsMs: h.tsMs } }),
-    );
-    if (offHealth) closers.push({ name: 'health events', close: offHealth });
+    const offHealth = brokerThread.onHealthEvent((e) => hub.publish({ type: SERVICE_HEALTH_EVENT, data: { service: e.service, status: e.status, reasons: e.reasons, event: e.event, tsMs: e.tsMs } }));
+    closers.push({ name: 'health events', close: offHealth });
     const mapUrl = `${app.url}/`;
 
     if (o.autoPatrol) void startPatrolsWhenReady(o.site, ops, log);
-    return { mapUrl, mqttUrl, ...(metricsUrl ? { metricsUrl } : {}), ...(broker ? { broker } : {}), telemetry, health, control, ops, api, ...(fleet ? { fleet } : {}), close };
+    return {
+      mapUrl,
+      mqttUrl,
+      ...(metricsUrl ? { metricsUrl } : {}),
+      ...(ports ? { broker: ports } : {}),
+      brokerThread,
+      history,
+      ...(started.ok && started.metricsUrl ? { telemetryMetricsUrl: started.metricsUrl } : {}),
+      health,
+      control,
+      ops,
+      api,
+      ...(fleet ? { fleet } : {}),
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

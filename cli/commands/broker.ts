@@ -149,7 +149,7 @@ export function brokerTlsFromFlags(values: Values): BrokerTlsOptions | undefined
   };
 }
 
-function connectionLimitsFromFlags(values: Values): { maxConnections?: number; maxConnectionsPerAddress?: number } | undefined {
+export function connectionLimitsFromFlags(values: Values): { maxConnections?: number; maxConnectionsPerAddress?: number } | undefined {
   const count = (name: string): number | undefined => {
     const v = values[name];
     if (v === undefined) return undefined;

@@ -11,6 +11,7 @@ import { startBanner } from '../start-banner.ts';
 import { readTlsFlags, TLS_USAGE } from '../tls-files.ts';
 import { parsePort, requireString, UsageError, waitForStopSignal, type Command } from '../args.ts';
 import { DEFAULT_PORTS } from '../../protocol/ports.ts';
+import { connectionLimitsFromFlags } from './broker.ts';
 
 /**
  * The usual port of a Prometheus exporter process (OpenTelemetry's). `ringwatch up` binds
@@ -23,8 +24,9 @@ const usage = `Usage: ringwatch up --site FILE [--sim] [options]
 Starts the whole control plane in one process: the MQTT broker, a local InfluxDB
 (influxd 1.x, data under --data-dir), telemetry ingest, the MAVLink control service
 with patrols, alarms and broadcasts, the HTTP API and the web map; with --sim also the
-site's simulated drones, speakers and sensors. Ctrl-C stops everything, influxd too;
-the next start picks up the stored history.
+site's simulated drones, speakers and sensors. The broker with telemetry ingest, and the
+simulated fleet, each run on a thread of their own, so a busy API cannot delay them.
+Ctrl-C stops everything, influxd too; the next start picks up the stored history.
 
   --site FILE          site file (e.g. sites/demo.yaml)
   --sim                run the site's simulated fleet and start patrols on every ring
@@ -42,6 +44,8 @@ the next start picks up the stored history.
                        and WebSocket then listen on 127.0.0.1 only
   --wss-port N         with --tls-cert: MQTT over WebSocket over TLS (default ${DEFAULT_PORTS.wss})
   --mqtt URL           use an external broker instead of starting one
+  --max-connections-per-address N
+                       our broker's cap on open connections from one address (default 1000)
   --influx-url URL     use an existing InfluxDB 1.x instead of a local influxd; when it is
                        unreachable everything else runs, telemetry spools and health says degraded
   --influxd-port N     HTTP port of the local influxd (default: a free one)
@@ -83,6 +87,7 @@ export const upCommand: Command = {
     'tls-key': { type: 'string' },
     'mqtts-port': { type: 'string' },
     'wss-port': { type: 'string' },
+    'max-connections-per-address': { type: 'string' },
   },
   async run(values) {
     const siteFile = requireString(values, 'site', usage);
@@ -105,6 +110,8 @@ export const upCommand: Command = {
     if (!tls && (values['mqtts-port'] !== undefined || values['wss-port'] !== undefined)) throw new UsageError('--mqtts-port and --wss-port need --tls-cert and --tls-key');
     const demoCredentials = await refuseDemoCredentialsOffLoopback(site, [{ name: 'HTTP', host }, ...(typeof values['mqtt'] === 'string' ? [] : [{ name: 'MQTT', host }])]);
     const tileSrc = tiles ? tileOrigin(tiles) : undefined;
+    const perAddress = connectionLimitsFromFlags(values)?.maxConnectionsPerAddress;
+    if (perAddress !== undefined && typeof values['mqtt'] === 'string') throw new UsageError('--max-connections-per-address applies to our own broker, not to one given with --mqtt');
 
     const system = await startSystem({
       site,
@@ -118,12 +125,13 @@ export const upCommand: Command = {
       // The HTTPS certificate serves mqtts and wss too: devices reach one name.
       ...(tls ? { brokerTls: { files: tls, mqttsPort: parsePort(values['mqtts-port'], 'mqtts-port', DEFAULT_PORTS.mqtts), wssPort: parsePort(values['wss-port'], 'wss-port', DEFAULT_PORTS.wss) } } : {}),
       ...(store ? { store } : {}),
+      ...(perAddress !== undefined ? { brokerLimits: { maxConnectionsPerAddress: perAddress } } : {}),
       ...(values['metrics-port'] === 'off' ? {} : { metricsPort: parsePort(values['metrics-port'], 'metrics-port', DEFAULT_METRICS_PORT) }),
       telemetry: {
         ...(values['influxd-port'] !== undefined ? { influxdPort: parsePort(values['influxd-port'], 'influxd-port', 0) } : {}),
         ...(values['telemetry-metrics-port'] !== undefined ? { metricsPort: parsePort(values['telemetry-metrics-port'], 'telemetry-metrics-port', 0) } : {}),
       },
-        ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
+      ...(tiles ? { web: { tiles: parseTileSpec(tiles) } } : {}),
       ...(sim ? { sim: { speed, ...(scenario ? { scenario } : {}) }, autoPatrol: values['no-patrol'] !== true } : {}),
       http: { ...(tls ? { tls } : {}), ...(tileSrc ? { extraImgSrc: [tileSrc] } : {}), logger },
       logger,
@@ -133,7 +141,7 @@ export const upCommand: Command = {
     const health = system.health();
     if (health.status !== 'ok') process.stdout.write(`ringwatch: running ${health.status} (${health.reasons.join('; ')})\n`);
     if (system.metricsUrl) process.stdout.write(`ringwatch: metrics on ${system.metricsUrl}, health on ${system.metricsUrl.replace(/metrics$/, 'health')}\n`);
-    if (system.telemetry?.metricsUrl) process.stdout.write(`ringwatch: telemetry metrics on ${system.telemetry.metricsUrl}\n`);
+    if (system.telemetryMetricsUrl) process.stdout.write(`ringwatch: telemetry metrics on ${system.telemetryMetricsUrl}\n`);
     const sig = await waitForStopSignal();
     process.stdout.write(`ringwatch: ${sig}, stopping\n`);
     await system.close();
