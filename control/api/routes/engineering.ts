@@ -91,7 +91,7 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (req) => {
         if (!deps.simEvents) throw new ApiError('API_ERR_UNAVAILABLE', 'no simulator is attached to this control service');
         try {
-          return { ok: true, event: deps.simEvents(req.body as Record<string, unknown>) };
+          return { ok: true, event: await deps.simEvents(req.body as Record<string, unknown>) };
         } catch (err) {
           throw Object.assign(new Error((err as Error).message), { statusCode: 400, code: 'API_ERR_SIM_FAULT' });
         }
