@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deviceTopic, type DroneEvent, type DroneTelemetry, type StatusPayload } from '../../protocol/index.ts';
+import { deviceTopic, type Channel, type DroneEvent, type DroneTelemetry, type StatusPayload } from '../../protocol/index.ts';
 import type { Clock } from '../timeouts.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
@@ -29,6 +29,13 @@ export interface GatewayCounters {
 }
 
 /**
+ * What the gateway hands to control's own consumers in-process as well as publishing it:
+ * the broker's copy of these, for a drone the gateway speaks for, is control's own and is
+ * skipped unparsed by the inbound router (control/service.ts's `inProcess`).
+ */
+const HANDED_OVER: ReadonlySet<Channel> = new Set<Channel>(['telemetry', 'status']);
+
+/**
  * Speaks for MAVLink drones on the broker: normalised `telemetry` (QoS 0, at a fixed rate),
  * retained `status` (online/offline, `via: control`) and `event`s (STATUSTEXT, link
  * lost/regained, mission item reached). The broker lets only the control identity do so.
@@ -42,6 +49,10 @@ export class TelemetryGateway {
   /** When each vehicle's next sample is due (index-aligned with `vehicles`). */
   private readonly dueMs: number[] = [];
   private readonly telemetryListeners = new Set<(droneId: string, t: DroneTelemetry) => void>();
+  private readonly statusListeners = new Set<(droneId: string, s: StatusPayload) => void>();
+  /** Each drone's last status, as retained at the broker: replayed to a new status listener. */
+  private readonly lastStatus = new Map<string, StatusPayload>();
+  private readonly spokenFor = new Set<string>();
 
   constructor(private readonly o: GatewayOptions) {
     this.periodMs = Math.max(10, 1000 / o.telemetryRateHz);
@@ -63,11 +74,28 @@ export class TelemetryGateway {
     return () => this.telemetryListeners.delete(fn);
   }
 
+  /**
+   * Hands each status published for the broker to `fn` in-process as well, starting with
+   * every drone's current one (what a subscriber would get retained): presence and the
+   * live hub see a link change without a round trip through the broker.
+   */
+  onStatus(fn: (droneId: string, s: StatusPayload) => void): () => void {
+    this.statusListeners.add(fn);
+    for (const [droneId, s] of this.lastStatus) fn(droneId, s);
+    return () => this.statusListeners.delete(fn);
+  }
+
+  /** Whether the broker's copy of a message on this drone's `channel` is one the gateway handed over in-process already. */
+  handsOver(droneId: string, channel: Channel): boolean {
+    return HANDED_OVER.has(channel) && this.spokenFor.has(droneId);
+  }
+
   /** Starts speaking for a vehicle: an offline status now, then its live state. */
   add(v: Vehicle): void {
     // Golden-ratio stagger: any number of drones spread evenly over the period.
     const phase = ((this.vehicles.length * 0.618_033_988_75) % 1) * this.periodMs;
     this.vehicles.push(v);
+    this.spokenFor.add(v.droneId);
     this.dueMs.push(this.o.clock.nowMs() + phase);
     this.status(v, v.online ? 'online' : 'offline', v.online ? undefined : 'no heartbeat yet');
     v.on('online', () => this.status(v, 'online'));
@@ -115,6 +143,8 @@ export class TelemetryGateway {
     if (reason) p.reason = reason;
     this.o.bus.publish(deviceTopic('drone', v.droneId, 'status'), JSON.stringify(p), { qos: 1, retain: true });
     this.counters.statusPublished++;
+    this.lastStatus.set(v.droneId, p);
+    for (const fn of this.statusListeners) fn(v.droneId, p);
   }
 
   private event(v: Vehicle, e: Omit<DroneEvent, 'id' | 'tsMs'>): void {

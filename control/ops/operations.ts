@@ -1,5 +1,5 @@
 import type { Site } from '../../site/load.ts';
-import type { DroneTelemetry, SensorEvent, SpeakerTelemetry } from '../../protocol/index.ts';
+import type { DeviceKind, DroneTelemetry, SensorEvent, SpeakerTelemetry, StatusPayload } from '../../protocol/index.ts';
 import type { LedgerRecord } from '../ledger/machine.ts';
 import { AlarmBook, DEFAULT_ALARM_RULES, type AlarmRules } from '../alarms/alarm-book.ts';
 import type { Alarm } from '../alarms/alarm.ts';
@@ -184,13 +184,17 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       v.off('online', ok);
     });
   }
-  // Device presence, checkpoint events and speaker state from the broker, through the
-  // control service's one inbound router (subscribed once, validated once).
+  // Device presence: our MAVLink drones' status from the gateway in-process (its broker
+  // copy is skipped), every other device's from the broker. Checkpoint events and speaker
+  // state from the broker too, through the control service's one inbound router
+  // (subscribed once, validated once).
+  const onStatus = (kind: DeviceKind, deviceId: string, s: StatusPayload) => {
+    presence.status(deviceId, s);
+    hub.publish({ type: 'status', data: { kind, deviceId, state: s.state } });
+  };
+  const offGatewayStatus = control.gateway?.onStatus((droneId, s) => onStatus('drone', droneId, s));
   const inbound = control.inbound;
-  await inbound?.on<{ state: 'online' | 'offline'; reason?: string; firmware?: string }>('+', 'status', (m) => {
-    presence.status(m.deviceId, m.value);
-    hub.publish({ type: 'status', data: { kind: m.kind, deviceId: m.deviceId, state: m.value.state } });
-  });
+  await inbound?.on<StatusPayload>('+', 'status', (m) => onStatus(m.kind, m.deviceId, m.value));
   await inbound?.on<SensorEvent>('sensor', 'event', (m) => hub.publish({ type: 'sensor_event', data: { deviceId: m.deviceId, ...m.value } }));
   // Drone telemetry reaches clients as it is produced rather than sampled here, which
   // would add up to a sampling period of delay between the drone and the map: our MAVLink
@@ -237,6 +241,7 @@ export async function startOperations(o: OperationsOptions): Promise<Operations>
       clearInterval(timer);
       control.ledger.off('change', onLedger);
       offGatewayTelemetry?.();
+      offGatewayStatus?.();
       for (const off of linkHandlers) off();
       patrols.close();
       vehicleAlarms.close();
