@@ -41,6 +41,19 @@ const SERVICE_SUBSCRIBE: Record<'control' | 'telemetry' | 'web', readonly Patter
   web: [[...ROOT, '+', '+', WEB_DEVICE_CHANNELS], [...SVC_ROOT, '#']],
 };
 
+/**
+ * The broker's own status (protocol/broker-status.ts) names every device it refused and
+ * why: control reads it for the engineer, nobody else. A filter aimed at it is refused
+ * here; one that only happens to reach it (`ringwatch/v1/#`) is granted, and the broker
+ * skips these topics when it delivers to that subscriber (mayReadBrokerTopic).
+ */
+const BROKER_OWN: Pattern = [...SVC_ROOT, 'broker', '#'];
+
+/** Whether `identity` may receive what the broker publishes under BROKER_TOPIC_PREFIX. */
+export function mayReadBrokerTopic(identity: Identity | undefined): boolean {
+  return identity?.type === 'service' && identity.id === 'control';
+}
+
 const deny = (reason: AclDenyReason, message: string): AclDecision => ({ allow: false, reason, message });
 const ALLOW: AclDecision = { allow: true };
 
@@ -82,6 +95,8 @@ export function createAcl(devices: ReadonlyMap<string, DeviceEntry>): Acl {
     if (levels.length > SVC_ROOT.length && patternCovers([...SVC_ROOT, '#'], levels)) {
       const area = levels[SVC_ROOT.length];
       if (area === 'telemetry' || area === 'web') return deny('not_permitted', `${SERVICE_TOPIC_ROOT}/${area}/ belongs to the ${area} service`);
+      // The broker publishes its status itself; a client's copy would be a forgery.
+      if (area === 'broker') return deny('not_permitted', `${SERVICE_TOPIC_ROOT}/broker/ is the broker's own`);
       return ALLOW;
     }
     const t = parseTopic(topic);
@@ -103,6 +118,7 @@ export function createAcl(devices: ReadonlyMap<string, DeviceEntry>): Acl {
       if (t) return deny('channel', `a device subscribes only to its own cmd topic ${own.join('/')}`);
       return deny('not_permitted', `a device subscribes only to its own cmd topic ${own.join('/')}`);
     }
+    if (!mayReadBrokerTopic(identity) && patternCovers(BROKER_OWN, levels)) return deny('not_permitted', `${SERVICE_TOPIC_ROOT}/broker/ is for the control service only`);
     if (SERVICE_SUBSCRIBE[identity.id].some((p) => patternCovers(p, levels))) return ALLOW;
     return deny('not_permitted', `the ${identity.id} service may not subscribe to "${filter}"`);
   }

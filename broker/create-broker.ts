@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type Connection, type PublishPacket } from 'aedes';
 import { pino, type Logger } from 'pino';
 import type { Site } from '../site/index.ts';
-import { createAcl, type Acl } from './acl.ts';
+import { createAcl, mayReadBrokerTopic, type Acl } from './acl.ts';
 import { ClientState, getClientState, setClientState } from './client-state.ts';
 import { authenticateClient } from './identity.ts';
 import { DEFAULT_LIMITS, mergeLimits, type BrokerLimits } from './limits.ts';
@@ -11,9 +11,10 @@ import { isStalled } from './socket-writes.ts';
 import { ConnectionGate } from './connection-gate.ts';
 import { guardPacketSizes } from './packet-size-guard.ts';
 import { enforcePacketRules } from './packet-rules.ts';
-import { MetricsRegistry, type BrokerMetrics } from './metrics.ts';
+import { MetricsRegistry, type BrokerMetrics, type RejectReason } from './metrics.ts';
 import { createSessionStore } from './session-store.ts';
 import { DROPPED, isSheddable, judgePublish, type GuardedPacket, type PublishRules } from './publish-guard.ts';
+import { BROKER_TOPIC_PREFIX } from '../protocol/index.ts';
 
 export interface CreateBrokerOptions {
   site: Site;
@@ -49,6 +50,8 @@ export interface RingwatchBroker {
    */
   tapAccepted(tap: AcceptedTap): () => void;
   metrics(): BrokerMetrics;
+  /** Refusals per site device by reason, most first, at most `limit` devices (the broker's status). */
+  deviceRejects(limit: number): { devices: Record<string, Partial<Record<RejectReason, number>>>; omitted: number };
   close(): Promise<void>;
 }
 
@@ -56,6 +59,12 @@ export interface RingwatchBroker {
 export type AcceptedTap = (topic: string, payload: Buffer) => void;
 
 type PublishFn = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
+
+/** The site device behind a connection, for per-device refusal counts (services and strangers: none). */
+function deviceOf(client: Client | null | undefined): string | undefined {
+  const identity = getClientState(client)?.identity;
+  return identity?.type === 'device' ? identity.id : undefined;
+}
 
 function authError(message: string, returnCode: 2 | 5 = 5): AuthenticateError {
   // CONNACK 5 "not authorized" for every credential refusal: do not reveal which usernames exist.
@@ -68,7 +77,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   const nowMs = opts.nowMs ?? Date.now;
   const limits = mergeLimits(DEFAULT_LIMITS, opts.limits);
   const acl = createAcl(site.devices);
-  const metrics = new MetricsRegistry();
+  const metrics = new MetricsRegistry(site.devices.keys());
   const warn = new RateLimitedLog(log, 10_000, nowMs);
   const rules: PublishRules = { nowMs, maxClockAheadMs: limits.maxClockAheadMs };
   // Devices warned about their clock: once per device for the broker's life (bounded by the site).
@@ -105,7 +114,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     authenticate(client, username, password, done) {
       const result = authenticateClient(site, username, password, client.id);
       if (!result.ok) {
-        metrics.reject('auth');
+        metrics.reject('auth', username);
         warn.warn(`auth:${username ?? ''}`, { clientId: client.id, username, reason: result.reason }, `connection refused: ${result.message}`);
         // A wrong client id is "identifier rejected" [MQTT-3.1.3-9]; it is only reported
         // once the secret has been verified, so it reveals nothing to a stranger.
@@ -119,7 +128,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
       if (will) {
         const verdict = judgePublish(acl, client, will, rules);
         if (!verdict.ok) {
-          metrics.reject('will');
+          metrics.reject('will', deviceOf(client));
           warn.warn(client.id, { clientId: client.id, topic: will.topic, reason: verdict.reason }, `connection refused: will ${verdict.message}`);
           return done(authError(`will refused: ${verdict.message}`), null);
         }
@@ -137,7 +146,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
         if (tap) runTap(packet);
         return callback(null);
       }
-      metrics.reject(verdict.reason);
+      metrics.reject(verdict.reason, deviceOf(client));
       (packet as GuardedPacket)[DROPPED] = true;
       const key = client?.id ?? '<will>';
       if (verdict.reason === 'future_ts') {
@@ -157,7 +166,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
       const state = getClientState(client);
       const decision = state ? acl(state.identity, 'subscribe', sub.topic) : undefined;
       if (decision?.allow) return callback(null, sub);
-      metrics.reject('subscribe');
+      metrics.reject('subscribe', deviceOf(client));
       warn.warn(client.id, { clientId: client.id, topic: sub.topic }, `subscription refused: ${decision?.message ?? 'not authenticated'}`);
       // SUBACK 0x80 for this filter [MQTT-3.9.3]; the connection and other filters stand.
       callback(null, null);
@@ -166,9 +175,12 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     authorizeForward(client, packet) {
       const conn = client.conn as { writableLength?: number };
       if (((conn.writableLength ?? 0) > limits.maxSubscriberBacklogBytes || isStalled(conn)) && isSheddable(packet)) {
-        metrics.reject('slow_consumer');
+        metrics.reject('slow_consumer', deviceOf(client));
         return null;
       }
+      // The broker's own topics are control's alone, also where a wider filter reaches
+      // them (telemetry's ringwatch/v1/#, web's svc/#): the ACL decides, per delivery.
+      if (packet.topic.startsWith(BROKER_TOPIC_PREFIX) && !mayReadBrokerTopic(getClientState(client)?.identity)) return null;
       metrics.messagesOut++;
       return packet;
     },
@@ -199,7 +211,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   aedes.on('clientError', (client, err) => {
     // aedes closes the connection for protocol errors such as a wildcard in a PUBLISH
     // topic [MQTT-3.3.2-2]; count those under the same reasons as dropped messages.
-    if (/is not allowed in PUBLISH/.test(err.message)) metrics.reject('wildcard');
+    if (/is not allowed in PUBLISH/.test(err.message)) metrics.reject('wildcard', deviceOf(client));
     log.debug({ clientId: client.id, err: err.message }, 'client error');
   });
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
@@ -235,7 +247,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
     });
     const client = aedes.handle(stream, req);
     const enforced = enforcePacketRules(client, (violation) => {
-      metrics.reject('protocol');
+      metrics.reject('protocol', deviceOf(client));
       warn.warn(`door:${violation.statement}`, { address, clientId: client.id, statement: violation.statement }, `connection closed: [${violation.statement}] ${violation.message}`);
     });
     if (!enforced && !rulesWarned) {
@@ -259,6 +271,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
       };
     },
     metrics: () => metrics.snapshot(),
+    deviceRejects: (limit) => metrics.byDevice.top(limit),
     close: () => new Promise<void>((resolve) => aedes.close(() => resolve())),
   };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { DeviceRejectCounter } from './device-rejects.ts';
 import type { IdentityLabel } from './identity.ts';
 
 /**
@@ -43,9 +44,16 @@ export interface BrokerMetrics {
 export class MetricsRegistry {
   private readonly clients: Record<IdentityLabel, number> = { drone: 0, speaker: 0, sensor: 0, control: 0, telemetry: 0, web: 0 };
   private readonly rejects: Partial<Record<RejectReason, number>> = {};
+  /** Per device as well, for the engineer's device-health view (via the broker's status). */
+  readonly byDevice: DeviceRejectCounter<RejectReason>;
   messagesIn = 0;
   messagesOut = 0;
   retainCleared = 0;
+
+  /** `deviceIds`: the site's devices, the only ids counted per device (bounded whatever clients send). */
+  constructor(deviceIds: Iterable<string> = []) {
+    this.byDevice = new DeviceRejectCounter(deviceIds, REJECT_REASONS);
+  }
 
   clientConnected(label: IdentityLabel): void {
     this.clients[label]++;
@@ -55,8 +63,10 @@ export class MetricsRegistry {
     this.clients[label] = Math.max(0, this.clients[label] - 1);
   }
 
-  reject(reason: RejectReason): void {
+  /** Counts a refusal; with the device it concerns, when the broker knows one (see DeviceRejectCounter). */
+  reject(reason: RejectReason, deviceId?: string): void {
     this.rejects[reason] = (this.rejects[reason] ?? 0) + 1;
+    if (deviceId !== undefined) this.byDevice.add(deviceId, reason);
   }
 
   snapshot(): BrokerMetrics {

@@ -4,6 +4,7 @@ import { createBroker, type RingwatchBroker } from './create-broker.ts';
 import type { BrokerLimits } from './limits.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { redisBackends } from './redis.ts';
+import { startStatusPublisher } from './status-publisher.ts';
 import { readTlsFiles, type TlsFiles, type TlsPaths } from './tls-files.ts';
 import { listenTcp, listenWebSocket, type Listener } from './transports.ts';
 import { DEFAULT_PORTS } from '../protocol/ports.ts';
@@ -83,6 +84,8 @@ export async function startBrokerServer(opts: BrokerServerOptions): Promise<Brok
   const tlsHost = opts.tls?.host ?? host;
   const mqtts = tlsFiles && opts.tls?.mqttsPort !== null ? await open(() => listenTcp(broker, tlsHost, opts.tls?.mqttsPort ?? DEFAULT_PORTS.mqtts, tlsFiles)) : undefined;
   const wss = tlsFiles && opts.tls?.wssPort !== null ? await open(() => listenWebSocket(broker, tlsHost, opts.tls?.wssPort ?? DEFAULT_PORTS.wss, tlsFiles)) : undefined;
+  // The broker's own status for control (protocol/broker-status.ts), from wherever it runs.
+  const status = startStatusPublisher(broker, opts.nowMs ? { nowMs: opts.nowMs } : {});
   let closing: Promise<void> | undefined;
   return {
     mqttPort: tcp.port,
@@ -93,6 +96,7 @@ export async function startBrokerServer(opts: BrokerServerOptions): Promise<Brok
     metrics: broker.metrics,
     close: () =>
       (closing ??= (async () => {
+        status.stop();
         await Promise.all(listeners.map((l) => l.close()));
         await broker.close();
         if (backends) await closeBackends(backends);

@@ -8,3 +8,4 @@ export * from './schemas/drone.ts';
 export * from './schemas/speaker.ts';
 export * from './schemas/sensor.ts';
 export * from './service-records.ts';
+export * from './broker-status.ts';

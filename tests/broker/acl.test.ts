@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { mayReadBrokerTopic } from '../../broker/acl.ts';
 import { createAcl, patternCovers, type AclAction, type AclDenyReason, type Identity } from '../../broker/index.ts';
 import { demoSite } from '../helpers/broker.ts';
 
@@ -89,6 +90,23 @@ const rows: Row[] = [
   [web, 'subscribe', `${R}/#`, 'not_permitted'],
   [web, 'publish', `${R}/speaker/sp-1/cmd`, 'not_permitted'],
   [web, 'publish', `${R}/svc/ledger`, 'not_permitted'],
+  // The broker's own status: read by control only, published by nobody (the broker
+  // publishes it itself, not as a client).
+  [control, 'subscribe', `${R}/svc/broker/status`, true],
+  [control, 'subscribe', `${R}/svc/broker/#`, true],
+  [control, 'publish', `${R}/svc/broker/status`, 'not_permitted'],
+  [control, 'publish', `${R}/svc/broker`, 'not_permitted'],
+  [speaker, 'subscribe', `${R}/svc/broker/status`, 'not_permitted'],
+  [sensor, 'subscribe', `${R}/svc/#`, 'not_permitted'],
+  [drone, 'subscribe', `${R}/svc/broker/+`, 'not_permitted'],
+  [speaker, 'publish', `${R}/svc/broker/status`, 'not_permitted'],
+  [drone, 'publish', `${R}/svc/broker/status`, 'not_permitted'],
+  [telemetry, 'subscribe', `${R}/svc/broker/status`, 'not_permitted'],
+  [telemetry, 'subscribe', `${R}/svc/broker/#`, 'not_permitted'],
+  [telemetry, 'publish', `${R}/svc/broker/status`, 'not_permitted'],
+  [web, 'subscribe', `${R}/svc/broker/status`, 'not_permitted'],
+  [web, 'subscribe', `${R}/svc/broker`, 'not_permitted'],
+  [web, 'publish', `${R}/svc/broker/status`, 'not_permitted'],
 ];
 
 describe('ACL', () => {
@@ -97,6 +115,19 @@ describe('ACL', () => {
     if (expected === true) expect(d).toEqual({ allow: true });
     else expect(d).toMatchObject({ allow: false, reason: expected, message: expect.any(String) });
   });
+});
+
+describe('mayReadBrokerTopic', () => {
+  // Wider filters (telemetry's ringwatch/v1/#, web's svc/#) are granted; delivery of the
+  // broker's own topics through them is refused by this check in the broker's forward hook.
+  test.each([
+    [control, true],
+    [telemetry, false],
+    [web, false],
+    [speaker, false],
+    [drone, false],
+    [undefined, false],
+  ] as const)('%o → %s', (who, expected) => expect(mayReadBrokerTopic(who)).toBe(expected));
 });
 
 describe('patternCovers', () => {
