@@ -8,6 +8,8 @@ export interface Bus {
   readonly connected?: boolean;
   /** Runs `fn` each time the link to the broker comes back after a drop. */
   onReconnect?(fn: () => void): void;
+  /** Runs `fn` when the link to the broker goes down (false) or comes back (true). */
+  onConnectionChange?(fn: (connected: boolean) => void): void;
 }
 
 export interface MqttBusOptions {
@@ -87,6 +89,12 @@ export class MqttBus implements Bus {
 
   onReconnect(fn: () => void): void {
     this.reconnectHandlers.push(fn);
+  }
+
+  onConnectionChange(fn: (connected: boolean) => void): void {
+    // mqtt.js emits 'close' on every failed reconnect attempt too: listeners act on changes.
+    this.client.on('connect', () => fn(true));
+    this.client.on('close', () => fn(false));
   }
 
   publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): void {

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { SiteValidator } from '../../../site/site-validator.ts';
+import { watchBrokerStatus } from '../../ops/broker-status.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { needOps } from './need.ts';
@@ -43,6 +44,33 @@ export function engineeringRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           rejected: { ...control.links.get(v.endpointUrl)?.link.counters.rejectedBySystem.get(v.systemId) },
         }));
         return { drones, links: control.stats().links };
+      },
+    );
+
+    // The broker as the engineer needs it: control's own link to it (up, since when) and
+    // the broker's status as it publishes it (its age, clients, refusals by reason and per
+    // device, its health), read over MQTT because the broker may run in another thread,
+    // process or host. Ages on the wall clock, as the broker stamps its status.
+    const inbound = deps.control?.inbound;
+    const brokerWatch = inbound ? watchBrokerStatus(inbound, Date.now, (line) => app.log.warn(line)) : undefined;
+    if (brokerWatch) app.addHook('onClose', async () => brokerWatch.close());
+    app.get(
+      '/devices/broker',
+      {
+        schema: {
+          tags: ['devices'],
+          response: {
+            200: Open({
+              link: Open({ connected: Type.Optional(Type.Boolean()), changedAgoMs: Type.Optional(Type.Number()) }),
+              status: Type.Optional(Open({ tsMs: Type.Number(), ageMs: Type.Number(), stale: Type.Boolean(), clientsTotal: Type.Number(), devices: Open({}), health: Open({ status: Type.String() }) })),
+            }),
+            503: ErrorBody,
+          },
+        },
+      },
+      async () => {
+        if (!brokerWatch) throw new ApiError('API_ERR_UNAVAILABLE', 'this control service has no broker connection');
+        return brokerWatch.book.view(Date.now());
       },
     );
 
