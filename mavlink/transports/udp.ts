@@ -58,9 +58,11 @@ export class UdpDuplex extends Duplex {
     const remote = opts.remote && isIP(opts.remote.host) === 0 ? { host: (await lookup(opts.remote.host, { family: 4 })).address, port: opts.remote.port } : opts.remote;
     const d = new UdpDuplex({ ...opts, ...(remote ? { remote } : {}) });
     await new Promise<void>((resolve, reject) => {
-      d.socket.once('error', reject);
+      // A bind error (port in use) reaches the duplex through the socket's error handler;
+      // it is the caller's, as this rejection, not an uncaught 'error' event.
+      d.once('error', reject);
       d.socket.bind(opts.bindPort, opts.bindHost ?? '127.0.0.1', () => {
-        d.socket.off('error', reject);
+        d.off('error', reject);
         resolve();
       });
     });
