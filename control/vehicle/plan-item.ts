@@ -1,19 +1,8 @@
 import { common } from 'node-mavlink';
+import { xyE7, type MissionItemFields } from '../../protocol/mission-item.ts';
 
 /** A mission/fence/rally item as the mission protocol carries it (MISSION_ITEM_INT units). */
-export interface PlanItem {
-  command: number;
-  frame: number;
-  param1: number;
-  param2: number;
-  param3: number;
-  param4: number;
-  /** Latitude degE7 for global frames. */
-  x: number;
-  /** Longitude degE7 for global frames. */
-  y: number;
-  /** Altitude, metres, in the frame's reference. */
-  z: number;
+export interface PlanItem extends MissionItemFields {
   autocontinue: boolean;
 }
 
@@ -24,15 +13,6 @@ export const MISSION_TYPE_CODE: Record<MissionType, number> = {
   fence: common.MavMissionType.FENCE,
   rally: common.MavMissionType.RALLY,
 };
-
-const GLOBAL_FRAMES = new Set<number>([
-  common.MavFrame.GLOBAL,
-  common.MavFrame.GLOBAL_RELATIVE_ALT,
-  common.MavFrame.GLOBAL_INT,
-  common.MavFrame.GLOBAL_RELATIVE_ALT_INT,
-  common.MavFrame.GLOBAL_TERRAIN_ALT,
-  common.MavFrame.GLOBAL_TERRAIN_ALT_INT,
-]);
 
 type Target = { systemId: number; componentId: number };
 
@@ -59,7 +39,6 @@ export function toMissionItemInt(item: PlanItem, seq: number, type: MissionType,
 
 /** A downloaded item; a legacy float MISSION_ITEM carries lat/lon in degrees. */
 export function fromMissionItem(m: common.MissionItemInt | common.MissionItem, legacy: boolean): PlanItem {
-  const global = GLOBAL_FRAMES.has(m.frame);
   return {
     command: m.command,
     frame: m.frame,
@@ -67,8 +46,7 @@ export function fromMissionItem(m: common.MissionItemInt | common.MissionItem, l
     param2: m.param2,
     param3: m.param3,
     param4: m.param4,
-    x: legacy && global ? Math.round(m.x * 1e7) : m.x,
-    y: legacy && global ? Math.round(m.y * 1e7) : m.y,
+    ...xyE7(m, legacy),
     z: m.z,
     autocontinue: m.autocontinue !== 0,
   };

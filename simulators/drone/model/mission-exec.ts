@@ -1,7 +1,8 @@
 import { common } from 'node-mavlink';
 import { distanceNE, type LatLon } from './geo.ts';
 import type { Body, Nav, Pos3 } from './kinematics.ts';
-import { GLOBAL_FRAMES, MissionType, type MissionStore, type StoredItem } from './mission-store.ts';
+import { GLOBAL_FRAMES } from '../../../protocol/mission-item.ts';
+import { MissionType, type MissionStore, type StoredItem } from './mission-store.ts';
 import { Rtl, WP_RADIUS_M, type RtlHost } from './rtl.ts';
 
 const Cmd = common.MavCmd;

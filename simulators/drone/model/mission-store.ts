@@ -1,19 +1,11 @@
 import { common } from 'node-mavlink';
+import { GLOBAL_FRAMES, type MissionItemFields } from '../../../protocol/mission-item.ts';
 
-/** One stored item, in MISSION_ITEM_INT terms (x/y are degE7 for global frames). */
-export interface StoredItem {
+/** One stored item, in MISSION_ITEM_INT terms (x/y are degE7 for global frames), with its place in the list. */
+export interface StoredItem extends MissionItemFields {
   seq: number;
-  frame: number;
-  command: number;
   current: number;
   autocontinue: number;
-  param1: number;
-  param2: number;
-  param3: number;
-  param4: number;
-  x: number;
-  y: number;
-  z: number;
   missionType: number;
 }
 
@@ -23,10 +15,6 @@ export type MissionTypeNumber = (typeof MissionType)[keyof typeof MissionType];
 const Cmd = common.MavCmd;
 const F = common.MavFrame;
 
-/** Frames whose x/y are a latitude/longitude (degE7 in the INT messages). */
-export const GLOBAL_FRAMES: ReadonlySet<number> = new Set([
-  F.GLOBAL, F.GLOBAL_RELATIVE_ALT, F.GLOBAL_INT, F.GLOBAL_RELATIVE_ALT_INT, F.GLOBAL_TERRAIN_ALT, F.GLOBAL_TERRAIN_ALT_INT,
-]);
 const MISSION_FRAMES: ReadonlySet<number> = new Set([...GLOBAL_FRAMES, F.MISSION]);
 
 /** Commands ArduPilot Copter stores in a mission (unknown ones are refused with MAV_MISSION_UNSUPPORTED). */
