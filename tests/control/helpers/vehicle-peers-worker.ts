@@ -27,7 +27,8 @@ for (const drone of drones) {
   sockets.push(udp);
   ports.push(udp.localPort);
   sims.push(attachSimDrone(udp, { drone, prearmDelayS: 0, gpsNoiseM: 0, ...(key ? { signingKey: key } : {}) }));
-  const r = (report[drone.id] = { gcsHeartbeatsAtMs: [], refused: {} });
+  const r: PeerReport[string] = { gcsHeartbeatsAtMs: [], refused: {} };
+  report[drone.id] = r;
   const tapIn = new PassThrough();
   udp.on('data', (chunk: Buffer) => tapIn.write(chunk));
   const tap = new MavlinkLink(
