@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { loadSite } from '../../site/load.ts';
 import { loadSecretsFile } from '../../site/secrets-file.ts';
@@ -9,6 +8,7 @@ import type { AuditRecord } from '../../control/api/audit-log.ts';
 import type { EventHub } from '../../control/live/event-hub.ts';
 import { WarningLibrary } from '../../control/ops/warning-library.ts';
 import { buildApiOnly, type ApiOnly } from '../helpers/api-only.ts';
+import { firstSseEvent } from '../helpers/sse.ts';
 import type { LedgerRecord } from '../../control/ledger/machine.ts';
 
 const site = loadSite('sites/demo.yaml');
@@ -141,23 +141,13 @@ describe('site, planning and live updates', () => {
     const token = await login('operator');
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as { port: number }).port;
-    const text = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/live', headers: { authorization: `Bearer ${token}` } }, (res) => {
-        expect(res.headers['content-type']).toBe('text/event-stream');
-        let buf = '';
-        res.on('data', (c: Buffer) => {
-          buf += c.toString();
-          if (buf.includes('event: batch')) {
-            req.destroy();
-            resolve(buf);
-          }
-        });
-        // A partial record is enough to see it streamed.
-        hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } as unknown as LedgerRecord });
-      });
-      req.on('error', reject);
-      req.end();
+    const { contentType, text } = await firstSseEvent(`http://127.0.0.1:${port}/api/live`, {
+      headers: { authorization: `Bearer ${token}` },
+      event: 'batch',
+      // A partial record is enough to see it streamed.
+      onOpen: () => hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } as unknown as LedgerRecord }),
     });
+    expect(contentType).toBe('text/event-stream');
     const data = text.split('\n').find((l) => l.startsWith('data: '))!;
     expect(JSON.parse(data.slice(6))).toEqual([{ type: 'ledger', data: { id: 'c1', state: 'acked' } }]);
   });

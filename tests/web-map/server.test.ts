@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +15,7 @@ import { webMapPlugin } from '../../web-map/server/plugin.ts';
 import { startWebServer, type WebServer } from '../../web-map/server/standalone.ts';
 import { parseTileSpec } from '../../web-map/server/tiles.ts';
 import { demoSite } from '../helpers/broker.ts';
+import { firstSseEvent } from '../helpers/sse.ts';
 
 // A 1×1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
@@ -119,25 +119,14 @@ describe('ringwatch web (standalone proxy)', () => {
     expect((await fetch(`${web.url}/api/me`, { headers: { cookie } })).status).toBe(200);
     expect((await fetch(`${web.url}/`)).status).toBe(200);
 
-    const got = await new Promise<string>((resolve, reject) => {
-      const req = request(`${web.url}/api/live`, { headers: { cookie } }, (res) => {
-        expect(res.headers['content-type']).toBe('text/event-stream');
-        let buf = '';
-        res.on('data', (c: Buffer) => {
-          buf += c.toString();
-          if (buf.includes('event: batch')) {
-            req.destroy();
-            resolve(buf);
-          }
-        });
-        // Published only once the stream is open: it must arrive while the response is still open.
-        setTimeout(() => hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } as unknown as LedgerRecord }), 50);
-      });
-      req.on('error', reject);
-      req.setTimeout(5000, () => reject(new Error('no live batch through the proxy within 5 s')));
-      req.end();
+    const got = await firstSseEvent(`${web.url}/api/live`, {
+      headers: { cookie },
+      event: 'batch',
+      // Published only once the stream is open: it must arrive while the response is still open.
+      onOpen: () => setTimeout(() => hub.publish({ type: 'ledger', data: { id: 'c1', state: 'acked' } as unknown as LedgerRecord }), 50),
     });
-    expect(got).toContain('"id":"c1"');
+    expect(got.contentType).toBe('text/event-stream');
+    expect(got.text).toContain('"id":"c1"');
   });
 
   it('answers API calls with a gateway error when the control service is down', async () => {
