@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { AggregatorRegistry, Registry } from 'prom-client';
+import { AggregatorRegistry } from 'prom-client';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -267,16 +267,16 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       lag.register('main', () => mainLag.snapshot());
       lag.register('broker', () => brokerThread.lag());
       if (fleet) lag.register('fleet', () => fleet!.lag());
-      const local = Registry.merge([observed.registry, lag.registry]);
       try {
         const server = await startMetricsServer({
           port: o.metricsPort,
           metrics: async () => {
             // The broker thread's series (broker, telemetry) come as prom-client JSON and are
-            // merged by family with ours, so /metrics stays one valid exposition.
-            const [mine, theirs] = await Promise.all([local.getMetricsAsJSON(), brokerThread.metrics()]);
-            const merged = AggregatorRegistry.aggregate([mine, ...(theirs ? [theirs] : [])]);
-            return { contentType: local.contentType, body: await merged.metrics() };
+            // merged by family with ours (control may report its link thread in the same lag
+            // families), so /metrics stays one valid exposition.
+            const [control, threads, brokerSide] = await Promise.all([observed.registry.getMetricsAsJSON(), lag.registry.getMetricsAsJSON(), brokerThread.metrics()]);
+            const merged = AggregatorRegistry.aggregate([control, threads, ...(brokerSide ? [brokerSide] : [])]);
+            return { contentType: merged.contentType, body: await merged.metrics() };
           },
           health,
           logger: log.child({ part: 'metrics' }),
