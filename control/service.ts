@@ -102,7 +102,7 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
   const links = new Map<string, GroundLink>();
   let thread: LinkThread | undefined;
   try {
-    if (!o.openStream && o.linkThread !== false) thread = await LinkThread.start({ ...(o.log ? { log: o.log } : {}) });
+    if (!o.openStream && o.linkThread !== false && byUrl.size > 0) thread = await LinkThread.start({ ...(o.log ? { log: o.log } : {}) });
     const open = async (url: string, vehicles: GroundLinkVehicle[]): Promise<Duplex> => {
       if (o.openStream) return o.openStream(url);
       if (thread) return thread.open(linkThreadEndpoint({ endpointUrl: url, vehicles, timeouts }));

@@ -1,5 +1,6 @@
 import { Histogram, Registry } from 'prom-client';
 import { REJECT_REASONS } from '../../mavlink/link.ts';
+import type { LoopLagSnapshot } from '../../mavlink/link-thread/loop-lag.ts';
 import { scrapedMetric, type ReportValue } from '../../util/scraped-metric.ts';
 import type { Alarm } from '../alarms/alarm.ts';
 import { DELIVERY_STATES, type DeliverySnapshot } from '../broadcast/delivery.ts';
@@ -11,13 +12,24 @@ import { controlHealth, type ControlHealth } from './health.ts';
 
 /** What control's metrics and health read; all optional parts are absent in `ringwatch control` without an API. */
 export interface ControlObservables {
-  control: Pick<ControlService, 'vehicles' | 'links' | 'ledger' | 'devices' | 'gateway' | 'stats'> & Partial<Pick<ControlService, 'inbound'>>;
+  control: Pick<ControlService, 'vehicles' | 'links' | 'ledger' | 'devices' | 'gateway' | 'stats'> & Partial<Pick<ControlService, 'inbound' | 'linkThreadStats'>>;
   /** The broker link (absent: control runs without MQTT). */
   bus?: { readonly connected?: boolean; readonly counters?: BusCounters };
   /** Operations (alarms, broadcasts), when the API runs. */
   ops?: OpsObservables;
   /** Wall clock (the ledger's). */
   wallMs?: () => number;
+  /**
+   * Where the per-thread event-loop families live when several parts share one /metrics
+   * (ringwatch up's, with main, broker and fleet): the link thread registers there as
+   * `thread="links"`. Absent: control's own registry serves the families for its link thread.
+   */
+  threadLag?: ThreadLagRegistrar;
+}
+
+/** A per-thread lag registry (ringwatch up's satisfies it): a name and a source of that thread's figures. */
+export interface ThreadLagRegistrar {
+  register(thread: string, source: () => LoopLagSnapshot | undefined): () => void;
 }
 
 /**
@@ -146,6 +158,8 @@ export function controlObservability(o: ControlObservables): ControlObservabilit
       for (const [reason, n] of Object.entries(inbound.counters.dropped)) inc({ reason }, n);
     });
   }
+  const unregisterThread = linkThreadMetrics(reg, control, o.threadLag);
+
   const gw = control.gateway;
   if (gw) counter('ringwatch_control_drone_status_published_total', 'Retained drone status messages published', [], (inc) => inc({}, gw.counters.statusPublished));
 
@@ -178,7 +192,40 @@ export function controlObservability(o: ControlObservables): ControlObservabilit
       heldCommands: devices ? devices.counters.held - devices.counters.expiredUnsent : 0,
     });
   };
-  return { registry: reg, health, close: () => meter.close() };
+  return {
+    registry: reg,
+    health,
+    close: () => {
+      meter.close();
+      unregisterThread?.();
+    },
+  };
+}
+
+/**
+ * The MAVLink link thread's event-loop delay and utilisation (issue 15 asks for the lag of
+ * the link side while the API is loaded), in the same families and labels as the other
+ * threads': `ringwatch_event_loop_lag_seconds{thread="links",quantile}`, `…_max_seconds`,
+ * `ringwatch_event_loop_utilization`. Nothing when the links run on the main thread.
+ */
+function linkThreadMetrics(reg: Registry, control: ControlObservables['control'], shared: ThreadLagRegistrar | undefined): (() => void) | undefined {
+  const stats = control.linkThreadStats;
+  if (!stats || stats() === undefined) return undefined;
+  scrapedMetric('counter', reg, 'ringwatch_control_link_thread_restarts_total', 'Times the MAVLink link thread crashed and was started again', [], (inc) => inc({}, stats()?.restarts ?? 0));
+  const lag = () => stats()?.lag;
+  if (shared) return shared.register('links', lag);
+  const gauge = (name: string, help: string, labelNames: string[], fill: (set: ReportValue, s: LoopLagSnapshot) => void) =>
+    scrapedMetric('gauge', reg, name, help, labelNames, (set) => {
+      const s = lag();
+      if (s) fill(set, s);
+    });
+  gauge('ringwatch_event_loop_lag_seconds', 'How late a thread ran its timers over the last 10-20 s (monitorEventLoopDelay), by thread and quantile', ['thread', 'quantile'], (set, s) => {
+    set({ thread: 'links', quantile: '0.5' }, s.p50S);
+    set({ thread: 'links', quantile: '0.99' }, s.p99S);
+  });
+  gauge('ringwatch_event_loop_lag_max_seconds', 'The longest a thread kept its timers waiting over the last 10-20 s, by thread', ['thread'], (set, s) => set({ thread: 'links' }, s.maxS));
+  gauge('ringwatch_event_loop_utilization', 'Share of wall time a thread spent running code over the last 10-20 s (0..1), by thread', ['thread'], (set, s) => set({ thread: 'links' }, s.utilization));
+  return undefined;
 }
 
 /**

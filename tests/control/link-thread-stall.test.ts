@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { controlObservability } from '../../control/observability/metrics.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import { DEFAULT_TIMEOUTS } from '../../control/timeouts.ts';
 import { mavlinkSigningKeys } from '../../site/mavlink-keys.ts';
 import { demoSite } from '../helpers/broker.ts';
 import { until } from '../helpers/wait.ts';
+import { findFreeUdpPort } from '../../util/free-port.ts';
 import { startVehiclePeers, type VehiclePeers } from './helpers/vehicle-peers.ts';
 
 /**
@@ -78,5 +80,26 @@ describe('link thread: a blocked main thread', () => {
     // The link thread's own loop never waited anywhere near as long as the main one did.
     expect(lag?.maxS).toBeLessThan(1);
     expect(log.filter((l) => /refused|stopped/.test(l))).toEqual([]);
+
+    // What /metrics says of it: control's registry carries the link thread's series.
+    const observed = controlObservability({ control: svc });
+    const text = await observed.registry.metrics();
+    observed.close();
+    const series = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(series('ringwatch_event_loop_lag_max_seconds\\{thread="links"\\}')).toBeLessThan(1);
+    expect(series('ringwatch_event_loop_lag_seconds\\{thread="links",quantile="0.99"\\}')).toBeLessThan(1);
+    expect(series('ringwatch_event_loop_utilization\\{thread="links"\\}')).toBeGreaterThan(0);
+    expect(series('ringwatch_control_link_thread_restarts_total')).toBe(0);
+  });
+
+  it('registers the link thread with a shared per-thread lag registry instead, when given one', async () => {
+    const drone = demoSite().site.drones[0]!;
+    svc = await startControlService({ site: { drones: [{ ...drone, mavlink: { url: `udp://127.0.0.1:${await findFreeUdpPort()}`, systemId: 1 } }] } });
+    const registered: string[] = [];
+    const observed = controlObservability({ control: svc, threadLag: { register: (thread, source) => (registered.push(thread), expect(source).toBeTypeOf('function'), () => registered.pop()) } });
+    expect(registered).toEqual(['links']);
+    expect(await observed.registry.metrics()).not.toMatch(/ringwatch_event_loop_lag_seconds/);
+    observed.close();
+    expect(registered).toEqual([]);
   });
 });
