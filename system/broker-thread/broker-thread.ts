@@ -62,6 +62,8 @@ export interface BrokerThread {
   onHealthEvent(listener: (e: ThreadHealthEvent) => void): () => void;
   /** Telemetry drains and influxd stops inside the thread, then the broker; bounded, then terminated. */
   close(): Promise<void>;
+  /** Ends the thread without its close, as an uncaught error would (drills of the restart); it is restarted as after any crash. */
+  crash(): Promise<void>;
 }
 
 interface Running {
@@ -247,6 +249,9 @@ export async function startBrokerThread(config: BrokerThreadConfig, logger: Logg
     onHealthEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    async crash() {
+      await current?.worker.terminate();
     },
     async close() {
       closing = true;

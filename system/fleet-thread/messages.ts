@@ -17,6 +17,8 @@ export interface FleetThreadConfig {
   speed: number;
   scenario?: Scenario;
   httpPort?: number;
+  /** 'site' (ringwatch up): each drone on its site port; 'any': free ports (tests beside other stacks). */
+  droneUdpPorts?: 'site' | 'any';
   logLevel: string;
 }
 

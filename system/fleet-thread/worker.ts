@@ -23,7 +23,7 @@ try {
     secrets: cfg.secrets,
     mqttUrl: cfg.mqttUrl,
     speed: cfg.speed,
-    droneUdpPorts: 'site',
+    droneUdpPorts: cfg.droneUdpPorts ?? 'site',
     ...(cfg.scenario ? { scenario: cfg.scenario } : {}),
     ...(cfg.httpPort !== undefined ? { httpPort: cfg.httpPort } : {}),
     log: (line) => logger.info(line),
