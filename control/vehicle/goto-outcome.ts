@@ -42,7 +42,7 @@ export interface ArrivalOptions {
  * reports the distance left and an ETA from the ground speed it really flies.
  */
 export function awaitArrival(v: VehicleWatch, to: GotoTarget, o: ArrivalOptions, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
-  const startMs = Date.now();
+  const startMs = v.clock.nowMs();
   let lastReportMs = -Infinity;
   let startDistM: number | undefined;
   let modeSeen = false;
@@ -62,15 +62,16 @@ export function awaitArrival(v: VehicleWatch, to: GotoTarget, o: ArrivalOptions,
     }
     if (!o.stillCurrent()) return finish({ status: 'cancelled', message: `replaced by a later command ${Math.round(leftM)} m from the target` });
     if (s.armed === false) return finish({ status: 'failed', message: `vehicle disarmed ${Math.round(leftM)} m from the target` });
-    const elapsed = Date.now() - startMs;
+    const nowMs = v.clock.nowMs();
+    const elapsed = nowMs - startMs;
     // The heartbeat naming the new mode may trail the accept by a second: judge the
     // mode once it has been seen, or after MODE_GRACE_MS.
     const modeOk = o.flyingModeOk();
     modeSeen ||= modeOk;
     if (!modeOk && (modeSeen || elapsed > MODE_GRACE_MS)) return finish({ status: 'failed', message: `vehicle left the go-to (mode changed) ${Math.round(leftM)} m from the target` });
     if (elapsed > o.withinMs) return finish({ status: 'timeout', message: `still ${Math.round(leftM)} m from the target after ${Math.round(elapsed / 1000)} s` });
-    if (Date.now() - lastReportMs >= PROGRESS_EVERY_MS) {
-      lastReportMs = Date.now();
+    if (nowMs - lastReportMs >= PROGRESS_EVERY_MS) {
+      lastReportMs = nowMs;
       const gs = groundSpeedOf(s) ?? 0;
       const pct = startDistM > 0 ? Math.max(0, Math.min(99, Math.floor((1 - leftM / startDistM) * 100))) : 0;
       hooks.onOutcomeProgress?.({ progressPct: pct, distanceLeftM: Math.round(leftM), ...(gs > 0.5 ? { etaS: Math.round(leftM / gs) } : {}) });

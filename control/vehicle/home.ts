@@ -14,8 +14,8 @@ export async function homeAmslM(v: VehicleAsk): Promise<number | undefined> {
   if (s.homeAmslMm !== undefined) return s.homeAmslMm / 1000;
   const asked = await v.commands.send({ command: common.MavCmd.REQUEST_MESSAGE, params: [common.HomePosition.MSG_ID, 0, 0, 0, 0, 0, 0] });
   if (asked.status === 'success') {
-    const untilMs = Date.now() + 2 * v.timeouts.commandAckMs;
-    while (s.homeAmslMm === undefined && Date.now() < untilMs && v.online) await new Promise((r) => setTimeout(r, 20));
+    const untilMs = v.clock.nowMs() + 2 * v.timeouts.commandAckMs;
+    while (s.homeAmslMm === undefined && v.clock.nowMs() < untilMs && v.online) await new Promise((r) => setTimeout(r, 20));
     if (s.homeAmslMm !== undefined) return s.homeAmslMm / 1000;
   }
   if (positionValid(s) && s.altAmslMm !== undefined && s.relAltMm !== undefined) return (s.altAmslMm - s.relAltMm) / 1000;

@@ -184,7 +184,7 @@ const PROGRESS_EVERY_MS = 1000;
  * link_lost when the link goes.
  */
 export function awaitReturn(v: VehicleWatch, o: ReturnWatch, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
-  const goal: ReturnGoal = { kind: o.kind, home: o.home, startMs: Date.now(), withinMs: o.withinMs, profile: o.profile, totalS: expectedReturnS(o.kind, o.fromHomeM, o.altM, o.profile) };
+  const goal: ReturnGoal = { kind: o.kind, home: o.home, startMs: v.clock.nowMs(), withinMs: o.withinMs, profile: o.profile, totalS: expectedReturnS(o.kind, o.fromHomeM, o.altM, o.profile) };
   let track: ReturnTrack = { modeSeen: false };
   let lastReportMs = -Infinity;
   const what = o.kind === 'rtl' ? 'return home' : 'landing';
@@ -192,7 +192,7 @@ export function awaitReturn(v: VehicleWatch, o: ReturnWatch, accepted: CommandRe
   return pollOutcome(v, accepted, hooks, endings, (finish) => {
     const t = v.telemetryState;
     const sample: ReturnSample = {
-      nowMs: Date.now(),
+      nowMs: v.clock.nowMs(),
       ...(t.latE7 !== undefined && t.lonE7 !== undefined ? { latDeg: t.latE7 / 1e7, lonDeg: t.lonE7 / 1e7 } : {}),
       ...(t.relAltMm !== undefined ? { relAltM: t.relAltMm / 1000 } : {}),
       ...(t.armed !== undefined ? { armed: t.armed } : {}),

@@ -24,7 +24,7 @@ const DISARM_GRACE_MS = 1500;
  */
 export function awaitAltitude(v: VehicleWatch, altRelM: number, withinMs: number, accepted: CommandResult, hooks: CommandHooks = {}): Promise<CommandResult> {
   const tolM = takeoffToleranceM(altRelM);
-  const startMs = Date.now();
+  const startMs = v.clock.nowMs();
   let lastPct = -1;
   return new Promise((resolve) => {
     const finish = (r: CommandResult) => {
@@ -39,7 +39,7 @@ export function awaitAltitude(v: VehicleWatch, altRelM: number, withinMs: number
       const s = v.telemetryState;
       const altM = (s.relAltMm ?? 0) / 1000;
       if (altM >= altRelM - tolM) return finish({ status: 'success', message: `reached ${altM.toFixed(1)} m of ${altRelM} m` });
-      const elapsed = Date.now() - startMs;
+      const elapsed = v.clock.nowMs() - startMs;
       if (s.armed === false && elapsed > DISARM_GRACE_MS) return finish({ status: 'failed', message: `take-off accepted but the vehicle disarmed at ${altM.toFixed(1)} m` });
       if (elapsed > withinMs) {
         return finish({ status: 'timeout', message: `take-off accepted but the vehicle reached only ${altM.toFixed(1)} m of ${altRelM} m in ${Math.round(elapsed / 1000)} s` });

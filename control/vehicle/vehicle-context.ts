@@ -22,8 +22,8 @@ export interface VehicleListen {
   off<K extends keyof VehicleEvents>(event: K, listener: (...args: VehicleEvents[K]) => void): unknown;
 }
 
-/** Watching the vehicle's own reports for an outcome: its state and its events. */
-export type VehicleWatch = VehicleListen & Pick<Vehicle, 'telemetryState'>;
+/** Watching the vehicle's own reports for an outcome: its state, its events, and its clock for the budget. */
+export type VehicleWatch = VehicleListen & Pick<Vehicle, 'telemetryState' | 'clock'>;
 
 /** Sending acknowledged commands through the vehicle's one sender (retries, acks, refusals). */
 export interface VehicleCommands {
@@ -31,7 +31,7 @@ export interface VehicleCommands {
 }
 
 /** Asking the vehicle something by an acknowledged command. */
-export type VehicleAsk = VehicleCommands & Pick<Vehicle, 'online' | 'timeouts' | 'telemetryState'>;
+export type VehicleAsk = VehicleCommands & Pick<Vehicle, 'online' | 'timeouts' | 'telemetryState' | 'clock'>;
 
 /** The plan capability (mission, fence, rally): transfers, and what it compares and waits on. */
 export type PlanContext = VehicleLink & Pick<Vehicle, 'autopilot' | 'telemetryState' | 'clock' | 'runTransfer' | 'statusTextsSince'>;

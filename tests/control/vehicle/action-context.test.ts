@@ -7,7 +7,7 @@ import type { CommandResult } from '../../../control/vehicle/result.ts';
 import type { TelemetryState } from '../../../control/vehicle/telemetry-state.ts';
 import type { ActionContext } from '../../../control/vehicle/vehicle-context.ts';
 import type { VehicleEvents } from '../../../control/vehicle/vehicle.ts';
-import { FAST_TIMEOUTS, systemClock } from '../../../control/timeouts.ts';
+import { FAST_TIMEOUTS, systemClock, type Clock } from '../../../control/timeouts.ts';
 
 /**
  * Issue 13 item 5: the action capability takes the small ActionContext, not the whole
@@ -24,7 +24,7 @@ function fakeContext(state: TelemetryState, answer: (spec: CommandSpec) => Comma
     online: true,
     timeouts: FAST_TIMEOUTS,
     autopilot: 'ardupilot' as const,
-    clock: systemClock,
+    clock: systemClock as Clock,
     lastHeartbeatMs: undefined,
     mission: { verified: false },
     geofence: { verified: false, items: [] },
@@ -67,6 +67,17 @@ describe('ActionApi over an ActionContext', () => {
     Object.assign(state, { armed: false, relAltMm: 100 });
     expect(await landing).toMatchObject({ status: 'success', message: expect.stringMatching(/landed and disarmed/) });
     expect(ctx.listenerCount('link_lost')).toBe(0);
+  });
+
+  it('judges a landing’s budget on the context’s clock, not the wall’s', async () => {
+    const { ctx, action } = fakeContext(aloft());
+    let nowMs = 1_000_000;
+    ctx.clock = { nowMs: () => nowMs };
+    const landing = action.land();
+    await new Promise((r) => setTimeout(r, 150));
+    // Ten minutes pass on the vehicle's clock in an instant of wall time: 10 m of descent takes well under that.
+    nowMs += 600_000;
+    expect(await landing).toMatchObject({ status: 'timeout', message: expect.stringMatching(/not landed and disarmed after 600 s/) });
   });
 
   it('an RTL under way ends as link_lost when the vehicle emits link_lost', async () => {
