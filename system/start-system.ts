@@ -117,9 +117,12 @@ export interface RunningSystem {
 }
 
 /**
- * The whole control plane in one process, in dependency order — broker, telemetry (with
- * its own influxd), simulators, control service and operations, the API with the web
- * console — and closed in reverse order, influxd last so the telemetry drain lands.
+ * The whole control plane in one process, in dependency order — broker and telemetry
+ * (with its own influxd) on the broker thread, the simulators on the fleet thread,
+ * control service and operations, the API with the web console on this one — and closed
+ * in reverse order, the broker thread last so the telemetry drain lands before influxd
+ * stops. Each thread has its own event loop, so a handler that holds this one delays
+ * neither a PUBACK nor a simulated device (issue 15; tests/drills/main-thread-stall.test.ts).
  */
 export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const log = o.logger;

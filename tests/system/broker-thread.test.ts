@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_THREAD_TIMEOUTS, startBrokerThread, type BrokerThread, type ThreadHealthEvent } from '../../system/broker-thread/broker-thread.ts';
 import { findFreePort } from '../../util/free-port.ts';
-import { credentialsFor, demoSite } from '../helpers/broker.ts';
+import { credentialsFor, demoSite, startBroker, type TestBroker } from '../helpers/broker.ts';
 import { until } from '../helpers/wait.ts';
 
 const TEST_TIMEOUT_MS = 90_000;
@@ -75,5 +75,90 @@ describe('the broker thread', () => {
     expect(thread!.ports!.mqttPort).toBe(port);
     await until(() => client!.connected, 'the device reconnected', 30_000);
     await client!.publishAsync('ringwatch/v1/sensor/cp-1-anpr/telemetry', JSON.stringify({ tsMs: Date.now(), rssiDbm: -60 }), { qos: 1 });
+  });
+});
+
+/** `ringwatch up` with telemetry over an MQTT session: in our broker's thread, or beside an external broker (`--mqtt URL`). */
+describe('the broker thread with MQTT ingest', () => {
+  let dir: string | undefined;
+  const threads: BrokerThread[] = [];
+  let external: TestBroker | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rw-broker-thread-mqtt-'));
+  });
+
+  afterAll(async () => {
+    for (const t of threads) await t.close();
+    await external?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const telemetryConfig = async (name: string, password: string | undefined) => ({
+    ingest: 'mqtt' as const,
+    ...(password !== undefined ? { password } : {}),
+    store: { backend: 'v1' as const, url: `http://127.0.0.1:${await findFreePort()}` },
+    dataDir: join(dir!, name),
+  });
+
+  it('logs telemetry in to our own broker as a client', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { site, secrets } = demoSite();
+    const t = await startBrokerThread({ site, broker: { host: '127.0.0.1', mqttPort: 0, wsPort: 0 }, telemetry: await telemetryConfig('own', secrets.services['telemetry']), logLevel: 'silent' }, pino({ level: 'silent' }));
+    threads.push(t);
+    expect(t.telemetryStart.ok).toBe(true);
+    await until(async () => (await t.metrics())?.find((m) => m.name === 'ringwatch_broker_clients')?.values.some((v) => v.labels['identity'] === 'telemetry' && v.value === 1), 'the telemetry client connected', 20_000);
+  });
+
+  it('runs telemetry alone beside an external broker', { timeout: TEST_TIMEOUT_MS }, async () => {
+    external = await startBroker();
+    const t = await startBrokerThread({ site: external.site, telemetry: { ...(await telemetryConfig('external', external.secrets.services['telemetry'])), mqttUrl: external.url }, logLevel: 'silent' }, pino({ level: 'silent' }));
+    threads.push(t);
+    expect(t.ports).toBeUndefined();
+    await until(() => external!.metrics().clients.telemetry === 1, 'the telemetry client connected to the external broker', 20_000);
+    expect((await t.metrics())?.some((m) => m.name === 'ringwatch_broker_clients')).toBe(false);
+  });
+
+  it('starts without telemetry, and says why, when MQTT ingest has no secret', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { site } = demoSite();
+    const t = await startBrokerThread({ site, broker: { host: '127.0.0.1', mqttPort: 0, wsPort: 0 }, telemetry: await telemetryConfig('nosecret', undefined), logLevel: 'silent' }, pino({ level: 'silent' }));
+    threads.push(t);
+    expect(t.telemetryStart).toEqual({ ok: false, reason: 'telemetry service did not start: no secret for the telemetry service in the secrets file' });
+    expect(t.telemetryHealth().status).toBe('degraded');
+    expect(t.brokerHealth().status).toBe('ok');
+  });
+});
+
+describe('the broker thread with a per-address connection cap', () => {
+  let thread: BrokerThread | undefined;
+  const clients: MqttClient[] = [];
+  let dir: string | undefined;
+
+  afterAll(async () => {
+    for (const c of clients) await c.endAsync(true);
+    await thread?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses connections from one address over the cap (ringwatch up --max-connections-per-address)', { timeout: TEST_TIMEOUT_MS }, async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rw-broker-thread-cap-'));
+    const { site, secrets } = demoSite();
+    thread = await startBrokerThread(
+      {
+        site,
+        broker: { host: '127.0.0.1', mqttPort: 0, wsPort: 0, maxConnectionsPerAddress: 1 },
+        telemetry: { ingest: 'publish-path', store: { backend: 'v1', url: `http://127.0.0.1:${await findFreePort()}` }, dataDir: join(dir, 'telemetry') },
+        logLevel: 'silent',
+      },
+      pino({ level: 'silent' }),
+    );
+    const url = `mqtt://127.0.0.1:${thread.ports!.mqttPort}`;
+    clients.push(await mqtt.connectAsync(url, credentialsFor({ secrets }, 'cp-1-anpr')));
+    const second = await mqtt.connectAsync(url, credentialsFor({ secrets }, 'cp-2-anpr')).then(
+      (c) => (clients.push(c), 'connected'),
+      () => 'refused',
+    );
+    expect(second).toBe('refused');
+    const rejects = (await thread.metrics())?.find((m) => m.name === 'ringwatch_broker_rejects_total')?.values;
+    expect(rejects).toContainEqual(expect.objectContaining({ labels: { reason: 'connection_cap' }, value: 1 }));
   });
 });
