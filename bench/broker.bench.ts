@@ -11,7 +11,8 @@
  * Each broker runs in its own process. Bounded: each run stops itself after BENCH_MAX_S (240 s);
  * 3 runs by default (`-- --runs N`), see bench/lib/runs.ts.
  * BENCH_PROFILE=1 writes a CPU profile of our broker to bench/profiles/;
- * BENCH_ONLY=ringwatch|mosquitto runs one broker; BENCH_QUICK=1 runs only the QoS 0 ladder;
+ * BENCH_ONLY=ringwatch|mosquitto runs one broker; BENCH_QUICK=1 runs only the QoS 0 ladder
+ * (BENCH_QOS=1: the QoS 1 ladder); BENCH_CPU_ONLY=1 runs only the CPU phase (both QoS, or BENCH_QOS);
  * BENCH_BROKER_NODE_ARGS sets our broker process's node flags (default: --max-semi-space-size=32,
  * as `ringwatch broker` runs; set it to '' to measure with V8's defaults).
  */
@@ -211,10 +212,10 @@ async function throughput(t: Target, qos: 0 | 1): Promise<{ best: number; steps:
   return { best, steps };
 }
 
-/** utime + stime of a process, in clock ticks (100/s). */
-function cpuTicks(pid: number): number {
+/** User and system CPU time of a process, in clock ticks (100/s). */
+function cpuTicks(pid: number): { user: number; sys: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]);
+  return { user: Number(f[11]), sys: Number(f[12]) };
 }
 
 /**
@@ -230,10 +231,13 @@ async function cpuCost(t: Target, qos: 0 | 1): Promise<number> {
   const c0 = cpuTicks(t.pid);
   let received = 0;
   for (let i = 0; i < 2; i++) received += (await runStep(pubs, sub, qos, CPU_RATE)).received;
-  const us = ((cpuTicks(t.pid) - c0) * 10_000) / received;
+  const c1 = cpuTicks(t.pid);
+  const [userUs, sysUs] = [((c1.user - c0.user) * 10_000) / received, ((c1.sys - c0.sys) * 10_000) / received];
+  const us = userUs + sysUs;
   pubs.forEach((p) => p.close());
   sub.close();
-  process.stderr.write(`  ${t.name} QoS ${qos} CPU at ${CPU_RATE} msg/s: ${us.toFixed(1)} µs per message\n`);
+  // The split matters: system time is mostly the loopback send (the kernel runs the receiver's side of TCP in the sender's syscall).
+  process.stderr.write(`  ${t.name} QoS ${qos} CPU at ${CPU_RATE} msg/s: ${us.toFixed(1)} µs per message (user ${userUs.toFixed(1)}, system ${sysUs.toFixed(1)})\n`);
   return Math.round(us * 10) / 10;
 }
 
@@ -324,6 +328,16 @@ async function main(): Promise<Figures> {
     if (only && !(start === startMosq ? only === 'mosquitto' : only === 'ringwatch')) continue;
     const t = await start();
     process.stderr.write(`${t.name} on port ${t.port}\n`);
+    if (process.env['BENCH_CPU_ONLY']) {
+      const qos = process.env['BENCH_QOS'];
+      results[t.name] = {
+        ...(qos !== '1' ? { cpuUsQos0: await cpuCost(t, 0) } : {}),
+        ...(qos !== '0' ? { cpuUsQos1: await cpuCost(t, 1) } : {}),
+        broker: await t.extra(),
+      };
+      await t.close();
+      continue;
+    }
     if (process.env['BENCH_QUICK']) {
       const q0 = await throughput(t, process.env['BENCH_QOS'] === '1' ? 1 : 0);
       results[t.name] = { qos0: q0.best, broker: await t.extra() };
@@ -345,7 +359,23 @@ async function main(): Promise<Figures> {
   if (only) {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');
     const r = results[only]!;
-    return { qos0MsgsPerS: r['qos0'] as number, ...(r['qos1'] !== undefined ? { qos1MsgsPerS: r['qos1'] as number } : {}) };
+    const figures: Figures = {};
+    for (const k of ['qos0', 'qos1'] as const) if (r[k] !== undefined) figures[`${k}MsgsPerS`] = r[k] as number;
+    for (const k of ['cpuUsQos0', 'cpuUsQos1'] as const) if (r[k] !== undefined) figures[k] = r[k] as number;
+    return figures;
+  }
+  if (process.env['BENCH_CPU_ONLY']) {
+    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    const [o, m] = [results['ringwatch']!, results['mosquitto']!];
+    const ratio = (a: unknown, b: unknown) => Math.round(((a as number) / (b as number)) * 100) / 100;
+    return {
+      qos0CpuUsRingwatch: o['cpuUsQos0'] as number,
+      qos0CpuUsMosquitto: m['cpuUsQos0'] as number,
+      qos0CpuRatio: ratio(m['cpuUsQos0'], o['cpuUsQos0']),
+      qos1CpuUsRingwatch: o['cpuUsQos1'] as number,
+      qos1CpuUsMosquitto: m['cpuUsQos1'] as number,
+      qos1CpuRatio: ratio(m['cpuUsQos1'], o['cpuUsQos1']),
+    };
   }
   // The flood against ringwatch runs with the production default limits (100 msg/s per device).
   const limited = await startOurs(true);
