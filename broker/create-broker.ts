@@ -55,8 +55,14 @@ export interface RingwatchBroker {
   close(): Promise<void>;
 }
 
-/** Sees an accepted publish: topic and payload as received (do not keep or mutate the buffer beyond the call). */
-export type AcceptedTap = (topic: string, payload: Buffer) => void;
+/**
+ * Sees an accepted publish: topic and payload as received (do not keep or mutate the
+ * buffer beyond the call), and for a device topic the payload already parsed and
+ * validated against its (kind, channel) schema, so the tap need not parse it again
+ * (undefined for service topics, which the broker does not parse). The value is the
+ * tap's to keep; nothing else holds it.
+ */
+export type AcceptedTap = (topic: string, payload: Buffer, checked: unknown) => void;
 
 type PublishFn = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
 
@@ -83,9 +89,9 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
   // Devices warned about their clock: once per device for the broker's life (bounded by the site).
   const clockWarned = new Set<string>();
   let tap: AcceptedTap | undefined;
-  const runTap = (packet: PublishPacket) => {
+  const runTap = (packet: PublishPacket, checked: unknown) => {
     try {
-      tap!(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+      tap!(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload, checked);
     } catch (err) {
       warn.warn('tap', { topic: packet.topic, err: (err as Error).message }, 'accepted-publish tap failed; message routed regardless');
     }
@@ -143,7 +149,7 @@ export async function createBroker(opts: CreateBrokerOptions): Promise<Ringwatch
         metrics.messagesIn++;
         if (verdict.retainCleared) metrics.retainCleared++;
         // Before callback: aedes writes a QoS 1 PUBACK the moment this completes.
-        if (tap) runTap(packet);
+        if (tap) runTap(packet, verdict.value);
         return callback(null);
       }
       metrics.reject(verdict.reason, deviceOf(client));

@@ -16,13 +16,16 @@ export const PRIORITY_CHANNELS: ReadonlySet<Channel> = new Set(['cmd', 'ack', 's
 export const DROPPED = Symbol('ringwatch.dropped');
 export type GuardedPacket = PublishPacket & { [DROPPED]?: true };
 
+/**
+ * An accepted publish. `value` is the payload as parsed and validated against the schema
+ * of the topic's (kind, channel), for device topics; service topics are not parsed here.
+ */
 export type Verdict =
-  | { ok: true; retainCleared?: true }
+  | { ok: true; value?: unknown; retainCleared?: true }
   | { ok: false; reason: RejectReason; message: string; exhausted?: TokenBucket };
 
-/** Shared: the hot path allocates nothing for an accepted message. */
+/** Shared by accepted service-topic publishes, which carry no parsed value. */
 const OK: Verdict = { ok: true };
-const OK_RETAIN_CLEARED: Verdict = { ok: true, retainCleared: true };
 
 /** What judging a publish needs besides the ACL: the broker's clock and how far ahead a device may be. */
 export interface PublishRules {
@@ -41,7 +44,8 @@ const ACL_REASON: Record<AclDenyReason, RejectReason> = {
 
 /**
  * Decides one PUBLISH: ACL, rate, payload, device clock. Validation parses the JSON
- * exactly once, here; nothing downstream parses it again. Also normalises the retain
+ * exactly once, here; the parsed value travels on in the verdict, so an in-process
+ * consumer (the accepted-publish tap) need not parse it again. Also normalises the retain
  * flag: `status` is always retained (so a late subscriber learns who is online) and
  * nothing else ever is. A retained `cmd` would be executed again by every reconnecting
  * device, and a retained `event`/`telemetry`/`ack` is replayed to every service that
@@ -76,13 +80,13 @@ export function judgePublish(acl: Acl, client: Client | null, packet: PublishPac
     }
     if (device.channel === 'status') {
       packet.retain = true;
-      return OK;
+      return { ok: true, value: check.value };
     }
     if (packet.retain) {
       packet.retain = false;
-      return OK_RETAIN_CLEARED;
+      return { ok: true, value: check.value, retainCleared: true };
     }
-    return OK;
+    return { ok: true, value: check.value };
   }
   if (packet.topic.startsWith(SERVICE_TOPIC_ROOT + '/')) {
     const size = packet.payload.length;

@@ -7,10 +7,12 @@ import type { BatchWriter } from './writer.ts';
 /**
  * The broker's publish path as a message source, for a broker in the same process
  * (`ringwatch up`). The broker adapter calls `onMessage` synchronously for every publish
- * it accepts, before it writes the QoS 1 PUBACK (see RingwatchBroker.tapAccepted).
+ * it accepts, before it writes the QoS 1 PUBACK (see RingwatchBroker.tapAccepted), with
+ * `checked`: for a device topic, the payload the broker already parsed and validated
+ * against that topic's schema (undefined otherwise, and then the payload is checked here).
  */
 export interface PublishPathSource {
-  attach(onMessage: (topic: string, payload: Buffer) => void): () => void;
+  attach(onMessage: (topic: string, payload: Buffer, checked?: unknown) => void): () => void;
   /** Publishes as the telemetry service (health, events) through the same broker. */
   publish(topic: string, payload: string, retain: boolean, qos: 0 | 1): void;
 }
@@ -50,14 +52,14 @@ export class InprocIngest {
   }
 
   start(): Promise<void> {
-    this.detach ??= this.source.attach((topic, payload) => this.onMessage(topic, payload));
+    this.detach ??= this.source.attach((topic, payload, checked) => this.onMessage(topic, payload, checked));
     return Promise.resolve();
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, checked: unknown): void {
     const w = this.writer;
     const refusal = !w.backpressured ? undefined : this.spool.full ? `spool full (${this.spool.bytes} bytes)` : `writer backlog full (${w.queued} points unwritten)`;
-    this.intake.take(topic, payload, refusal);
+    this.intake.take(topic, payload, refusal, checked);
   }
 
   get sheddingState(): SheddingState | undefined {

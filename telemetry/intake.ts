@@ -36,11 +36,12 @@ export class Intake {
 
   /**
    * One message. With `refusal` (why there is no room), a valid message is shed with
-   * that reason instead of spooled; invalid ones are dropped as usual.
+   * that reason instead of spooled; invalid ones are dropped as usual. `checked` is the
+   * payload already validated by the broker in this process (see mapMessage).
    */
-  take(topic: string, payload: Buffer, refusal?: string): IntakeOutcome {
+  take(topic: string, payload: Buffer, refusal?: string, checked?: unknown): IntakeOutcome {
     this.metrics.received++;
-    const r = mapMessage(this.site, topic, payload);
+    const r = mapMessage(this.site, topic, payload, checked);
     if (!r.ok) {
       // Bad input is final: acked (so it is not redelivered forever), counted, dropped.
       this.metrics.dropped[r.reason]++;

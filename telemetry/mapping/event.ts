@@ -1,12 +1,12 @@
-import { checkPayload } from '../../protocol/index.ts';
+import { payloadOf } from './checked-payload.ts';
 import { identityTimeNs, scalarFields } from '../points.ts';
 import { deviceTags, type DeviceSource, type MapResult } from './types.ts';
 
 const SKIP = new Set(['tsMs', 'type', 'severity']);
 
 /** `.../event` → measurement `event`, tagged by type and severity (both closed sets). */
-export function mapEvent(src: DeviceSource, payload: Uint8Array): MapResult {
-  const c = checkPayload<Record<string, unknown> & { id: string; tsMs: number; type: string; severity: string }>(src.kind, 'event', payload);
+export function mapEvent(src: DeviceSource, payload: Uint8Array, checked?: unknown): MapResult {
+  const c = payloadOf<Record<string, unknown> & { id: string; tsMs: number; type: string; severity: string }>(src, 'event', payload, checked);
   if (!c.ok) return c;
   const v = c.value;
   return {

@@ -12,8 +12,13 @@ export type { DropReason, MapResult } from './types.ts';
 /**
  * The one dispatcher from an MQTT message to a point: topic decides the handler,
  * the handler validates (checkPayload / checkServiceRecord) and maps. Never throws.
+ *
+ * `checked`, when given for a device topic, is the payload as checkPayload already
+ * accepted it for this topic's kind and channel (the broker's publish guard, in the same
+ * process): it is mapped as it is, without parsing and validating the bytes a second
+ * time. Only a value from checkPayload may be passed; anything else is not re-checked.
  */
-export function mapMessage(site: string, topic: string, payload: Uint8Array): MapResult {
+export function mapMessage(site: string, topic: string, payload: Uint8Array, checked?: unknown): MapResult {
   if (topic === LEDGER_TOPIC) return mapServiceRecord('ledger', site, payload);
   if (topic === AUDIT_TOPIC) return mapServiceRecord('audit', site, payload);
   if (topic === ALARM_TOPIC) return mapServiceRecord('alarm', site, payload);
@@ -26,13 +31,13 @@ export function mapMessage(site: string, topic: string, payload: Uint8Array): Ma
   const src = { site, kind: t.kind, deviceId: t.deviceId };
   switch (t.channel) {
     case 'telemetry':
-      return mapTelemetry(src, payload);
+      return mapTelemetry(src, payload, checked);
     case 'event':
-      return mapEvent(src, payload);
+      return mapEvent(src, payload, checked);
     case 'status':
-      return mapStatus(src, payload);
+      return mapStatus(src, payload, checked);
     case 'ack':
-      return mapAck(src, payload);
+      return mapAck(src, payload, checked);
     case 'cmd':
       // Commands are stored once, as ledger records from the control service.
       return { ok: false, reason: 'ignored', message: 'commands are recorded through the ledger' };

@@ -1,4 +1,5 @@
-import { checkPayload, type StatusPayload } from '../../protocol/index.ts';
+import type { StatusPayload } from '../../protocol/index.ts';
+import { payloadOf } from './checked-payload.ts';
 import { identityTimeNs } from '../points.ts';
 import { deviceTags, type DeviceSource, type MapResult } from './types.ts';
 
@@ -7,8 +8,8 @@ import { deviceTags, type DeviceSource, type MapResult } from './types.ts';
  * "latest status" is one series per device. The retained copy delivered on every
  * resubscribe has the same tsMs and so rewrites the same point.
  */
-export function mapStatus(src: DeviceSource, payload: Uint8Array): MapResult {
-  const c = checkPayload<StatusPayload>(src.kind, 'status', payload);
+export function mapStatus(src: DeviceSource, payload: Uint8Array, checked?: unknown): MapResult {
+  const c = payloadOf<StatusPayload>(src, 'status', payload, checked);
   if (!c.ok) return c;
   const v = c.value;
   const fields: Record<string, string | boolean> = { state: v.state, online: v.state === 'online' };
