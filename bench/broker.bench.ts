@@ -13,6 +13,7 @@
  * BENCH_PROFILE=1 writes a CPU profile of our broker to bench/profiles/;
  * BENCH_ONLY=ringwatch|mosquitto runs one broker; BENCH_QUICK=1 runs only the QoS 0 ladder
  * (BENCH_QOS=1: the QoS 1 ladder); BENCH_CPU_ONLY=1 runs only the CPU phase (both QoS, or BENCH_QOS);
+ * BENCH_LATENCY_ONLY=1 only the latency phase (with BENCH_ONLY: prints, returns no figures);
  * BENCH_BROKER_NODE_ARGS sets our broker process's node flags (default: --max-semi-space-size=32,
  * as `ringwatch broker` runs; set it to '' to measure with V8's defaults).
  */
@@ -328,6 +329,16 @@ async function main(): Promise<Figures> {
     if (only && !(start === startMosq ? only === 'mosquitto' : only === 'ringwatch')) continue;
     const t = await start();
     process.stderr.write(`${t.name} on port ${t.port}\n`);
+    if (process.env['BENCH_LATENCY_ONLY']) {
+      await t.extra(); // starts the broker's GC counts afresh
+      const latencyQos0 = await latency(t, 0);
+      const gcQos0 = (await t.extra())['gcSinceLastAsk'];
+      const latencyQos1 = await latency(t, 1);
+      results[t.name] = { latencyQos0, gcQos0, latencyQos1, gcQos1: (await t.extra())['gcSinceLastAsk'] };
+      process.stderr.write(`  ${t.name} latency ${JSON.stringify(results[t.name])}\n`);
+      await t.close();
+      continue;
+    }
     if (process.env['BENCH_CPU_ONLY']) {
       const qos = process.env['BENCH_QOS'];
       results[t.name] = {
@@ -346,14 +357,16 @@ async function main(): Promise<Figures> {
     }
     // Latency first: measured at the steady state of 2,000 msg/s, not in the wake of an
     // overload step of the ladders (a Node broker would still be collecting its garbage).
+    await t.extra(); // starts the broker's GC counts afresh
     const l0 = await latency(t, 0);
     const l1 = await latency(t, 1);
+    const latencyGc = (await t.extra())['gcSinceLastAsk'];
     const cpu0 = await cpuCost(t, 0);
     const cpu1 = await cpuCost(t, 1);
     const q0 = await throughput(t, 0);
     const q1 = await throughput(t, 1);
     const f = t.name === 'mosquitto' ? await flood(t) : undefined;
-    results[t.name] = { qos0: q0.best, qos1: q1.best, cpuUsQos0: cpu0, cpuUsQos1: cpu1, latencyQos0: l0, latencyQos1: l1, ...(f ? { flood: f } : {}), broker: await t.extra() };
+    results[t.name] = { qos0: q0.best, qos1: q1.best, cpuUsQos0: cpu0, cpuUsQos1: cpu1, latencyQos0: l0, latencyQos1: l1, ...(latencyGc ? { latencyGc } : {}), ...(f ? { flood: f } : {}), broker: await t.extra() };
     await t.close();
   }
   if (only) {

@@ -4,6 +4,7 @@
  * "metrics" over IPC, and exits on SIGTERM. Separate from the load generator so the two
  * do not share an event loop, the same as Mosquitto.
  */
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { startBrokerServer } from '../../broker/index.ts';
 import { benchSite } from './bench-site.ts';
@@ -33,8 +34,31 @@ const server = await startBrokerServer({
       },
 });
 process.stdout.write(JSON.stringify({ port: server.mqttPort }) + '\n');
+
+// Garbage-collection pauses by kind since the last "metrics" ask: a latency tail of a
+// few ms at 2,000 msg/s is a pause or a scheduling delay, and this tells which.
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+let gc: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = GC_KINDS[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+    const g = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+    g.count++;
+    g.totalMs = Math.round((g.totalMs + e.duration) * 100) / 100;
+    g.maxMs = Math.max(g.maxMs, Math.round(e.duration * 100) / 100);
+  }
+}).observe({ entryTypes: ['gc'] });
+
 process.on('message', (msg) => {
-  if (msg === 'metrics') process.send?.({ metrics: server.metrics(), rssMb: Math.round(process.memoryUsage().rss / 1e6) });
+  if (msg === 'metrics') {
+    process.send?.({ metrics: { ...server.metrics(), gcSinceLastAsk: gc }, rssMb: Math.round(process.memoryUsage().rss / 1e6) });
+    gc = {};
+  }
 });
 const stop = () => void server.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);
