@@ -6,6 +6,9 @@ import type { CommandResult } from '../vehicle/result.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
 import { settleCommand, settleTransfer } from './settle.ts';
 
+/** What runs a drone request: the vehicle's capabilities, nothing of its link or state. */
+export type CommandableVehicle = Pick<Vehicle, 'action' | 'mission' | 'geofence' | 'rally'>;
+
 /** Everything a client may ask of a MAVLink drone (the ledger's `kind` is `action`). */
 export type DroneRequest =
   | { action: 'arm' }
@@ -38,7 +41,7 @@ export interface IssuedCommand {
 export class DroneCommands {
   constructor(
     private readonly ledger: Ledger,
-    private readonly vehicles: ReadonlyMap<string, Vehicle>,
+    private readonly vehicles: ReadonlyMap<string, CommandableVehicle>,
   ) {}
 
   issue(droneId: string, req: DroneRequest, issuer: string, id?: string): IssuedCommand {
@@ -84,7 +87,7 @@ export class DroneCommands {
     return { id: rec.id, done };
   }
 
-  private run(v: Vehicle, req: Exclude<DroneRequest, { action: 'plan_upload' }>, hooks: CommandHooks): Promise<CommandResult> {
+  private run(v: CommandableVehicle, req: Exclude<DroneRequest, { action: 'plan_upload' }>, hooks: CommandHooks): Promise<CommandResult> {
     const a = v.action;
     switch (req.action) {
       case 'arm':

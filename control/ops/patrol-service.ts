@@ -13,6 +13,7 @@ import { encodeFenceSteps, encodeMissionSteps, missionStepIndexOfSeq } from '../
 import type { Autopilot } from '../vehicle/modes.ts';
 import type { PlanItem } from '../vehicle/plan-item.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
+import type { VehicleListen } from '../vehicle/vehicle-context.ts';
 import type { AchievedSpeed } from './achieved-speed.ts';
 import { failureText } from './drone-steps.ts';
 import type { FleetView } from './fleet-view.ts';
@@ -55,6 +56,9 @@ export interface RingPatrolState {
   revisit?: RevisitFigures;
 }
 
+/** What a patrol reads of a vehicle: the autopilot it reports (how its mission is encoded) and MISSION_ITEM_REACHED. */
+export type PatrolVehicle = Pick<Vehicle, 'autopilot'> & VehicleListen;
+
 export interface PatrolServiceOptions {
   site: Site;
   fleet: FleetView;
@@ -63,7 +67,7 @@ export interface PatrolServiceOptions {
   time: OpsTime;
   planOptions?: Partial<PlanOptions>;
   /** For MISSION_ITEM_REACHED (measured revisit); without it only the plan's figure is shown. */
-  vehicles?: ReadonlyMap<string, Vehicle>;
+  vehicles?: ReadonlyMap<string, PatrolVehicle>;
   /** Speeds the drones really fly, for the way home. */
   speeds?: AchievedSpeed;
   onChange?: (state: RingPatrolState[]) => void;

@@ -5,6 +5,7 @@ import type { Alarm, VehicleAlarmType } from '../alarms/alarm.ts';
 import type { AlarmBook } from '../alarms/alarm-book.ts';
 import { statusTextEvent } from '../gateway/events.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
+import type { VehicleListen } from '../vehicle/vehicle-context.ts';
 import type { FleetView } from './fleet-view.ts';
 import { isAirborne, isLanded } from './vehicle-state.ts';
 
@@ -16,7 +17,7 @@ const BATTERY_HYSTERESIS_PCT = 5;
 export interface VehicleAlarmsOptions {
   site: Site;
   fleet: FleetView;
-  vehicles: ReadonlyMap<string, Vehicle>;
+  vehicles: ReadonlyMap<string, Pick<Vehicle, 'droneId'> & VehicleListen>;
   alarms: AlarmBook;
   /** Every alarm raised or merged: to clients, the store and the alarm file. */
   onAlarm: (a: Alarm) => void;
