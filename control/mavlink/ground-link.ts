@@ -71,7 +71,9 @@ export interface GroundLinkCounters extends RouterCounters {
 /**
  * The ground side of one MAVLink link over any Duplex: one sender (MavlinkLink owns seq
  * and our ids), a 1 Hz GCS heartbeat (which is also how a `udpout://` vehicle first hears
- * us), the site's vehicles by system id, and the link-lost sweep.
+ * us), the site's vehicles by system id, and the link-lost sweep. Over a ThreadStream (the
+ * link thread, control/service.ts's default) the thread pins peers and sends the heartbeat,
+ * and the sweep takes the thread's word for when each vehicle was last heard.
  */
 export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> {
   readonly link: MavlinkLink;
