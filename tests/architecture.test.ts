@@ -126,6 +126,19 @@ describe('architecture', () => {
     expect(found).toEqual([]);
   });
 
+  it('the simulators stand apart from control: simulators/ imports nothing of control/, even as a type', () => {
+    // A simulator that borrows control's types agrees with control by construction, and
+    // tests against it prove nothing. What both must agree on (the mission item, topics,
+    // payloads) lives in protocol/.
+    const sims = files.filter((f) => f.startsWith('simulators/'));
+    expect(sims.length).toBeGreaterThan(20);
+    const found: string[] = [];
+    for (const f of sims) {
+      for (const e of graph.get(f) ?? []) if (e.local && e.to.startsWith('control/')) found.push(`${f} imports ${e.to}${e.typeOnly ? ' (type)' : ''}`);
+    }
+    expect(found).toEqual([]);
+  });
+
   it('resolves every relative import to a file in the tree', () => {
     const missing: string[] = [];
     for (const [from, edges] of graph) {
