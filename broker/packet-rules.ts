@@ -98,11 +98,14 @@ export function enforcePacketRules(client: unknown, onViolation: (v: PacketViola
   if (!parser) return false;
   const emit = parser.emit.bind(parser);
   let violated = false;
-  parser.emit = (event: string, ...args: unknown[]) => {
-    if (event !== 'packet') return emit(event, ...args);
+  // Called once per parsed packet: a fixed (event, packet) signature rather than rest
+  // arguments, so the hot path allocates no argument array (mqtt-packet's parser emits
+  // every event with one argument).
+  parser.emit = (event: string, packet?: unknown) => {
+    if (event !== 'packet') return emit(event, packet);
     if (violated) return false;
-    const violation = packetViolation(args[0] as Packet);
-    if (!violation) return emit(event, ...args);
+    const violation = packetViolation(packet as Packet);
+    if (!violation) return emit(event, packet);
     violated = true;
     onViolation(violation);
     return emit('error', new Error(`[${violation.statement}] ${violation.message}`));
