@@ -3,6 +3,7 @@ import { deviceTopic, type Channel, type DroneEvent, type DroneTelemetry, type S
 import type { Clock } from '../timeouts.ts';
 import type { Bus } from '../mqtt/bus.ts';
 import type { Vehicle } from '../vehicle/vehicle.ts';
+import type { VehicleListen } from '../vehicle/vehicle-context.ts';
 import { positionValid } from '../vehicle/telemetry-state.ts';
 import { statusTextEvent } from './events.ts';
 
@@ -28,6 +29,9 @@ export interface GatewayCounters {
   statusPublished: number;
 }
 
+/** What the gateway reads of a vehicle: who it is, its link, its state and its events. */
+export type GatewayVehicle = Pick<Vehicle, 'droneId' | 'endpointUrl' | 'online' | 'telemetry' | 'telemetryState' | 'timeouts'> & VehicleListen;
+
 /**
  * What the gateway hands to control's own consumers in-process as well as publishing it:
  * the broker's copy of these, for a drone the gateway speaks for, is control's own and is
@@ -42,7 +46,7 @@ const HANDED_OVER: ReadonlySet<Channel> = new Set<Channel>(['telemetry', 'status
  */
 export class TelemetryGateway {
   readonly counters: GatewayCounters = { telemetryPublished: 0, telemetryIncomplete: 0, telemetryNoFix: 0, eventsPublished: 0, statusPublished: 0 };
-  private readonly vehicles: Vehicle[] = [];
+  private readonly vehicles: GatewayVehicle[] = [];
   private readonly timer: NodeJS.Timeout;
 
   private readonly periodMs: number;
@@ -91,7 +95,7 @@ export class TelemetryGateway {
   }
 
   /** Starts speaking for a vehicle: an offline status now, then its live state. */
-  add(v: Vehicle): void {
+  add(v: GatewayVehicle): void {
     // Golden-ratio stagger: any number of drones spread evenly over the period.
     const phase = ((this.vehicles.length * 0.618_033_988_75) % 1) * this.periodMs;
     this.vehicles.push(v);
@@ -138,7 +142,7 @@ export class TelemetryGateway {
     }
   }
 
-  private status(v: Vehicle, state: StatusPayload['state'], reason?: string): void {
+  private status(v: GatewayVehicle, state: StatusPayload['state'], reason?: string): void {
     const p: StatusPayload = { tsMs: this.o.clock.nowMs(), state, via: 'control' };
     if (reason) p.reason = reason;
     this.o.bus.publish(deviceTopic('drone', v.droneId, 'status'), JSON.stringify(p), { qos: 1, retain: true });
@@ -147,11 +151,11 @@ export class TelemetryGateway {
     for (const fn of this.statusListeners) fn(v.droneId, p);
   }
 
-  private event(v: Vehicle, e: Omit<DroneEvent, 'id' | 'tsMs'>): void {
+  private event(v: GatewayVehicle, e: Omit<DroneEvent, 'id' | 'tsMs'>): void {
     this.publishEvent(v, { id: randomUUID(), tsMs: this.o.clock.nowMs(), ...e });
   }
 
-  private publishEvent(v: Vehicle, e: DroneEvent): void {
+  private publishEvent(v: GatewayVehicle, e: DroneEvent): void {
     this.o.bus.publish(deviceTopic('drone', v.droneId, 'event'), JSON.stringify(e), { qos: 1 });
     this.counters.eventsPublished++;
   }
