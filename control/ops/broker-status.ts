@@ -1,24 +1,7 @@
-import { BROKER_STATUS_INTERVAL_MS, BROKER_STATUS_STALE_INTERVALS, BROKER_STATUS_TOPIC, checkBrokerStatus, type BrokerStatusRecord } from '../../protocol/index.ts';
-import type { InboundRouter } from '../mqtt/inbound-router.ts';
+import { BROKER_STATUS_INTERVAL_MS, BROKER_STATUS_STALE_INTERVALS, BROKER_STATUS_TOPIC, checkBrokerStatus, type BrokerStatusRecord, type BrokerView } from '../../protocol/index.ts';
 
-/** What the engineer sees of the broker: control's own link to it, and what the broker says of itself. */
-export interface BrokerView {
-  /** Control's connection to the broker (its MqttBus). */
-  link: {
-    /** Unknown when the bus cannot tell (a test fake). */
-    connected: boolean | undefined;
-    /** When it last went down or came back, on this clock; absent when it has not changed since control started. */
-    changedAtMs?: number;
-    changedAgoMs?: number;
-  };
-  /** The broker's latest status; absent until one has come (an external broker may publish none). */
-  status?: BrokerStatusRecord & {
-    /** Since the broker took it, on this clock (the broker's stamp; clocks are kept in step, see maxClockAheadMs). */
-    ageMs: number;
-    /** No status for BROKER_STATUS_STALE_INTERVALS intervals: the broker or its publisher has stopped. */
-    stale: boolean;
-  };
-}
+export type { BrokerView };
+import type { InboundRouter } from '../mqtt/inbound-router.ts';
 
 /**
  * The latest broker status and control's link changes, as the engineer's view needs

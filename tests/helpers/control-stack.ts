@@ -35,6 +35,8 @@ export interface ControlStack {
   site: Site;
   secrets: SecretsFile;
   control: ControlService;
+  /** Control's own connection to the broker (a test may cut it to see what the engineer sees). */
+  bus: MqttBus;
   ops: Operations;
   hub: EventHub;
   time: OpsTime;
@@ -111,7 +113,7 @@ export async function startControlStack(o: ControlStackOptions = {}): Promise<Co
       if (r.statusCode !== 200) throw new Error(`login ${username}: ${r.statusCode} ${r.body}`);
       return (r.json() as { token: string }).token;
     };
-    return { broker, fleet, site, secrets, control, ops, hub, time, api, apiUrl, dataDir, login, close };
+    return { broker, fleet, site, secrets, control, bus, ops, hub, time, api, apiUrl, dataDir, login, close };
   } catch (err) {
     await close();
     throw err;

@@ -4,6 +4,8 @@ import type { Page } from 'playwright-core';
 import type { WebStack } from '../helpers/stack.ts';
 import { loginAs, screenshot } from '../helpers/browser.ts';
 import { useConsolePage, patientPoll } from '../helpers/console-page.ts';
+import { connectAs } from '../helpers/broker.ts';
+import { deviceTopic } from '../../protocol/index.ts';
 
 // Issue 16 item 8: an engineer's console, not the operator's with every button greyed out.
 let stack: WebStack;
@@ -14,6 +16,7 @@ useConsolePage({ stack: { speed: 10, sensors: 'all' }, browser: { width: 1366, h
 
 const poll = patientPoll(UI_MS);
 const row = (id: string) => page.locator(`[data-testid="eng-row"][data-device="${id}"]`);
+const brokerItem = () => page.locator('[data-testid="eng-service"][data-broker="true"]');
 
 describe('the engineer\'s console', () => {
   it('opens on device health: every drone, speaker and sensor with link quality, last message and autopilot; the services', async () => {
@@ -41,6 +44,52 @@ describe('the engineer\'s console', () => {
     // The picture once the fleet has reported (coverage settles), as an engineer would see it on shift.
     await poll(() => page.getByTestId('coverage-control').getAttribute('data-verdict'), 30_000).toBe('ok');
     await screenshot(page, 'engineer-health');
+  }, 90_000);
+
+  it('shows the broker as control sees it, and what the broker refused from a speaker and a sensor, by reason', async () => {
+    // Control's own link and the broker's own status: connected, a status seconds old, its clients.
+    await poll(() => brokerItem().getAttribute('data-status')).toBe('ok');
+    const line = (await brokerItem().getByTestId('eng-service-line').textContent()) ?? '';
+    const m = /^ · connected, status (now|[\d.]+ s ago), (\d+) clients$/.exec(line);
+    expect(m, line).not.toBeNull();
+    // Control, the speakers and the sensors at least (the simulated drones speak MAVLink).
+    const mqttDevices = stack.ops.presence.list().filter((d) => d.kind !== 'drone' && d.state === 'online').length;
+    expect(Number(m![2])).toBeGreaterThan(mqttDevices);
+
+    // A speaker and a sensor with broken firmware: the simulated devices step aside, and
+    // their own credentials then send what the broker must refuse.
+    const speakerId = stack.site.speakers[0]!.id;
+    const sensorId = stack.site.checkpoints[0]!.sensors[0]!.id;
+    const otherSensor = stack.site.checkpoints[1]!.sensors[0]!.id;
+    await stack.fleet.speakers.get(speakerId)!.injectFault('offline');
+    await stack.fleet.sensors.get(sensorId)!.injectFault('offline');
+    try {
+      const sp = await connectAs(stack.broker, speakerId);
+      await sp.publishAsync(deviceTopic('speaker', speakerId, 'telemetry'), '{"tsMs": 1, state', { qos: 1 });
+      await sp.publishAsync(deviceTopic('speaker', speakerId, 'telemetry'), JSON.stringify({ tsMs: Date.now(), state: 'idle', volumePct: 400 }), { qos: 1 });
+      await sp.endAsync();
+      const se = await connectAs(stack.broker, sensorId);
+      const event = JSON.stringify({ id: 'forged-1', tsMs: Date.now(), type: 'perimeter_intrusion', severity: 'high', checkpointId: stack.site.checkpoints[1]!.id });
+      await se.publishAsync(deviceTopic('sensor', otherSensor, 'event'), event, { qos: 1 });
+      await se.publishAsync(deviceTopic('sensor', otherSensor, 'event'), event, { qos: 1 });
+      await se.endAsync();
+    } finally {
+      await stack.fleet.speakers.get(speakerId)!.clearFaults();
+      await stack.fleet.sensors.get(sensorId)!.clearFaults();
+    }
+    await poll(() => row(speakerId).getByTestId('eng-rejected-why').textContent(), 20_000).toBe('not JSON 1, wrong fields 1');
+    expect(await row(speakerId).getByTestId('eng-rejected').getAttribute('data-total')).toBe('2');
+    await poll(() => row(sensorId).getByTestId('eng-rejected-why').textContent(), 20_000).toBe('not permitted 2');
+    expect(await row(sensorId).getByTestId('eng-rejected').getAttribute('data-total')).toBe('2');
+    expect(await row(sensorId).getByTestId('eng-rejected').getAttribute('class')).toBe('rejected bad');
+    // The sensor it tried to speak for is not blamed; the drones' MAVLink links refused nothing.
+    expect(await row(otherSensor).getByTestId('eng-rejected').textContent()).toBe('0');
+    expect(await row('drone-1').getByTestId('eng-rejected').textContent()).toBe('0');
+    // Back on their own firmware, both are heard again.
+    await poll(() => row(speakerId).getAttribute('data-online'), 20_000).toBe('true');
+    await poll(() => row(sensorId).getAttribute('data-online'), 20_000).toBe('true');
+    await row(sensorId).scrollIntoViewIfNeeded();
+    await screenshot(page, 'engineer-refused');
   }, 90_000);
 
   it('injects a simulator fault from the panel and sees the device go offline', async () => {
@@ -96,10 +145,38 @@ describe('the engineer\'s console', () => {
     const health = page.getByTestId('eng-health');
     await poll(() => health.locator('thead').textContent()).toBe('设备状态链路质量最近消息飞控 / 固件拒收');
     await poll(() => row('drone-1').textContent()).toMatch(/在线/);
-    // No English words of ours in the table (ids, autopilot and firmware names are proper names).
-    const text = (await health.textContent())!.replace(/ardupilot|px4|ringwatch-sim-[a-z]+\/[\w.-]+|[a-z0-9-]+-(anpr|perimeter|panic|crowd|spk)|sp-\d+|Heron|Egret|Kite|Osprey/gi, '');
+    // The broker's line and the refusals by reason in Chinese too.
+    await poll(() => brokerItem().getByTestId('eng-service-line').textContent()).toMatch(/^ · 已连接，状态 (刚刚|[\d.]+ 秒前)，\d+ 个客户端$/);
+    await poll(() => row(stack.site.speakers[0]!.id).getByTestId('eng-rejected-why').textContent()).toBe('非 JSON 1，字段不符 1');
+    // No English words of ours in the table or the services (ids, autopilot and firmware
+    // names are proper names; a device's own words are marked as evidence and left out).
+    const ours = (testId: string) =>
+      page.evaluate(`(() => { const el = document.querySelector('[data-testid="${testId}"]').cloneNode(true); el.querySelectorAll('[data-evidence]').forEach((e) => e.remove()); return el.textContent; })()`) as Promise<string>;
+    const strip = (text: string) => text.replace(/ardupilot|px4|ringwatch-sim-[a-z]+\/[\w.-]+|[a-z0-9-]+-(anpr|perimeter|panic|crowd|spk)|sp-\d+|Heron|Egret|Kite|Osprey|\bMQTT\b|\bJSON\b/gi, '');
+    const text = strip(await ours('eng-health'));
     expect(text).not.toMatch(/online|offline|never|\bnow\b|ago|Drones|Speakers|Sensors/);
+    expect(text.match(/[A-Za-z]{2,}/g) ?? []).toEqual([]);
+    expect(strip(await ours('eng-services')).match(/[A-Za-z]{2,}/g) ?? []).toEqual([]);
     expect(await page.getByTestId('eng-fault-inject').textContent()).toBe('注入故障');
     await page.getByTestId('lang-switch').click();
+  }, 60_000);
+
+  it('says when control has lost the broker, and when it is back', async () => {
+    // Cut control's own connection and hold it down (mqtt.js would retry within a second).
+    const client = stack.bus.client;
+    client.options.reconnectPeriod = 0;
+    client.stream.destroy();
+    try {
+      await poll(() => brokerItem().getAttribute('data-status'), 20_000).toBe('down');
+      expect(await brokerItem().getByTestId('eng-service-line').textContent()).toMatch(/^ · control lost the broker (now|[\d.]+ s ago)$/);
+      await brokerItem().scrollIntoViewIfNeeded();
+      await screenshot(page, 'engineer-broker-lost');
+    } finally {
+      // Its own stores: what was in flight at the cut is sent again, as on an automatic reconnect.
+      client.options.reconnectPeriod = 1000;
+      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+    }
+    await poll(() => brokerItem().getAttribute('data-status'), 20_000).toBe('ok');
+    expect(await brokerItem().textContent()).toMatch(/link back (now|[\d.]+ s ago): messages sent meanwhile may be missing/);
   }, 60_000);
 });

@@ -1,15 +1,20 @@
 /**
  * The engineer's console (issue 16 item 8): every device's health (drones' MAVLink links
  * with quality, heartbeat age, autopilot and refused frames; speakers and sensors by
- * presence, last heard and firmware), the services, fault injection into the simulators,
- * and site-file validation with its errors by line. Nothing here flies or broadcasts.
+ * presence, last heard and firmware; every device's messages the broker refused, by
+ * reason), the services (the broker by control's own link to it and the status it
+ * publishes), fault injection into the simulators, and site-file validation with its
+ * errors by line. Nothing here flies or broadcasts.
  */
 import type { Ctx } from './context.ts';
 import { can, describeError } from './context.ts';
 import { actionButton } from './actions.ts';
 import { fill, h } from './dom.ts';
-import type { MessageKey } from './i18n.ts';
+import { EN, type MessageKey } from './i18n.ts';
 import { droneName } from './names.ts';
+import { ageWords, brokerLine, rejectReasonName, type BrokerView } from './broker-health.ts';
+
+const has = (key: string): key is MessageKey => key in EN;
 
 /** How often the health table asks again; the live stream carries presence changes between. */
 export const HEALTH_REFRESH_MS = 2000;
@@ -48,16 +53,32 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
   const servicesBox = h('ul', { class: 'services', 'data-testid': 'eng-services' });
   // Presence is stamped on the operations clock, which a simulation may run ahead of the
   // wall clock: an age below zero is "just now", not a negative number.
-  const age = (ms: number | undefined) => (ms === undefined ? t('eng.never') : ms < 1000 ? t('eng.justNow') : t('eng.ago', { s: (ms / 1000).toFixed(ms < 10_000 ? 1 : 0) }));
+  const age = (ms: number | undefined) => ageWords(t, ms);
 
-  const renderHealth = (links: DroneLinkHealth[] | undefined, devices: DevicePresence[]) => {
-    const rejectedTotal = (r: Record<string, number> | undefined) => Object.values(r ?? {}).reduce((a, b) => a + b, 0);
+  /**
+   * A device's refused messages: the MAVLink frames control's link refused (drones) and
+   * the MQTT messages the broker refused (any device), by reason, in one cell.
+   */
+  const rejectedCell = (...sources: (Partial<Record<string, number>> | undefined)[]) => {
+    const byReason = new Map<string, number>();
+    for (const src of sources) for (const [k, n] of Object.entries(src ?? {})) if (n) byReason.set(k, (byReason.get(k) ?? 0) + n);
+    const total = [...byReason.values()].reduce((a, b) => a + b, 0);
+    const why = [...byReason].map(([k, n]) => `${rejectReasonName(t, k)} ${n}`).join(t('eng.listSep'));
+    return h(
+      'td',
+      { class: total ? 'rejected bad' : 'rejected', title: why, 'data-testid': 'eng-rejected', 'data-total': total },
+      String(total),
+      // Beneath the count, wrapping: the reasons are what the engineer acts on.
+      why ? h('div', { class: 'why', 'data-testid': 'eng-rejected-why' }, why) : null,
+    );
+  };
+
+  const renderHealth = (links: DroneLinkHealth[] | undefined, devices: DevicePresence[], broker: BrokerView | undefined) => {
+    const brokerRejects = (id: string) => broker?.status?.devices[id];
     const droneRows = ctx.site.drones.map((d) => {
       const l = links?.find((x) => x.droneId === d.id);
       const st = ctx.store.drones.get(d.id);
       const online = l ? l.online : st?.link === 'ok';
-      const rej = rejectedTotal(l?.rejected);
-      const why = Object.entries(l?.rejected ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
       return h(
         'tr',
         { 'data-testid': 'eng-row', 'data-device': d.id, 'data-kind': 'drone', 'data-online': String(online) },
@@ -66,7 +87,7 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
         h('td', { 'data-testid': 'eng-quality' }, l?.linkQualityPct !== undefined ? `${Math.round(l.linkQualityPct)}%` : '—'),
         h('td', {}, age(l?.lastHeartbeatAgeMs)),
         h('td', { class: 'fw' }, l?.autopilot ?? String((d as { autopilot?: string }).autopilot ?? '—')),
-        h('td', { class: rej ? 'bad' : '', title: why, 'data-testid': 'eng-rejected' }, String(rej), why ? ` (${why})` : ''),
+        rejectedCell(l?.rejected, brokerRejects(d.id)),
       );
     });
     const now = Date.now();
@@ -78,11 +99,18 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
           'tr',
           { 'data-testid': 'eng-row', 'data-device': d.id, 'data-kind': d.kind, 'data-online': String(d.state === 'online') },
           h('td', { title: d.id }, d.id),
-          h('td', { class: d.state === 'online' ? 'ok' : d.state === 'offline' ? 'bad' : '' }, t(`eng.${d.state}` as MessageKey)),
+          h(
+            'td',
+            { class: d.state === 'online' ? 'ok' : d.state === 'offline' ? 'bad' : '' },
+            t(`eng.${d.state}` as MessageKey),
+            // The device's own reason (its will says connection_lost): a known one in words,
+            // anything else as the device sent it (its words, evidence).
+            d.reason ? h('span', { class: 'muted', 'data-testid': 'eng-presence-reason', ...(has(`presence.${d.reason}`) ? {} : { 'data-evidence': 'device' }) }, ` (${has(`presence.${d.reason}`) ? t(`presence.${d.reason}` as MessageKey) : d.reason})`) : null,
+          ),
           h('td', {}, '—'),
           h('td', {}, age(d.lastSeenMs === undefined ? undefined : now - d.lastSeenMs)),
           h('td', { class: 'fw', title: d.firmware ?? '' }, d.firmware ?? '—'),
-          h('td', { title: d.reason ?? '' }, d.reason ?? ''),
+          rejectedCell(brokerRejects(d.id)),
         ),
       );
     const group = (kind: string) => h('tr', { class: 'group' }, h('th', { colspan: 6 }, t(`eng.kind.${kind}` as MessageKey)));
@@ -100,30 +128,39 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const refresh = async () => {
-    const [links, devices] = await Promise.all([
+    const [links, devices, broker] = await Promise.all([
       api.optional<{ drones: DroneLinkHealth[] }>('/api/devices/links').catch(() => undefined),
       api.optional<DevicePresence[]>('/api/devices').catch(() => undefined),
+      api.optional<BrokerView>('/api/devices/broker').catch(() => undefined),
     ]);
     if (stopped) return;
-    renderHealth(links?.drones, devices ?? []);
-    renderServices(devices);
+    renderHealth(links?.drones, devices ?? [], broker);
+    renderServices(devices, broker);
     timer = setTimeout(() => void refresh(), HEALTH_REFRESH_MS);
   };
 
-  // Services: the control API by its live stream; InfluxDB and the spool by their
-  // health events; the broker by whether any device is heard through it.
+  // Services: the control API by its live stream; the broker by control's own link to it
+  // and the status the broker publishes of itself; InfluxDB and the spool by their health events.
   let lastDevices: DevicePresence[] | undefined;
-  const renderServices = (devices = lastDevices) => {
+  let lastBroker: BrokerView | undefined;
+  const renderServices = (devices = lastDevices, broker = lastBroker) => {
     lastDevices = devices;
-    const item = (name: string, status: string, reasons: readonly string[]) =>
-      h('li', { 'data-testid': 'eng-service', 'data-service': name, 'data-status': status }, h('b', {}, name), ' ', h('span', { class: status === 'ok' ? 'ok' : status === 'unknown' ? '' : 'bad' }, t(`eng.status.${status}` as MessageKey)), reasons.length ? h('div', { class: 'muted' }, reasons.join('; ')) : null);
-    const heard = (devices ?? []).some((d) => d.kind !== 'drone' && d.state === 'online');
-    fill(
-      servicesBox,
-      item(t('eng.svc.control'), devices ? 'ok' : 'down', []),
-      item(t('eng.svc.broker'), devices === undefined ? 'unknown' : heard ? 'ok' : 'degraded', heard || !devices ? [] : [t('eng.svc.brokerSilent')]),
-      ...[...services().values()].map((s) => item(s.service, s.status, s.reasons)),
-    );
+    lastBroker = broker;
+    const item = (name: string, status: string, reasons: readonly string[], line?: string) =>
+      h(
+        'li',
+        { 'data-testid': 'eng-service', 'data-service': name, 'data-status': status },
+        h('b', {}, name),
+        ' ',
+        h('span', { class: status === 'ok' ? 'ok' : status === 'unknown' ? '' : 'bad' }, t(`eng.status.${status}` as MessageKey)),
+        line ? h('span', { 'data-testid': 'eng-service-line' }, ` · ${line}`) : null,
+        reasons.length ? h('div', { class: 'muted' }, reasons.join(t('eng.listSep'))) : null,
+      );
+    // Without the control API there is no word from the broker either.
+    const b = devices === undefined ? { status: 'unknown', text: undefined, reasons: [] } : brokerLine(t, broker);
+    const brokerItem = item(t('eng.svc.broker'), b.status, b.reasons, b.text);
+    brokerItem.dataset['broker'] = 'true';
+    fill(servicesBox, item(t('eng.svc.control'), devices ? 'ok' : 'down', []), brokerItem, ...[...services().values()].map((s) => item(s.service, s.status, s.reasons)));
   };
   const offServices = onServices(() => renderServices());
 
