@@ -288,8 +288,17 @@ describe('both languages, fully', () => {
         'Person climbing the fence',
       ].sort((a, b) => b.length - a.length);
       const leaks = new Set<string>();
+      // What a vehicle said in its own words (an autopilot's STATUSTEXT) is evidence, shown
+      // as it came and marked so; everything else on screen is the console's to translate.
+      const ours = `(() => {
+        const ev = [...document.querySelectorAll('[data-evidence]')];
+        ev.forEach((e) => (e.style.display = 'none'));
+        const text = document.body.innerText;
+        ev.forEach((e) => (e.style.display = ''));
+        return text;
+      })()`;
       const scan = async (where: string) => {
-        let text = (await p.evaluate('document.body.innerText')) as string;
+        let text = (await p.evaluate(ours)) as string;
         for (const n of proper) text = text.split(n).join(' ');
         text = text.replace(/\b(drone|cp|sp|warn)-[\w-]+/g, ' ').replace(/\b(STABILIZE|GUIDED|AUTO|RTL|LAND|LOITER|BRAKE|POSHOLD|ALT_HOLD|SMART_RTL)\b/g, ' ').replace(/\b(km|m\/s|m|s|V)\b/g, ' ');
         for (const w of text.match(/[A-Za-z]{2,}/g) ?? []) leaks.add(`${where}: ${w}`);
@@ -300,6 +309,13 @@ describe('both languages, fully', () => {
       await p.getByTestId('tab-ops').click();
       await p.getByTestId('alarm-item').first().waitFor();
       await expect.poll(() => p.getByTestId('alarm-responder').first().getAttribute('data-state'), { timeout: 20_000 }).not.toBe('unknown');
+      // drone-2's battery sag: the autopilot's own low-battery text, said in Chinese, with
+      // its words beneath as evidence (not only on hover).
+      const battery = p.locator('[data-testid="alarm-item"]').filter({ has: p.locator('[data-evidence="autopilot"]', { hasText: /Battery/ }) }).first();
+      await expect.poll(() => battery.count(), { timeout: 30_000 }).toBe(1);
+      expect(await battery.getByTestId('alarm-detail').textContent()).toMatch(/^飞控报告电池电量(低|严重不足)$/);
+      expect(await battery.getByTestId('alarm-autopilot').textContent()).toMatch(/^飞控：“Battery 1 is (low|critical) [\d.]+V used \d+ mAh”$/);
+      expect(await battery.getByTestId('alarm-autopilot').isVisible()).toBe(true);
       await scan('ops');
       await p.getByTestId('patrol-stop').click();
       await scan('confirm');

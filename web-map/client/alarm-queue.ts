@@ -11,6 +11,7 @@ import { fill, h } from './dom.ts';
 import type { MessageKey } from './i18n.ts';
 import { alarmPlace, alarmType, alarmTypeName, droneName, ringName, SEVERITY_RANK, severityName } from './names.ts';
 import { outcomePhrase, outcomeView } from './outcome-view.ts';
+import { vehicleAlarmWords } from './alarm-text.ts';
 import type { Alarm, LedgerRecord } from './types.ts';
 
 /** Queue order: severity (critical first), then age (oldest first). Pure. */
@@ -87,6 +88,24 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
     );
   }
 
+  /**
+   * A drone's own alarm in the console's language; the autopilot's own words (evidence of
+   * what the vehicle said) stay beneath as they came, marked so as not to be taken for ours.
+   */
+  function vehicleDetail(a: AlarmExtra): HTMLElement | null {
+    const { t, site } = ctx;
+    if (a.source.kind !== 'vehicle' || !a.source.text) return null;
+    const words = vehicleAlarmWords(t, a.source.type, a.source.text, (ringId) => ringName(t, site, ringId));
+    return h(
+      'div',
+      { class: 'note' },
+      h('div', { 'data-testid': 'alarm-detail' }, words.line),
+      words.evidence
+        ? h('div', { class: 'muted', 'data-testid': 'alarm-autopilot', 'data-evidence': words.evidence.who }, t(words.evidence.who === 'autopilot' ? 'alarm.says' : 'alarm.serviceSays', { text: words.evidence.text }))
+        : null,
+    );
+  }
+
   /** The drone chosen in each alarm's reassign list, by alarm id. */
   const picks = new Map<string, string>();
 
@@ -132,13 +151,7 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
           h('a', { href: '#', class: 'alarm-title', 'data-testid': 'alarm-centre', title: t('alarm.center'), onclick: (e) => (e.preventDefault(), centre(a)) }, h('span', { class: `sev-tag ${a.severity}` }, severityName(t, a.severity)), ' ', h('b', {}, type)),
           ` · ${who} · ${ringName(t, site, a.ringId)} · ${t(`alarm.${a.state}` as MessageKey)} · ${fmtTime(a.raisedAtMs)}`,
           a.source.kind === 'manual' && a.source.note ? h('div', { class: 'note', 'data-testid': 'alarm-note' }, t('alarm.note', { note: a.source.note })) : null,
-          // A drone's own alarm carries the vehicle's or service's words in English: shown in
-          // an English console, kept on hover in another (type and drone already say what).
-          (a.source as { text?: string }).text
-            ? ctx.lang === 'en'
-              ? h('div', { class: 'note', 'data-testid': 'alarm-autopilot' }, t('alarm.says', { text: String((a.source as { text?: string }).text) }))
-              : null
-            : null,
+          vehicleDetail(a),
           responderLine(a),
           h(
             'div',
