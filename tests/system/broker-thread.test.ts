@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,3 +163,59 @@ describe('the broker thread with a per-address connection cap', () => {
     expect(rejects).toContainEqual(expect.objectContaining({ labels: { reason: 'connection_cap' }, value: 1 }));
   });
 });
+
+describe('the broker thread with its own influxd', () => {
+  let thread: BrokerThread | undefined;
+  let dir: string | undefined;
+
+  afterAll(async () => {
+    await thread?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stops the influxd a dead thread left behind and starts a new one on the same port', { timeout: TEST_TIMEOUT_MS }, async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rw-broker-thread-influxd-'));
+    const logs: string[] = [];
+    const { site } = demoSite();
+    thread = await startBrokerThread(
+      { site, broker: { host: '127.0.0.1', mqttPort: 0, wsPort: 0 }, telemetry: { ingest: 'publish-path', store: { backend: 'v1' }, dataDir: join(dir, 'telemetry') }, logLevel: 'silent' },
+      pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) }),
+      { ...BROKER_THREAD_TIMEOUTS, restartInitialMs: 100, restartMaxMs: 400 },
+    );
+    const start = thread.telemetryStart;
+    if (!start.ok) throw new Error(start.reason);
+    const firstPid = start.influxdPid!;
+    expect(processRuns(firstPid)).toBe(true);
+    await until(() => thread!.telemetryHealth().status === 'ok', 'telemetry ok on its influxd', 30_000);
+
+    await thread.crash();
+    await until(() => thread!.brokerHealth().status === 'ok' && thread!.telemetryHealth().status === 'ok', 'broker and telemetry back', 60_000);
+    expect(processRuns(firstPid)).toBe(false);
+    // It outlived its thread: stopped by us, not gone with the thread.
+    expect(logs.some((l) => l.includes('stopped the influxd the broker thread left behind') && l.includes(`"pid":${firstPid}`))).toBe(true);
+    const now = thread.telemetryHealth();
+    expect(now.influxd?.pid).toBeDefined();
+    expect(now.influxd?.pid).not.toBe(firstPid);
+    // The history client's address is still right: influxd came back on the same port.
+    const res = await fetch(`${start.influxdUrl}/ping`);
+    expect(res.status).toBe(204);
+
+    await thread.close();
+    expect(processRuns(now.influxd!.pid!)).toBe(false);
+  });
+});
+
+/** Running, not a zombie nobody reaped. */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
