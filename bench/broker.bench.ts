@@ -14,6 +14,7 @@
  * BENCH_ONLY=ringwatch|mosquitto runs one broker; BENCH_QUICK=1 runs only the QoS 0 ladder
  * (BENCH_QOS=1: the QoS 1 ladder); BENCH_CPU_ONLY=1 runs only the CPU phase (both QoS, or BENCH_QOS);
  * BENCH_LATENCY_ONLY=1 only the latency phase (with BENCH_ONLY: prints, returns no figures);
+ * BENCH_BARE_AEDES=1 adds aedes with none of our hooks (BENCH_ONLY=aedes for it alone): the floor;
  * BENCH_BROKER_NODE_ARGS sets our broker process's node flags (default: --max-semi-space-size=32,
  * as `ringwatch broker` runs; set it to '' to measure with V8's defaults).
  */
@@ -59,14 +60,14 @@ interface Target {
 
 const cleanups: Array<() => Promise<void>> = [];
 
-async function startOurs(defaultLimits = false): Promise<Target> {
+async function startOurs(defaultLimits = false, bare = false): Promise<Target> {
   // The same node flag `ringwatch broker` runs with (see cli/commands/broker.ts).
   const nodeArgs = process.env['BENCH_BROKER_NODE_ARGS'] ?? '--max-semi-space-size=32';
   const execArgv = ['--import', 'tsx', ...nodeArgs.split(' ').filter(Boolean)];
   if (process.env['BENCH_PROFILE']) execArgv.push('--cpu-prof', '--cpu-prof-dir=bench/profiles');
   const child: ChildProcess = fork('bench/lib/broker-process.ts', [], {
     execArgv,
-    env: { ...process.env, BENCH_DEVICES: String(DEVICES), ...(defaultLimits ? { BENCH_DEFAULT_LIMITS: '1' } : {}) },
+    env: { ...process.env, BENCH_DEVICES: String(DEVICES), ...(defaultLimits ? { BENCH_DEFAULT_LIMITS: '1' } : {}), BENCH_BARE_AEDES: bare ? '1' : '' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -81,11 +82,11 @@ async function startOurs(defaultLimits = false): Promise<Target> {
   const close = () => stopChild(child);
   cleanups.push(close);
   return {
-    name: defaultLimits ? 'ringwatch (default limits)' : 'ringwatch',
+    name: bare ? 'aedes (bare)' : defaultLimits ? 'ringwatch (default limits)' : 'ringwatch',
     port,
     pid: child.pid!,
-    login: (id) => [id, benchSecret(id)],
-    subscriberLogin: () => ['telemetry', BENCH_SERVICE_SECRET],
+    login: (id) => (bare ? [] : [id, benchSecret(id)]),
+    subscriberLogin: () => (bare ? [] : ['telemetry', BENCH_SERVICE_SECRET]),
     rssMb: async () => (child.exitCode === null ? (await ask()).rssMb : 0),
     extra: async () => (child.exitCode === null ? (await ask()).metrics : { crashed: true }),
     close,
@@ -325,8 +326,13 @@ async function flood(t: Target): Promise<Record<string, unknown>> {
 async function main(): Promise<Figures> {
   const results: Record<string, Record<string, unknown>> = {};
   const only = process.env['BENCH_ONLY'];
-  for (const start of [startMosq, () => startOurs()]) {
-    if (only && !(start === startMosq ? only === 'mosquitto' : only === 'ringwatch')) continue;
+  const targets: Array<[string, () => Promise<Target>]> = [
+    ['mosquitto', startMosq],
+    ['ringwatch', () => startOurs()],
+    ...(process.env['BENCH_BARE_AEDES'] ? [['aedes', () => startOurs(false, true)] as [string, () => Promise<Target>]] : []),
+  ];
+  for (const [key, start] of targets) {
+    if (only && only !== key) continue;
     const t = await start();
     process.stderr.write(`${t.name} on port ${t.port}\n`);
     if (process.env['BENCH_LATENCY_ONLY']) {
@@ -371,7 +377,7 @@ async function main(): Promise<Figures> {
   }
   if (only) {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-    const r = results[only]!;
+    const r = Object.values(results)[0]!;
     const figures: Figures = {};
     for (const k of ['qos0', 'qos1'] as const) if (r[k] !== undefined) figures[`${k}MsgsPerS`] = r[k] as number;
     for (const k of ['cpuUsQos0', 'cpuUsQos1'] as const) if (r[k] !== undefined) figures[k] = r[k] as number;
@@ -379,9 +385,10 @@ async function main(): Promise<Figures> {
   }
   if (process.env['BENCH_CPU_ONLY']) {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-    const [o, m] = [results['ringwatch']!, results['mosquitto']!];
+    const [o, m, bare] = [results['ringwatch']!, results['mosquitto']!, results['aedes (bare)']];
     const ratio = (a: unknown, b: unknown) => Math.round(((a as number) / (b as number)) * 100) / 100;
     return {
+      ...(bare ? { qos0CpuUsBareAedes: bare['cpuUsQos0'] as number, qos1CpuUsBareAedes: bare['cpuUsQos1'] as number } : {}),
       qos0CpuUsRingwatch: o['cpuUsQos0'] as number,
       qos0CpuUsMosquitto: m['cpuUsQos0'] as number,
       qos0CpuRatio: ratio(m['cpuUsQos0'], o['cpuUsQos0']),

@@ -4,7 +4,9 @@
  * "metrics" over IPC, and exits on SIGTERM. Separate from the load generator so the two
  * do not share an event loop, the same as Mosquitto.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
+import { Aedes } from 'aedes';
 import { pino } from 'pino';
 import { startBrokerServer } from '../../broker/index.ts';
 import { benchSite } from './bench-site.ts';
@@ -14,7 +16,23 @@ const devices = Number(process.env['BENCH_DEVICES'] ?? 200);
 // ladder); raise their rate limit so it measures the broker, not the limiter. The
 // limiter code still runs on every message.
 const perDevice = Number(process.env['BENCH_DEVICE_RATE'] ?? 5000);
-const server = await startBrokerServer({
+/**
+ * BENCH_BARE_AEDES=1: aedes as it comes (no authentication, ACL, validation, rate limits,
+ * size guard or write joining), on plain TCP. Not a configuration to run: the floor that
+ * tells how much of ringwatch's cost per message is aedes and Node themselves.
+ */
+async function startBareAedes() {
+  const aedes = await Aedes.createBroker();
+  const tcp = createServer({ noDelay: true }, (socket) => aedes.handle(socket));
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  return {
+    mqttPort: (tcp.address() as AddressInfo).port,
+    metrics: () => ({ bare: true }),
+    close: () => new Promise<void>((resolve) => tcp.close(() => aedes.close(() => resolve()))),
+  };
+}
+
+const server = process.env['BENCH_BARE_AEDES'] ? await startBareAedes() : await startBrokerServer({
   site: benchSite(devices),
   host: '127.0.0.1',
   mqttPort: 0,
