@@ -16,6 +16,7 @@ useConsolePage({ stack: { speed: 10, sensors: 'all' }, browser: { width: 1366, h
 
 const poll = patientPoll(UI_MS);
 const row = (id: string) => page.locator(`[data-testid="eng-row"][data-device="${id}"]`);
+const why = (id: string) => page.locator(`[data-testid="eng-rejected-why"][data-device="${id}"]`);
 const brokerItem = () => page.locator('[data-testid="eng-service"][data-broker="true"]');
 
 describe('the engineer\'s console', () => {
@@ -77,11 +78,12 @@ describe('the engineer\'s console', () => {
       await stack.fleet.speakers.get(speakerId)!.clearFaults();
       await stack.fleet.sensors.get(sensorId)!.clearFaults();
     }
-    await poll(() => row(speakerId).getByTestId('eng-rejected-why').textContent(), 20_000).toBe('not JSON 1, wrong fields 1');
+    await poll(() => why(speakerId).textContent(), 20_000).toBe('↳ refused: not JSON 1, wrong fields 1');
     expect(await row(speakerId).getByTestId('eng-rejected').getAttribute('data-total')).toBe('2');
-    await poll(() => row(sensorId).getByTestId('eng-rejected-why').textContent(), 20_000).toBe('not permitted 2');
+    await poll(() => why(sensorId).textContent(), 20_000).toBe('↳ refused: not permitted 2');
     expect(await row(sensorId).getByTestId('eng-rejected').getAttribute('data-total')).toBe('2');
-    expect(await row(sensorId).getByTestId('eng-rejected').getAttribute('class')).toBe('rejected bad');
+    expect(await row(sensorId).getByTestId('eng-rejected').getAttribute('class')).toBe('bad');
+    expect(await why(otherSensor).count()).toBe(0);
     // The sensor it tried to speak for is not blamed; the drones' MAVLink links refused nothing.
     expect(await row(otherSensor).getByTestId('eng-rejected').textContent()).toBe('0');
     expect(await row('drone-1').getByTestId('eng-rejected').textContent()).toBe('0');
@@ -147,7 +149,7 @@ describe('the engineer\'s console', () => {
     await poll(() => row('drone-1').textContent()).toMatch(/在线/);
     // The broker's line and the refusals by reason in Chinese too.
     await poll(() => brokerItem().getByTestId('eng-service-line').textContent()).toMatch(/^ · 已连接，状态 (刚刚|[\d.]+ 秒前)，\d+ 个客户端$/);
-    await poll(() => row(stack.site.speakers[0]!.id).getByTestId('eng-rejected-why').textContent()).toBe('非 JSON 1，字段不符 1');
+    await poll(() => why(stack.site.speakers[0]!.id).textContent()).toBe('↳ 拒收：非 JSON 1，字段不符 1');
     // No English words of ours in the table or the services (ids, autopilot and firmware
     // names are proper names; a device's own words are marked as evidence and left out).
     const ours = (testId: string) =>

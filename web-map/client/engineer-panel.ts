@@ -56,21 +56,24 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
   const age = (ms: number | undefined) => ageWords(t, ms);
 
   /**
-   * A device's refused messages: the MAVLink frames control's link refused (drones) and
-   * the MQTT messages the broker refused (any device), by reason, in one cell.
+   * A device's row and its refused messages: the MAVLink frames control's link refused
+   * (drones) and the MQTT messages the broker refused (any device), the count in the row
+   * and, when there are any, the reasons in words on a line of their own beneath it (the
+   * reasons are what the engineer acts on; the column is too narrow for them).
    */
-  const rejectedCell = (...sources: (Partial<Record<string, number>> | undefined)[]) => {
+  const deviceRow = (d: { id: string; kind: string; online: boolean }, cells: HTMLElement[], ...sources: (Partial<Record<string, number>> | undefined)[]) => {
     const byReason = new Map<string, number>();
     for (const src of sources) for (const [k, n] of Object.entries(src ?? {})) if (n) byReason.set(k, (byReason.get(k) ?? 0) + n);
     const total = [...byReason.values()].reduce((a, b) => a + b, 0);
     const why = [...byReason].map(([k, n]) => `${rejectReasonName(t, k)} ${n}`).join(t('eng.listSep'));
-    return h(
-      'td',
-      { class: total ? 'rejected bad' : 'rejected', title: why, 'data-testid': 'eng-rejected', 'data-total': total },
-      String(total),
-      // Beneath the count, wrapping: the reasons are what the engineer acts on.
-      why ? h('div', { class: 'why', 'data-testid': 'eng-rejected-why' }, why) : null,
+    const row = h(
+      'tr',
+      { 'data-testid': 'eng-row', 'data-device': d.id, 'data-kind': d.kind, 'data-online': String(d.online) },
+      ...cells,
+      h('td', { class: total ? 'bad' : '', title: why, 'data-testid': 'eng-rejected', 'data-total': total }, String(total)),
     );
+    if (!why) return [row];
+    return [row, h('tr', { class: 'why', 'data-kind': d.kind }, h('td', { colspan: 6, class: 'bad', 'data-testid': 'eng-rejected-why', 'data-device': d.id }, t('eng.rejectedWhy', { why })))];
   };
 
   const renderHealth = (links: DroneLinkHealth[] | undefined, devices: DevicePresence[], broker: BrokerView | undefined) => {
@@ -79,15 +82,17 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
       const l = links?.find((x) => x.droneId === d.id);
       const st = ctx.store.drones.get(d.id);
       const online = l ? l.online : st?.link === 'ok';
-      return h(
-        'tr',
-        { 'data-testid': 'eng-row', 'data-device': d.id, 'data-kind': 'drone', 'data-online': String(online) },
-        h('td', {}, droneName(ctx.site, d.id)),
-        h('td', { class: online ? 'ok' : 'bad' }, online ? t('eng.online') : t('eng.offline')),
-        h('td', { 'data-testid': 'eng-quality' }, l?.linkQualityPct !== undefined ? `${Math.round(l.linkQualityPct)}%` : '—'),
-        h('td', {}, age(l?.lastHeartbeatAgeMs)),
-        h('td', { class: 'fw' }, l?.autopilot ?? String((d as { autopilot?: string }).autopilot ?? '—')),
-        rejectedCell(l?.rejected, brokerRejects(d.id)),
+      return deviceRow(
+        { id: d.id, kind: 'drone', online },
+        [
+          h('td', {}, droneName(ctx.site, d.id)),
+          h('td', { class: online ? 'ok' : 'bad' }, online ? t('eng.online') : t('eng.offline')),
+          h('td', { 'data-testid': 'eng-quality' }, l?.linkQualityPct !== undefined ? `${Math.round(l.linkQualityPct)}%` : '—'),
+          h('td', {}, age(l?.lastHeartbeatAgeMs)),
+          h('td', { class: 'fw' }, l?.autopilot ?? String((d as { autopilot?: string }).autopilot ?? '—')),
+        ],
+        l?.rejected,
+        brokerRejects(d.id),
       );
     });
     const now = Date.now();
@@ -95,22 +100,23 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
       .filter((d) => d.kind !== 'drone')
       .sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id))
       .map((d) =>
-        h(
-          'tr',
-          { 'data-testid': 'eng-row', 'data-device': d.id, 'data-kind': d.kind, 'data-online': String(d.state === 'online') },
-          h('td', { title: d.id }, d.id),
-          h(
-            'td',
-            { class: d.state === 'online' ? 'ok' : d.state === 'offline' ? 'bad' : '' },
-            t(`eng.${d.state}` as MessageKey),
-            // The device's own reason (its will says connection_lost): a known one in words,
-            // anything else as the device sent it (its words, evidence).
-            d.reason ? h('span', { class: 'muted', 'data-testid': 'eng-presence-reason', ...(has(`presence.${d.reason}`) ? {} : { 'data-evidence': 'device' }) }, ` (${has(`presence.${d.reason}`) ? t(`presence.${d.reason}` as MessageKey) : d.reason})`) : null,
-          ),
-          h('td', {}, '—'),
-          h('td', {}, age(d.lastSeenMs === undefined ? undefined : now - d.lastSeenMs)),
-          h('td', { class: 'fw', title: d.firmware ?? '' }, d.firmware ?? '—'),
-          rejectedCell(brokerRejects(d.id)),
+        deviceRow(
+          { id: d.id, kind: d.kind, online: d.state === 'online' },
+          [
+            h('td', { title: d.id }, d.id),
+            h(
+              'td',
+              { class: d.state === 'online' ? 'ok' : d.state === 'offline' ? 'bad' : '' },
+              t(`eng.${d.state}` as MessageKey),
+              // The device's own reason (its will says connection_lost): a known one in words,
+              // anything else as the device sent it (its words, evidence).
+              d.reason ? h('span', { class: 'muted', 'data-testid': 'eng-presence-reason', ...(has(`presence.${d.reason}`) ? {} : { 'data-evidence': 'device' }) }, ` (${has(`presence.${d.reason}`) ? t(`presence.${d.reason}` as MessageKey) : d.reason})`) : null,
+            ),
+            h('td', {}, '—'),
+            h('td', {}, age(d.lastSeenMs === undefined ? undefined : now - d.lastSeenMs)),
+            h('td', { class: 'fw', title: d.firmware ?? '' }, d.firmware ?? '—'),
+          ],
+          brokerRejects(d.id),
         ),
       );
     const group = (kind: string) => h('tr', { class: 'group' }, h('th', { colspan: 6 }, t(`eng.kind.${kind}` as MessageKey)));
@@ -120,7 +126,7 @@ export function engineerPanel(ctx: Ctx, services: () => ReadonlyMap<string, Serv
         'table',
         { class: 'eng-table' },
         h('thead', {}, h('tr', {}, ...(['eng.col.device', 'eng.col.state', 'eng.col.quality', 'eng.col.lastHeard', 'eng.col.firmware', 'eng.col.rejected'] as MessageKey[]).map((k) => h('th', {}, t(k))))),
-        h('tbody', {}, group('drone'), ...droneRows, group('speaker'), ...deviceRows.filter((r) => r.dataset['kind'] === 'speaker'), group('sensor'), ...deviceRows.filter((r) => r.dataset['kind'] === 'sensor')),
+        h('tbody', {}, group('drone'), ...droneRows.flat(), group('speaker'), ...deviceRows.flat().filter((r) => r.dataset['kind'] === 'speaker'), group('sensor'), ...deviceRows.flat().filter((r) => r.dataset['kind'] === 'sensor')),
       ),
     );
   };

@@ -413,6 +413,7 @@ export const EN = {
   'alarmText.ap.fence': 'a geofence breach',
   'alarmText.ap.failsafe': 'a failsafe',
   'alarmText.ap.other': 'a problem',
+  'eng.rejectedWhy': '↳ refused: {why}',
 } as const;
 
 export type MessageKey = keyof typeof EN;

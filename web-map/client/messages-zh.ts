@@ -415,4 +415,5 @@ export const ZH: Record<MessageKey, string> = {
   'alarmText.ap.fence': '越出地理围栏',
   'alarmText.ap.failsafe': '失效保护',
   'alarmText.ap.other': '异常',
+  'eng.rejectedWhy': '↳ 拒收：{why}',
 };
