@@ -103,14 +103,18 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
   let thread: LinkThread | undefined;
   try {
     if (!o.openStream && o.linkThread !== false && byUrl.size > 0) thread = await LinkThread.start({ ...(o.log ? { log: o.log } : {}) });
-    const open = async (url: string, vehicles: GroundLinkVehicle[]): Promise<Duplex> => {
-      if (o.openStream) return o.openStream(url);
-      if (thread) return thread.open(linkThreadEndpoint({ endpointUrl: url, vehicles, timeouts }));
-      return openGroundStream(parseEndpoint(url));
-    };
-    for (const [url, drones] of byUrl) {
-      const linkVehicles = drones.map((d) => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot, signingKey: o.signingKeys?.get(d.id) }));
-      const stream = await open(url, linkVehicles);
+    const endpoints = [...byUrl].map(([url, drones]) => ({
+      url,
+      vehicles: drones.map((d): GroundLinkVehicle => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot, signingKey: o.signingKeys?.get(d.id) })),
+    }));
+    // Through the link thread every endpoint opens at once: one at a time, a thousand round
+    // trips to the thread were most of the start-up. A failure closes the thread, and with it the others.
+    const threaded = thread ? await Promise.allSettled(endpoints.map((e) => thread!.open(linkThreadEndpoint({ endpointUrl: e.url, vehicles: e.vehicles, timeouts })))) : undefined;
+    const failed = threaded?.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const [k, { url, vehicles: linkVehicles }] of endpoints.entries()) {
+      const opened = threaded?.[k];
+      const stream = opened?.status === 'fulfilled' ? opened.value : o.openStream ? await o.openStream(url) : await openGroundStream(parseEndpoint(url));
       const gl = new GroundLink(stream, {
         endpointUrl: url,
         vehicles: linkVehicles,
