@@ -13,7 +13,7 @@
  * BENCH_PROFILE=1 writes a CPU profile of our broker to bench/profiles/;
  * BENCH_ONLY=ringwatch|mosquitto runs one broker; BENCH_QUICK=1 runs only the QoS 0 ladder
  * (BENCH_QOS=1: the QoS 1 ladder); BENCH_CPU_ONLY=1 runs only the CPU phase (both QoS, or BENCH_QOS);
- * BENCH_LATENCY_ONLY=1 only the latency phase (with BENCH_ONLY: prints, returns no figures);
+ * BENCH_LATENCY_ONLY=1 only the latency phase (with the broker's GC pauses meanwhile);
  * BENCH_BARE_AEDES=1 adds aedes with none of our hooks (BENCH_ONLY=aedes for it alone): the floor;
  * BENCH_BROKER_NODE_ARGS sets our broker process's node flags (default: --max-semi-space-size=32,
  * as `ringwatch broker` runs; set it to '' to measure with V8's defaults).
@@ -367,6 +367,7 @@ async function main(): Promise<Figures> {
     const l0 = await latency(t, 0);
     const l1 = await latency(t, 1);
     const latencyGc = (await t.extra())['gcSinceLastAsk'];
+    process.stderr.write(`  ${t.name} latency at ${LATENCY_RATE} msg/s: QoS 0 ${JSON.stringify(l0)}, QoS 1 ${JSON.stringify(l1)}${latencyGc ? `, broker GC meanwhile ${JSON.stringify(latencyGc)}` : ''}\n`);
     const cpu0 = await cpuCost(t, 0);
     const cpu1 = await cpuCost(t, 1);
     const q0 = await throughput(t, 0);
@@ -382,6 +383,18 @@ async function main(): Promise<Figures> {
     for (const k of ['qos0', 'qos1'] as const) if (r[k] !== undefined) figures[`${k}MsgsPerS`] = r[k] as number;
     for (const k of ['cpuUsQos0', 'cpuUsQos1'] as const) if (r[k] !== undefined) figures[k] = r[k] as number;
     return figures;
+  }
+  if (process.env['BENCH_LATENCY_ONLY']) {
+    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    type Lat = { p99Ms: number };
+    const p99 = (name: string, k: string) => (results[name]![k] as Lat).p99Ms;
+    return {
+      qos0P99RingwatchMs: p99('ringwatch', 'latencyQos0'),
+      qos0P99MosquittoMs: p99('mosquitto', 'latencyQos0'),
+      qos1P99RingwatchMs: p99('ringwatch', 'latencyQos1'),
+      qos1P99MosquittoMs: p99('mosquitto', 'latencyQos1'),
+      qos1P99Ratio: Math.round((p99('ringwatch', 'latencyQos1') / p99('mosquitto', 'latencyQos1')) * 100) / 100,
+    };
   }
   if (process.env['BENCH_CPU_ONLY']) {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');

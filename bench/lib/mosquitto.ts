@@ -15,9 +15,12 @@ import { stopChild } from '../../util/stop-child.ts';
  * aedes has neither limit, so comparing against the defaults would compare loss
  * policies, not brokers. 0 = no in-flight maximum (the 16-bit packet id is the bound, as
  * for aedes); a million queued messages per client is far above any benchmark step's
- * backlog yet still a bound, as the Mosquitto manual advises.
+ * backlog yet still a bound, as the Mosquitto manual advises. TCP_NODELAY as our broker
+ * sets it: with Nagle's algorithm on (Mosquitto's default), a QoS 0 stream to an
+ * otherwise silent subscriber waits on its delayed ACKs, which put Mosquitto's QoS 0 p99
+ * at 36–41 ms in bench:broker (2026-11-30) — a socket option, not the broker's speed.
  */
-export const MOSQUITTO_ZERO_LOSS_CONF = ['max_inflight_messages 0', 'max_queued_messages 1000000'] as const;
+export const MOSQUITTO_ZERO_LOSS_CONF = ['max_inflight_messages 0', 'max_queued_messages 1000000', 'set_tcp_nodelay true'] as const;
 
 /** Debian's Mosquitto on a free 127.0.0.1 port, anonymous, no persistence, zero-loss limits; waits until it listens. */
 export async function startMosquitto(extraConf: readonly string[] = MOSQUITTO_ZERO_LOSS_CONF): Promise<{ port: number; child: ChildProcess; close(): Promise<void> }> {
