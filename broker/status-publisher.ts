@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   BROKER_STATUS_INTERVAL_MS,
   BROKER_STATUS_TOPIC,
+  MAX_BROKER_STATUS_BYTES,
   MAX_STATUS_DEVICES,
   type BrokerHealth,
   type BrokerStatusRecord,
@@ -72,6 +73,18 @@ export function statusDue(last: BrokerMetrics | undefined, lastAtMs: number, now
   return now.clientsTotal !== last.clientsTotal || now.rejectsTotal !== last.rejectsTotal;
 }
 
+/**
+ * The status as it goes on the wire, within MAX_BROKER_STATUS_BYTES (control refuses a
+ * larger one): with fewer devices listed, the most refused first, when many devices are
+ * refused for many reasons at once. Pure: `build` makes the record for a device limit.
+ */
+export function statusPayload(build: (deviceLimit: number) => BrokerStatusRecord, maxBytes = MAX_BROKER_STATUS_BYTES): string {
+  for (let limit = MAX_STATUS_DEVICES; ; limit = Math.floor(limit / 2)) {
+    const json = JSON.stringify(build(limit));
+    if (Buffer.byteLength(json) <= maxBytes || limit === 0) return json;
+  }
+}
+
 export interface StatusPublisherOptions {
   nowMs?: () => number;
   intervalMs?: number;
@@ -96,20 +109,16 @@ export function startStatusPublisher(broker: RingwatchBroker, o: StatusPublisher
     const metrics = broker.metrics();
     const now = nowMs();
     if (!statusDue(last, lastAtMs, metrics, now, intervalMs)) return;
-    const record = brokerStatusRecord({
-      brokerId: broker.aedes.id,
-      nowMs: now,
-      startedAtMs,
-      metrics,
-      ...(last ? { previous: last } : {}),
-      deviceRejects: broker.deviceRejects(MAX_STATUS_DEVICES),
-      // The histogram is in nanoseconds.
-      loopDelayP99Ms: loop.count > 0 ? loop.percentile(99) / 1e6 : 0,
-    });
+    // The histogram is in nanoseconds.
+    const loopDelayP99Ms = loop.count > 0 ? loop.percentile(99) / 1e6 : 0;
+    const previous = last;
+    const payload = statusPayload((limit) =>
+      brokerStatusRecord({ brokerId: broker.aedes.id, nowMs: now, startedAtMs, metrics, ...(previous ? { previous } : {}), deviceRejects: broker.deviceRejects(limit), loopDelayP99Ms }),
+    );
     loop.reset();
     last = metrics;
     lastAtMs = now;
-    broker.aedes.publish({ cmd: 'publish', topic: BROKER_STATUS_TOPIC, payload: Buffer.from(JSON.stringify(record)), qos: 0, retain: true, dup: false }, () => undefined);
+    broker.aedes.publish({ cmd: 'publish', topic: BROKER_STATUS_TOPIC, payload: Buffer.from(payload), qos: 0, retain: true, dup: false }, () => undefined);
   };
   tick();
   const timer = setInterval(tick, o.checkMs ?? STATUS_CHECK_MS);

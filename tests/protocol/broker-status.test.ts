@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { brokerHealth, brokerStatusRecord, LOOP_DELAY_DEGRADED_MS, statusDue } from '../../broker/status-publisher.ts';
-import { MetricsRegistry } from '../../broker/metrics.ts';
-import { checkBrokerStatus, type BrokerStatusRecord } from '../../protocol/index.ts';
+import { brokerHealth, brokerStatusRecord, LOOP_DELAY_DEGRADED_MS, statusDue, statusPayload } from '../../broker/status-publisher.ts';
+import { MetricsRegistry, REJECT_REASONS } from '../../broker/metrics.ts';
+import { checkBrokerStatus, MAX_BROKER_STATUS_BYTES, type BrokerStatusRecord } from '../../protocol/index.ts';
 
 function metrics(f: (m: MetricsRegistry) => void = () => undefined) {
   const m = new MetricsRegistry(['sp-1']);
@@ -71,5 +71,26 @@ describe('broker status record', () => {
     expect(statusDue(a, 1000, refused, 2000, 5000)).toBe(true);
     expect(statusDue(a, 1000, joined, 2000, 5000)).toBe(true);
     expect(statusDue(a, 1000, busy, 6000, 5000)).toBe(true);
+  });
+});
+
+describe('broker status size', () => {
+  test('lists fewer devices when the record would pass the size control accepts', () => {
+    // Every reason at once for 200 devices with long ids: more than control accepts.
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`checkpoint-sensor-${String(i).padStart(4, '0')}`, Object.fromEntries(REJECT_REASONS.map((r) => [r, 1_234_567]))]));
+    const build = (limit: number) => {
+      const ids = Object.keys(many).slice(0, limit);
+      return record({ devices: Object.fromEntries(ids.map((id) => [id, many[id]!])), devicesOmitted: 200 - ids.length });
+    };
+    expect(Buffer.byteLength(JSON.stringify(build(200)))).toBeGreaterThan(MAX_BROKER_STATUS_BYTES);
+    const json = statusPayload(build);
+    const c = checkBrokerStatus(json);
+    expect(c.ok).toBe(true);
+    if (c.ok) {
+      expect(Object.keys(c.value.devices).length).toBe(100);
+      expect(c.value.devicesOmitted).toBe(100);
+    }
+    // A small record goes out whole.
+    expect(JSON.parse(statusPayload(() => record())).devicesOmitted).toBe(0);
   });
 });
