@@ -63,6 +63,9 @@ export interface ControlStats {
   ledgerRefusedTransitions: number;
 }
 
+/** Endpoints opened together in the link thread. */
+const OPEN_BATCH = 50;
+
 /**
  * Starts the control service's part 1: one GroundLink per distinct endpoint of the site's
  * drones (many vehicles may share one), the telemetry gateway and the command ledger.
@@ -107,14 +110,18 @@ export async function startControlService(o: ControlServiceOptions): Promise<Con
       url,
       vehicles: drones.map((d): GroundLinkVehicle => ({ droneId: d.id, systemId: d.mavlink.systemId, autopilot: d.mavlink.autopilot, signingKey: o.signingKeys?.get(d.id) })),
     }));
-    // Through the link thread every endpoint opens at once: one at a time, a thousand round
-    // trips to the thread were most of the start-up. A failure closes the thread, and with it the others.
-    const threaded = thread ? await Promise.allSettled(endpoints.map((e) => thread!.open(linkThreadEndpoint({ endpointUrl: e.url, vehicles: e.vehicles, timeouts })))) : undefined;
-    const failed = threaded?.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // Through the link thread endpoints open OPEN_BATCH at a time: one at a time, a thousand
+    // round trips to the thread were most of the start-up. A failure closes the thread, and with it the others.
+    const threaded: Duplex[] = [];
+    for (let k = 0; thread && k < endpoints.length; k += OPEN_BATCH) {
+      const batch = endpoints.slice(k, k + OPEN_BATCH).map((e) => thread!.open(linkThreadEndpoint({ endpointUrl: e.url, vehicles: e.vehicles, timeouts })));
+      const settled = await Promise.allSettled(batch);
+      for (const r of settled) if (r.status === 'fulfilled') threaded.push(r.value);
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
     for (const [k, { url, vehicles: linkVehicles }] of endpoints.entries()) {
-      const opened = threaded?.[k];
-      const stream = opened?.status === 'fulfilled' ? opened.value : o.openStream ? await o.openStream(url) : await openGroundStream(parseEndpoint(url));
+      const stream = thread ? threaded[k]! : o.openStream ? await o.openStream(url) : await openGroundStream(parseEndpoint(url));
       const gl = new GroundLink(stream, {
         endpointUrl: url,
         vehicles: linkVehicles,

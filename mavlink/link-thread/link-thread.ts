@@ -152,7 +152,10 @@ export class LinkThread implements ThreadCarrier {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url));
+    // Everything the thread allocates is short-lived (a datagram, a batch): a small young
+    // generation is scavenged often and cheaply, and kept the process ~30-80 MiB smaller with
+    // 1,000 drones (RSS 224-247 MiB against 260-330 with V8's default) at no measurable CPU cost.
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker = worker;
     this.startedAtMs = Date.now();
     let lastError: Error | undefined;
