@@ -17,7 +17,8 @@ export class EventHub {
   dropped = 0;
 
   constructor(
-    private readonly flushMs = 50,
+    /** The console's default is CONTROL_APP_DEFAULTS.liveFlushMs; this one serves tests and tools. */
+    private readonly flushMs = 25,
     private readonly maxQueue = 20_000,
     /** A batch this large is sent at once rather than waiting out the flush interval. */
     private readonly flushAt = 500,
