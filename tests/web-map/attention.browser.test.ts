@@ -208,7 +208,8 @@ describe('guardrails', () => {
     expect(await startBtn.isDisabled()).toBe(true);
     await startBtn.click({ force: true }).catch(() => undefined);
     await poll(() => page.getByTestId('patrol-state').getAttribute('data-running')).toBe('containment');
-    expect(await startBtn.getAttribute('data-busy')).toBe('false');
+    // The live stream may report the patrol before the HTTP answer lands: busy until then.
+    await poll(() => startBtn.getAttribute('data-busy')).toBe('false');
     expect(starts).toBe(1);
     await page.unroute('**/api/patrols/start');
 
