@@ -109,7 +109,8 @@ export function adaptSocketWrites(socket: Socket, opts: SocketWriteOptions): voi
     const isText = typeof chunk === 'string' && (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8');
     // Anything else (a callback to honour, another encoding, a typed array) keeps its
     // order behind what is held and goes to the socket as it is.
-    if (socket.destroyed || cb || !(isText || Buffer.isBuffer(chunk))) {
+    // So does a chunk of FLUSH_BYTES or more (a large service payload), uncopied.
+    if (socket.destroyed || cb || !(isText || Buffer.isBuffer(chunk)) || (!isText && (chunk as Buffer).length >= FLUSH_BYTES)) {
       flush();
       return answer(write(chunk, encoding, cb));
     }

@@ -73,4 +73,10 @@ test('past FLUSH_BYTES the held chunks are written at once', async () => {
   broker.write(part);
   expect(writes).toHaveLength(1);
   expect((writes[0] as Buffer).length).toBe(FLUSH_BYTES);
+  // A chunk that large on its own goes out as it is, behind what is held.
+  const large = Buffer.alloc(FLUSH_BYTES, 2);
+  broker.write(part);
+  broker.write(large);
+  expect(writes.slice(1)).toEqual([part, large]);
+  expect(writes[2]).toBe(large);
 });
