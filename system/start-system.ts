@@ -24,8 +24,8 @@ import type { Scenario } from '../simulators/scenario/load.ts';
 import { BROKER_THREAD_TIMEOUTS, startBrokerThread, type BrokerThread, type BrokerThreadTimeouts } from './broker-thread/broker-thread.ts';
 import type { BrokerPorts } from './broker-thread/messages.ts';
 import { startFleetThread, type FleetThread } from './fleet-thread/fleet-thread.ts';
-import { LagMonitor } from './threads/lag-monitor.ts';
-import { threadLagMetrics } from './threads/thread-lag-metrics.ts';
+import { LagMonitor } from '../util/event-loop-lag.ts';
+import { threadLagMetrics } from '../util/thread-lag-metrics.ts';
 
 export interface SystemOptions {
   site: Site;
@@ -247,7 +247,10 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     });
     closers.push({ name: 'operations and HTTP API', close: () => app.close() });
     const { ops, api, hub } = app;
-    const observed = controlObservability({ control, bus, ops: { alarms: ops.alarms, broadcasts: ops.broadcasts, time: app.time } });
+    // Event-loop lag per thread, in one set of families: main measured here; broker, fleet
+    // and control's link thread measure themselves and answer when asked.
+    const lag = o.metricsPort === undefined ? undefined : threadLagMetrics();
+    const observed = controlObservability({ control, bus, ops: { alarms: ops.alarms, broadcasts: ops.broadcasts, time: app.time }, ...(lag ? { threadLag: lag } : {}) });
     closers.push({ name: 'control metrics', close: () => observed.close() });
     const health = (): SystemHealth => {
       const tel = brokerThread.telemetryHealth();
@@ -262,11 +265,9 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
       return { ...all, services: { broker: brk, control: ctl, telemetry: tel } };
     };
     let metricsUrl: string | undefined;
-    if (o.metricsPort !== undefined) {
-      // Event-loop lag per thread: main here; broker and fleet measure themselves and answer when asked.
+    if (lag && o.metricsPort !== undefined) {
       const mainLag = new LagMonitor();
       closers.push({ name: 'main thread lag monitor', close: () => mainLag.close() });
-      const lag = threadLagMetrics();
       lag.register('main', () => mainLag.snapshot());
       lag.register('broker', () => brokerThread.lag());
       if (fleet) lag.register('fleet', () => fleet!.lag());
@@ -275,8 +276,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
           port: o.metricsPort,
           metrics: async () => {
             // The broker thread's series (broker, telemetry) come as prom-client JSON and are
-            // merged by family with ours (control may report its link thread in the same lag
-            // families), so /metrics stays one valid exposition.
+            // merged with ours into one exposition; no family is defined on two sides.
             const [control, threads, brokerSide] = await Promise.all([observed.registry.getMetricsAsJSON(), lag.registry.getMetricsAsJSON(), brokerThread.metrics()]);
             const merged = AggregatorRegistry.aggregate([control, threads, ...(brokerSide ? [brokerSide] : [])]);
             return { contentType: merged.contentType, body: await merged.metrics() };

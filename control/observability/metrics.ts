@@ -1,7 +1,8 @@
 import { Histogram, Registry } from 'prom-client';
 import { REJECT_REASONS } from '../../mavlink/link.ts';
-import type { LoopLagSnapshot } from '../../mavlink/link-thread/loop-lag.ts';
+import type { LagSource } from '../../util/event-loop-lag.ts';
 import { scrapedMetric, type ReportValue } from '../../util/scraped-metric.ts';
+import { threadLagMetrics } from '../../util/thread-lag-metrics.ts';
 import type { Alarm } from '../alarms/alarm.ts';
 import { DELIVERY_STATES, type DeliverySnapshot } from '../broadcast/delivery.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -29,7 +30,7 @@ export interface ControlObservables {
 
 /** A per-thread lag registry (ringwatch up's satisfies it): a name and a source of that thread's figures. */
 export interface ThreadLagRegistrar {
-  register(thread: string, source: () => LoopLagSnapshot | undefined): () => void;
+  register(thread: string, source: LagSource): () => void;
 }
 
 /**
@@ -197,35 +198,22 @@ export function controlObservability(o: ControlObservables): ControlObservabilit
     health,
     close: () => {
       meter.close();
-      unregisterThread?.();
+      unregisterThread();
     },
   };
 }
 
 /**
  * The MAVLink link thread's event-loop delay and utilisation (issue 15 asks for the lag of
- * the link side while the API is loaded), in the same families and labels as the other
- * threads': `ringwatch_event_loop_lag_seconds{thread="links",quantile}`, `…_max_seconds`,
- * `ringwatch_event_loop_utilization`. Nothing when the links run on the main thread.
+ * the link side while the API is loaded), in the families every thread reports in
+ * (util/thread-lag-metrics.ts) as `thread="links"`: in the shared registrar when given
+ * one, else in control's own registry. Nothing when the links run on the main thread.
  */
-function linkThreadMetrics(reg: Registry, control: ControlObservables['control'], shared: ThreadLagRegistrar | undefined): (() => void) | undefined {
+function linkThreadMetrics(reg: Registry, control: ControlObservables['control'], shared: ThreadLagRegistrar | undefined): () => void {
   const stats = control.linkThreadStats;
-  if (!stats || stats() === undefined) return undefined;
+  if (!stats || stats() === undefined) return () => {};
   scrapedMetric('counter', reg, 'ringwatch_control_link_thread_restarts_total', 'Times the MAVLink link thread crashed and was started again', [], (inc) => inc({}, stats()?.restarts ?? 0));
-  const lag = () => stats()?.lag;
-  if (shared) return shared.register('links', lag);
-  const gauge = (name: string, help: string, labelNames: string[], fill: (set: ReportValue, s: LoopLagSnapshot) => void) =>
-    scrapedMetric('gauge', reg, name, help, labelNames, (set) => {
-      const s = lag();
-      if (s) fill(set, s);
-    });
-  gauge('ringwatch_event_loop_lag_seconds', 'How late a thread ran its timers over the last 10-20 s (monitorEventLoopDelay), by thread and quantile', ['thread', 'quantile'], (set, s) => {
-    set({ thread: 'links', quantile: '0.5' }, s.p50S);
-    set({ thread: 'links', quantile: '0.99' }, s.p99S);
-  });
-  gauge('ringwatch_event_loop_lag_max_seconds', 'The longest a thread kept its timers waiting over the last 10-20 s, by thread', ['thread'], (set, s) => set({ thread: 'links' }, s.maxS));
-  gauge('ringwatch_event_loop_utilization', 'Share of wall time a thread spent running code over the last 10-20 s (0..1), by thread', ['thread'], (set, s) => set({ thread: 'links' }, s.utilization));
-  return undefined;
+  return (shared ?? threadLagMetrics(reg)).register('links', () => stats()?.lag);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { forEachChunk, packChunks } from './chunks.ts';
 import { newStampsBuffer } from './heard-stamps.ts';
-import type { LoopLagSnapshot } from './loop-lag.ts';
+import type { LagSnapshot } from '../../util/event-loop-lag.ts';
 import type { FromThread, ThreadEndpointSpec, ToThread } from './messages.ts';
 import { ThreadStream, type ThreadCarrier } from './thread-stream.ts';
 
@@ -16,7 +16,7 @@ export interface LinkThreadOptions {
 
 export interface LinkThreadStats {
   /** The thread's own event-loop delay and utilisation (absent until its first report). */
-  lag: LoopLagSnapshot | undefined;
+  lag: LagSnapshot | undefined;
   /** Seconds since that report came (a thread that stops reporting is stuck or gone). */
   lagReportAgeS: number | undefined;
   running: boolean;
@@ -54,7 +54,7 @@ export class LinkThread implements ThreadCarrier {
   private txIds: number[] = [];
   private txChunks: Buffer[] = [];
   private txQueued = false;
-  private lag: LoopLagSnapshot | undefined;
+  private lag: LagSnapshot | undefined;
   private lagAtMs: number | undefined;
   private restarts = 0;
   private crashesInRow = 0;

@@ -1,5 +1,5 @@
 import type { RejectReason } from '../link.ts';
-import type { LoopLagSnapshot } from './loop-lag.ts';
+import type { LagSnapshot } from '../../util/event-loop-lag.ts';
 
 /**
  * What the link thread needs to run one endpoint: the transport, who may speak on it (for
@@ -72,5 +72,5 @@ export type FromThread =
   /** The endpoint's transport ended without being asked to (a socket error). */
   | { t: 'ended'; id: number; message: string }
   | ({ t: 'rx'; rejects: ThreadReject[]; logs: string[] } & ChunkBatch)
-  | { t: 'stats'; lag: LoopLagSnapshot }
+  | { t: 'stats'; lag: LagSnapshot }
   | { t: 'bye' };

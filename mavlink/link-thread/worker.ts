@@ -3,7 +3,7 @@
  * endpoint's socket, gate and GCS heartbeat, on an event loop nothing else runs on.
  */
 import { parentPort } from 'node:worker_threads';
-import { LoopLag } from './loop-lag.ts';
+import { LagMonitor } from '../../util/event-loop-lag.ts';
 import { forEachChunk, packChunks } from './chunks.ts';
 import type { FromThread, ThreadReject, ToThread } from './messages.ts';
 import { ThreadEndpoint } from './thread-endpoint.ts';
@@ -61,7 +61,7 @@ const sink = {
   },
 };
 
-const lag = new LoopLag();
+const lag = new LagMonitor();
 const statsTimer = setInterval(() => post({ t: 'stats', lag: lag.snapshot() }), STATS_INTERVAL_MS);
 
 async function open(id: number, spec: Extract<ToThread, { t: 'open' }>['spec']): Promise<void> {

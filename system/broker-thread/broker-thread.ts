@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { PartHealth } from '../../control/observability/health.ts';
 import type { TelemetryHealth } from '../../telemetry/service.ts';
 import type { StoreConfig } from '../../telemetry/store/create.ts';
-import type { LagSnapshot } from '../threads/lag-monitor.ts';
+import type { LagSnapshot } from '../../util/event-loop-lag.ts';
 import { WorkerRequests } from '../threads/worker-requests.ts';
 import { parseFromBrokerThread, type BrokerPorts, type BrokerThreadConfig, type BrokerThreadReply, type BrokerThreadRequest, type FromBrokerThread, type MetricsJson, type TelemetryStart, type ToBrokerThread } from './messages.ts';
 import { stopOrphanInfluxd } from './orphan-influxd.ts';

@@ -3,7 +3,7 @@ import type { Site } from '../../site/load.ts';
 import type { BrokerTlsOptions } from '../../broker/index.ts';
 import type { TelemetryHealth } from '../../telemetry/service.ts';
 import type { StoreConfig } from '../../telemetry/store/create.ts';
-import { isLagSnapshot, type LagSnapshot } from '../threads/lag-monitor.ts';
+import { isLagSnapshot, type LagSnapshot } from '../../util/event-loop-lag.ts';
 
 /**
  * The broker thread's protocol: what the main thread hands it at start (workerData) and

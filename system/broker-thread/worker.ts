@@ -4,7 +4,7 @@ import { brokerPublishPath, startBrokerServer, type BrokerServer } from '../../b
 import { brokerPromRegistry } from '../../broker/metrics.ts';
 import { startTelemetryService, type TelemetryService } from '../../telemetry/service.ts';
 import type { StoreConfig } from '../../telemetry/store/create.ts';
-import { LagMonitor } from '../threads/lag-monitor.ts';
+import { LagMonitor } from '../../util/event-loop-lag.ts';
 import { parseToBrokerThread, type BrokerThreadConfig, type BrokerThreadReply, type FromBrokerThread, type MetricsJson, type TelemetryStart } from './messages.ts';
 
 // The broker thread of `ringwatch up`: the aedes broker and the telemetry service (with

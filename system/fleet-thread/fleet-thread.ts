@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { SensorEvent } from '../../protocol/index.ts';
 import { SIM_ERRORS, SimError, type SimErrorCode } from '../../simulators/fleet/errors.ts';
 import type { EventRequest, FaultRequest } from '../../simulators/fleet/faults.ts';
-import type { LagSnapshot } from '../threads/lag-monitor.ts';
+import type { LagSnapshot } from '../../util/event-loop-lag.ts';
 import { WorkerRequests } from '../threads/worker-requests.ts';
 import { parseFromFleetThread, type FleetCounts, type FleetThreadConfig, type FleetThreadReply, type FleetThreadRequest, type FromFleetThread, type ToFleetThread } from './messages.ts';
 

@@ -3,7 +3,7 @@ import type { SecretsFile, Site } from '../../site/index.ts';
 import type { SimErrorCode } from '../../simulators/fleet/errors.ts';
 import type { EventRequest, FaultRequest } from '../../simulators/fleet/faults.ts';
 import type { Scenario } from '../../simulators/scenario/load.ts';
-import { isLagSnapshot, type LagSnapshot } from '../threads/lag-monitor.ts';
+import { isLagSnapshot, type LagSnapshot } from '../../util/event-loop-lag.ts';
 
 /**
  * The fleet thread's protocol: its start options (workerData) and the messages both

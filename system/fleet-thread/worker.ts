@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { startSimFleet, type SimFleet } from '../../simulators/fleet.ts';
 import { SimError } from '../../simulators/fleet/errors.ts';
-import { LagMonitor } from '../threads/lag-monitor.ts';
+import { LagMonitor } from '../../util/event-loop-lag.ts';
 import { parseToFleetThread, type FleetThreadConfig, type FleetThreadReply, type FromFleetThread } from './messages.ts';
 
 // The simulated fleet of `ringwatch up --sim` on its own event loop. In the field these

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LagMonitor, type LagSnapshot } from '../../system/threads/lag-monitor.ts';
-import { threadLagMetrics } from '../../system/threads/thread-lag-metrics.ts';
+import { LagMonitor, type LagSnapshot } from '../../util/event-loop-lag.ts';
+import { threadLagMetrics } from '../../util/thread-lag-metrics.ts';
 
 const snap = (maxS: number): LagSnapshot => ({ p50S: 0.01, p99S: maxS / 2, maxS, utilization: 0.25, windowS: 10 });
 

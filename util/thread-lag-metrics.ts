@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import type { LagSnapshot, LagSource } from './lag-monitor.ts';
+import type { LagSnapshot, LagSource } from './event-loop-lag.ts';
 
 export interface ThreadLagMetrics {
   registry: Registry;
@@ -18,9 +18,12 @@ export interface ThreadLagMetrics {
  * threads on one panel. Gauges with a `quantile` label (summary-style), not a histogram:
  * Node's monitorEventLoopDelay gives quantiles of its own HDR histogram, not bucket
  * counts, and the figures cover a rolling window (see LagMonitor).
+ *
+ * The one definition of these families: ringwatch up registers every thread in one
+ * instance, and `ringwatch control` alone puts its link thread in one on control's own
+ * registry (`registry`), so the families never appear twice with different HELP.
  */
-export function threadLagMetrics(): ThreadLagMetrics {
-  const registry = new Registry();
+export function threadLagMetrics(registry: Registry = new Registry()): ThreadLagMetrics {
   const sources = new Map<string, LagSource>();
   // One round of asking per scrape: prom-client collects the families concurrently, so
   // the first starts the round and the others join it.
