@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { minimal } from 'node-mavlink';
+import { gcsHeartbeatMessage } from '../../mavlink/gcs-heartbeat-message.ts';
 import { FrameSigner, MavlinkLink, PeerPinning, UdpDuplex, type MavlinkMessage } from '../../mavlink/index.ts';
 import type { ThreadEndpointSpec } from '../../mavlink/link-thread/messages.ts';
 import { ThreadStream } from '../../mavlink/link-thread/thread-stream.ts';
@@ -189,13 +189,7 @@ export class GroundLink extends EventEmitter<{ vehicle: [Vehicle]; close: [] }> 
   }
 
   private sendHeartbeat(): void {
-    const hb = new minimal.Heartbeat();
-    hb.type = minimal.MavType.GCS;
-    hb.autopilot = minimal.MavAutopilot.INVALID;
-    hb.baseMode = 0 as minimal.MavModeFlag;
-    hb.customMode = 0;
-    hb.systemStatus = minimal.MavState.ACTIVE;
-    hb.mavlinkVersion = 3;
+    const hb = gcsHeartbeatMessage();
     // Once per key: a vehicle drops frames signed with another vehicle's key (or unsigned).
     for (const signer of this.heartbeatSigners) this.link.send(hb, signer);
   }

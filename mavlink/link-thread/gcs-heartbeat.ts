@@ -1,4 +1,5 @@
-import { MavLinkProtocolV2, minimal } from 'node-mavlink';
+import { MavLinkProtocolV2 } from 'node-mavlink';
+import { gcsHeartbeatMessage } from '../gcs-heartbeat-message.ts';
 import { FrameSigner, IFLAG_SIGNED } from '../signing.ts';
 import type { GcsHeartbeatSpec } from './messages.ts';
 
@@ -16,7 +17,7 @@ export class GcsHeartbeatFrames {
   private readonly plain: MavLinkProtocolV2;
   private readonly signed: MavLinkProtocolV2;
   private readonly signers: FrameSigner[];
-  private readonly message = new minimal.Heartbeat();
+  private readonly message = gcsHeartbeatMessage();
   private seq = 0;
 
   constructor(
@@ -28,13 +29,6 @@ export class GcsHeartbeatFrames {
     const distinct = new Map<string, Buffer>();
     for (const k of spec.keys) distinct.set(Buffer.from(k).toString('hex'), Buffer.from(k));
     this.signers = [...distinct.values()].map((key) => new FrameSigner({ key, linkId: spec.signingLinkId, ...(wallClockMs ? { wallClockMs } : {}) }));
-    const hb = this.message;
-    hb.type = minimal.MavType.GCS;
-    hb.autopilot = minimal.MavAutopilot.INVALID;
-    hb.baseMode = 0 as minimal.MavModeFlag;
-    hb.customMode = 0;
-    hb.systemStatus = minimal.MavState.ACTIVE;
-    hb.mavlinkVersion = 3;
   }
 
   /** The frames for one beat, each to be written on its own (one datagram each on UDP). */
