@@ -11,7 +11,7 @@ const POLL_MS = 100;
  * (influxd flushes its WAL), SIGKILL after the grace period.
  */
 export async function stopOrphanInfluxd(pid: number, graceMs: number = TERM_GRACE_MS): Promise<'stopped' | 'killed' | 'gone'> {
-  if (!running(pid)) return 'gone';
+  if (!processRuns(pid)) return 'gone';
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
@@ -20,7 +20,7 @@ export async function stopOrphanInfluxd(pid: number, graceMs: number = TERM_GRAC
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, POLL_MS));
-    if (!running(pid)) return 'stopped';
+    if (!processRuns(pid)) return 'stopped';
   }
   try {
     process.kill(pid, 'SIGKILL');
@@ -35,7 +35,7 @@ export async function stopOrphanInfluxd(pid: number, graceMs: number = TERM_GRAC
  * an exited influxd lingers as a zombie that kill(pid, 0) still finds: /proc tells them
  * apart where it exists.
  */
-function running(pid: number): boolean {
+export function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

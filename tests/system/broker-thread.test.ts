@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_THREAD_TIMEOUTS, startBrokerThread, type BrokerThread, type ThreadHealthEvent } from '../../system/broker-thread/broker-thread.ts';
+import { processRuns } from '../../system/broker-thread/orphan-influxd.ts';
 import { findFreePort } from '../../util/free-port.ts';
 import { credentialsFor, demoSite, startBroker, type TestBroker } from '../helpers/broker.ts';
 import { until } from '../helpers/wait.ts';
@@ -204,18 +204,3 @@ describe('the broker thread with its own influxd', () => {
     expect(processRuns(now.influxd!.pid!)).toBe(false);
   });
 });
-
-/** Running, not a zombie nobody reaped. */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
