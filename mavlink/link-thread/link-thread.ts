@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../util/start-worker.ts';
 import { forEachChunk, packChunks } from './chunks.ts';
 import { newStampsBuffer } from './heard-stamps.ts';
 import type { LagSnapshot } from '../../util/event-loop-lag.ts';
@@ -62,6 +63,7 @@ export class LinkThread implements ThreadCarrier {
   private restartTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private exited: Promise<void> = Promise.resolve();
+  private starting: Promise<void> = Promise.resolve();
   private readonly log: (line: string) => void;
   private readonly backoff: { firstMs: number; maxMs: number };
 
@@ -140,6 +142,7 @@ export class LinkThread implements ThreadCarrier {
       clearTimeout(e.retry);
       e.pending?.reject(new Error('the MAVLink link thread is closed'));
     }
+    await this.starting;
     const w = this.worker;
     if (w) {
       this.flushTx();
@@ -152,10 +155,29 @@ export class LinkThread implements ThreadCarrier {
   }
 
   private spawn(): Promise<void> {
-    // Everything the thread allocates is short-lived (a datagram, a batch): a small young
-    // generation is scavenged often and cheaply, and kept the process ~30-80 MiB smaller with
-    // 1,000 drones (RSS 224-247 MiB against 260-330 with V8's default) at no measurable CPU cost.
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const starting = startWorker({
+      entry: new URL('./worker-entry.mjs', import.meta.url),
+      // Everything the thread allocates is short-lived (a datagram, a batch): a small young
+      // generation is scavenged often and cheaply, and kept the process ~30-80 MiB smaller with
+      // 1,000 drones (RSS 224-247 MiB against 260-330 with V8's default) at no measurable CPU cost.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      name: 'the MAVLink link thread',
+      startMs: this.opts.startTimeoutMs ?? 30_000,
+      parse: (m) => ((m as FromThread).t === 'ready' ? { ready: true } : undefined),
+    }).then(async ({ worker }) => {
+      if (this.closing) {
+        // Closed while it started: it opened no endpoint yet.
+        await worker.terminate();
+        throw new Error('the MAVLink link thread is closed');
+      }
+      this.adopt(worker);
+    });
+    // close() waits for a start in progress, so no thread outlives it.
+    this.starting = starting.catch(() => undefined);
+    return starting;
+  }
+
+  private adopt(worker: Worker): void {
     this.worker = worker;
     this.startedAtMs = Date.now();
     let lastError: Error | undefined;
@@ -169,24 +191,7 @@ export class LinkThread implements ThreadCarrier {
     worker.on('error', (err) => {
       lastError = err;
     });
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`the MAVLink link thread did not start within ${this.opts.startTimeoutMs ?? 30_000} ms`));
-        void worker.terminate();
-      }, this.opts.startTimeoutMs ?? 30_000);
-      const onFirst = (m: FromThread) => {
-        if (m.t !== 'ready') return;
-        clearTimeout(timer);
-        worker.off('message', onFirst);
-        worker.on('message', (msg: FromThread) => this.onMessage(msg));
-        resolve();
-      };
-      worker.on('message', onFirst);
-      void this.exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`the MAVLink link thread stopped while starting${lastError ? `: ${lastError.message}` : ''}`));
-      });
-    });
+    worker.on('message', (msg: FromThread) => this.onMessage(msg));
   }
 
   private onMessage(m: FromThread): void {
@@ -252,7 +257,12 @@ export class LinkThread implements ThreadCarrier {
           this.log(`MAVLink link thread restarted; reopening ${this.endpoints.size} endpoints`);
           for (const [id, e] of this.endpoints) this.post({ t: 'open', id, spec: e.spec });
         },
-        (err: Error) => this.log(`MAVLink link thread: ${err.message}`),
+        (err: Error) => {
+          this.log(`MAVLink link thread: ${err.message}`);
+          // A thread that did not come back is a crash of its own (after a run of no length): tried again after a longer wait.
+          this.startedAtMs = Date.now();
+          if (!this.closing) this.crashed(err.message);
+        },
       );
     }, delayMs);
   }

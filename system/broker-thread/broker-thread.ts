@@ -1,9 +1,10 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { PartHealth } from '../../control/observability/health.ts';
 import type { TelemetryHealth } from '../../telemetry/service.ts';
 import type { StoreConfig } from '../../telemetry/store/create.ts';
 import type { LagSnapshot } from '../../util/event-loop-lag.ts';
+import { startWorker, type StartSignal } from '../../util/start-worker.ts';
 import { WorkerRequests } from '../threads/worker-requests.ts';
 import { parseFromBrokerThread, type BrokerPorts, type BrokerThreadConfig, type BrokerThreadReply, type BrokerThreadRequest, type FromBrokerThread, type MetricsJson, type TelemetryStart, type ToBrokerThread } from './messages.ts';
 import { stopOrphanInfluxd } from './orphan-influxd.ts';
@@ -108,37 +109,24 @@ export async function startBrokerThread(config: BrokerThreadConfig, logger: Logg
   };
   adopt(first.worker, first.requests);
 
-  function spawn(cfg: BrokerThreadConfig): Promise<{ worker: Worker; requests: WorkerRequests<BrokerThreadRequest, BrokerThreadReply>; ready: Extract<FromBrokerThread, { kind: 'ready' }> }> {
-    const worker = new Worker(new URL('../threads/worker-entry.mjs', import.meta.url), {
+  async function spawn(cfg: BrokerThreadConfig): Promise<{ worker: Worker; requests: WorkerRequests<BrokerThreadRequest, BrokerThreadReply>; ready: Extract<FromBrokerThread, { kind: 'ready' }> }> {
+    const { worker, ready } = await startWorker({
+      entry: new URL('../threads/worker-entry.mjs', import.meta.url),
       workerData: { module: new URL('./worker.ts', import.meta.url).href, config: cfg },
+      name: 'the broker thread',
+      startMs: timeouts.startMs,
+      parse: (raw): StartSignal<Extract<FromBrokerThread, { kind: 'ready' }>> => {
+        const m = parseFromBrokerThread(raw);
+        if (m instanceof Error) return void logger.error({ err: m.message }, 'broker thread: message refused');
+        if (m.kind === 'start-failed') return { failed: m.message };
+        if (m.kind === 'ready') return { ready: m };
+        // influxd may be up before the broker is: known, so a thread that dies now does not leave it running.
+        if (m.kind === 'health' && m.influxdPid !== undefined) influxdPid = m.influxdPid;
+        return undefined;
+      },
     });
     const requests = new WorkerRequests<BrokerThreadRequest, BrokerThreadReply>(worker, (id, request): ToBrokerThread => ({ kind: 'request', id, request }));
-    return new Promise((resolve, reject) => {
-      let failure: string | undefined;
-      const timer = setTimeout(() => done(new Error(`the broker thread did not start within ${timeouts.startMs} ms`)), timeouts.startMs);
-      const onMessage = (raw: unknown) => {
-        const m = parseFromBrokerThread(raw);
-        if (m instanceof Error) return logger.error({ err: m.message }, 'broker thread: message refused');
-        if (m.kind === 'start-failed') failure = m.message;
-        else if (m.kind === 'ready') done(undefined, m);
-        else if (m.kind === 'health' && m.influxdPid !== undefined) influxdPid = m.influxdPid;
-      };
-      const onError = (err: Error) => (failure ??= err.message);
-      const onExit = (code: number) => done(new Error(failure ?? `the broker thread exited (code ${code}) before it was ready`));
-      const done = (err?: Error, ready?: Extract<FromBrokerThread, { kind: 'ready' }>) => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-        if (err) {
-          void worker.terminate();
-          reject(err);
-        } else resolve({ worker, requests, ready: ready! });
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    });
+    return { worker, requests, ready };
   }
 
   function adopt(worker: Worker, requests: WorkerRequests<BrokerThreadRequest, BrokerThreadReply>): void {

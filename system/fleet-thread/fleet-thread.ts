@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { SensorEvent } from '../../protocol/index.ts';
 import { SIM_ERRORS, SimError, type SimErrorCode } from '../../simulators/fleet/errors.ts';
 import type { EventRequest, FaultRequest } from '../../simulators/fleet/faults.ts';
 import type { LagSnapshot } from '../../util/event-loop-lag.ts';
+import { startWorker, type StartSignal } from '../../util/start-worker.ts';
 import { WorkerRequests } from '../threads/worker-requests.ts';
 import { parseFromFleetThread, type FleetCounts, type FleetThreadConfig, type FleetThreadReply, type FleetThreadRequest, type FromFleetThread, type ToFleetThread } from './messages.ts';
 
@@ -37,36 +37,20 @@ export interface FleetThread {
  * devices, and an engineer restarts `ringwatch up` when they want them back.
  */
 export async function startFleetThread(config: FleetThreadConfig, logger: Logger): Promise<FleetThread> {
-  const worker = new Worker(new URL('../threads/worker-entry.mjs', import.meta.url), {
+  const { worker, ready } = await startWorker({
+    entry: new URL('../threads/worker-entry.mjs', import.meta.url),
     workerData: { module: new URL('./worker.ts', import.meta.url).href, config },
+    name: 'the simulated fleet thread',
+    startMs: FLEET_THREAD_TIMEOUTS.startMs,
+    parse: (raw): StartSignal<Extract<FromFleetThread, { kind: 'ready' }>> => {
+      const m = parseFromFleetThread(raw);
+      if (m instanceof Error) return void logger.error({ err: m.message }, 'fleet thread: message refused');
+      if (m.kind === 'start-failed') return { failed: m.message };
+      return m.kind === 'ready' ? { ready: m } : undefined;
+    },
   });
   const requests = new WorkerRequests<FleetThreadRequest, FleetThreadReply>(worker, (id, request): ToFleetThread => ({ kind: 'request', id, request }));
   let closing = false;
-  const ready = await new Promise<Extract<FromFleetThread, { kind: 'ready' }>>((resolve, reject) => {
-    let failure: string | undefined;
-    const timer = setTimeout(() => done(new Error(`the simulated fleet did not start within ${FLEET_THREAD_TIMEOUTS.startMs} ms`)), FLEET_THREAD_TIMEOUTS.startMs);
-    const onMessage = (raw: unknown) => {
-      const m = parseFromFleetThread(raw);
-      if (m instanceof Error) return logger.error({ err: m.message }, 'fleet thread: message refused');
-      if (m.kind === 'start-failed') failure = m.message;
-      else if (m.kind === 'ready') done(undefined, m);
-    };
-    const onError = (err: Error) => (failure ??= err.message);
-    const onExit = (code: number) => done(new Error(failure ?? `the fleet thread exited (code ${code}) before it was ready`));
-    const done = (err?: Error, m?: Extract<FromFleetThread, { kind: 'ready' }>) => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      if (err) {
-        void worker.terminate();
-        reject(err);
-      } else resolve(m!);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
   worker.on('message', (raw: unknown) => {
     const m = parseFromFleetThread(raw);
     if (m instanceof Error) return logger.error({ err: m.message }, 'fleet thread: message refused');
