@@ -20,8 +20,18 @@
  * simulators start (links silent, no sensors) — the idle system — so the load's own cost
  * is the difference; the headroom is 2 cores minus everything this run started.
  *
+ * Then, with the field load still on, "API under load" (issue 15: one heavy request used
+ * to stall every link): a quiet phase and a phase in which BENCH_UP_API_CLIENTS logged-in
+ * clients drive the API's heaviest reads (bench/lib/api-load.ts), each BENCH_UP_API_S
+ * long. For both it reports, per thread of `up` (main, broker, links), the event-loop lag
+ * p99 and max and the utilization from /metrics; QoS 1 PUBACK latency of a probe sensor
+ * publishing at 20 msg/s; and the drones whose link was declared lost (their link_lost
+ * alarms). Figures `quiet.*` and `api_load.*`; `alone.*` is each kind of request timed
+ * by itself afterwards, field load still on.
+ *
  * Environment: BENCH_UP_DRONES (1000), BENCH_UP_SENSORS (2000), BENCH_UP_IDLE_S (10),
- * BENCH_UP_MEASURE_S (30), BENCH_UP_ALARMS (8). The run aborts itself after 5 minutes.
+ * BENCH_UP_MEASURE_S (30), BENCH_UP_ALARMS (8), BENCH_UP_API_S (20), BENCH_UP_API_CLIENTS
+ * (32). The run aborts itself after 8 minutes.
  */
 import { runBench, type Figures } from './lib/runs.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,7 +45,9 @@ import { parse } from 'yaml';
 import { writeUpBenchSite } from './lib/up-site.ts';
 import { startLoopbackRelay, type LoopbackRelay } from './lib/loopback-relay.ts';
 import { childrenNamed, CpuMeter, rssMbOf } from './lib/proc-usage.ts';
-import { promLines, scrapeSums } from './lib/prom-text.ts';
+import { promByLabel, promLines, scrapeSums } from './lib/prom-text.ts';
+import { patrolPreview, runApiLoad, timeEachAlone, type ApiLoadResult } from './lib/api-load.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { stopChild } from '../util/stop-child.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 
@@ -45,7 +57,14 @@ const SENSORS = env('BENCH_UP_SENSORS', 2000);
 const IDLE_S = env('BENCH_UP_IDLE_S', 10);
 const MEASURE_S = env('BENCH_UP_MEASURE_S', 30);
 const ALARMS = env('BENCH_UP_ALARMS', 8);
-const DEADLINE_MS = 5 * 60_000;
+// 20 s, not less: up's lag figures cover the last 10–20 s (a completed 10 s window and the
+// one in progress), so a scrape at the end of a 20 s phase reads that phase alone.
+const API_PHASE_S = env('BENCH_UP_API_S', 20);
+const API_CLIENTS = env('BENCH_UP_API_CLIENTS', 32);
+/** QoS 1 probe rate during both phases: a busy sensor's, far below the broker's per-device limit. */
+const PUBACK_PROBE_PER_S = 20;
+// Start-up and linking take up to ~2.5 min on a loaded machine, the measured phases ~1.5.
+const DEADLINE_MS = 8 * 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
@@ -158,7 +177,10 @@ async function main(): Promise<Figures> {
   // The drones' UDP ports: a block of 1,000 below Linux's ephemeral range (32768+), so the
   // kernel never hands one to another socket; a random block, as other benches use 20000+.
   const [httpPort, mqttPort, wsPort, metricsPort, firstDronePort] = [await freePort(), await freePort(), await freePort(), await freePort(), 21000 + Math.floor(Math.random() * 11) * 1000];
-  const site = writeUpBenchSite(dir, { drones: DRONES, sensors: SENSORS, probes: ALARMS, firstDronePort: firstDronePort! });
+  // One probe sensor more than alarms: the last one publishes the PUBACK probe's messages.
+  const site = writeUpBenchSite(dir, { drones: DRONES, sensors: SENSORS, probes: ALARMS + 1, firstDronePort: firstDronePort! });
+  const alarmProbes = site.probes.slice(0, ALARMS);
+  const pubackProbe = site.probes[ALARMS]!;
   const secrets = parse(readFileSync(site.secretsFile, 'utf8')) as { users: Record<string, string> };
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
@@ -203,6 +225,7 @@ async function main(): Promise<Figures> {
     // of one process (bench/lib/loopback-relay.ts). Its CPU is counted in `bench`.
     relay = await startLoopbackRelay(mqttPort!);
     const t1 = performance.now();
+    const simStartMs = Date.now();
     sim = ringwatch(['sim', '--site', site.siteFile, '--secrets', site.secretsFile, '--mqtt', relay.url, '--drones', 'all', '--speakers', 'none', '--sensors', String(SENSORS)], 'sim');
     parts.push({ name: 'sim', pid: sim.pid!, meter: new CpuMeter(sim.pid!) });
     const linked = await until(`all ${site.droneCount} drones linked`, 150_000, async () => {
@@ -222,7 +245,7 @@ async function main(): Promise<Figures> {
     const tw = performance.now();
     const dispatchMs: number[] = [];
     const gapMs = (MEASURE_S * 1000) / (ALARMS + 1);
-    for (const probe of site.probes) {
+    for (const probe of alarmProbes) {
       await sleep(gapMs);
       dispatchMs.push(await alarmToFirstCommand(mqttUrl, httpUrl, auth, probe));
     }
@@ -267,6 +290,8 @@ async function main(): Promise<Figures> {
     const text = await (await fetch(metricsUrl)).text();
     for (const [k, name] of Object.entries(DROPS)) if ((figures[`drops_${k}`] ?? 0) > 0) console.log(`  ${k}: ${promLines(text, name).join('; ')}`);
     console.log(`broker in ${figures['brokerInPerS']} msg/s, points written ${figures['pointsWrittenPerS']}/s; drops in the window: ${drops.join(', ')}`);
+
+    Object.assign(figures, await apiUnderLoad({ httpUrl, mqttUrl, metricsUrl, users: secrets.users, auth, parts, probe: pubackProbe, historyFromMs: simStartMs }));
     return figures;
   } finally {
     abort.abort();
@@ -275,6 +300,177 @@ async function main(): Promise<Figures> {
     if (up) await stopChild(up);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const THREADS = ['main', 'broker', 'links'] as const;
+
+/** Per thread of `up`: event-loop lag p99 and max (ms) and utilization, as /metrics serves them now. */
+function threadFigures(text: string): Record<string, { lagP99Ms: number; lagMaxMs: number; utilization: number; answered: boolean }> {
+  // `answered` is false only for an explicit 0: the links thread's figures come without an answered series.
+  const p99 = promByLabel(text, 'ringwatch_event_loop_lag_seconds', 'thread', { quantile: '0.99' });
+  const max = promByLabel(text, 'ringwatch_event_loop_lag_max_seconds', 'thread');
+  const util = promByLabel(text, 'ringwatch_event_loop_utilization', 'thread');
+  const answered = promByLabel(text, 'ringwatch_thread_answered', 'thread');
+  const out: ReturnType<typeof threadFigures> = {};
+  for (const t of THREADS) {
+    out[t] = { lagP99Ms: (p99.get(t) ?? NaN) * 1000, lagMaxMs: (max.get(t) ?? NaN) * 1000, utilization: util.get(t) ?? NaN, answered: answered.get(t) !== 0 };
+  }
+  return out;
+}
+
+/**
+ * A device's QoS 1 publishes at a steady rate, timed from publish to PUBACK: what a
+ * sensor's event waits for while the broker thread is (or is not) held up. Telemetry
+ * rather than events, so the probe raises no alarm and dispatches no drone.
+ */
+async function startPubackProbe(mqttUrl: string, probe: { sensorId: string; secret: string }) {
+  const client = await mqtt.connectAsync(mqttUrl, { username: probe.sensorId, password: probe.secret, clientId: probe.sensorId });
+  const topic = deviceTopic('sensor', probe.sensorId, 'telemetry');
+  let phase: { ackMs: number[]; pending: Set<number>; sent: number } = { ackMs: [], pending: new Set(), sent: 0 };
+  const timer = setInterval(() => {
+    const p = phase;
+    const t0 = performance.now();
+    p.sent++;
+    p.pending.add(t0);
+    client.publish(topic, JSON.stringify({ tsMs: Date.now(), batteryPct: 90 }), { qos: 1 }, (err) => {
+      p.pending.delete(t0);
+      if (!err) p.ackMs.push(performance.now() - t0);
+    });
+  }, 1000 / PUBACK_PROBE_PER_S);
+  return {
+    /** Starts a new phase and returns the one that ended; a PUBACK still awaited counts with its age so far. */
+    next() {
+      const ended = phase;
+      phase = { ackMs: [], pending: new Set(), sent: 0 };
+      const nowMs = performance.now();
+      return { ackMs: [...ended.ackMs, ...[...ended.pending].map((t0) => nowMs - t0)], unacked: ended.pending.size, sent: ended.sent };
+    },
+    async close() {
+      clearInterval(timer);
+      await client.endAsync();
+    },
+  };
+}
+
+/** Drones whose link was declared lost since `sinceMs`: the link_lost alarms raised or repeated since then. */
+async function dronesLostSince(httpUrl: string, auth: Record<string, string>, sinceMs: number): Promise<string[]> {
+  const alarms = (await (await fetch(`${httpUrl}/api/alarms?state=all`, { headers: auth })).json()) as { source: { kind: string; type?: string; droneId?: string }; lastEventAtMs: number }[];
+  const lost = alarms.filter((a) => a.source.kind === 'vehicle' && a.source.type === 'link_lost' && a.lastEventAtMs >= sinceMs).map((a) => a.source.droneId ?? '?');
+  return [...new Set(lost)].sort();
+}
+
+/**
+ * Issue 15's measurement: the same field load, first quiet for API_PHASE_S, then with
+ * API_CLIENTS consoles driving the API for as long. Per phase: lag and utilization of
+ * up's threads (one scrape at the phase's end, still under load: the figures cover the
+ * last 10–20 s), PUBACK latency, drones lost, CPU per process, and this process's own
+ * event-loop lag, which bounds how much of the PUBACK figure is ours rather than the broker's.
+ */
+async function apiUnderLoad(o: {
+  httpUrl: string;
+  mqttUrl: string;
+  metricsUrl: string;
+  users: Record<string, string>;
+  auth: Record<string, string>;
+  parts: Part[];
+  probe: { sensorId: string; secret: string };
+  historyFromMs: number;
+}): Promise<Figures> {
+  const figures: Figures = {};
+  // Every client its own session, as separate consoles would be; users with patrol.manage,
+  // which the plan preview needs.
+  const users = ['operator', 'operator2', 'chief'].filter((u) => o.users[u] !== undefined);
+  const tokens: string[] = [];
+  for (let c = 0; c < API_CLIENTS; c++) {
+    const username = users[c % users.length]!;
+    const res = await fetch(`${o.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: o.users[username] }) });
+    if (!res.ok) throw new Error(`login as ${username}: HTTP ${res.status}`);
+    tokens.push(((await res.json()) as { token: string }).token);
+  }
+  const links = (await (await fetch(`${o.httpUrl}/api/devices/links`, { headers: o.auth })).json()) as { drones: { droneId: string }[] };
+  const droneIds = links.drones.map((d) => d.droneId);
+  const loadOptions = { httpUrl: o.httpUrl, tokens, concurrency: API_CLIENTS, durationMs: API_PHASE_S * 2000, droneIds, historyFromMs: o.historyFromMs };
+
+  const probe = await startPubackProbe(o.mqttUrl, o.probe);
+  const ownLag = monitorEventLoopDelay({ resolution: 10 });
+  ownLag.enable();
+  try {
+    const phase = async (name: 'quiet' | 'api_load') => {
+      const startMs = Date.now();
+      probe.next();
+      ownLag.reset();
+      for (const p of o.parts) p.meter.mark();
+      const stop = new AbortController();
+      const t0 = performance.now();
+      const load = name === 'api_load' ? runApiLoad(loadOptions, stop.signal) : undefined;
+      // One planner opening the patrol preview 1 s in: the single long hold of the API's
+      // thread (issue 15's "one heavy request"; ~15 s alone for 1,000 drones on this
+      // machine), so that it falls inside the window the end-of-phase scrape reads.
+      const preview = name === 'api_load' ? sleep(1000).then(() => patrolPreview(loadOptions)) : undefined;
+      await sleep(API_PHASE_S * 1000);
+      // Read while the load is still on: the scrape waits its turn on the main thread like any request.
+      const scrapeStart = performance.now();
+      // Retried: a request that waited out a stall of the main thread may find its connection closed.
+      const text = await until('/metrics under load', 60_000, async () => (await fetch(o.metricsUrl)).text());
+      const scrapeMs = performance.now() - scrapeStart;
+      const cpu = measureParts(o.parts);
+      const puback = probe.next();
+      stop.abort();
+      const api: ApiLoadResult | undefined = await load;
+      const previewed = await preview;
+      const phaseS = (performance.now() - t0) / 1000;
+      const threads = threadFigures(text);
+      const lost = await until('the alarms', 60_000, () => dronesLostSince(o.httpUrl, o.auth, startMs));
+      const ownP99Ms = ownLag.percentile(99) / 1e6;
+
+      const f = (k: string, v: number) => (figures[`${name}.${k}`] = Math.round(v * 10) / 10);
+      for (const t of THREADS) {
+        f(`${t}_lag_p99_ms`, threads[t]!.lagP99Ms);
+        f(`${t}_lag_max_ms`, threads[t]!.lagMaxMs);
+        figures[`${name}.${t}_utilization`] = r2(threads[t]!.utilization);
+      }
+      f('puback_p50_ms', pct(puback.ackMs, 50));
+      f('puback_p99_ms', pct(puback.ackMs, 99));
+      f('puback_max_ms', Math.max(...puback.ackMs));
+      figures[`${name}.puback_unacked`] = puback.unacked;
+      figures[`${name}.drones_lost`] = lost.length;
+      f('metrics_scrape_ms', scrapeMs);
+      f('bench_lag_p99_ms', ownP99Ms);
+      f('phase_s', phaseS);
+      if (previewed) f('preview_ms', previewed.ms);
+      for (const p of ['up', 'influxd', 'bench'] as const) if (cpu[p]) figures[`${name}.${p}_core`] = r2(cpu[p].coreShare);
+      if (api) {
+        f('api_req_per_s', api.reqPerS);
+        figures[`${name}.api_failed`] = api.failed;
+        f('api_mb_per_s', api.mbPerS);
+      }
+
+      console.log(`\n${name === 'quiet' ? 'quiet (field load only)' : `API under load (${API_CLIENTS} clients)`}, ${phaseS.toFixed(1)} s (${API_PHASE_S} s, then the scrape):`);
+      for (const t of THREADS) {
+        const th = threads[t]!;
+        console.log(`  ${t.padEnd(7)} lag p99 ${th.lagP99Ms.toFixed(1)} ms, max ${th.lagMaxMs.toFixed(1)} ms, utilization ${th.utilization.toFixed(2)}${th.answered ? '' : ' (did not answer the scrape)'}`);
+      }
+      console.log(`  PUBACK (QoS 1, ${PUBACK_PROBE_PER_S} msg/s, ${puback.sent} sent): p50 ${pct(puback.ackMs, 50).toFixed(1)} ms, p99 ${pct(puback.ackMs, 99).toFixed(1)} ms, max ${Math.max(...puback.ackMs).toFixed(1)} ms; ${puback.unacked} still unacknowledged at the end`);
+      console.log(`  drones declared lost: ${lost.length}${lost.length ? ` (${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ', …' : ''})` : ''}; /metrics answered in ${scrapeMs.toFixed(0)} ms; this bench's own lag p99 ${ownP99Ms.toFixed(1)} ms`);
+      console.log(`  CPU: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.coreShare.toFixed(2)}`).join(', ')} core`);
+      if (api) {
+        console.log(`  API: ${api.reqPerS.toFixed(1)} req/s, ${api.mbPerS.toFixed(1)} MB/s, ${api.failed} failed; the one patrol preview ${previewed ? `${previewed.ms.toFixed(0)} ms (HTTP ${previewed.status})` : '-'}`);
+        for (const [ep, s] of Object.entries(api.byEndpoint)) console.log(`    ${ep.padEnd(18)} ${String(s.requests).padStart(5)} req, p50 ${s.p50Ms.toFixed(0)} ms, p99 ${s.p99Ms.toFixed(0)} ms, ${s.meanKb.toFixed(0)} KB each${s.unfinished ? `, ${s.unfinished} unanswered at the end` : ''}${s.failed ? `, failed: ${Object.entries(s.failures).map(([why, n]) => `${n}× ${why}`).join(', ')}` : ''}`);
+      }
+    };
+    await phase('quiet');
+    await phase('api_load');
+  } finally {
+    ownLag.disable();
+    await probe.close();
+  }
+  // Last, so that its patrol preview (seconds of the main thread) falls in neither phase's
+  // window; after a pause, since the server still finishes requests the load gave up on.
+  await sleep(10_000);
+  const alone = await timeEachAlone(loadOptions);
+  console.log(`\nthe API's requests one at a time (field load on): ${Object.entries(alone).map(([k, v]) => `${k} ${v.ms.toFixed(0)} ms ${v.kb.toFixed(0)} KB${v.status >= 300 ? ` HTTP ${v.status}` : ''}`).join(', ')}`);
+  for (const [k, v] of Object.entries(alone)) figures[`alone.${k}_ms`] = Math.round(v.ms);
+  return figures;
 }
 
 /** A perimeter event from a probe sensor on MQTT; ms from publish to its responder's first command `sent` in the ledger. */

@@ -28,3 +28,22 @@ export async function scrapeSums(url: string): Promise<Map<string, number>> {
 export function promLines(text: string, name: string): string[] {
   return text.split('\n').filter((l) => l.startsWith(name) && (l[name.length] === ' ' || l[name.length] === '{'));
 }
+
+/**
+ * One metric's samples keyed by the value of one label, keeping only samples whose other
+ * labels match `where`: `promByLabel(text, 'ringwatch_event_loop_lag_seconds', 'thread',
+ * { quantile: '0.99' })` → main → 0.012, broker → 0.004, …
+ */
+export function promByLabel(text: string, name: string, label: string, where: Record<string, string> = {}): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of promLines(text, name)) {
+    const m = /^[^{\s]+(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+    const key = labels[label];
+    if (key === undefined || Object.entries(where).some(([k, v]) => labels[k] !== v)) continue;
+    const v = Number(m[2]);
+    if (Number.isFinite(v)) out.set(key, v);
+  }
+  return out;
+}
