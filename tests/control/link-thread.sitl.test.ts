@@ -11,26 +11,16 @@
  *   unshare -n sh -c 'ip link set lo up && exec npx vitest run tests/control/link-thread.sitl.test.ts'
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common } from 'node-mavlink';
-import { MavlinkLink, ReconnectingTcpDuplex, signingTimestamp } from '../../mavlink/index.ts';
+import type { MavlinkLink } from '../../mavlink/index.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import { DEFAULT_TIMEOUTS } from '../../control/timeouts.ts';
-import { inPrivateNetns } from '../field/targets.ts';
+import { installSitlSigningKey, SITL_SKIP_REASON, startArducopterSitl, stopArducopterSitl } from '../helpers/arducopter-sitl.ts';
 import { until } from '../helpers/wait.ts';
-
-const bin = process.env['RINGWATCH_SITL_ARDUCOPTER'];
-const defaults = process.env['RINGWATCH_SITL_DEFAULTS'];
-const skipReason = !bin || !existsSync(bin)
-  ? 'RINGWATCH_SITL_ARDUCOPTER does not name an arducopter SITL binary'
-  : !defaults || !existsSync(defaults)
-    ? 'RINGWATCH_SITL_DEFAULTS does not name the copter defaults file'
-    : !inPrivateNetns()
-      ? 'not in a private network namespace (SITL binds all interfaces)'
-      : undefined;
 
 const KEY = Buffer.alloc(32, 0x5c);
 /** Longer than FS_GCS_TIMEOUT (2 s) with room to spare. */
@@ -48,7 +38,7 @@ const drone = {
   mavlink: { url: 'tcp://127.0.0.1:5761', systemId: 1, autopilot: 'ardupilot' as const, signing: { keyId: 'k' } },
 };
 
-describe.runIf(!skipReason)('link thread against ArduCopter SITL (GCS failsafe on)', () => {
+describe.runIf(!SITL_SKIP_REASON)('link thread against ArduCopter SITL (GCS failsafe on)', () => {
   let sitl: ChildProcess | undefined;
   let dir = '';
   let observer: MavlinkLink | undefined;
@@ -59,29 +49,17 @@ describe.runIf(!skipReason)('link thread against ArduCopter SITL (GCS failsafe o
     dir = mkdtempSync(join(tmpdir(), 'rw-sitl-thread-'));
     const extra = join(dir, 'gcs-failsafe.parm');
     writeFileSync(extra, 'FS_GCS_ENABLE 1\nFS_GCS_TIMEOUT 2\n');
-    sitl = spawn(bin!, ['--model', '+', '--speedup', '1', '--defaults', `${defaults!},${extra}`, '--home', '30.2705,120.065,12,0', '-I0', '--serial0', 'tcp:0', '--serial1', 'tcp:1'], {
-      cwd: dir,
-      stdio: 'ignore',
-      detached: true,
-    });
-    observer = new MavlinkLink(new ReconnectingTcpDuplex({ host: '127.0.0.1', port: 5760, reconnectDelayMs: 250 }), { systemId: 255, componentId: 190 });
+    sitl = startArducopterSitl(dir, [extra]);
+    // Channel 0 stays open after the key goes in: a silent observer of STATUSTEXT.
+    observer = await installSitlSigningKey(KEY);
     observer.on('message', (m) => {
       if (m.msgid === common.StatusText.MSG_ID) texts.push({ text: (m.data as common.StatusText).text, atMs: Date.now() });
     });
-    await new Promise<void>((resolve) => observer!.once('message', () => resolve()));
-    // Not a HEARTBEAT: the observer must never count as the GCS itself.
-    const setup = new common.SetupSigning();
-    setup.targetSystem = 1;
-    setup.targetComponent = 1;
-    setup.secretKey = [...KEY];
-    setup.initialTimestamp = BigInt(signingTimestamp(Date.now()));
-    observer.send(setup);
-    await sleep(1000);
   }, 60_000);
 
   afterAll(async () => {
     observer?.close();
-    if (sitl?.pid) process.kill(-sitl.pid, 'SIGTERM');
+    stopArducopterSitl(sitl);
     await sleep(500);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -129,6 +107,6 @@ describe.runIf(!skipReason)('link thread against ArduCopter SITL (GCS failsafe o
   }, 90_000);
 });
 
-describe.runIf(skipReason)('link thread against ArduCopter SITL (GCS failsafe on)', () => {
-  it.skip(`skipped: ${skipReason}`, () => undefined);
+describe.runIf(SITL_SKIP_REASON)('link thread against ArduCopter SITL (GCS failsafe on)', () => {
+  it.skip(`skipped: ${SITL_SKIP_REASON}`, () => undefined);
 });

@@ -8,25 +8,13 @@
  *   unshare -n sh -c 'ip link set lo up && exec npx vitest run tests/security/mavlink-sitl-signing.test.ts'
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { common } from 'node-mavlink';
-import { MavlinkLink, ReconnectingTcpDuplex, signingTimestamp } from '../../mavlink/index.ts';
+import { installSitlSigningKey, SITL_SKIP_REASON, startArducopterSitl, stopArducopterSitl } from '../helpers/arducopter-sitl.ts';
 import { startControlService } from '../../control/service.ts';
 import { DEFAULT_TIMEOUTS } from '../../control/timeouts.ts';
-import { inPrivateNetns } from '../field/targets.ts';
-
-const bin = process.env['RINGWATCH_SITL_ARDUCOPTER'];
-const defaults = process.env['RINGWATCH_SITL_DEFAULTS'];
-const skipReason = !bin || !existsSync(bin)
-  ? 'RINGWATCH_SITL_ARDUCOPTER does not name an arducopter SITL binary'
-  : !defaults || !existsSync(defaults)
-    ? 'RINGWATCH_SITL_DEFAULTS does not name the copter defaults file'
-    : !inPrivateNetns()
-      ? 'not in a private network namespace (SITL binds all interfaces)'
-      : undefined;
 
 const KEY = Buffer.alloc(32, 0xa1);
 const WRONG_KEY = Buffer.alloc(32, 0xb2);
@@ -61,32 +49,19 @@ async function waitOnline(v: { online: boolean }, ms: number): Promise<boolean> 
   return v.online;
 }
 
-describe.runIf(!skipReason)('MAVLink 2 signing against ArduCopter SITL', () => {
+describe.runIf(!SITL_SKIP_REASON)('MAVLink 2 signing against ArduCopter SITL', () => {
   let sitl: ChildProcess | undefined;
   let dir = '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rw-sitl-sign-'));
-    sitl = spawn(bin!, ['--model', '+', '--speedup', '1', '--defaults', defaults!, '--home', '30.2705,120.065,12,0', '-I0', '--serial0', 'tcp:0', '--serial1', 'tcp:1'], {
-      cwd: dir,
-      stdio: 'ignore',
-      detached: true,
-    });
-    // Install the key over channel 0, which ArduPilot trusts unsigned.
-    const ch0 = new MavlinkLink(new ReconnectingTcpDuplex({ host: '127.0.0.1', port: 5760, reconnectDelayMs: 250 }), { systemId: 255, componentId: 190 });
-    await new Promise<void>((resolve) => ch0.once('message', () => resolve()));
-    const setup = new common.SetupSigning();
-    setup.targetSystem = 1;
-    setup.targetComponent = 1;
-    setup.secretKey = [...KEY];
-    setup.initialTimestamp = BigInt(signingTimestamp(Date.now()));
-    ch0.send(setup);
-    await sleep(1000);
+    sitl = startArducopterSitl(dir);
+    const ch0 = await installSitlSigningKey(KEY);
     ch0.close();
   }, 60_000);
 
   afterAll(async () => {
-    if (sitl?.pid) process.kill(-sitl.pid, 'SIGTERM');
+    stopArducopterSitl(sitl);
     await sleep(500);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -125,6 +100,6 @@ describe.runIf(!skipReason)('MAVLink 2 signing against ArduCopter SITL', () => {
   }, 60_000);
 });
 
-describe.runIf(skipReason)('MAVLink 2 signing against ArduCopter SITL', () => {
-  it.skip(`skipped: ${skipReason}`, () => undefined);
+describe.runIf(SITL_SKIP_REASON)('MAVLink 2 signing against ArduCopter SITL', () => {
+  it.skip(`skipped: ${SITL_SKIP_REASON}`, () => undefined);
 });
