@@ -1,9 +1,8 @@
-import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mapMessage } from '../../telemetry/mapping/index.ts';
-import { connectAs, demoSite, startBroker, withDeviceSecret, type TestBroker } from '../helpers/broker.ts';
+import { connectAs } from '../helpers/broker.ts';
 import { until } from '../helpers/wait.ts';
-import { telemetryPayload } from './ingest-helpers.ts';
+import { brokerWithDrone as brokerWithDroneAt, telemetryPayload } from './ingest-helpers.ts';
 
 /**
  * `ringwatch up` parses each device payload once: the broker's publish guard validates it
@@ -19,14 +18,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function brokerWithDrone(): Promise<{ broker: TestBroker; drone: MqttClient }> {
-  const { site, secrets } = withDeviceSecret(demoSite().site, demoSite().secrets, DRONE);
-  const broker = await startBroker({ site, secrets });
-  cleanups.push(() => broker.close());
-  const drone = await connectAs(broker, DRONE);
-  cleanups.push(() => drone.endAsync(true));
-  return { broker, drone };
-}
+const brokerWithDrone = () => brokerWithDroneAt(DRONE, cleanups);
 
 describe('one parse per message on the in-process path', () => {
   it('the tap gets the payload the broker validated, parsed; service topics come unparsed', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { startTelemetryService, type TelemetryService, type TelemetryServiceConfig } from '../../telemetry/service.ts';
-import type { TestBroker } from '../helpers/broker.ts';
+import { connectAs, demoSite, startBroker, withDeviceSecret, type TestBroker } from '../helpers/broker.ts';
 import type { TestInflux } from '../helpers/influx.ts';
 import { until as waitUntil } from '../helpers/wait.ts';
 
@@ -90,4 +90,17 @@ export async function publishPaced(client: MqttClient, deviceId: string, base: n
     await publishStream(client, deviceId, base, i, Math.min(to, i + perTick));
     await tick;
   }
+}
+
+/**
+ * A broker on the demo site with one drone given its own secret and connected as itself;
+ * both closing steps go on `cleanups` (the caller runs them in reverse, drone first).
+ */
+export async function brokerWithDrone(droneId: string, cleanups: { push(close: () => Promise<void>): unknown }): Promise<{ broker: TestBroker; drone: MqttClient }> {
+  const { site, secrets } = withDeviceSecret(demoSite().site, demoSite().secrets, droneId);
+  const broker = await startBroker({ site, secrets });
+  cleanups.push(() => broker.close());
+  const drone = await connectAs(broker, droneId);
+  cleanups.push(() => drone.endAsync(true));
+  return { broker, drone };
 }

@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokerPublishPath } from '../../broker/index.ts';
@@ -12,9 +11,9 @@ import { startTelemetryService } from '../../telemetry/service.ts';
 import { Spool } from '../../telemetry/spool.ts';
 import type { TelemetryStore } from '../../telemetry/store/types.ts';
 import { BatchWriter } from '../../telemetry/writer.ts';
-import { collect, connectAs, demoSite, startBroker, withDeviceSecret, type TestBroker } from '../helpers/broker.ts';
+import { collect, connectAs } from '../helpers/broker.ts';
 import { until } from '../helpers/wait.ts';
-import { telemetryPayload } from './ingest-helpers.ts';
+import { brokerWithDrone as brokerWithDroneAt, telemetryPayload } from './ingest-helpers.ts';
 
 const silent = pino({ level: 'silent' });
 const DRONE = 'drone-1';
@@ -48,14 +47,7 @@ function spoolParts(opts: { maxQueuedPoints?: number } = {}) {
   return { dir, spool, metrics, writer, onDisk };
 }
 
-async function brokerWithDrone(): Promise<{ broker: TestBroker; drone: MqttClient }> {
-  const { site, secrets } = withDeviceSecret(demoSite().site, demoSite().secrets, DRONE);
-  const broker = await startBroker({ site, secrets });
-  cleanups.push(() => broker.close());
-  const drone = await connectAs(broker, DRONE);
-  cleanups.push(() => drone.endAsync(true));
-  return { broker, drone };
-}
+const brokerWithDrone = () => brokerWithDroneAt(DRONE, cleanups);
 
 describe("in-process ingest on the broker's publish path", () => {
   it('spools every QoS 1 message before the broker writes its PUBACK', async () => {
