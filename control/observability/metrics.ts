@@ -213,6 +213,7 @@ function linkThreadMetrics(reg: Registry, control: ControlObservables['control']
   const stats = control.linkThreadStats;
   if (!stats || stats() === undefined) return () => {};
   scrapedMetric('counter', reg, 'ringwatch_control_link_thread_restarts_total', 'Times the MAVLink link thread crashed and was started again', [], (inc) => inc({}, stats()?.restarts ?? 0));
+  scrapedMetric('counter', reg, 'ringwatch_control_link_thread_rx_dropped_bytes_total', 'Inbound MAVLink bytes the link thread dropped, oldest first, while the main thread took none (it keeps a bounded amount unacknowledged)', [], (inc) => inc({}, stats()?.rxDropped.bytes ?? 0));
   return (shared ?? threadLagMetrics(reg)).register('links', () => stats()?.lag);
 }
 

@@ -59,10 +59,21 @@ export interface ChunkBatch {
   buf: Uint8Array;
 }
 
+/** What the link thread is started with. */
+export interface LinkWorkerData {
+  /** Inbound bytes posted to the main thread and not yet acknowledged, at the most. */
+  maxUnackedRxBytes: number;
+}
+
+/** 8 MiB: some 16 s of 1,000 drones' traffic, far beyond a healthy main thread's lag. */
+export const DEFAULT_MAX_UNACKED_RX_BYTES = 8 * 2 ** 20;
+
 export type ToThread =
   | { t: 'open'; id: number; spec: ThreadEndpointSpec }
   | { t: 'close'; id: number }
   | ({ t: 'tx' } & ChunkBatch)
+  /** The main thread has taken this many inbound bytes (the `buf` of `rx` batches). */
+  | { t: 'ack'; bytes: number }
   | { t: 'shutdown' };
 
 export type FromThread =
@@ -72,5 +83,6 @@ export type FromThread =
   /** The endpoint's transport ended without being asked to (a socket error). */
   | { t: 'ended'; id: number; message: string }
   | ({ t: 'rx'; rejects: ThreadReject[]; logs: string[] } & ChunkBatch)
-  | { t: 'stats'; lag: LagSnapshot }
+  /** Every second: the thread's loop, and the inbound bytes it dropped since it started because the main thread did not take them. */
+  | { t: 'stats'; lag: LagSnapshot; rxDropped: { chunks: number; bytes: number } }
   | { t: 'bye' };
