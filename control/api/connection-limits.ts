@@ -1,30 +1,50 @@
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { ConnectionAdmission } from './connection-admission.ts';
 
 /**
- * Caps open connections in total and per source address. A connection over either
- * cap is destroyed as soon as it is accepted, before any byte is read, so a host
- * holding many slow connections cannot take the file descriptors and memory that
- * every other client (and the MAVLink links in the same process) need.
+ * Caps open connections in total and per source address (the policy, and why a full
+ * server makes room rather than refusing, is in connection-admission.ts). A refused
+ * connection is destroyed as soon as it is accepted, before any byte is read, so a host
+ * holding many slow connections cannot take the file descriptors and memory that every
+ * other client (and the rest of the process) need.
  */
-export function limitConnections(server: Server, o: { maxTotal: number; maxPerSource: number }): { open: () => number } {
-  server.maxConnections = o.maxTotal;
-  const perSource = new Map<string, number>();
-  let open = 0;
-  server.on('connection', (socket) => {
-    const source = socket.remoteAddress ?? 'unknown';
-    const n = perSource.get(source) ?? 0;
-    if (n >= o.maxPerSource) {
+export function limitConnections(server: Server, o: { maxTotal: number; maxPerSource: number }): { open: () => number; evicted: () => number } {
+  const admission = new ConnectionAdmission<string>(o);
+  // Keyed by the peer's address and port: the same for the TCP socket 'connection' sees
+  // and the TLS socket a request arrives on over HTTPS.
+  const live = new Map<string, Socket>();
+  let evicted = 0;
+  server.on('connection', (socket: Socket) => {
+    const source = socket.remoteAddress;
+    if (source === undefined) {
       socket.destroy();
       return;
     }
-    perSource.set(source, n + 1);
-    open++;
+    const key = `${source}|${socket.remotePort ?? 0}`;
+    const verdict = admission.admit(key, source);
+    if (!verdict.admit) {
+      socket.destroy();
+      return;
+    }
+    if (verdict.evict !== undefined) {
+      evicted++;
+      const victim = live.get(verdict.evict);
+      live.delete(verdict.evict);
+      victim?.destroy();
+    }
+    live.set(key, socket);
     socket.once('close', () => {
-      open--;
-      const left = (perSource.get(source) ?? 1) - 1;
-      if (left <= 0) perSource.delete(source);
-      else perSource.set(source, left);
+      // An evicted key may already belong to a newer socket only if the peer reused its
+      // port; the map's own socket is the one to forget.
+      if (live.get(key) === socket) {
+        live.delete(key);
+        admission.closed(key);
+      }
     });
   });
-  return { open: () => open };
+  const served = (req: IncomingMessage) => admission.served(`${req.socket.remoteAddress}|${req.socket.remotePort ?? 0}`);
+  server.on('request', served);
+  server.on('upgrade', served);
+  return { open: () => admission.open, evicted: () => evicted };
 }

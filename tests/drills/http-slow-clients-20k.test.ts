@@ -34,11 +34,14 @@ import { runCli, until, type CliProcess } from './drill-helpers.ts';
  * publishes, all acked, p50 1 ms, max 40-122 ms. No drone lost, no link-lost alarm. RSS
  * 571-577 MB before, 607-627 MB at peak, 548-627 MB 3 s after. 40-45 s per run.
  *
- * Not asserted, reported: a client connecting afresh while the cap is full is refused
- * (ECONNRESET) until the held connections reach their timeout: 9-10 of 26 attempts, one a
- * second, in every run. That is the total cap working as written (further connections
- * are closed at once); the operator keeps working only because the console's connection
- * was already open.
+ * A client connecting afresh while the cap is full is answered: the first version of
+ * this drill found such clients refused (ECONNRESET, 9-10 of 26 attempts in every run)
+ * until the held connections timed out, so a few sources reconnecting could lock every
+ * new operator out; a full API now closes the oldest connection still without a request
+ * head to make room (control/api/connection-admission.ts). With that (load 5.4): 26 of 26
+ * fresh clients answered, 4,488 slow connections closed to make room, 11,418 cut at once,
+ * 4,094 held to the headers timeout, longest lifetime 17.7 s; operator max 240 ms,
+ * PUBACK max 214 ms; no drone lost.
  */
 const DRILL_TIMEOUT_MS = 170_000;
 /** `ringwatch up` starts influxd and bundles the console; on a busy 2-core machine that takes a while. */
@@ -304,15 +307,23 @@ describe('drill: a slow HTTP client holding 20,000 connections', () => {
     expect(fullForMs, 'how long the server held at least 90% of its cap').toBeGreaterThanOrEqual(5_000);
     // The over-cap source was held to its own cap.
     expect(s.heavyHeld).toBeLessThanOrEqual(DEFAULT_MAX_CONNECTIONS_PER_SOURCE);
-    // Cut at once vs held until the headers timeout: nothing in between, nothing left open.
+    // Nothing outlives the headers timeout (plus the server's check interval and room for
+    // a busy machine), nothing is left open, and a full cap's worth was held to the end:
+    // while full, each newcomer made room by closing the oldest connection still without
+    // a request head (connection-admission.ts), so the last ones in are the ones held.
     const cutAtOnce = s.lifetimesMs.filter((ms) => ms < HELD_AFTER_MS).length;
     const closedAtTimeout = s.lifetimesMs.filter((ms) => ms >= DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs - 500).length;
-    const inBetween = s.lifetimesMs.length - cutAtOnce - closedAtTimeout;
+    const madeRoom = s.lifetimesMs.length - cutAtOnce - closedAtTimeout;
     expect(s.openAtEnd, `slow connections still open ${ATTACK_MS} ms after the attack began`).toBe(0);
-    expect(inBetween, 'held connections closed before the headers timeout').toBe(0);
-    expect(closedAtTimeout).toBeGreaterThanOrEqual(DEFAULT_MAX_CONNECTIONS * 0.9);
+    expect(Math.max(...s.lifetimesMs), 'the longest a slow connection lived').toBeLessThan(DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs + 8_000);
+    expect(closedAtTimeout).toBeGreaterThanOrEqual(DEFAULT_MAX_CONNECTIONS * 0.9 - fresh.length);
     expect(closedAtTimeout).toBeLessThanOrEqual(DEFAULT_MAX_CONNECTIONS);
-    expect(cutAtOnce).toBe(s.connected - closedAtTimeout);
+    // A client connecting afresh while the cap is full is served (the attack's held
+    // connections make room for it), not refused until they time out.
+    const freshDuring = fresh.filter((f) => f.atMs >= attackStartMs && f.atMs <= attackEndMs);
+    const freshOk = freshDuring.filter((f) => f.status === 200).length;
+    expect(freshDuring.length).toBeGreaterThanOrEqual(10);
+    expect(freshDuring.filter((f) => f.status !== 200).map((f) => `${Math.round(f.atMs - attackStartMs)} ms: ${f.status}`)).toEqual([]);
 
     // The operator was answered every time, promptly, and kept polling through the attack.
     const during = operator.filter((o) => o.atMs >= attackStartMs && o.atMs <= attackEndMs);
@@ -334,13 +345,11 @@ describe('drill: a slow HTTP client holding 20,000 connections', () => {
     const rssPeakMb = Math.max(...rss.map((r) => r.mb));
     expect(rssAfterMb - rssBeforeMb).toBeLessThan(MAX_RSS_GROWTH_AFTER_MB);
 
-    const freshDuring = fresh.filter((f) => f.atMs >= attackStartMs && f.atMs <= attackEndMs);
-    const freshOk = freshDuring.filter((f) => f.status === 200).length;
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     console.log(
       `slow HTTP 20k drill (load ${load}): ${s.attempted} attempts, ${s.connected} connected (${s.neverConnected} never), ` +
         `held max ${maxHeld} (cap ${DEFAULT_MAX_CONNECTIONS}) for ${(fullForMs / 1000).toFixed(1)} s, heavy source held ${s.heavyHeld}/${DEFAULT_MAX_CONNECTIONS_PER_SOURCE}, ` +
-        `cut at once ${cutAtOnce}, closed at the headers timeout ${closedAtTimeout} (lifetime ${pct(s.lifetimesMs.filter((x) => x >= HELD_AFTER_MS), 0)}-${pct(s.lifetimesMs, 1)} ms), open at end ${s.openAtEnd}; ` +
+        `cut at once ${cutAtOnce}, closed to make room ${madeRoom}, closed at the headers timeout ${closedAtTimeout} (lifetime ${pct(s.lifetimesMs.filter((x) => x >= HELD_AFTER_MS), 0)}-${pct(s.lifetimesMs, 1)} ms), open at end ${s.openAtEnd}; ` +
         `operator ${operator.length} requests all 200, p50 ${pct(operatorMs, 0.5)} p99 ${pct(operatorMs, 0.99)} max ${pct(operatorMs, 1)} ms; ` +
         `PUBACK ${sent.length} all acked, p50 ${pct(ackMs, 0.5)} p99 ${pct(ackMs, 0.99)} max ${pct(ackMs, 1)} ms; drones lost 0 (${alarms.length} alarms, none link-lost); ` +
         `RSS before ${rssBeforeMb} peak ${rssPeakMb} after ${rssAfterMb} MB; fresh connections during the attack ${freshOk}/${freshDuring.length} answered ` +

@@ -156,3 +156,22 @@ describe('slow clients cannot make HTTP unavailable', () => {
     }
   }, 60_000);
 });
+
+describe('a full API makes room for a newcomer instead of locking it out', () => {
+  it('closes the oldest connection still without a request head, so a fresh client is answered at once', async () => {
+    // Timeouts far beyond the test: only admission can let the newcomer in.
+    server = await startApiServer({ http: { maxConnections: 20, maxConnectionsPerSource: 40 } });
+    const port = server.port;
+    const holders = Array.from({ length: 20 }, () => slowHeaders(port, '127.0.0.3'));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const fresh = await rawRequest(port, { path: '/api/openapi.json', localAddress: '127.0.0.2', timeoutMs: 5_000 });
+      expect(fresh.status).toBe(200);
+      // Exactly the room it needed was made: one holder closed, the other 19 still held.
+      const closed = await Promise.all(holders.map((h) => Promise.race([h.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))])));
+      expect(closed.filter(Boolean).length).toBe(1);
+    } finally {
+      for (const h of holders) h.stop();
+    }
+  }, 30_000);
+});
