@@ -6,7 +6,7 @@ import type { SensorEvent } from '../../protocol/schemas/sensor.ts';
 import { distanceM } from '../../site/geometry.ts';
 import { ringOf } from '../planning/plan.ts';
 import type { Clock } from '../timeouts.ts';
-import { noteHistory, SEVERITY_PRIORITY, type Alarm, type AlarmResponder, type VehicleAlarmType } from './alarm.ts';
+import { noteHistory, SEVERITY_PRIORITY, type Alarm, type AlarmResponder, type NoResponder, type VehicleAlarmType } from './alarm.ts';
 
 export interface AlarmRules {
   /** Sensor events below this severity are logged, not alarmed. */
@@ -191,17 +191,20 @@ export class AlarmBook {
     if (a.responder) (a.previousResponders ??= []).push(a.responder);
     a.responder = { ...responder, targetS: this.targetS(a) };
     delete a.noResponderReason;
+    delete a.noResponder;
     noteHistory(a, this.clock.nowMs(), `${why}: ${responder.droneId}`, by);
     return a;
   }
 
   /** The alarm loses its responder (taken by a more urgent alarm, a failure): it says why and names none. */
-  unassign(id: string, why: string, by?: string): Alarm | undefined {
+  unassign(id: string, why: string, by?: string, code?: NoResponder): Alarm | undefined {
     const a = this.alarms.get(id);
     if (!a?.responder) return a;
     (a.previousResponders ??= []).push({ ...a.responder, release: why });
     delete a.responder;
     a.noResponderReason = why;
+    if (code) a.noResponder = code;
+    else delete a.noResponder;
     noteHistory(a, this.clock.nowMs(), why, by);
     return a;
   }

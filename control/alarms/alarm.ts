@@ -59,12 +59,28 @@ export interface Alarm {
   resolvedBy?: string;
   responder?: AlarmResponder;
   broadcastId?: string;
-  /** Why no drone went, when none could. */
+  /** Why no drone went, when none could: in words (English, for logs and API readers)… */
   noResponderReason?: string;
+  /** …and as a code with what it names, so a console can say it in its own language. */
+  noResponder?: NoResponder;
   /** Responders this alarm had before the current one (reassigned or taken), newest last. */
   previousResponders?: AlarmResponder[];
   /** What happened to the alarm, oldest first (bounded: MAX_ALARM_HISTORY). */
   history?: AlarmHistoryEntry[];
+}
+
+/**
+ * Why an alarm has no responder, by kind: the target in a no-fly zone or no way round
+ * one; only patrolling drones could go and the operator must confirm; no drone could go
+ * at all; the responder failed on the way; or it was taken by another alarm.
+ */
+export interface NoResponder {
+  code: 'target_in_zone' | 'no_route' | 'needs_confirmation' | 'no_responder' | 'responder_failed' | 'responder_taken';
+  droneId?: string;
+  /** The site's no-fly zone (`target_in_zone`). */
+  zoneId?: string;
+  /** The alarm that took the responder (`responder_taken`). */
+  alarmId?: string;
 }
 
 /** History lines kept per alarm: a flapping sensor must not grow one alarm without bound. */

@@ -133,6 +133,7 @@ export class DispatchService {
     const zone = this.guard.targetCheck(alarm.position);
     if (!zone.ok) {
       alarm.noResponderReason = zone.message;
+      alarm.noResponder = zone.zoneId ? { code: 'target_in_zone', zoneId: zone.zoneId } : { code: 'no_route' };
       this.o.alarms.note(alarm.id, `no drone sent: ${zone.message}`);
       this.o.onAlarm?.(alarm);
       throw new DispatchRefused('no_fly', zone.message);
@@ -140,6 +141,7 @@ export class DispatchService {
     const choice = this.choose(alarm.position, alarm.priority, opts, alarm.id);
     if (!choice.ok) {
       alarm.noResponderReason = choice.message;
+      alarm.noResponder = { code: choice.code === 'needs_confirmation' ? 'needs_confirmation' : 'no_responder', ...(opts.droneId ? { droneId: opts.droneId } : {}) };
       this.o.onAlarm?.(alarm);
       if (choice.code === 'needs_confirmation' || opts.droneId) throw new DispatchRefused(choice.code, choice.message);
       return alarm;
@@ -149,7 +151,7 @@ export class DispatchService {
     const prior = this.o.fleet.task(droneId);
     // A drone taken from a lower-priority alarm: that alarm no longer names it, says why, and looks for another drone.
     if (prior.kind === 'alarm' && prior.alarmId !== alarm.id) {
-      const old = this.o.alarms.unassign(prior.alarmId, `responder ${droneId} taken by ${opts.droneId ? `${issuer} for` : 'higher-priority'} alarm ${alarm.id}`, issuer);
+      const old = this.o.alarms.unassign(prior.alarmId, `responder ${droneId} taken by ${opts.droneId ? `${issuer} for` : 'higher-priority'} alarm ${alarm.id}`, issuer, { code: 'responder_taken', droneId, alarmId: alarm.id });
       if (old) {
         this.o.onAlarm?.(old);
         queueMicrotask(() => void this.dispatch(old.id, 'control').catch(() => undefined));
@@ -311,6 +313,7 @@ export class DispatchService {
     const fail = (why: string) => {
       if (!current()) return;
       alarm.noResponderReason = `${droneId}: ${why}`;
+      alarm.noResponder = { code: 'responder_failed', droneId };
       this.o.alarms.note(alarm.id, `${droneId} failed: ${why}`);
       this.o.fleet.setTask(droneId, this.previousTask.get(droneId) ?? { kind: 'docked' });
       this.o.onAlarm?.(alarm);

@@ -117,6 +117,7 @@ describe('dispatch that keeps the rings covered', () => {
     await expect(dispatch.dispatch(a.id, 'operator')).rejects.toBeInstanceOf(DispatchRefused);
     expect(alarms.get(a.id)!.responder).toBeUndefined();
     expect(alarms.get(a.id)!.noResponderReason).toMatch(/confirm/);
+    expect(alarms.get(a.id)!.noResponder).toEqual({ code: 'needs_confirmation' });
     for (const d of patrolDrones) expect(fleet.task(d).kind).toBe('patrol');
     // Confirmed: one patrol drone goes, and the alarm's history says who agreed.
     await dispatch.dispatch(a.id, 'chief', { confirm: true });

@@ -9,7 +9,7 @@ import type { Ctx } from './context.ts';
 import { can, fmtTime } from './context.ts';
 import { fill, h } from './dom.ts';
 import type { MessageKey } from './i18n.ts';
-import { alarmPlace, alarmType, alarmTypeName, droneName, ringName, SEVERITY_RANK, severityName } from './names.ts';
+import { alarmPlace, alarmType, alarmTypeName, droneName, noResponderWords, ringName, SEVERITY_RANK, severityName } from './names.ts';
 import { outcomePhrase, outcomeView } from './outcome-view.ts';
 import { vehicleAlarmWords } from './alarm-text.ts';
 import type { Alarm, LedgerRecord } from './types.ts';
@@ -62,7 +62,17 @@ export function alarmQueue(ctx: Ctx): { el: HTMLElement; render(): void } {
   function responderLine(a: AlarmExtra): HTMLElement | null {
     const { t, site } = ctx;
     const resp = a.responder;
-    if (!resp) return a.noResponderReason ? h('div', { class: 'bad', 'data-testid': 'alarm-no-responder' }, t('alarm.noResponder', { reason: a.noResponderReason })) : null;
+    if (!resp) {
+      if (!a.noResponderReason) return null;
+      // Our words from the server's code; its English sentence (the per-drone detail) beneath.
+      const words = noResponderWords(t, site, a);
+      return h(
+        'div',
+        { class: 'bad', 'data-testid': 'alarm-no-responder' },
+        t('alarm.noResponder', { reason: words ?? a.noResponderReason }),
+        words ? h('div', { class: 'muted', 'data-testid': 'alarm-no-responder-detail', 'data-evidence': 'service' }, t('alarm.serviceSays', { text: a.noResponderReason })) : null,
+      );
+    }
     fetchNewest(resp.commandIds);
     // The newest command of the responder is what it is doing now (go-to, then loiter…).
     let recs = resp.commandIds.map((id) => store.ledger.get(id)).filter((r): r is LedgerRecord => !!r);

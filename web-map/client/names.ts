@@ -49,6 +49,33 @@ export function droneName(site: SiteView, id: string): string {
   return site.drones.find((d) => d.id === id)?.name ?? id;
 }
 
+export function zoneName(site: SiteView, id: string): string {
+  return site.noFlyZones.find((z) => z.id === id)?.name ?? id;
+}
+
+/**
+ * Why no drone went, in the console's language, from the server's code (its English
+ * sentence is shown beneath as the service's words); undefined for an alarm from a
+ * server that sends no code.
+ */
+export function noResponderWords(t: T, site: SiteView, a: Alarm): string | undefined {
+  const why = a.noResponder;
+  if (!why) return undefined;
+  const drone = why.droneId ? droneName(site, why.droneId) : '';
+  switch (why.code) {
+    case 'target_in_zone':
+      return t('noResponder.target_in_zone', { zone: why.zoneId ? zoneName(site, why.zoneId) : '' });
+    case 'responder_failed':
+      return t('noResponder.responder_failed', { drone });
+    case 'responder_taken':
+      return t('noResponder.responder_taken', { drone, alarm: why.alarmId ?? '' });
+    case 'no_responder':
+      return why.droneId ? t('noResponder.no_responder_named', { drone }) : t('noResponder.no_responder');
+    default:
+      return t(`noResponder.${why.code}`);
+  }
+}
+
 /** What an alarm is, in words: type, and where (checkpoint or the dispatcher). */
 export function alarmType(a: Alarm): string {
   const src = a.source as { kind: string; type?: string };
