@@ -31,7 +31,8 @@
  *
  * Environment: BENCH_UP_DRONES (1000), BENCH_UP_SENSORS (2000), BENCH_UP_IDLE_S (10),
  * BENCH_UP_MEASURE_S (30), BENCH_UP_ALARMS (8), BENCH_UP_API_S (20), BENCH_UP_API_CLIENTS
- * (32). The run aborts itself after 8 minutes.
+ * (32), BENCH_UP_API_PREVIEW (1; 0 leaves the patrol preview out). The run aborts itself
+ * after 8 minutes.
  */
 import { runBench, type Figures } from './lib/runs.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -61,6 +62,8 @@ const ALARMS = env('BENCH_UP_ALARMS', 8);
 // one in progress), so a scrape at the end of a 20 s phase reads that phase alone.
 const API_PHASE_S = env('BENCH_UP_API_S', 20);
 const API_CLIENTS = env('BENCH_UP_API_CLIENTS', 32);
+/** 0: no patrol preview in the loaded phase, to see the sustained mix without its one long hold. */
+const API_PREVIEW = env('BENCH_UP_API_PREVIEW', 1) !== 0;
 /** QoS 1 probe rate during both phases: a busy sensor's, far below the broker's per-device limit. */
 const PUBACK_PROBE_PER_S = 20;
 // Start-up and linking take up to ~2.5 min on a loaded machine, the measured phases ~1.5.
@@ -406,7 +409,7 @@ async function apiUnderLoad(o: {
       // One planner opening the patrol preview 1 s in: the single long hold of the API's
       // thread (issue 15's "one heavy request"; ~15 s alone for 1,000 drones on this
       // machine), so that it falls inside the window the end-of-phase scrape reads.
-      const preview = name === 'api_load' ? sleep(1000).then(() => patrolPreview(loadOptions)) : undefined;
+      const preview = name === 'api_load' && API_PREVIEW ? sleep(1000).then(() => patrolPreview(loadOptions)) : undefined;
       await sleep(API_PHASE_S * 1000);
       // Read while the load is still on: the scrape waits its turn on the main thread like any request.
       const scrapeStart = performance.now();
