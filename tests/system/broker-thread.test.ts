@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,10 @@ describe('the broker thread', () => {
 
   it('is restarted on the same port after it dies, and devices reconnect', { timeout: TEST_TIMEOUT_MS }, async () => {
     const port = thread!.ports!.mqttPort;
+    // A message spooled (the store is unreachable): the spool has a segment open.
+    await client!.publishAsync('ringwatch/v1/sensor/cp-1-anpr/telemetry', JSON.stringify({ tsMs: Date.now(), rssiDbm: -61 }), { qos: 1 });
+    await until(() => filesOpenUnder(dir!).length > 0, 'a spool file open', 10_000);
+    const openBefore = filesOpenUnder(dir!);
     await thread!.crash();
     expect(thread!.brokerHealth().status).toBe('down');
     expect(thread!.telemetryHealth().reasons).toEqual(['telemetry runs in the broker thread, which is restarting']);
@@ -76,8 +81,26 @@ describe('the broker thread', () => {
     expect(thread!.ports!.mqttPort).toBe(port);
     await until(() => client!.connected, 'the device reconnected', 30_000);
     await client!.publishAsync('ringwatch/v1/sensor/cp-1-anpr/telemetry', JSON.stringify({ tsMs: Date.now(), rssiDbm: -60 }), { qos: 1 });
+    // Descriptors belong to the process, not the thread, and the dead thread closed nothing
+    // itself: its spool segment must not stay open beside the new thread's.
+    await until(() => filesOpenUnder(dir!).length >= openBefore.length, 'the new thread spooling', 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(filesOpenUnder(dir!).length, filesOpenUnder(dir!).join(', ')).toBe(openBefore.length);
   });
 });
+
+/** This process's open file descriptors whose path lies under `dir` (Linux /proc). */
+function filesOpenUnder(dir: string): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      // Closed while we looked (the directory's own descriptor, for one).
+      return [];
+    }
+  });
+}
 
 /** `ringwatch up` with telemetry over an MQTT session: in our broker's thread, or beside an external broker (`--mqtt URL`). */
 describe('the broker thread with MQTT ingest', () => {
