@@ -111,6 +111,12 @@ export function controlObservability(o: ControlObservables): ControlObservabilit
     const now = wallMs();
     for (const v of control.vehicles.values()) if (v.lastHeartbeatMs !== undefined) set({ drone: v.droneId }, Math.max(0, now - v.lastHeartbeatMs) / 1000);
   });
+  // Per drone on purpose: a counter costs one series per drone (1,000 at most per site,
+  // fixed by the site file, never per address or per alarm), and "which drone keeps
+  // dropping out" is the question an operator asks of it. Vehicle.linkLostCount only grows.
+  counter('ringwatch_control_link_lost_total', 'Times a drone was declared lost (no MAVLink heartbeat for the link-lost timeout), by drone', ['drone'], (inc) => {
+    for (const v of control.vehicles.values()) inc({ drone: v.droneId }, v.linkLostCount);
+  });
   counter('ringwatch_control_drone_rejected_frames_total', 'MAVLink frames refused for claiming this drone, by reason (wrongPeer, wrongSystem, badSignature, replay, unsigned)', ['drone', 'reason'], (inc) => {
     for (const v of control.vehicles.values()) {
       const counts = control.links.get(v.endpointUrl)?.link.counters.rejectedBySystem.get(v.systemId);

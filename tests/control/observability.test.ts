@@ -3,6 +3,8 @@ import { Ledger } from '../../control/ledger/ledger.ts';
 import { controlHealth, overallHealth } from '../../control/observability/health.ts';
 import { controlObservability, type ControlObservables } from '../../control/observability/metrics.ts';
 import { brokerPromRegistry } from '../../broker/metrics.ts';
+import { FAST_TIMEOUTS } from '../../control/timeouts.ts';
+import { Vehicle } from '../../control/vehicle/vehicle.ts';
 
 describe('controlHealth', () => {
   const up = { droneId: 'd1', online: true, lastHeartbeatAgeMs: 100 };
@@ -28,7 +30,7 @@ describe('controlHealth', () => {
 
 /** A vehicle as the metrics read it. */
 function vehicle(droneId: string, systemId: number, online: boolean, lastHeartbeatMs: number | undefined, qualityPct?: number) {
-  return { droneId, systemId, endpointUrl: `udp://0.0.0.0:${14550 + systemId}`, online, lastHeartbeatMs, linkMeter: { qualityPct } };
+  return { droneId, systemId, endpointUrl: `udp://0.0.0.0:${14550 + systemId}`, online, lastHeartbeatMs, linkLostCount: online ? 0 : 1, linkMeter: { qualityPct } };
 }
 
 describe('control /metrics', () => {
@@ -62,6 +64,7 @@ describe('control /metrics', () => {
     for (const line of [
       'ringwatch_control_drone_link_up{drone="drone-1"} 1',
       'ringwatch_control_drone_link_up{drone="drone-2"} 0',
+      'ringwatch_control_link_lost_total{drone="drone-2"} 1',
       'ringwatch_control_drone_link_quality_pct{drone="drone-1"} 97.5',
       'ringwatch_control_drone_heartbeat_age_seconds{drone="drone-2"} 20',
       'ringwatch_control_drone_rejected_frames_total{drone="drone-1",reason="badSignature"} 4',
@@ -106,5 +109,40 @@ describe('control /metrics', () => {
       'ringwatch_broker_rejects_total{reason="rate"} 0',
     ])
       expect(text).toContain(line);
+  });
+});
+
+describe('ringwatch_control_link_lost_total', () => {
+  it('counts each time a vehicle is declared lost, per drone, and not a regained link', async () => {
+    const clock = { nowMs: () => 0 };
+    const make = (droneId: string, systemId: number) =>
+      new Vehicle({ droneId, systemId, endpointUrl: 'test://', timeouts: FAST_TIMEOUTS, clock, send: () => {} });
+    const v1 = make('drone-1', 1);
+    const v2 = make('drone-2', 2);
+    const lostMs = FAST_TIMEOUTS.linkLostMs;
+    // drone-1: up, lost, back, lost again; drone-2: up and never lost.
+    v1.heartbeatSeen(0);
+    v2.heartbeatSeen(0);
+    v1.checkLink(lostMs);
+    v1.checkLink(lostMs + 1); // already lost: not counted twice
+    v1.heartbeatSeen(lostMs + 10);
+    v1.checkLink(2 * lostMs + 10);
+    v2.heartbeatSeen(lostMs);
+    v2.checkLink(lostMs + 1);
+    const control = {
+      vehicles: new Map([
+        ['drone-1', v1],
+        ['drone-2', v2],
+      ]),
+      links: new Map(),
+      ledger: new Ledger(clock),
+      stats: () => ({ links: [], ledgerRefusedTransitions: 0 }),
+    } as unknown as ControlObservables['control'];
+    const o = controlObservability({ control, wallMs: () => 0 });
+    const text = await o.registry.metrics();
+    expect(text).toContain('# TYPE ringwatch_control_link_lost_total counter');
+    expect(text).toContain('ringwatch_control_link_lost_total{drone="drone-1"} 2');
+    expect(text).toContain('ringwatch_control_link_lost_total{drone="drone-2"} 0');
+    o.close();
   });
 });
