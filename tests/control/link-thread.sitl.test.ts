@@ -19,7 +19,7 @@ import { common } from 'node-mavlink';
 import type { MavlinkLink } from '../../mavlink/index.ts';
 import { startControlService, type ControlService } from '../../control/service.ts';
 import { DEFAULT_TIMEOUTS } from '../../control/timeouts.ts';
-import { installSitlSigningKey, SITL_SKIP_REASON, startArducopterSitl, stopArducopterSitl } from '../helpers/arducopter-sitl.ts';
+import { installSitlSigningKey, SITL_SKIP_REASON, sitlDrone, startArducopterSitl, stopArducopterSitl } from '../helpers/arducopter-sitl.ts';
 import { until } from '../helpers/wait.ts';
 
 const KEY = Buffer.alloc(32, 0x5c);
@@ -28,15 +28,7 @@ const BLOCK_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const blockThisThread = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-const drone = {
-  id: 'drone-1',
-  name: 'SITL',
-  dock: { latDeg: 30.2705, lonDeg: 120.065, altitudeAmslM: 12 },
-  cruiseSpeedMps: 10,
-  maxSpeedMps: 12,
-  enduranceS: 1200,
-  mavlink: { url: 'tcp://127.0.0.1:5761', systemId: 1, autopilot: 'ardupilot' as const, signing: { keyId: 'k' } },
-};
+const drone = sitlDrone(true);
 
 describe.runIf(!SITL_SKIP_REASON)('link thread against ArduCopter SITL (GCS failsafe on)', () => {
   let sitl: ChildProcess | undefined;

@@ -55,3 +55,19 @@ export async function installSitlSigningKey(key: Buffer): Promise<MavlinkLink> {
   await new Promise((r) => setTimeout(r, 1000));
   return ch0;
 }
+
+/**
+ * The SITL vehicle as a site drone: system 1 at the dock SITL starts at, reached on
+ * channel 1 (TCP 5761), its frames signed with the key named `k` when `signed`.
+ */
+export function sitlDrone(signed: boolean) {
+  return {
+    id: 'drone-1',
+    name: 'SITL',
+    dock: { latDeg: 30.2705, lonDeg: 120.065, altitudeAmslM: 12 },
+    cruiseSpeedMps: 10,
+    maxSpeedMps: 12,
+    enduranceS: 1200,
+    mavlink: { url: 'tcp://127.0.0.1:5761', systemId: 1, autopilot: 'ardupilot' as const, ...(signed ? { signing: { keyId: 'k' } } : {}) },
+  };
+}

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installSitlSigningKey, SITL_SKIP_REASON, startArducopterSitl, stopArducopterSitl } from '../helpers/arducopter-sitl.ts';
+import { installSitlSigningKey, SITL_SKIP_REASON, sitlDrone, startArducopterSitl, stopArducopterSitl } from '../helpers/arducopter-sitl.ts';
 import { startControlService } from '../../control/service.ts';
 import { DEFAULT_TIMEOUTS } from '../../control/timeouts.ts';
 
@@ -20,20 +20,10 @@ const KEY = Buffer.alloc(32, 0xa1);
 const WRONG_KEY = Buffer.alloc(32, 0xb2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const drone = (signed: boolean) => ({
-  id: 'drone-1',
-  name: 'SITL',
-  dock: { latDeg: 30.2705, lonDeg: 120.065, altitudeAmslM: 12 },
-  cruiseSpeedMps: 10,
-  maxSpeedMps: 12,
-  enduranceS: 1200,
-  // Channel 1: SITL's --serial1 tcp:1 listens on 5761.
-  mavlink: { url: 'tcp://127.0.0.1:5761', systemId: 1, autopilot: 'ardupilot' as const, ...(signed ? { signing: { keyId: 'k' } } : {}) },
-});
 
 async function connect(key: Buffer | undefined) {
   const svc = await startControlService({
-    site: { drones: [drone(key !== undefined)] },
+    site: { drones: [sitlDrone(key !== undefined)] },
     timeouts: DEFAULT_TIMEOUTS,
     ...(key ? { signingKeys: new Map([['drone-1', key]]) } : {}),
     log: () => undefined,
