@@ -61,17 +61,31 @@ export function allocateFleet(
   opts: PlanOptions,
   warn: (msg: string) => void,
 ): RingAllocation[] {
-  const pool = drones.filter((d) => d.available).slice();
+  const pool = drones.filter((d) => d.available);
+  const taken = new Set<FleetDrone>();
   let spare = Math.max(0, pool.length - opts.dispatchReserve);
   const speedMps = Math.min(...drones.map((d) => d.cruiseSpeedMps));
   const allocs = new Map<RingId, RingAllocation>(demands.map((r) => [r.ringId, { ringId: r.ringId, slots: 0, droneIds: [], speedMps }]));
 
+  // A drone's transit to a ring never changes while the fleet is split, but costs a pass
+  // over the loop's vertices (over a thousand with a thousand checkpoints): rank the pool
+  // once per ring and drop taken drones from the ranking, not rank it again for every
+  // slot. The sort is stable and taking only removes drones, so the order of the free
+  // ones, ties included, is the one a fresh ranking of the free pool would give.
+  const rankings = new Map<RingId, { d: FleetDrone; t: number }[]>();
+  const rankedFor = (demand: RingDemand) => {
+    let ranked = rankings.get(demand.ringId);
+    if (!ranked) {
+      ranked = pool.map((d) => ({ d, t: transitS(docksXy.get(d.id)!, demand.loop, d.cruiseSpeedMps, opts) })).sort((a, b) => a.t - b.t);
+      rankings.set(demand.ringId, ranked);
+    }
+    return ranked;
+  };
+
   /** Adds one slot to the ring; `shortOk` staffs it with what is left when a full rotation is not. */
   const take = (demand: RingDemand, shortOk = false): boolean => {
     // The nearest free drones to this ring, enough for one more slot's relief rotation.
-    const ranked = pool
-      .map((d) => ({ d, t: transitS(docksXy.get(d.id)!, demand.loop, d.cruiseSpeedMps, opts) }))
-      .sort((a, b) => a.t - b.t);
+    const ranked = rankedFor(demand).filter((r) => !taken.has(r.d));
     if (ranked.length === 0) return false;
     // The k-th nearest drone's transit sets how many are needed; settle k by iterating.
     let k = 1;
@@ -87,7 +101,7 @@ export function allocateFleet(
       k = Math.min(spare, ranked.length);
     }
     const chosen = ranked.slice(0, k).map((r) => r.d);
-    for (const d of chosen) pool.splice(pool.indexOf(d), 1);
+    for (const d of chosen) taken.add(d);
     spare -= k;
     const a = allocs.get(demand.ringId)!;
     a.slots++;
