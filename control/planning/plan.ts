@@ -80,19 +80,21 @@ export function planPatrol(input: PlanInput): PatrolPlan {
   const allocations = allocateFleet(demands, fleet, docksXy, opts, (m) => warnings.push(m));
 
   const meanSpeed = (id: RingId) => (lapS.get(id)! > 0 ? loops.get(id)!.lengthM / lapS.get(id)! : loopSpeedMps);
-  const schedule = (i: number) =>
-    scheduleRing({
+  const schedule = (i: number) => {
+    const allocated = new Set(allocations[i]!.droneIds);
+    return scheduleRing({
       ringId: site.rings[i]!.id,
       loop: loops.get(site.rings[i]!.id)!.path,
       loopLengthM: loops.get(site.rings[i]!.id)!.lengthM,
       slots: allocations[i]!.slots,
       // Stations move round the loop at the speed the drones average, so the spacing holds.
       speedMps: meanSpeed(site.rings[i]!.id),
-      drones: fleet.filter((d) => allocations[i]!.droneIds.includes(d.id)),
+      drones: fleet.filter((d) => allocated.has(d.id)),
       docksXy,
       nowMs: input.nowMs,
       opts,
     });
+  };
   const schedules = site.rings.map((_, i) => schedule(i));
   // The allocation estimates; the schedule is exact. Where it still shows a gap, lend
   // the ring the nearest unused drone (inner rings first) and schedule it again.

@@ -57,13 +57,21 @@ export function scheduleRing(input: ScheduleInput): { sorties: Sortie[]; gaps: C
   const pool: PoolEntry[] = input.drones.map((d) => ({ d, availableAtMs: input.nowMs, batteryPct: d.batteryPct }));
 
   // First wave: match each slot's starting point with the nearest free drone.
+  // One pass per slot that keeps the first nearest drone: what a stable sort by flight
+  // time would put first, without sorting the pool (hundreds of drones) for every slot.
   const firstWave: { slot: number; e: PoolEntry; transitS: number }[] = [];
+  const launched = new Set<PoolEntry>();
   for (let slot = 0; slot < slots; slot++) {
     const start = walker.at((slot * L) / slots);
-    const free = pool.filter((e) => !firstWave.some((w) => w.e === e) && onStationS(e.d, flightS(e.d, start), worstHomeS(e.d), e.batteryPct) > 0);
-    const best = free.sort((a, b) => flightS(a.d, start) - flightS(b.d, start))[0];
+    let best: { e: PoolEntry; s: number } | undefined;
+    for (const e of pool) {
+      if (launched.has(e)) continue;
+      const s = flightS(e.d, start);
+      if (onStationS(e.d, s, worstHomeS(e.d), e.batteryPct) > 0 && (!best || s < best.s)) best = { e, s };
+    }
     if (!best) break;
-    firstWave.push({ slot, e: best, transitS: flightS(best.d, start) });
+    launched.add(best.e);
+    firstWave.push({ slot, e: best.e, transitS: best.s });
   }
   const epochMs = input.nowMs + Math.max(0, ...firstWave.map((w) => w.transitS)) * 1000;
 
@@ -112,17 +120,23 @@ export function scheduleRing(input: ScheduleInput): { sorties: Sortie[]; gaps: C
     const h = handovers.shift()!;
     if (h.atMs >= horizonEndMs) continue;
     const meetAt = station(h.slot, h.atMs, epochMs);
-    const candidates = pool
-      .map((e) => ({ e, outS: flightS(e.d, meetAt) }))
-      .filter(({ e, outS }) => onStationS(e.d, outS, worstHomeS(e.d), 100) > 0)
-      .map(({ e, outS }) => ({ e, launchAtMs: h.atMs - outS * 1000 }));
-    const onTime = candidates.filter((c) => c.e.availableAtMs <= c.launchAtMs).sort((a, b) => a.e.availableAtMs - b.e.availableAtMs)[0];
+    // Of the drones that can do useful time on the loop: the one free soonest among those
+    // that can launch in time, else the one that would be least late; the first in pool
+    // order on a tie (a stable sort's pick, found in one pass).
+    let onTime: { e: PoolEntry; launchAtMs: number } | undefined;
+    let late: { e: PoolEntry; launchAtMs: number } | undefined;
+    for (const e of pool) {
+      const outS = flightS(e.d, meetAt);
+      if (!(onStationS(e.d, outS, worstHomeS(e.d), 100) > 0)) continue;
+      const launchAtMs = h.atMs - outS * 1000;
+      if (e.availableAtMs <= launchAtMs && (!onTime || e.availableAtMs < onTime.e.availableAtMs)) onTime = { e, launchAtMs };
+      if (!late || e.availableAtMs - launchAtMs < late.e.availableAtMs - late.launchAtMs) late = { e, launchAtMs };
+    }
     if (onTime) {
       handovers.push({ slot: h.slot, atMs: fly(h.slot, onTime.e, onTime.launchAtMs, h.atMs, true) });
       continue;
     }
     // Nobody can be there in time: the slot is uncovered until the soonest relief arrives.
-    const late = candidates.sort((a, b) => a.e.availableAtMs - a.launchAtMs - (b.e.availableAtMs - b.launchAtMs))[0];
     if (!late) {
       gaps.push({ slot: h.slot, fromMs: h.atMs, toMs: horizonEndMs });
       continue;
