@@ -4,10 +4,12 @@
  * prevention ⊂ control), so their names are translated; checkpoint, speaker and drone
  * names are the site's proper names and shown as the site file spells them.
  */
-import type { T } from './context.ts';
-import type { MessageKey } from './i18n.ts';
+import type { MessageKey, translator } from './i18n.ts';
 import { EN } from './i18n.ts';
 import type { Alarm, SiteView } from './types.ts';
+
+/** The console's translator (the type, not context.ts's, so this file stays free of the DOM and tests in Node can import it). */
+type T = ReturnType<typeof translator>;
 
 const has = (key: string): key is MessageKey => key in EN;
 
@@ -75,6 +77,7 @@ export function noResponderWords(t: T, site: SiteView, a: Alarm): string | undef
       return t(`noResponder.${why.code}`);
   }
 }
+
 
 /** What an alarm is, in words: type, and where (checkpoint or the dispatcher). */
 export function alarmType(a: Alarm): string {
