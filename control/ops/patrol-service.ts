@@ -5,6 +5,7 @@ import type { LocalFrame } from '../geo/local-frame.ts';
 import { distXy } from '../geo/local-frame.ts';
 import { patrolMission, type PatrolMission } from '../planning/patrol-mission.ts';
 import { planPatrol } from '../planning/plan.ts';
+import type { PlanJobInput } from './plan-runner.ts';
 import { DrainMeter, returnNeed } from '../planning/return-reserve.ts';
 import { siteFence, type SiteFence } from '../planning/site-fence.ts';
 import { DEFAULT_PLAN_OPTIONS, type PatrolPlan, type PlanOptions, type RingPlan, type Sortie } from '../planning/types.ts';
@@ -152,13 +153,40 @@ export class PatrolService {
     return undefined;
   }
 
-  /** Starts patrols on the given rings (default: all). Rings already running keep their plan. */
+  /**
+   * Starts patrols on the given rings (default: all), planning on this thread. Rings
+   * already running keep their plan. The API uses `startPlanned`: a large fleet's plan
+   * takes long enough to stall every other request.
+   */
   start(ringIds: RingId[] = this.o.site.rings.map((r) => r.id)): RingPatrolState[] {
-    const now = this.o.time.nowMs();
-    // Drones already flying another ring's patrol are not free for this plan.
+    const input = this.planInput();
+    return this.adopt(planPatrol({ site: this.o.site, ...input }), ringIds, input.nowMs);
+  }
+
+  /**
+   * `start` with the plan made by `plan` (the API's worker thread). Starts run one after
+   * another, each planning once the previous one has adopted its plan, so two starts never
+   * plan with the same drones; a refusal from `plan` rejects this start and no other.
+   */
+  startPlanned(ringIds: RingId[] = this.o.site.rings.map((r) => r.id), plan: (input: PlanJobInput) => Promise<PatrolPlan>): Promise<RingPatrolState[]> {
+    const run = this.starting.then(async () => {
+      const input = this.planInput();
+      return this.adopt(await plan(input), ringIds, input.nowMs);
+    });
+    this.starting = run.catch(() => undefined);
+    return run;
+  }
+
+  private starting: Promise<unknown> = Promise.resolve();
+
+  /** The fleet as it is now; drones already flying another ring's patrol are not free for this plan. */
+  private planInput(): PlanJobInput & { nowMs: number } {
     const busy = new Set([...this.rings.values()].filter((r) => r.active).flatMap((r) => r.plan?.drones ?? []));
     const fleet = this.o.fleet.fleetDrones().map((d) => (busy.has(d.id) ? { ...d, available: false } : d));
-    const plan = planPatrol({ site: this.o.site, fleet, nowMs: now, options: this.o.planOptions ?? {} });
+    return { fleet, nowMs: this.o.time.nowMs(), options: this.o.planOptions ?? {} };
+  }
+
+  private adopt(plan: PatrolPlan, ringIds: RingId[], now: number): RingPatrolState[] {
     this.lastPlan = plan;
     for (const ringPlan of plan.rings) {
       if (!ringIds.includes(ringPlan.ringId) || this.rings.get(ringPlan.ringId)!.active) continue;
@@ -167,7 +195,9 @@ export class PatrolService {
       this.rings.set(ringPlan.ringId, st);
       this.meters.set(ringPlan.ringId, new RevisitMeter());
       this.timers.set(ringPlan.ringId, []);
-      for (const s of st.sorties) this.scheduleLaunch(ringPlan, s, s.launchAtMs - now);
+      // Launch times are on the plan's clock; a plan made off-thread arrives a little later.
+      const atMs = this.o.time.nowMs();
+      for (const s of st.sorties) this.scheduleLaunch(ringPlan, s, s.launchAtMs - atMs);
     }
     this.changed();
     return this.state();
