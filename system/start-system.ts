@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { AggregatorRegistry } from 'prom-client';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,7 +7,6 @@ import type { SecretsFile } from '../site/secrets-file.ts';
 import { mavlinkSigningKeys } from '../site/mavlink-keys.ts';
 import type { BrokerTlsOptions } from '../broker/index.ts';
 import type { TelemetryHealth } from '../telemetry/service.ts';
-import { startMetricsServer } from '../telemetry/metrics-server.ts';
 import { controlObservability } from '../control/observability/metrics.ts';
 import { overallHealth, type ControlHealth, type PartHealth, type PartStatus } from '../control/observability/health.ts';
 import { createStore, type StoreConfig } from '../telemetry/store/create.ts';
@@ -24,6 +22,7 @@ import type { Scenario } from '../simulators/scenario/load.ts';
 import { BROKER_THREAD_TIMEOUTS, startBrokerThread, type BrokerThread, type BrokerThreadTimeouts } from './broker-thread/broker-thread.ts';
 import type { BrokerPorts } from './broker-thread/messages.ts';
 import { startFleetThread, type FleetThread } from './fleet-thread/fleet-thread.ts';
+import { startMetricsThread } from './metrics-thread/metrics-thread.ts';
 import { LagMonitor } from '../util/event-loop-lag.ts';
 import { threadLagMetrics } from '../util/thread-lag-metrics.ts';
 
@@ -268,25 +267,25 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     if (lag && o.metricsPort !== undefined) {
       const mainLag = new LagMonitor();
       closers.push({ name: 'main thread lag monitor', close: () => mainLag.close() });
-      lag.register('main', () => mainLag.snapshot());
-      lag.register('broker', () => brokerThread.lag());
+      // The threads main relays (links registered by control above; fleet asked from here).
+      // Main itself and the broker thread are asked by the metrics thread directly.
       if (fleet) lag.register('fleet', () => fleet!.lag());
       try {
-        const server = await startMetricsServer({
+        const server = await startMetricsThread({
           port: o.metricsPort,
-          metrics: async () => {
-            // The broker thread's series (broker, telemetry) come as prom-client JSON and are
-            // merged with ours into one exposition; no family is defined on two sides.
-            const [control, threads, brokerSide] = await Promise.all([observed.registry.getMetricsAsJSON(), lag.registry.getMetricsAsJSON(), brokerThread.metrics()]);
-            const merged = AggregatorRegistry.aggregate([control, threads, ...(brokerSide ? [brokerSide] : [])]);
-            return { contentType: merged.contentType, body: await merged.metrics() };
+          main: {
+            metrics: async () => (await Promise.all([observed.registry.getMetricsAsJSON(), lag.registry.getMetricsAsJSON()])).flat(),
+            lag: () => mainLag.snapshot(),
+            health: () => health().services,
           },
-          health,
+          brokerPort: () => brokerThread.metricsPeerPort(),
+          onBrokerRestart: (l) => brokerThread.onRestarted(l),
+          externalBroker: !ports,
           logger: log.child({ part: 'metrics' }),
         });
         closers.push({ name: 'metrics endpoint', close: () => server.close() });
         metricsUrl = server.metricsUrl;
-        log.info(`metrics on ${server.metricsUrl}, health on ${server.healthUrl}`);
+        log.info(`metrics on ${server.metricsUrl}, health on ${server.healthUrl} (served from their own thread)`);
       } catch (err) {
         log.error({ err, alert: 'MetricsEndpointDown' }, `metrics endpoint not served on 127.0.0.1:${o.metricsPort}: ${(err as Error).message}; running without it`);
       }

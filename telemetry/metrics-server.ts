@@ -8,7 +8,7 @@ export interface MetricsServerOptions {
   /** Prometheus text exposition and its content type. */
   metrics: () => Promise<{ contentType: string; body: string }>;
   /** The health record; `status` decides nothing here (a degraded service still serves). */
-  health: () => unknown;
+  health: () => unknown | Promise<unknown>;
   logger: Logger;
 }
 
@@ -34,7 +34,7 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
         const m = await o.metrics();
         res.writeHead(200, { 'content-type': m.contentType, 'x-request-id': requestId }).end(m.body);
       } else if (path === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-request-id': requestId }).end(JSON.stringify(o.health()));
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-request-id': requestId }).end(JSON.stringify(await o.health()));
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found: /metrics and /health are served' }));
       }

@@ -1,4 +1,4 @@
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
 /** What one message posted during start-up says: the thread is ready, it could not start (its own words), or neither. */
 export type StartSignal<Ready> = { ready: Ready } | { failed: string } | undefined;
@@ -7,6 +7,8 @@ export interface StartWorkerOptions<Ready> {
   /** The thread's entry module (a file: URL). */
   entry: URL;
   workerData?: unknown;
+  /** What workerData hands over rather than copies (MessagePorts). */
+  transferList?: TransferListItem[];
   resourceLimits?: ResourceLimits;
   /** Reads each message the thread posts until it is ready; anything else it posts meanwhile answers undefined. */
   parse: (raw: unknown) => StartSignal<Ready>;
@@ -27,6 +29,7 @@ export function startWorker<Ready>(o: StartWorkerOptions<Ready>): Promise<{ work
   const worker = new Worker(o.entry, {
     ...(o.workerData !== undefined ? { workerData: o.workerData } : {}),
     ...(o.resourceLimits ? { resourceLimits: o.resourceLimits } : {}),
+    ...(o.transferList ? { transferList: o.transferList } : {}),
   });
   return new Promise((resolve, reject) => {
     let failure: string | undefined;

@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { PartHealth } from '../../control/observability/health.ts';
 import type { TelemetryHealth } from '../../telemetry/service.ts';
@@ -61,6 +61,10 @@ export interface BrokerThread {
   metrics(): Promise<MetricsJson | undefined>;
   lag(): Promise<LagSnapshot | undefined>;
   onHealthEvent(listener: (e: ThreadHealthEvent) => void): () => void;
+  /** A new port on which the running thread answers the metrics thread (undefined while it is not running); transfer it there. */
+  metricsPeerPort(): MessagePort | undefined;
+  /** Called after each restart of the thread (not the first start): a metrics peer port must be handed again. */
+  onRestarted(listener: () => void): () => void;
   /** Telemetry drains and influxd stops inside the thread, then the broker; bounded, then terminated. */
   close(): Promise<void>;
   /** Ends the thread without its close, as an uncaught error would (drills of the restart); it is restarted as after any crash. */
@@ -81,6 +85,7 @@ interface Running {
  */
 export async function startBrokerThread(config: BrokerThreadConfig, logger: Logger, timeouts: BrokerThreadTimeouts = BROKER_THREAD_TIMEOUTS): Promise<BrokerThread> {
   const listeners = new Set<(e: ThreadHealthEvent) => void>();
+  const restartListeners = new Set<() => void>();
   const emit = (e: Omit<ThreadHealthEvent, 'tsMs'>) => {
     for (const l of listeners) l({ ...e, tsMs: Date.now() });
   };
@@ -192,6 +197,7 @@ export async function startBrokerThread(config: BrokerThreadConfig, logger: Logg
       downReason = undefined;
       logger.warn({ attempts }, 'broker thread running again');
       emit({ service: 'broker', status: 'ok', reasons: [], event: 'broker thread restarted' });
+      for (const l of restartListeners) l();
     } catch (err) {
       downReason = `the broker thread does not start again: ${(err as Error).message}; retrying`;
       logger.error({ alert: 'BrokerThreadDown', err, attempts }, `${downReason} in ${backoffMs} ms`);
@@ -237,6 +243,16 @@ export async function startBrokerThread(config: BrokerThreadConfig, logger: Logg
     onHealthEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    metricsPeerPort() {
+      if (!current) return undefined;
+      const { port1, port2 } = new MessageChannel();
+      current.worker.postMessage({ kind: 'metrics-peer', port: port2 } satisfies ToBrokerThread, [port2]);
+      return port1;
+    },
+    onRestarted(listener) {
+      restartListeners.add(listener);
+      return () => restartListeners.delete(listener);
     },
     async crash() {
       await current?.worker.terminate();

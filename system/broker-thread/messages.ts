@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Site } from '../../site/load.ts';
 import type { BrokerTlsOptions } from '../../broker/index.ts';
@@ -69,7 +70,10 @@ export type BrokerThreadReply =
   | { what: 'closed' }
   | { what: 'error'; message: string };
 
-export type ToBrokerThread = { kind: 'request'; id: number; request: BrokerThreadRequest };
+export type ToBrokerThread =
+  | { kind: 'request'; id: number; request: BrokerThreadRequest }
+  /** The metrics thread's port (transferred): it asks for series and health there, not through main. */
+  | { kind: 'metrics-peer'; port: MessagePort };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isHealth = (v: unknown): v is TelemetryHealth => isObject(v) && v['service'] === 'telemetry' && (v['status'] === 'ok' || v['status'] === 'degraded') && Array.isArray(v['reasons']);
@@ -110,6 +114,7 @@ export function parseFromBrokerThread(m: unknown): FromBrokerThread | Error {
 
 /** Narrows a message from the main thread. */
 export function parseToBrokerThread(m: unknown): ToBrokerThread | Error {
+  if (isObject(m) && m['kind'] === 'metrics-peer') return isObject(m['port']) && typeof m['port']['postMessage'] === 'function' ? (m as ToBrokerThread) : new Error('metrics-peer without a port');
   if (!isObject(m) || m['kind'] !== 'request' || !Number.isInteger(m['id']) || !isObject(m['request'])) return new Error('not a broker thread request');
   const r = m['request'];
   if (r['what'] === 'metrics' || r['what'] === 'lag') return m as ToBrokerThread;

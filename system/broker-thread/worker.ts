@@ -5,6 +5,7 @@ import { brokerPromRegistry } from '../../broker/metrics.ts';
 import { startTelemetryService, type TelemetryService } from '../../telemetry/service.ts';
 import type { StoreConfig } from '../../telemetry/store/create.ts';
 import { LagMonitor } from '../../util/event-loop-lag.ts';
+import { answerPeerRequests } from '../metrics-thread/answer-peer.ts';
 import { parseToBrokerThread, type BrokerThreadConfig, type BrokerThreadReply, type FromBrokerThread, type MetricsJson, type TelemetryStart } from './messages.ts';
 
 // The broker thread of `ringwatch up`: the aedes broker and the telemetry service (with
@@ -107,6 +108,19 @@ port.on('message', (raw: unknown) => {
   const m = parseToBrokerThread(raw);
   if (m instanceof Error) {
     logger.error({ err: m.message }, 'broker thread: message refused');
+    return;
+  }
+  if (m.kind === 'metrics-peer') {
+    // The metrics thread asks here directly, so a busy main thread does not hide the broker's figures.
+    answerPeerRequests(
+      m.port,
+      {
+        metrics: metricsJson,
+        lag: () => lag.snapshot(),
+        health: () => ({ telemetry: telemetry ? telemetry.health() : { status: 'degraded', reasons: [telemetryStart.ok ? 'telemetry has not reported yet' : telemetryStart.reason] } }),
+      },
+      (err) => logger.error({ err: err.message }, 'broker thread: metrics request refused'),
+    );
     return;
   }
   const answer = (reply: BrokerThreadReply) => post({ kind: 'reply', id: m.id, reply });

@@ -1,20 +1,25 @@
-import type { Worker } from 'node:worker_threads';
+/** A Worker (it ends with 'exit') or a MessagePort (it ends with 'close'). */
+export interface RequestTarget {
+  postMessage(message: unknown): void;
+  once(event: 'exit' | 'close', listener: () => void): unknown;
+}
 
 /**
  * Request/answer over a worker's message port: each request carries an id, each answer
  * the id it answers. A request the thread does not answer within its bound settles as
  * `undefined` (a busy or dying thread must not hang a scrape or a shutdown), and every
- * pending request settles so when the thread exits.
+ * pending request settles so when the thread exits (a Worker) or the port closes.
  */
 export class WorkerRequests<Req, Reply> {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply | undefined) => void; timer: NodeJS.Timeout }>();
 
   constructor(
-    private readonly worker: Worker,
+    private readonly worker: RequestTarget,
     private readonly wrap: (id: number, request: Req) => unknown,
+    endEvent: 'exit' | 'close' = 'exit',
   ) {
-    worker.once('exit', () => this.failAll());
+    worker.once(endEvent, () => this.failAll());
   }
 
   ask(request: Req, timeoutMs: number): Promise<Reply | undefined> {

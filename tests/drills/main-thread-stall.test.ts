@@ -23,6 +23,17 @@ interface ProbeRecord {
   error?: string;
 }
 
+/** A scrape during the block is answered by the metrics thread within its 1 s deadline for main, plus room. */
+const MAX_SCRAPE_MS = 1_500;
+
+interface Fetched {
+  startMs: number;
+  endMs: number;
+  status: number;
+  body: string;
+  error?: string;
+}
+
 /** Wall-clock milliseconds comparable with the probe thread's. */
 const nowMs = () => performance.timeOrigin + performance.now();
 
@@ -39,9 +50,11 @@ describe('drill: the main thread stalls, the broker does not', () => {
   let sys: RunningSystem | undefined;
   let influx: InfluxdHandle | undefined;
   let probe: Worker | undefined;
+  let scraper: Worker | undefined;
 
   afterAll(async () => {
     await probe?.terminate();
+    await scraper?.terminate();
     await sys?.close();
     await influx?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -65,8 +78,18 @@ describe('drill: the main thread stalls, the broker does not', () => {
     const failed = new Promise<never>((_, reject) => p.once('error', reject));
     await Promise.race([until(() => messages.some((m) => m.kind === 'started'), 'the probe connected', 15_000), failed]);
 
+    // A scraper on a thread of its own, like Prometheus: it scrapes 1 s into the block.
+    const healthUrl = sys.metricsUrl!.replace(/metrics$/, 'health');
+    scraper = new Worker(new URL('./scrape-probe-worker.mjs', import.meta.url), { workerData: { metricsUrl: sys.metricsUrl, healthUrl } });
+    const s = scraper;
+    const scraped: { kind: string; metrics?: Fetched; health?: Fetched }[] = [];
+    s.on('message', (m: { kind: string; metrics?: Fetched; health?: Fetched }) => scraped.push(m));
+    const scraperFailed = new Promise<never>((_, reject) => s.once('error', reject));
+    await Promise.race([until(() => scraped.some((m) => m.kind === 'started'), 'the scraper started', 15_000), scraperFailed]);
+
     // Traffic before the stall, then the stall, then traffic after it.
     await new Promise((r) => setTimeout(r, 1_500));
+    s.postMessage({ kind: 'scrape-at', atMs: nowMs() + 1_000 });
     const blockStartMs = nowMs();
     while (nowMs() - blockStartMs < BLOCK_MS) {
       // Spin: nothing on this thread runs until the loop ends.
@@ -104,8 +127,39 @@ describe('drill: the main thread stalls, the broker does not', () => {
     ).catch(() => undefined);
     expect(stored).toBe(sent.length);
 
+    // /metrics and /health answered during the block, from the metrics thread: the broker's
+    // figures there, main shown as not answering and none of control's figures made up.
+    await Promise.race([until(() => scraped.some((m) => m.kind === 'scraped'), 'the scrape during the block', 30_000), scraperFailed]);
+    const during = scraped.find((m) => m.kind === 'scraped')!;
+    for (const [name, f] of [['/metrics', during.metrics!], ['/health', during.health!]] as const) {
+      expect(f.startMs, `${name} asked during the block`).toBeGreaterThan(blockStartMs);
+      expect(f.status, `${name}: ${f.error ?? ''}`).toBe(200);
+      expect(f.endMs - f.startMs, `${name} answered within ${MAX_SCRAPE_MS} ms`).toBeLessThan(MAX_SCRAPE_MS);
+      expect(f.endMs, `${name} answered before the block ended`).toBeLessThan(blockEndMs);
+    }
+    const duringMetrics = during.metrics!.body;
+    expect(duringMetrics).toContain('ringwatch_thread_answered{thread="main"} 0');
+    expect(duringMetrics).toContain('ringwatch_thread_answered{thread="broker"} 1');
+    expect(duringMetrics).toMatch(/^ringwatch_broker_messages_in_total \d+/m);
+    expect(duringMetrics).toMatch(/^ringwatch_telemetry_healthy 1$/m);
+    expect(duringMetrics).not.toMatch(/^ringwatch_control_\w+(\{.*\})? /m);
+    expect(duringMetrics).not.toMatch(/^ringwatch_event_loop_lag_max_seconds\{thread="main"\}/m);
+    const duringHealth = JSON.parse(during.health!.body) as { status: string; services: Record<string, { status: string; reasons: string[] }> };
+    expect(duringHealth.status).toBe('degraded');
+    expect(duringHealth.services['control']!.status).toBe('degraded');
+    expect(duringHealth.services['control']!.reasons).toEqual([expect.stringMatching(/^control \(main thread\) not answering for \d+ s$/)]);
+    expect(duringHealth.services['broker']!.status).toBe('ok');
+    expect(duringHealth.services['telemetry']!.status).toBe('ok');
+
+    // After the block both are whole again.
+    const after = JSON.parse(await (await fetch(healthUrl)).text()) as typeof duringHealth;
+    expect(after.services['control']!.reasons.join('; ')).not.toMatch(/not answering/);
+    expect(after.services['control']!.status).toBe('ok');
+
     // The lag series say where the stall was: on the main thread, not the broker's.
     const metrics = await (await fetch(sys.metricsUrl!)).text();
+    expect(metrics).toContain('ringwatch_thread_answered{thread="main"} 1');
+    expect(metrics).toMatch(/^ringwatch_control_broker_connected 1$/m);
     const maxLagS = (thread: string) => {
       const m = new RegExp(`^ringwatch_event_loop_lag_max_seconds\\{thread="${thread}"\\} (\\S+)$`, 'm').exec(metrics);
       if (!m) throw new Error(`no ringwatch_event_loop_lag_max_seconds for thread ${thread} on /metrics`);
@@ -119,7 +173,8 @@ describe('drill: the main thread stalls, the broker does not', () => {
     console.log(
       `main-thread stall drill: ${sent.length} QoS 1 publishes (${sentDuringBlock.length} during the ${BLOCK_MS} ms block), all acked and stored; ` +
         `longest gap between PUBACKs ${Math.round(worst.gapMs)} ms; PUBACK latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms; ` +
-        `event-loop lag max: main ${maxLagS('main').toFixed(2)} s, broker ${maxLagS('broker').toFixed(3)} s`,
+        `event-loop lag max: main ${maxLagS('main').toFixed(2)} s, broker ${maxLagS('broker').toFixed(3)} s; ` +
+        `during the block /metrics answered in ${Math.round(during.metrics!.endMs - during.metrics!.startMs)} ms, /health in ${Math.round(during.health!.endMs - during.health!.startMs)} ms (${duringHealth.services['control']!.reasons[0]})`,
     );
   });
 });
