@@ -168,6 +168,20 @@ describe('drill: the main thread stalls, the broker does not', () => {
     expect(maxLagS('main')).toBeGreaterThan((BLOCK_MS / 1000) * 0.8);
     expect(maxLagS('broker')).toBeLessThan(MAX_ACK_GAP_MS / 1000);
 
+    // A broker thread that crashes is restarted, and the metrics thread reaches the new one.
+    await sys.brokerThread.crash();
+    const crashed = JSON.parse(await (await fetch(healthUrl)).text()) as typeof duringHealth;
+    expect(crashed.services['broker']!.status).toBe('down');
+    expect(await (await fetch(sys.metricsUrl!)).text()).toContain('ringwatch_thread_answered{thread="broker"} 0');
+    await until(
+      async () => {
+        const text = await (await fetch(sys!.metricsUrl!)).text();
+        return text.includes('ringwatch_thread_answered{thread="broker"} 1') && /^ringwatch_broker_messages_in_total \d+/m.test(text);
+      },
+      'the restarted broker thread answers the metrics thread',
+      30_000,
+    );
+
     const latencies = sent.map((r) => r.ackMs! - r.sentMs).sort((a, b) => a - b);
     const pct = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
     console.log(
