@@ -246,8 +246,9 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
     });
     closers.push({ name: 'operations and HTTP API', close: () => app.close() });
     const { ops, api, hub } = app;
-    // Event-loop lag per thread, in one set of families: main measured here; broker, fleet
-    // and control's link thread measure themselves and answer when asked.
+    // Event-loop lag of the threads main relays to the metrics thread (control's link thread,
+    // the fleet); main's own and the broker thread's go to the metrics thread directly, in
+    // the same families with other thread labels.
     const lag = o.metricsPort === undefined ? undefined : threadLagMetrics();
     const observed = controlObservability({ control, bus, ops: { alarms: ops.alarms, broadcasts: ops.broadcasts, time: app.time }, ...(lag ? { threadLag: lag } : {}) });
     closers.push({ name: 'control metrics', close: () => observed.close() });
