@@ -65,6 +65,8 @@ interface ReasonWait {
 export class CommandSender {
   private readonly pending = new Map<number, Pending>();
   private readonly reasonWaits = new Set<ReasonWait>();
+  /** Set by close(): nothing is sent any more, so no retry timer outlives the service. */
+  private closedWith: string | undefined;
 
   constructor(
     private readonly target: CommandTarget,
@@ -72,6 +74,9 @@ export class CommandSender {
   ) {}
 
   send(spec: CommandSpec, hooks: CommandHooks = {}): Promise<CommandResult> {
+    // A caller that retries a cancelled command (arming, outcome polls) would otherwise
+    // arm a fresh retransmission timer after shutdown and hold the process open for it.
+    if (this.closedWith !== undefined) return Promise.resolve({ status: 'cancelled', message: this.closedWith, attempts: 0 });
     if (this.pending.has(spec.command)) {
       return Promise.resolve({ status: 'busy', message: `MAV_CMD ${spec.command} already in flight`, attempts: 0 });
     }
@@ -201,6 +206,12 @@ export class CommandSender {
       this.reasonWaits.delete(w);
       w.resolve(w.result);
     }
+  }
+
+  /** Cancels what is in flight and refuses every later send as cancelled. */
+  close(message: string): void {
+    this.closedWith = message;
+    this.failAll('cancelled', message);
   }
 
   get inFlight(): number {

@@ -168,7 +168,7 @@ export class Vehicle extends EventEmitter<VehicleEvents> {
   }
 
   close(): void {
-    this.commands.failAll('cancelled', 'control service closing');
+    this.commands.close('control service closing');
     this.transfer?.cancel('cancelled', 'control service closing');
     this.streams.close();
     this.statusTextChunks.close();
