@@ -19,8 +19,6 @@ import { connectionLimitsFromFlags } from './broker.ts';
  */
 export const DEFAULT_METRICS_PORT = 9464;
 
-/** How long `up` may linger once every part reported stopped (see the stop path). */
-const LINGER_AFTER_CLOSE_MS = 500;
 
 const usage = `Usage: ringwatch up --site FILE [--sim] [options]
 
@@ -148,9 +146,5 @@ export const upCommand: Command = {
     const sig = await waitForStopSignal();
     process.stdout.write(`ringwatch: ${sig}, stopping\n`);
     await system.close();
-    // Every part is stopped and has said so; what can still hold the loop is a timer of an
-    // operation that was under way (an outcome poll, a retry's wait). Ctrl-C must end the
-    // process promptly, not seconds later: a backstop that fires only if something lingers.
-    setTimeout(() => process.exit(process.exitCode ?? 0), LINGER_AFTER_CLOSE_MS).unref();
   },
 };

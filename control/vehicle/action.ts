@@ -373,7 +373,9 @@ function modeNameOf(v: Pick<ActionContext, 'autopilot' | 'telemetryState'>): str
 
 function waitOrAbort(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
+    // A retry's wait alone must not hold the process open once the service has closed
+    // (while it runs, its links do); at Ctrl-C an arm retry in progress did, for up to 2 s.
+    const t = setTimeout(done, ms).unref();
     function done() {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);
